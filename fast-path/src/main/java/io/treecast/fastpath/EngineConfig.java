@@ -1,0 +1,128 @@
+package io.treecast.fastpath;
+
+/**
+ * Settings of an {@link Engine}, validated once by {@link Builder#build()}: a bad value throws
+ * {@link IllegalArgumentException} naming the setting.
+ *
+ * <pre>{@code
+ * EngineConfig config = EngineConfig.builder()
+ *         .inboundQueueCapacity(65_536)
+ *         .replayRingCapacity(262_144)
+ *         .idleStrategy(IdleStrategyKind.BACKOFF)
+ *         .journal(kafkaJournal)          // omit to run in memory
+ *         .build();
+ * }</pre>
+ */
+public final class EngineConfig {
+    private final String treeId;
+    private final int inboundQueueCapacity;
+    private final int replayRingCapacity;
+    private final int defaultOutboxCapacity;
+    private final int maxOutboxCapacity;
+    private final int conflateHighMarkPercent;
+    private final int dispatcherThreads;
+    private final int maxSubscriptions;
+    private final int snapshotChunkLeaves;
+    private final int journalCapacity;
+    private final IdleStrategyKind idleStrategy;
+    private final Journal journal;
+
+    private EngineConfig(Builder b) {
+        this.treeId = b.treeId;
+        this.inboundQueueCapacity = b.inboundQueueCapacity;
+        this.replayRingCapacity = b.replayRingCapacity;
+        this.defaultOutboxCapacity = b.defaultOutboxCapacity;
+        this.maxOutboxCapacity = b.maxOutboxCapacity;
+        this.conflateHighMarkPercent = b.conflateHighMarkPercent;
+        this.dispatcherThreads = b.dispatcherThreads;
+        this.maxSubscriptions = b.maxSubscriptions;
+        this.snapshotChunkLeaves = b.snapshotChunkLeaves;
+        this.journalCapacity = b.journalCapacity;
+        this.idleStrategy = b.idleStrategy;
+        this.journal = b.journal;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Identity of this tree (instance or shard); carried in the journal. */
+    public String treeId() { return treeId; }
+    /** Batches the inbound queue holds before offers are back-pressured (power of two). */
+    public int inboundQueueCapacity() { return inboundQueueCapacity; }
+    /** Batches kept for resume (power of two). */
+    public int replayRingCapacity() { return replayRingCapacity; }
+    /** Outbox capacity in events when a subscriber asks for none. */
+    public int defaultOutboxCapacity() { return defaultOutboxCapacity; }
+    /** The largest outbox a subscriber may ask for. */
+    public int maxOutboxCapacity() { return maxOutboxCapacity; }
+    /** CONFLATE subscriptions start conflating when their outbox is this full. */
+    public int conflateHighMarkPercent() { return conflateHighMarkPercent; }
+    public int dispatcherThreads() { return dispatcherThreads; }
+    /** Live subscriptions across the engine. */
+    public int maxSubscriptions() { return maxSubscriptions; }
+    /** Leaves per SNAPSHOT event. */
+    public int snapshotChunkLeaves() { return snapshotChunkLeaves; }
+    /** Applied batches that may wait for the journal before writes are refused with UNAVAILABLE. */
+    public int journalCapacity() { return journalCapacity; }
+    public IdleStrategyKind idleStrategy() { return idleStrategy; }
+    /** The journal, or {@code null} to run in memory (DURABLE acks then fail with UNAVAILABLE). */
+    public Journal journal() { return journal; }
+
+    /** Builds an {@link EngineConfig}; defaults suit a 2-core shared machine. */
+    public static final class Builder {
+        private String treeId = "default";
+        private int inboundQueueCapacity = 65_536;
+        private int replayRingCapacity = 262_144;
+        private int defaultOutboxCapacity = 1_024;
+        private int maxOutboxCapacity = 1 << 20;
+        private int conflateHighMarkPercent = 75;
+        private int dispatcherThreads = 1;
+        private int maxSubscriptions = 100_000;
+        private int snapshotChunkLeaves = 256;
+        private int journalCapacity = 1 << 20;
+        private IdleStrategyKind idleStrategy = IdleStrategyKind.BACKOFF;
+        private Journal journal;
+
+        private Builder() {
+        }
+
+        public Builder treeId(String v) { this.treeId = v; return this; }
+        public Builder inboundQueueCapacity(int v) { this.inboundQueueCapacity = v; return this; }
+        public Builder replayRingCapacity(int v) { this.replayRingCapacity = v; return this; }
+        public Builder defaultOutboxCapacity(int v) { this.defaultOutboxCapacity = v; return this; }
+        public Builder maxOutboxCapacity(int v) { this.maxOutboxCapacity = v; return this; }
+        public Builder conflateHighMarkPercent(int v) { this.conflateHighMarkPercent = v; return this; }
+        public Builder dispatcherThreads(int v) { this.dispatcherThreads = v; return this; }
+        public Builder maxSubscriptions(int v) { this.maxSubscriptions = v; return this; }
+        public Builder snapshotChunkLeaves(int v) { this.snapshotChunkLeaves = v; return this; }
+        public Builder journalCapacity(int v) { this.journalCapacity = v; return this; }
+        public Builder idleStrategy(IdleStrategyKind v) { this.idleStrategy = v; return this; }
+        public Builder journal(Journal v) { this.journal = v; return this; }
+
+        public EngineConfig build() {
+            require(treeId != null && !treeId.isEmpty(), "treeId", "must not be empty");
+            require(isPowerOfTwo(inboundQueueCapacity), "inboundQueueCapacity", "must be a power of two, was " + inboundQueueCapacity);
+            require(isPowerOfTwo(replayRingCapacity), "replayRingCapacity", "must be a power of two, was " + replayRingCapacity);
+            require(defaultOutboxCapacity >= 4, "defaultOutboxCapacity", "must be >= 4, was " + defaultOutboxCapacity);
+            require(maxOutboxCapacity >= defaultOutboxCapacity, "maxOutboxCapacity", "must be >= defaultOutboxCapacity");
+            require(conflateHighMarkPercent >= 10 && conflateHighMarkPercent <= 100, "conflateHighMarkPercent", "must be 10..100, was " + conflateHighMarkPercent);
+            require(dispatcherThreads >= 1, "dispatcherThreads", "must be >= 1, was " + dispatcherThreads);
+            require(maxSubscriptions >= 1, "maxSubscriptions", "must be >= 1, was " + maxSubscriptions);
+            require(snapshotChunkLeaves >= 1, "snapshotChunkLeaves", "must be >= 1, was " + snapshotChunkLeaves);
+            require(journalCapacity >= 1, "journalCapacity", "must be >= 1, was " + journalCapacity);
+            require(idleStrategy != null, "idleStrategy", "must be set");
+            return new EngineConfig(this);
+        }
+
+        private static boolean isPowerOfTwo(int v) {
+            return v > 0 && (v & (v - 1)) == 0;
+        }
+
+        private static void require(boolean ok, String setting, String why) {
+            if (!ok) {
+                throw new IllegalArgumentException("engine setting " + setting + " " + why);
+            }
+        }
+    }
+}

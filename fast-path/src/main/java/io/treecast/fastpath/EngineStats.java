@@ -1,0 +1,26 @@
+package io.treecast.fastpath;
+
+/**
+ * Counters and gauges of an engine, read without stopping it (each value is current, the set is not atomic).
+ *
+ * @param seq               the last seq applied
+ * @param durableSeq        the journal's durable watermark (0 without a journal)
+ * @param leaves            leaves in the tree
+ * @param subscriptions     live subscriptions
+ * @param inboundDepth      batches waiting in the inbound queue
+ * @param journalBacklog    applied batches the journal has not yet made durable
+ * @param batchesApplied    batches applied since start
+ * @param changesApplied    leaf-level changes applied since start
+ * @param rejectedBatches   batches refused on the writer (journal full, ...)
+ * @param eventsDelivered   events handed to subscription handlers
+ * @param conflatedChanges  changes dropped by conflation (older values of a leaf superseded in an outbox)
+ * @param slowConsumerEnds  STRICT subscriptions ended with SLOW_CONSUMER
+ * @param resumesFromRing   resumes served from the replay ring
+ * @param resets            RESET events sent (resume point too old or ahead)
+ * @param loopErrors        throwables caught in the writer or dispatcher loops (each logged with context)
+ */
+public record EngineStats(long seq, long durableSeq, long leaves, long subscriptions, long inboundDepth,
+                          long journalBacklog, long batchesApplied, long changesApplied, long rejectedBatches,
+                          long eventsDelivered, long conflatedChanges, long slowConsumerEnds, long resumesFromRing,
+                          long resets, long loopErrors) {
+}

@@ -1,0 +1,88 @@
+package io.treecast.fastpath;
+
+/**
+ * What a subscriber asks for. Immutable; each {@code with...} returns a copy.
+ *
+ * <pre>{@code
+ * SubscribeOptions.of(PathPattern.parse("markets/**}{@code /bid"))
+ *         .withSnapshot(true)
+ *         .withPolicy(Policy.STRICT)
+ *         .withOutboxCapacity(4096);
+ * SubscribeOptions.of(pattern).withResumeAfter(41_000);   // events with seq > 41000, or RESET + snapshot
+ * }</pre>
+ */
+public final class SubscribeOptions {
+    /** {@link #resumeAfter()} when the subscriber does not resume. */
+    public static final long NO_RESUME = -1;
+
+    private final PathPattern pattern;
+    private final boolean snapshot;
+    private final long resumeAfter;
+    private final Policy policy;
+    private final int outboxCapacity;
+
+    private SubscribeOptions(PathPattern pattern, boolean snapshot, long resumeAfter, Policy policy, int outboxCapacity) {
+        this.pattern = pattern;
+        this.snapshot = snapshot;
+        this.resumeAfter = resumeAfter;
+        this.policy = policy;
+        this.outboxCapacity = outboxCapacity;
+    }
+
+    /** Live events only, CONFLATE, the engine's default outbox capacity. */
+    public static SubscribeOptions of(PathPattern pattern) {
+        if (pattern == null) {
+            throw new NullPointerException("pattern is required");
+        }
+        return new SubscribeOptions(pattern, false, NO_RESUME, Policy.CONFLATE, 0);
+    }
+
+    /** First the current state of every matching leaf, then live events. */
+    public SubscribeOptions withSnapshot(boolean snapshot) {
+        return new SubscribeOptions(pattern, snapshot, resumeAfter, policy, outboxCapacity);
+    }
+
+    /** Resume: exactly the matching events with seq &gt; {@code seq}, or RESET and a snapshot if that is too old. */
+    public SubscribeOptions withResumeAfter(long seq) {
+        if (seq < 0) {
+            throw new TreecastException(ErrorCode.INVALID_REQUEST, "resume_after must be >= 0, was " + seq);
+        }
+        return new SubscribeOptions(pattern, snapshot, seq, policy, outboxCapacity);
+    }
+
+    public SubscribeOptions withPolicy(Policy policy) {
+        if (policy == null) {
+            throw new NullPointerException("policy is required");
+        }
+        return new SubscribeOptions(pattern, snapshot, resumeAfter, policy, outboxCapacity);
+    }
+
+    /** Events buffered for this subscriber; 0 means the engine's default. Bounded by the engine's maximum. */
+    public SubscribeOptions withOutboxCapacity(int capacity) {
+        if (capacity < 0) {
+            throw new TreecastException(ErrorCode.INVALID_REQUEST, "outbox capacity must be >= 0, was " + capacity);
+        }
+        return new SubscribeOptions(pattern, snapshot, resumeAfter, policy, capacity);
+    }
+
+    public PathPattern pattern() {
+        return pattern;
+    }
+
+    public boolean snapshot() {
+        return snapshot;
+    }
+
+    /** The resume point, or {@link #NO_RESUME}. */
+    public long resumeAfter() {
+        return resumeAfter;
+    }
+
+    public Policy policy() {
+        return policy;
+    }
+
+    public int outboxCapacity() {
+        return outboxCapacity;
+    }
+}
