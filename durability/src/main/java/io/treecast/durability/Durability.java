@@ -1,0 +1,192 @@
+package io.treecast.durability;
+
+import io.treecast.durability.internal.EmbeddedKafka;
+import io.treecast.durability.internal.KafkaJournal;
+import io.treecast.fastpath.Journal;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Treecast's durability: a Kafka cluster (an embedded single-node broker in a child JVM, or an external one), the
+ * compacted topic that mirrors the tree, and the engine's {@link Journal} writing to it and recovering from it.
+ *
+ * <pre>{@code
+ * try (Durability durability = Durability.start(DurabilityConfig.builder().dataDir(Path.of("data")).build());
+ *      Engine engine = Engine.start(EngineConfig.builder()
+ *              .treeId(durability.config().treeId())
+ *              .journalCapacity(durability.config().journalCapacity())
+ *              .journal(durability.journal())
+ *              .build())) {
+ *     ...
+ * }
+ * }</pre>
+ *
+ * Close the engine first (it drains into the journal), then this (it closes the journal and stops the embedded
+ * broker). Thread-safe.
+ */
+public final class Durability implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Durability.class);
+
+    private final DurabilityConfig config;
+    private final EmbeddedKafka embedded;
+    private final String bootstrapServers;
+    private final Admin admin;
+    private final KafkaJournal journal;
+    private boolean closed;
+
+    private Durability(DurabilityConfig config, EmbeddedKafka embedded, String bootstrapServers, Admin admin,
+                       KafkaJournal journal) {
+        this.config = config;
+        this.embedded = embedded;
+        this.bootstrapServers = bootstrapServers;
+        this.admin = admin;
+        this.journal = journal;
+    }
+
+    /**
+     * Starts (EMBEDDED) or reaches (EXTERNAL) the Kafka cluster, creates the topic if it is missing
+     * ({@code cleanup.policy=compact}) and prepares the journal. Blocks up to {@link DurabilityConfig#startTimeout()}.
+     *
+     * @throws IllegalStateException when the broker does not start or the cluster is not reachable in time; the
+     *                               message says which setting or file to look at
+     */
+    public static Durability start(DurabilityConfig config) {
+        EmbeddedKafka embedded = null;
+        Admin admin = null;
+        try {
+            String bootstrap;
+            if (config.mode() == DurabilityConfig.Mode.EMBEDDED) {
+                embedded = new EmbeddedKafka(config.dataDir(), config.brokerHeap(), config.startTimeout(),
+                        config.closeTimeout());
+                embedded.start();
+                bootstrap = embedded.bootstrapServers();
+            } else {
+                bootstrap = config.bootstrapServers();
+            }
+            admin = Admin.create(adminProps(bootstrap, config.startTimeout().toMillis()));
+            int partitions = ensureTopic(admin, config, bootstrap);
+            KafkaJournal journal = new KafkaJournal(config, bootstrap, partitions);
+            return new Durability(config, embedded, bootstrap, admin, journal);
+        } catch (RuntimeException e) {
+            if (admin != null) {
+                admin.close();
+            }
+            if (embedded != null) {
+                embedded.close();
+            }
+            throw e;
+        }
+    }
+
+    private static Properties adminProps(String bootstrap, long timeoutMs) {
+        Properties p = new Properties();
+        p.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.setProperty(AdminClientConfig.CLIENT_ID_CONFIG, "treecast-durability-admin");
+        p.setProperty(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, String.valueOf(timeoutMs));
+        p.setProperty(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, String.valueOf(Math.min(timeoutMs, 10_000)));
+        p.setProperty(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "500");
+        return p;
+    }
+
+    private static int ensureTopic(Admin admin, DurabilityConfig config, String bootstrap) {
+        String topic = config.topic();
+        long timeout = config.startTimeout().toMillis();
+        try {
+            Map<String, String> topicConfig = new HashMap<>(config.topicConfig());
+            topicConfig.put(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
+            try {
+                admin.createTopics(List.of(new NewTopic(topic, config.partitions(), config.replicationFactor())
+                        .configs(topicConfig))).all().get(timeout, TimeUnit.MILLISECONDS);
+                LOG.info("created topic {} ({} partitions, compacted) at {}", topic, config.partitions(), bootstrap);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+            }
+            TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames()
+                    .get(timeout, TimeUnit.MILLISECONDS).get(topic);
+            ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+            Config c = admin.describeConfigs(List.of(res)).all().get(timeout, TimeUnit.MILLISECONDS).get(res);
+            String policy = c.get(TopicConfig.CLEANUP_POLICY_CONFIG).value();
+            if (!policy.contains(TopicConfig.CLEANUP_POLICY_COMPACT) || policy.contains(TopicConfig.CLEANUP_POLICY_DELETE)) {
+                throw new IllegalStateException("topic " + topic + " has cleanup.policy=" + policy
+                        + "; Treecast needs cleanup.policy=compact (set it on the topic, or choose another durability "
+                        + "setting topic)");
+            }
+            return d.partitions().size();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while preparing topic " + topic, e);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("could not create or describe topic " + topic + " at " + bootstrap
+                    + " within " + config.startTimeout() + " (check durability setting bootstrapServers): "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** The journal to pass to {@code EngineConfig.builder().journal(..)}; the engine recovers from it and starts it. */
+    public Journal journal() {
+        return journal;
+    }
+
+    public DurabilityConfig config() {
+        return config;
+    }
+
+    /** The Kafka address in use ({@code 127.0.0.1:<port>} of the embedded broker, or the configured one). */
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    /** Asks the cluster for its nodes, waiting at most a second: for health endpoints, not for the hot path. */
+    public boolean kafkaReachable() {
+        try {
+            return !admin.describeCluster().nodes().get(1, TimeUnit.SECONDS).isEmpty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            return false;
+        }
+    }
+
+    /** Highest seq Kafka acknowledged together with every seq below it. */
+    public long durableSeq() {
+        return journal.durableSeq();
+    }
+
+    /** Closes the journal (flushing within the close timeout) and stops the embedded broker, if any. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            journal.close();
+        } finally {
+            try {
+                admin.close(config.closeTimeout());
+            } finally {
+                if (embedded != null) {
+                    embedded.close();
+                }
+            }
+        }
+    }
+}

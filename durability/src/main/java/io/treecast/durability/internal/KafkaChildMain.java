@@ -1,0 +1,46 @@
+package io.treecast.durability.internal;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Entry point of the embedded broker's child JVM. It ties the child's life to the parent's: the parent holds the
+ * child's stdin open for as long as it lives, so end-of-file on stdin means the parent is gone (also after a
+ * {@code kill -9}, when the OS closes the pipe) and the child halts at once. A line {@code stop} asks for a clean
+ * shutdown through Kafka's own shutdown hook.
+ *
+ * <p>Arguments are passed through: {@code <main class> <args...>}, e.g. {@code kafka.Kafka server.properties} or
+ * {@code kafka.tools.StorageTool format ...}.
+ */
+public final class KafkaChildMain {
+    private KafkaChildMain() {
+    }
+
+    public static void main(String[] args) throws Throwable {
+        Thread watchdog = new Thread(KafkaChildMain::watchParent, "treecast-parent-watchdog");
+        watchdog.setDaemon(true);
+        watchdog.start();
+        String[] rest = new String[args.length - 1];
+        System.arraycopy(args, 1, rest, 0, rest.length);
+        Class.forName(args[0]).getMethod("main", String[].class).invoke(null, (Object) rest);
+    }
+
+    private static void watchParent() {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                if (line.trim().equals("stop")) {
+                    System.out.println("treecast: parent asked for a clean stop");
+                    System.exit(0);
+                    return;
+                }
+            }
+        } catch (Throwable e) {
+            // a broken pipe means the same as end-of-file: the parent is gone
+        }
+        System.out.println("treecast: parent process is gone (stdin closed), halting the broker");
+        System.out.flush();
+        Runtime.getRuntime().halt(3);
+    }
+}

@@ -1,0 +1,376 @@
+package io.treecast.durability.internal;
+
+import io.treecast.durability.DurabilityConfig;
+import io.treecast.fastpath.EventView;
+import io.treecast.fastpath.Journal;
+import io.treecast.fastpath.JournalFeed;
+import io.treecast.fastpath.LeafVisitor;
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The engine's {@link Journal} on a compacted Kafka topic. One thread ({@code treecast-journal-<tree>}) polls the
+ * engine's feed and hands one record per leaf change to an idempotent producer ({@code acks=all}); the producer's
+ * I/O thread reports acknowledgements back through per-batch counters, and the journal thread advances the durable
+ * watermark over the contiguous prefix of fully acknowledged batches. While Kafka is away the producer buffers (and
+ * retries without end, so nothing is dropped); when its buffer is full the journal thread waits, the engine's
+ * journal ring fills and the engine refuses writes: that is the configured bound.
+ */
+public final class KafkaJournal implements Journal {
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaJournal.class);
+    private static final long WATERMARK_PERIOD_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final DurabilityConfig config;
+    private final String bootstrapServers;
+    private final String topic;
+    private final String tree;
+    private final byte[] treeUtf8;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final int partitions;
+    private final long lostAfterNanos;
+
+    private final ArrayDeque<BatchAck> pending = new ArrayDeque<>();
+    private final AtomicLong lastAckNanos = new AtomicLong(System.nanoTime());
+    private final AtomicInteger watermarksOutstanding = new AtomicInteger();
+    private final AtomicLong failedRecords = new AtomicLong();
+    private final AtomicLong recordsSent = new AtomicLong();
+    private volatile boolean healthy = true;
+    private volatile boolean running;
+    private volatile long durableSeq;
+    private volatile long sentSeq;
+    private volatile Thread thread;
+    private volatile long sendTimeoutAtNanos;
+    private long watermarkRoundSentNanos;
+    private long lastWatermarkSeq = -1;
+    private boolean stopRequested;
+    private JournalFeed feed;
+
+    public KafkaJournal(DurabilityConfig config, String bootstrapServers, int partitions) {
+        this.config = config;
+        this.bootstrapServers = bootstrapServers;
+        this.topic = config.topic();
+        this.tree = config.treeId();
+        this.treeUtf8 = tree.getBytes(StandardCharsets.UTF_8);
+        this.partitions = partitions;
+        this.lostAfterNanos = config.kafkaLostAfter().toNanos();
+        Properties p = new Properties();
+        p.setProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.setProperty(ProducerConfig.CLIENT_ID_CONFIG, "treecast-journal-" + tree);
+        p.setProperty(ProducerConfig.ACKS_CONFIG, "all");
+        p.setProperty(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.setProperty(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5");
+        p.setProperty(ProducerConfig.COMPRESSION_TYPE_CONFIG, config.compression());
+        p.setProperty(ProducerConfig.LINGER_MS_CONFIG, String.valueOf(config.lingerMs()));
+        p.setProperty(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(config.batchSizeBytes()));
+        p.setProperty(ProducerConfig.BUFFER_MEMORY_CONFIG, String.valueOf(config.producerBufferBytes()));
+        // never give a record up: while Kafka is away records wait (bounded by buffer.memory, then by the engine)
+        p.setProperty(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, String.valueOf(Integer.MAX_VALUE));
+        p.setProperty(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
+        p.setProperty(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG, "500");
+        p.setProperty(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "500");
+        // a full buffer blocks send() this long at most, so that close() is heard
+        p.setProperty(ProducerConfig.MAX_BLOCK_MS_CONFIG, "250");
+        this.producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /**
+     * Reads the topic into {@code into} and returns the seq to continue above: the highest seq found plus the
+     * journal capacity (batches the engine may have issued, and shown to subscribers, that never became durable),
+     * and records that start point as a watermark before returning so that a crash before the next write still
+     * moves later restarts above it. An empty topic returns 0.
+     */
+    @Override
+    public long recover(LeafVisitor into) {
+        TopicRecovery.Result r = TopicRecovery.run(bootstrapServers, topic, tree, config.recoveryTimeout(), into);
+        long start = r.topicHadRecords() ? r.maxSeq() + config.journalCapacity() : 0;
+        if (r.topicHadRecords()) {
+            LOG.info("seq continues above {} (highest recovered seq {} + journal capacity {})", start, r.maxSeq(),
+                    config.journalCapacity());
+        }
+        writeWatermarksSync(start);
+        durableSeq = start;
+        sentSeq = start;
+        lastWatermarkSeq = start;
+        return start;
+    }
+
+    private void writeWatermarksSync(long seq) {
+        try {
+            java.util.List<java.util.concurrent.Future<RecordMetadata>> acks = new java.util.ArrayList<>();
+            for (int p = 0; p < partitions; p++) {
+                acks.add(producer.send(new ProducerRecord<>(topic, p, RecordCodec.watermarkKey(tree, p),
+                        RecordCodec.watermark(seq, tree))));
+            }
+            producer.flush();
+            for (var f : acks) {
+                f.get(config.recoveryTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("could not write the seq watermark to topic " + topic
+                    + " at " + bootstrapServers + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public synchronized void start(JournalFeed feed) {
+        if (thread != null) {
+            throw new IllegalStateException("the journal was already started");
+        }
+        this.feed = feed;
+        running = true;
+        Thread t = new Thread(this::run, "treecast-journal-" + tree);
+        t.setDaemon(true);
+        thread = t;
+        t.start();
+    }
+
+    @Override
+    public boolean healthy() {
+        return healthy;
+    }
+
+    /** The highest seq Kafka has acknowledged together with every seq below it. */
+    public long durableSeq() {
+        return durableSeq;
+    }
+
+    /** The highest seq handed to the producer. */
+    public long sentSeq() {
+        return sentSeq;
+    }
+
+    /** Leaf records handed to the producer since start. */
+    public long recordsSent() {
+        return recordsSent.get();
+    }
+
+    /** Applied batches handed to the producer but not yet acknowledged. */
+    public long backlogSeqs() {
+        return sentSeq - durableSeq;
+    }
+
+    private void run() {
+        JournalFeed.Consumer consumer = this::onBatch;
+        long idleNanos = 0;
+        try {
+            while (running) {
+                int n = feed.poll(consumer, config.pollLimit());
+                advanceWatermark();
+                maybeWriteWatermarks();
+                updateHealth();
+                if (n == 0) {
+                    idleNanos = idleNanos == 0 ? 20_000 : Math.min(idleNanos * 2, 1_000_000);
+                    LockSupport.parkNanos(this, idleNanos);
+                } else {
+                    idleNanos = 0;
+                }
+            }
+            // drain what the engine applied before close, within the close bound
+            long deadline = System.nanoTime() + config.closeTimeout().toNanos();
+            while (!stopRequested && System.nanoTime() < deadline && feed.poll(consumer, config.pollLimit()) > 0) {
+                advanceWatermark();
+            }
+            while (!pending.isEmpty() && System.nanoTime() < deadline) {
+                LockSupport.parkNanos(this, 1_000_000);
+                advanceWatermark();
+            }
+        } catch (Throwable t) {
+            LOG.error("the journal thread of tree {} stopped on an unexpected error; the engine will fill its journal "
+                    + "bound and refuse writes with UNAVAILABLE", tree, t);
+            healthy = false;
+        }
+    }
+
+    private void onBatch(EventView batch, long appliedAtMicros) {
+        long seq = batch.seq();
+        int size = batch.size();
+        BatchAck ack = new BatchAck(seq, size, System.nanoTime(), Thread.currentThread());
+        pending.addLast(ack);
+        for (int i = 0; i < size; i++) {
+            ProducerRecord<byte[], byte[]> rec;
+            long changeSeq = batch.changeSeq(i);
+            if (changeSeq <= 0) {
+                changeSeq = seq;
+            }
+            byte[] key = batch.path(i).utf8();
+            if (batch.isDelete(i)) {
+                RecordHeaders headers = new RecordHeaders();
+                headers.add(RecordCodec.SEQ_HEADER, RecordCodec.seqHeader(changeSeq));
+                rec = new ProducerRecord<>(topic, null, null, key, null, headers);
+            } else {
+                rec = new ProducerRecord<>(topic, key,
+                        RecordCodec.leafRecord(batch.value(i), changeSeq, appliedAtMicros, treeUtf8));
+            }
+            if (!send(rec, ack)) {
+                return;
+            }
+        }
+        sentSeq = seq;
+    }
+
+    /** Hands one record to the producer, waiting while its buffer is full; false when the journal is closing. */
+    private boolean send(ProducerRecord<byte[], byte[]> rec, Callback callback) {
+        while (true) {
+            try {
+                producer.send(rec, callback);
+                recordsSent.incrementAndGet();
+                return true;
+            } catch (TimeoutException full) {
+                // buffer full or no metadata: Kafka is away; the engine's bound takes over while we wait here
+                sendTimeoutAtNanos = System.nanoTime();
+                updateHealth();
+                advanceWatermark();
+                if (!running) {
+                    stopRequested = true;
+                    return false;
+                }
+            } catch (KafkaException e) {
+                if (!running) {
+                    return false;
+                }
+                throw e;
+            }
+        }
+    }
+
+    private void advanceWatermark() {
+        long durable = -1;
+        BatchAck head;
+        while ((head = pending.peekFirst()) != null && head.get() == 0) {
+            durable = head.seq;
+            pending.pollFirst();
+        }
+        if (durable > durableSeq) {
+            durableSeq = durable;
+            feed.markDurable(durable);
+        }
+    }
+
+    private void maybeWriteWatermarks() {
+        long now = System.nanoTime();
+        long seq = sentSeq;
+        if (watermarksOutstanding.get() > 0 || seq == lastWatermarkSeq || now - watermarkRoundSentNanos < WATERMARK_PERIOD_NANOS) {
+            return;
+        }
+        watermarkRoundSentNanos = now;
+        lastWatermarkSeq = seq;
+        byte[] value = RecordCodec.watermark(seq, tree);
+        Callback cb = (md, e) -> {
+            if (e == null) {
+                lastAckNanos.set(System.nanoTime());
+            }
+            watermarksOutstanding.decrementAndGet();
+        };
+        for (int p = 0; p < partitions; p++) {
+            watermarksOutstanding.incrementAndGet();
+            try {
+                producer.send(new ProducerRecord<>(topic, p, RecordCodec.watermarkKey(tree, p), value), cb);
+            } catch (KafkaException e) {
+                // a full buffer: the next round tries again
+                watermarksOutstanding.decrementAndGet();
+                sendTimeoutAtNanos = System.nanoTime();
+            }
+        }
+    }
+
+    private void updateHealth() {
+        long now = System.nanoTime();
+        long lastAck = lastAckNanos.get();
+        long oldest = Long.MAX_VALUE;
+        BatchAck head = pending.peekFirst();
+        if (head != null) {
+            oldest = head.sentNanos;
+        }
+        if (watermarksOutstanding.get() > 0) {
+            oldest = Math.min(oldest, watermarkRoundSentNanos);
+        }
+        boolean waitingTooLong = oldest != Long.MAX_VALUE && now - oldest > lostAfterNanos && now - lastAck > lostAfterNanos;
+        boolean sendTimedOut = sendTimeoutAtNanos != 0 && sendTimeoutAtNanos - lastAck > 0 && now - lastAck > lostAfterNanos;
+        boolean ok = !waitingTooLong && !sendTimedOut && failedRecords.get() == 0;
+        if (ok != healthy) {
+            healthy = ok;
+            if (ok) {
+                LOG.info("Kafka regained: journal of tree {} is draining to {} (durable seq {}, sent seq {})",
+                        tree, topic, durableSeq, sentSeq);
+            } else {
+                LOG.warn("Kafka lost: no acknowledgement from {} for {} ms; the journal buffers (durable seq {}, "
+                                + "sent seq {}) and the engine refuses writes once its journal bound is full",
+                        bootstrapServers, TimeUnit.NANOSECONDS.toMillis(now - lastAck), durableSeq, sentSeq);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        Thread t;
+        synchronized (this) {
+            t = thread;
+            if (!running && t == null) {
+                producer.close(Duration.ZERO);
+                return;
+            }
+            running = false;
+        }
+        if (t != null) {
+            LockSupport.unpark(t);
+            try {
+                t.join(config.closeTimeout().toMillis() + 1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        producer.close(config.closeTimeout());
+        LOG.info("journal of tree {} closed: durable seq {}, sent seq {}{}", tree, durableSeq, sentSeq,
+                stopRequested ? " (Kafka unreachable: the rest was not written)" : "");
+        thread = null;
+    }
+
+    /**
+     * Counts the outstanding records of one batch; the producer's I/O thread counts down, the journal thread reads.
+     * A failed record keeps the count above zero, so the watermark never passes a batch that is not wholly durable.
+     */
+    private final class BatchAck extends AtomicInteger implements Callback {
+        private static final long serialVersionUID = 1L;
+        final long seq;
+        final long sentNanos;
+        final Thread journalThread;
+
+        BatchAck(long seq, int records, long sentNanos, Thread journalThread) {
+            super(records);
+            this.seq = seq;
+            this.sentNanos = sentNanos;
+            this.journalThread = journalThread;
+        }
+
+        @Override
+        public void onCompletion(RecordMetadata metadata, Exception exception) {
+            if (exception == null) {
+                lastAckNanos.set(System.nanoTime());
+                if (decrementAndGet() == 0) {
+                    LockSupport.unpark(journalThread);
+                }
+            } else if (failedRecords.getAndIncrement() == 0) {
+                LOG.error("Kafka refused a record of batch seq {} of tree {}; the durable watermark stops before it "
+                        + "and the journal reports itself unhealthy", seq, tree, exception);
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package io.treecast.durability.internal;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+class EmbeddedKafkaIT {
+
+    @Test
+    void brokerServesKeepsItsDataAndClusterIdAcrossARestartOnTheSamePorts(@TempDir Path dataDir) throws Exception {
+        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, "384m", Duration.ofSeconds(90), Duration.ofSeconds(20));
+        try {
+            kafka.start();
+            assertThat(kafka.bootstrapServers()).startsWith("127.0.0.1:");
+            assertThat(Files.readString(dataDir.resolve("kafka-broker.log"))).contains("Kafka Server started");
+            String clusterId = Files.readString(dataDir.resolve("kafka/cluster.id")).trim();
+            createTopic(kafka.bootstrapServers(), "t");
+            produce(kafka.bootstrapServers(), "t", "k", "before restart");
+
+            kafka.stop();
+            assertThat(kafka.isRunning()).isFalse();
+            kafka.start();
+
+            assertThat(Files.readString(dataDir.resolve("kafka/cluster.id")).trim()).isEqualTo(clusterId);
+            produce(kafka.bootstrapServers(), "t", "k2", "after restart");
+            assertThat(readAll(kafka.bootstrapServers(), "t")).containsExactly("k=before restart", "k2=after restart");
+        } finally {
+            kafka.close();
+        }
+        assertThat(kafka.isRunning()).isFalse();
+    }
+
+    @Test
+    void brokerHaltsWhenItsParentProcessIsKilled(@TempDir Path dataDir) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process parent = new ProcessBuilder(java, "-Xmx128m", "-cp", EmbeddedKafka.childClasspath(),
+                EmbeddedKafkaParentMain.class.getName(), dataDir.toString())
+                .redirectErrorStream(true).start();
+        long childPid = -1;
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(parent.getInputStream(), StandardCharsets.UTF_8));
+            String line;
+            while ((line = out.readLine()) != null) {
+                if (line.startsWith("CHILD-PID ")) {
+                    childPid = Long.parseLong(line.substring("CHILD-PID ".length()).trim());
+                    break;
+                }
+            }
+            assertThat(childPid).as("the parent printed its broker's pid").isPositive();
+            ProcessHandle child = ProcessHandle.of(childPid).orElseThrow();
+            assertThat(child.isAlive()).isTrue();
+
+            parent.destroyForcibly(); // SIGKILL: no shutdown hook runs in the parent
+            parent.waitFor(30, TimeUnit.SECONDS);
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> !child.isAlive());
+            assertThat(Files.readString(dataDir.resolve("kafka-broker.log"))).contains("parent process is gone");
+        } finally {
+            parent.destroyForcibly();
+            if (childPid > 0) {
+                ProcessHandle.of(childPid).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }
+    }
+
+    private static void createTopic(String bootstrap, String topic) throws Exception {
+        Properties p = new Properties();
+        p.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (Admin admin = Admin.create(p)) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private static void produce(String bootstrap, String topic, String key, String value) throws Exception {
+        Properties p = new Properties();
+        p.setProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+            producer.send(new ProducerRecord<>(topic, key, value)).get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private static List<String> readAll(String bootstrap, String topic) {
+        Properties p = new Properties();
+        p.setProperty(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        List<String> out = new ArrayList<>();
+        try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
+            TopicPartition tp = new TopicPartition(topic, 0);
+            c.assign(List.of(tp));
+            c.seekToBeginning(List.of(tp));
+            Map<TopicPartition, Long> end = c.endOffsets(List.of(tp));
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
+                    out.add(r.key() + "=" + r.value());
+                }
+                return c.position(tp) >= end.get(tp);
+            });
+        }
+        return out;
+    }
+
+}
