@@ -117,11 +117,9 @@ public final class TopicRecovery {
                         e.value = value;
                     }
                 }
-                for (TopicPartition tp : batch.partitions()) {
-                    if (end.containsKey(tp) && consumer.position(tp) >= end.get(tp)) {
-                        end.remove(tp);
-                    }
-                }
+                // every remaining partition, not only those that returned records: compaction may have emptied
+                // the tail of a partition, whose position then moves to its end without a record
+                end.entrySet().removeIf(e -> consumer.position(e.getKey()) >= e.getValue());
             }
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
             throw new IllegalStateException("a watermark record of topic " + topic + " is not a treecast.v1.Watermark", e);
