@@ -1,0 +1,165 @@
+package io.treecast.durability;
+
+import io.treecast.durability.internal.RecordCodec;
+import io.treecast.proto.LeafRecord;
+import io.treecast.proto.Watermark;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.apache.kafka.common.serialization.BytesSerializer;
+import org.apache.kafka.streams.KeyValue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Properties;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The tree's state materialized by Kafka Streams from the compacted topic into a persistent RocksDB store keyed by
+ * path bytes, so that a subtree is a prefix scan. It knows the seq up to which it is complete: the smallest watermark
+ * it has seen over every partition of the topic (the journal writes a partition's watermark after that partition's
+ * records of lower seq).
+ *
+ * <pre>{@code
+ * try (TreeState state = TreeState.start(durability.config(), durability.bootstrapServers(), Path.of("data/state"))) {
+ *     state.awaitComplete(lastSeq, Duration.ofSeconds(30));
+ *     state.scan("markets/eu/", (path, record) -> ...);
+ * }
+ * }</pre>
+ *
+ * Runs inside the server or as a separate process: instances with the same tree and topic share the application id,
+ * so Kafka Streams spreads the topic's partitions across them. This class queries the local instance's partitions.
+ * Thread-safe.
+ */
+public final class TreeState implements AutoCloseable {
+    /** Name of the RocksDB store (also the interactive-query name). */
+    public static final String STORE = "treecast-leaves";
+
+    private final KafkaStreams streams;
+    private final String tree;
+    private final int partitions;
+
+    private TreeState(KafkaStreams streams, String tree, int partitions) {
+        this.streams = streams;
+        this.tree = tree;
+        this.partitions = partitions;
+    }
+
+    /** Receives one leaf of a scan. */
+    @FunctionalInterface
+    public interface LeafConsumer {
+        void leaf(String path, LeafRecord record);
+    }
+
+    /**
+     * Starts the Streams application {@code treecast-state-<tree>} on {@code config.topic()}, its state under
+     * {@code stateDir}. The topic itself serves as the store's changelog (no extra topic).
+     */
+    public static TreeState start(DurabilityConfig config, String bootstrapServers, int partitions, Path stateDir) {
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.table(config.topic(), Consumed.with(Serdes.Bytes(), Serdes.ByteArray()),
+                Materialized.<Bytes, byte[], KeyValueStore<Bytes, byte[]>>as(STORE)
+                        .withKeySerde(Serdes.Bytes()).withValueSerde(Serdes.ByteArray()));
+        Properties p = new Properties();
+        p.setProperty(StreamsConfig.APPLICATION_ID_CONFIG, "treecast-state-" + config.treeId());
+        p.setProperty(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.setProperty(StreamsConfig.STATE_DIR_CONFIG, stateDir.toAbsolutePath().toString());
+        p.setProperty(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.OPTIMIZE);
+        p.setProperty(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "0");
+        p.setProperty(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "1000");
+        p.setProperty(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "1");
+        p.setProperty(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
+        Topology topology = builder.build(p);
+        KafkaStreams streams = new KafkaStreams(topology, p);
+        streams.start();
+        return new TreeState(streams, config.treeId(), partitions);
+    }
+
+    /** Whether the application is running (all its partitions assigned and restored). */
+    public boolean running() {
+        return streams.state() == KafkaStreams.State.RUNNING;
+    }
+
+    /**
+     * The seq up to which this instance's state is complete: the smallest watermark over the partitions, 0 if some
+     * partition has none yet.
+     */
+    public long completeSeq() {
+        ReadOnlyKeyValueStore<Bytes, byte[]> store = store();
+        long min = Long.MAX_VALUE;
+        for (int part = 0; part < partitions; part++) {
+            byte[] v = store.get(Bytes.wrap(RecordCodec.watermarkKey(tree, part)));
+            if (v == null) {
+                return 0;
+            }
+            try {
+                min = Math.min(min, Watermark.parseFrom(v).getSeq());
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                throw new IllegalStateException("watermark of partition " + part + " is not a treecast.v1.Watermark", e);
+            }
+        }
+        return min;
+    }
+
+    /** Waits (bounded) until the state is complete up to at least {@code seq}; false on timeout. */
+    public boolean awaitComplete(long seq, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                if (running() && completeSeq() >= seq) {
+                    return true;
+                }
+            } catch (org.apache.kafka.streams.errors.InvalidStateStoreException rebalancing) {
+                // the store is not queryable during a rebalance: try again
+            }
+            LockSupport.parkNanos(50_000_000L);
+        }
+        return false;
+    }
+
+    /**
+     * Every leaf whose path starts with {@code pathPrefix} (e.g. {@code "markets/eu/"} for a subtree, {@code ""} for
+     * all), in path byte order, each with its own seq; a RocksDB prefix scan.
+     */
+    public int scan(String pathPrefix, LeafConsumer into) {
+        byte[] prefix = pathPrefix.getBytes(StandardCharsets.UTF_8);
+        int n = 0;
+        try (KeyValueIterator<Bytes, byte[]> it = store().prefixScan(Bytes.wrap(prefix), new BytesSerializer())) {
+            while (it.hasNext()) {
+                KeyValue<Bytes, byte[]> kv = it.next();
+                byte[] key = kv.key.get();
+                if (key.length == 0 || key[0] == 0 || kv.value == null) {
+                    continue;
+                }
+                try {
+                    into.leaf(new String(key, StandardCharsets.UTF_8), LeafRecord.parseFrom(kv.value));
+                } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                    throw new IllegalStateException("record of " + new String(key, StandardCharsets.UTF_8)
+                            + " is not a treecast.v1.LeafRecord", e);
+                }
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private ReadOnlyKeyValueStore<Bytes, byte[]> store() {
+        return streams.store(StoreQueryParameters.fromNameAndType(STORE, QueryableStoreTypes.keyValueStore()));
+    }
+
+    @Override
+    public void close() {
+        streams.close(Duration.ofSeconds(10));
+    }
+}

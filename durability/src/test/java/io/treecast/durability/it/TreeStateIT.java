@@ -1,0 +1,99 @@
+package io.treecast.durability.it;
+
+import io.treecast.durability.DurabilityConfig;
+import io.treecast.durability.TreeState;
+import io.treecast.durability.internal.EmbeddedKafka;
+import io.treecast.durability.internal.RecordCodec;
+import io.treecast.proto.Value;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The Kafka Streams state store, fed by records in the topic's documented format. */
+class TreeStateIT {
+    @TempDir
+    static Path dataDir;
+    static EmbeddedKafka kafka;
+
+    @BeforeAll
+    static void startBroker() {
+        kafka = new EmbeddedKafka(dataDir, "512m", Duration.ofSeconds(90), Duration.ofSeconds(20));
+        kafka.start();
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    @Test
+    void storeServesSubtreesByPrefixScanAndKnowsUpToWhichSeqItIsComplete(@TempDir Path stateDir) throws Exception {
+        String topic = "state";
+        Properties ap = new Properties();
+        ap.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        try (Admin admin = Admin.create(ap)) {
+            admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1).configs(Map.of("cleanup.policy", "compact"))))
+                    .all().get(30, TimeUnit.SECONDS);
+        }
+        byte[] tree = "st".getBytes(StandardCharsets.UTF_8);
+        Properties pp = new Properties();
+        pp.setProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(pp, new ByteArraySerializer(), new ByteArraySerializer())) {
+            leaf(p, topic, "a/x/1", "one", 1, tree);
+            leaf(p, topic, "a/x/2", "two", 2, tree);
+            leaf(p, topic, "a/xy", "not under a/x/", 3, tree);
+            leaf(p, topic, "b/1", "b", 4, tree);
+            leaf(p, topic, "a/x/1", "one again", 5, tree);
+            RecordHeaders h = new RecordHeaders();
+            h.add(RecordCodec.SEQ_HEADER, RecordCodec.seqHeader(6));
+            p.send(new ProducerRecord<>(topic, null, null, "a/x/2".getBytes(StandardCharsets.UTF_8), null, h));
+            for (int part = 0; part < 2; part++) {
+                p.send(new ProducerRecord<>(topic, part, RecordCodec.watermarkKey("st", part), RecordCodec.watermark(6, "st")));
+            }
+            p.flush();
+        }
+
+        DurabilityConfig config = DurabilityConfig.builder().bootstrapServers(kafka.bootstrapServers()).topic(topic)
+                .treeId("st").build();
+        try (TreeState state = TreeState.start(config, kafka.bootstrapServers(), 2, stateDir)) {
+            assertThat(state.awaitComplete(6, Duration.ofSeconds(90))).as("state complete up to seq 6").isTrue();
+            assertThat(state.completeSeq()).isEqualTo(6);
+
+            Map<String, String> subtree = new TreeMap<>();
+            state.scan("a/x/", (path, r) -> subtree.put(path, r.getValue().getStringValue() + "@" + r.getSeq()));
+            assertThat(subtree).containsExactly(Map.entry("a/x/1", "one again@5"));
+
+            Map<String, String> all = new TreeMap<>();
+            assertThat(state.scan("", (path, r) -> all.put(path, r.getValue().getStringValue()))).isEqualTo(3);
+            assertThat(all).containsOnlyKeys("a/x/1", "a/xy", "b/1");
+        }
+    }
+
+    private static void leaf(KafkaProducer<byte[], byte[]> p, String topic, String path, String value, long seq, byte[] tree) {
+        byte[] v = Value.newBuilder().setStringValue(value).build().toByteArray();
+        p.send(new ProducerRecord<>(topic, path.getBytes(StandardCharsets.UTF_8), RecordCodec.leafRecord(v, seq, 1L, tree)));
+    }
+
+}
