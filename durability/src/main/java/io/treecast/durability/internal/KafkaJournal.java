@@ -71,9 +71,14 @@ public final class KafkaJournal implements Journal {
         this.treeUtf8 = tree.getBytes(StandardCharsets.UTF_8);
         this.partitions = partitions;
         this.lostAfterNanos = config.kafkaLostAfter().toNanos();
+        this.producer = new KafkaProducer<>(producerProperties(config, bootstrapServers), new ByteArraySerializer(),
+                new ByteArraySerializer());
+    }
+
+    /** The journal's producer settings (also used by the benchmark that measures Kafka alone). */
+    public static Properties producerProperties(DurabilityConfig config, String bootstrapServers) {
         Properties p = new Properties();
         p.setProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.setProperty(ProducerConfig.CLIENT_ID_CONFIG, "treecast-journal-" + tree);
         p.setProperty(ProducerConfig.ACKS_CONFIG, "all");
         p.setProperty(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.setProperty(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5");
@@ -88,7 +93,8 @@ public final class KafkaJournal implements Journal {
         p.setProperty(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "500");
         // a full buffer blocks send() this long at most, so that close() is heard
         p.setProperty(ProducerConfig.MAX_BLOCK_MS_CONFIG, "250");
-        this.producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        p.setProperty(ProducerConfig.CLIENT_ID_CONFIG, "treecast-journal-" + config.treeId());
+        return p;
     }
 
     /**

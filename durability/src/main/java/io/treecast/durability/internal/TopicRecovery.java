@@ -39,9 +39,140 @@ public final class TopicRecovery {
     private TopicRecovery() {
     }
 
+    /** Receives recovered leaves with their path as text, in seq order. */
+    @FunctionalInterface
+    public interface RawVisitor {
+        /** Returns false when {@code path} was refused (e.g. not a valid path). */
+        boolean leaf(String path, byte[] value, long seq);
+    }
+
+    /** Recovers into the engine: every key is parsed as a {@link TreePath}; invalid ones are skipped and counted. */
     public static Result run(String bootstrapServers, String topic, String tree, Duration timeout, LeafVisitor into) {
+        return read(bootstrapServers, topic, tree, timeout, (path, value, seq) -> {
+            TreePath parsed;
+            try {
+                parsed = TreePath.parse(path);
+            } catch (RuntimeException invalid) {
+                // a key some other writer put there; our writer only writes valid paths
+                return false;
+            }
+            into.leaf(parsed, value, seq);
+            return true;
+        });
+    }
+
+    public static Result read(String bootstrapServers, String topic, String tree, Duration timeout, RawVisitor into) {
         long t0 = System.nanoTime();
         long deadline = t0 + timeout.toNanos();
+        List<TopicPartition> parts = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrapServers, tree, timeout)) {
+            List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
+            if (infos == null || infos.isEmpty()) {
+                throw new IllegalStateException("topic " + topic + " does not exist; recovery needs it (Durability.start creates it)");
+            }
+            for (PartitionInfo info : infos) {
+                parts.add(new TopicPartition(topic, info.partition()));
+            }
+        }
+        // a key lives in one partition, so partitions can be read apart and their leaves simply concatenated
+        int threads = Math.max(1, Math.min(parts.size(), Integer.getInteger("treecast.recovery.readers",
+                Math.min(2, Runtime.getRuntime().availableProcessors()))));
+        Reader[] readers = new Reader[threads];
+        for (int i = 0; i < threads; i++) {
+            List<TopicPartition> mine = new ArrayList<>();
+            for (int j = i; j < parts.size(); j += threads) {
+                mine.add(parts.get(j));
+            }
+            readers[i] = new Reader(bootstrapServers, topic, tree, timeout, deadline, mine);
+        }
+        Thread[] helpers = new Thread[threads - 1];
+        for (int i = 1; i < threads; i++) {
+            helpers[i - 1] = new Thread(readers[i], "treecast-recovery-" + i);
+            helpers[i - 1].start();
+        }
+        readers[0].run();
+        for (Thread h : helpers) {
+            try {
+                h.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while recovering from topic " + topic, e);
+            }
+        }
+        long maxSeq = 0;
+        long records = 0;
+        int live = 0;
+        for (Reader r : readers) {
+            if (r.failure != null) {
+                throw r.failure instanceof RuntimeException re ? re
+                        : new IllegalStateException("recovery from topic " + topic + " failed: " + r.failure, r.failure);
+            }
+            maxSeq = Math.max(maxSeq, r.maxSeq);
+            records += r.records;
+            live += r.live;
+        }
+        long read = System.nanoTime();
+
+        Entry[] leaves = new Entry[live];
+        int n = 0;
+        for (Reader r : readers) {
+            for (Entry e : r.latest.values()) {
+                if (e.value != null) {
+                    leaves[n++] = e;
+                }
+            }
+            r.latest = null;
+        }
+        int[] order = seqOrder(leaves, n, maxSeq);
+        long sorted = System.nanoTime();
+        int skipped = 0;
+        for (int i = 0; i < n; i++) {
+            Entry e = leaves[order[i]];
+            if (!into.leaf(e.key, e.value, e.seq)) {
+                skipped++;
+            }
+        }
+        if (skipped > 0) {
+            LOG.warn("recovery skipped {} records of topic {} whose key is not a valid path", skipped, topic);
+        }
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        LOG.info("recovered {} leaves from {} records of topic {} in {} ms (read {} ms with {} readers, sort {} ms, "
+                        + "apply {} ms), highest seq {}", n - skipped, records, topic, millis, (read - t0) / 1_000_000,
+                threads, (sorted - read) / 1_000_000, (System.nanoTime() - sorted) / 1_000_000, maxSeq);
+        return new Result(maxSeq, records > 0, n - skipped, records, millis);
+    }
+
+    /**
+     * Indexes of {@code leaves} in seq order. Sorting primitives (seq in the high bits, index in the low bits) is
+     * several times faster than sorting objects with a comparator; the object sort remains for huge seqs.
+     */
+    private static int[] seqOrder(Entry[] leaves, int n, long maxSeq) {
+        int[] order = new int[n];
+        int indexBits = 32 - Integer.numberOfLeadingZeros(Math.max(1, n));
+        if (maxSeq >= 0 && 64 - Long.numberOfLeadingZeros(maxSeq) + indexBits <= 63) {
+            long[] packed = new long[n];
+            for (int i = 0; i < n; i++) {
+                packed[i] = leaves[i].seq << indexBits | i;
+            }
+            Arrays.sort(packed);
+            long mask = (1L << indexBits) - 1;
+            for (int i = 0; i < n; i++) {
+                order[i] = (int) (packed[i] & mask);
+            }
+            return order;
+        }
+        Integer[] boxed = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            boxed[i] = i;
+        }
+        Arrays.sort(boxed, (a, b) -> Long.compare(leaves[a].seq, leaves[b].seq));
+        for (int i = 0; i < n; i++) {
+            order[i] = boxed[i];
+        }
+        return order;
+    }
+
+    private static KafkaConsumer<byte[], byte[]> consumer(String bootstrapServers, String tree, Duration timeout) {
         Properties p = new Properties();
         p.setProperty(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.setProperty(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -52,109 +183,107 @@ public final class TopicRecovery {
         p.setProperty(ConsumerConfig.RECEIVE_BUFFER_CONFIG, String.valueOf(4 * 1024 * 1024));
         p.setProperty(ConsumerConfig.CHECK_CRCS_CONFIG, "false");
         p.setProperty(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, String.valueOf(Math.max(1000, timeout.toMillis())));
-        String hwmPrefix = RecordCodec.WATERMARK_KEY_PREFIX + tree + "/";
+        return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
 
+    /** Reads some partitions from the beginning to their end offsets at start into a per-key latest map. */
+    private static final class Reader implements Runnable {
+        private final String bootstrapServers;
+        private final String topic;
+        private final String tree;
+        private final Duration timeout;
+        private final long deadline;
+        private final List<TopicPartition> parts;
         Map<String, Entry> latest = new HashMap<>(1 << 16);
-        long maxSeq = 0;
-        long records = 0;
-        boolean any = false;
-        RecordCodec.DecodedLeaf decoded = new RecordCodec.DecodedLeaf();
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                     new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
-            if (infos == null || infos.isEmpty()) {
-                throw new IllegalStateException("topic " + topic + " does not exist; recovery needs it (Durability.start creates it)");
-            }
-            List<TopicPartition> parts = new ArrayList<>();
-            for (PartitionInfo info : infos) {
-                parts.add(new TopicPartition(topic, info.partition()));
-            }
-            consumer.assign(parts);
-            consumer.seekToBeginning(parts);
-            Map<TopicPartition, Long> end = new HashMap<>(consumer.endOffsets(parts, timeout));
-            end.entrySet().removeIf(e -> consumer.position(e.getKey(), timeout) >= e.getValue());
-            while (!end.isEmpty()) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("recovery from topic " + topic + " did not finish within " + timeout
-                            + " (" + records + " records read); raise durability setting recoveryTimeout");
-                }
-                ConsumerRecords<byte[], byte[]> batch = consumer.poll(Duration.ofMillis(200));
-                for (ConsumerRecord<byte[], byte[]> r : batch) {
-                    Long stop = end.get(new TopicPartition(r.topic(), r.partition()));
-                    if (stop == null || r.offset() >= stop) {
-                        continue;
-                    }
-                    records++;
-                    any = true;
-                    byte[] keyBytes = r.key();
-                    if (keyBytes == null || keyBytes.length == 0) {
-                        continue;
-                    }
-                    String key = new String(keyBytes, StandardCharsets.UTF_8);
-                    if (keyBytes[0] == 0) {
-                        if (key.startsWith(hwmPrefix) && r.value() != null) {
-                            maxSeq = Math.max(maxSeq, Watermark.parseFrom(r.value()).getSeq());
-                        }
-                        continue;
-                    }
-                    long seq;
-                    byte[] value;
-                    if (r.value() == null) {
-                        Header h = r.headers().lastHeader(RecordCodec.SEQ_HEADER);
-                        seq = RecordCodec.readSeqHeader(h == null ? null : h.value());
-                        value = null;
-                    } else {
-                        RecordCodec.decodeLeaf(r.value(), decoded);
-                        seq = decoded.seq;
-                        value = decoded.value;
-                    }
-                    maxSeq = Math.max(maxSeq, seq);
-                    Entry e = latest.get(key);
-                    if (e == null) {
-                        latest.put(key, new Entry(key, seq, value));
-                    } else if (seq >= e.seq) {
-                        e.seq = seq;
-                        e.value = value;
-                    }
-                }
-                // every remaining partition, not only those that returned records: compaction may have emptied
-                // the tail of a partition, whose position then moves to its end without a record
-                end.entrySet().removeIf(e -> consumer.position(e.getKey()) >= e.getValue());
-            }
-        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-            throw new IllegalStateException("a watermark record of topic " + topic + " is not a treecast.v1.Watermark", e);
-        }
-        long read = System.nanoTime();
+        long maxSeq;
+        long records;
+        int live;
+        Throwable failure;
 
-        Entry[] live = new Entry[latest.size()];
-        int n = 0;
-        for (Entry e : latest.values()) {
-            if (e.value != null) {
-                live[n++] = e;
-            }
+        Reader(String bootstrapServers, String topic, String tree, Duration timeout, long deadline,
+               List<TopicPartition> parts) {
+            this.bootstrapServers = bootstrapServers;
+            this.topic = topic;
+            this.tree = tree;
+            this.timeout = timeout;
+            this.deadline = deadline;
+            this.parts = parts;
         }
-        latest = null;
-        Arrays.sort(live, 0, n, (a, b) -> Long.compare(a.seq, b.seq));
-        int skipped = 0;
-        for (int i = 0; i < n; i++) {
-            Entry e = live[i];
-            TreePath path;
+
+        @Override
+        public void run() {
             try {
-                path = TreePath.parse(e.key);
-            } catch (RuntimeException invalid) {
-                // a key some other writer put there; our writer only writes valid paths
-                skipped++;
-                continue;
+                read();
+            } catch (Throwable t) {
+                failure = t;
             }
-            into.leaf(path, e.value, e.seq);
         }
-        if (skipped > 0) {
-            LOG.warn("recovery skipped {} records of topic {} whose key is not a valid path", skipped, topic);
+
+        private void read() throws com.google.protobuf.InvalidProtocolBufferException {
+            String hwmPrefix = RecordCodec.WATERMARK_KEY_PREFIX + tree + "/";
+            RecordCodec.DecodedLeaf decoded = new RecordCodec.DecodedLeaf();
+            try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrapServers, tree, timeout)) {
+                consumer.assign(parts);
+                consumer.seekToBeginning(parts);
+                Map<TopicPartition, Long> end = new HashMap<>(consumer.endOffsets(parts, timeout));
+                end.entrySet().removeIf(e -> consumer.position(e.getKey(), timeout) >= e.getValue());
+                while (!end.isEmpty()) {
+                    if (System.nanoTime() > deadline) {
+                        throw new IllegalStateException("recovery from topic " + topic + " did not finish within "
+                                + timeout + " (" + records + " records read by one reader); raise durability setting "
+                                + "recoveryTimeout");
+                    }
+                    ConsumerRecords<byte[], byte[]> batch = consumer.poll(Duration.ofMillis(200));
+                    for (TopicPartition tp : batch.partitions()) {
+                        Long stopOffset = end.get(tp);
+                        long stop = stopOffset == null ? -1 : stopOffset;
+                        for (ConsumerRecord<byte[], byte[]> r : batch.records(tp)) {
+                        if (r.offset() >= stop) {
+                            break;
+                        }
+                        records++;
+                        byte[] keyBytes = r.key();
+                        if (keyBytes == null || keyBytes.length == 0) {
+                            continue;
+                        }
+                        String key = new String(keyBytes, StandardCharsets.UTF_8);
+                        if (keyBytes[0] == 0) {
+                            if (key.startsWith(hwmPrefix) && r.value() != null) {
+                                maxSeq = Math.max(maxSeq, Watermark.parseFrom(r.value()).getSeq());
+                            }
+                            continue;
+                        }
+                        long seq;
+                        byte[] value;
+                        if (r.value() == null) {
+                            Header h = r.headers().lastHeader(RecordCodec.SEQ_HEADER);
+                            seq = RecordCodec.readSeqHeader(h == null ? null : h.value());
+                            value = null;
+                        } else {
+                            RecordCodec.decodeLeaf(r.value(), decoded);
+                            seq = decoded.seq;
+                            value = decoded.value;
+                        }
+                        maxSeq = Math.max(maxSeq, seq);
+                        Entry e = latest.get(key);
+                        if (e == null) {
+                            latest.put(key, new Entry(key, seq, value));
+                            if (value != null) {
+                                live++;
+                            }
+                        } else if (seq >= e.seq) {
+                            live += (value != null ? 1 : 0) - (e.value != null ? 1 : 0);
+                            e.seq = seq;
+                            e.value = value;
+                        }
+                        }
+                    }
+                    // every remaining partition, not only those that returned records: compaction may have emptied
+                    // the tail of a partition, whose position then moves to its end without a record
+                    end.entrySet().removeIf(e -> consumer.position(e.getKey()) >= e.getValue());
+                }
+            }
         }
-        long millis = (System.nanoTime() - t0) / 1_000_000;
-        LOG.info("recovered {} leaves from {} records of topic {} in {} ms (read {} ms), highest seq {}",
-                n - skipped, records, topic, millis, (read - t0) / 1_000_000, maxSeq);
-        return new Result(maxSeq, any, n - skipped, records, millis);
     }
 
     private static final class Entry {
