@@ -1,0 +1,366 @@
+package io.treecast.gateway;
+
+import io.treecast.fastpath.EngineConfig;
+import io.treecast.fastpath.IdleStrategyKind;
+import io.treecast.fastpath.Journal;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * The server's settings, validated once. Sources, each overriding the one before:
+ * <ol>
+ *   <li>the defaults ({@link #defaults()});</li>
+ *   <li>an optional YAML file, nested ({@code tcp: {port: 7070}}) or flat ({@code tcp.port: 7070});</li>
+ *   <li>environment variables {@code TREECAST_} + the key in upper case with {@code .} and {@code -} as {@code _}
+ *       (e.g. {@code TREECAST_TCP_PORT}, {@code TREECAST_LIMITS_MAX_VALUE_BYTES});</li>
+ *   <li>explicit overrides, e.g. from command-line flags.</li>
+ * </ol>
+ * An unknown key (in the file or the overrides) or a bad value throws {@link ConfigException} naming the key,
+ * the source and what is allowed. Environment variables that are not keys are ignored, since the environment is
+ * shared with other programs. Every key and its default is listed in {@code rsocket-gateway/README.md}.
+ *
+ * <pre>{@code
+ * ServerConfig fromEverything = ServerConfig.load(Path.of("treecast.yaml"), System.getenv(), Map.of("tcp.port", "7000"));
+ * ServerConfig forATest = ServerConfig.builder().set("tcp.port", "0").set("websocket.port", "0").build();
+ * }</pre>
+ */
+public final class ServerConfig {
+
+    /** Where durable state lives; the server does not start Kafka itself, its launcher does (see README). */
+    public enum DurabilityMode { EMBEDDED, EXTERNAL, OFF }
+
+    private static final Map<String, Key> KEYS = new LinkedHashMap<>();
+
+    static {
+        key("tcp.host", "127.0.0.1", ServerConfig::nonEmpty, "a host name or IP address to bind");
+        key("tcp.port", "7070", v -> intIn(v, 0, 65535), "an integer 0..65535 (0 = any free port)");
+        key("websocket.enabled", "true", ServerConfig::bool, "true or false");
+        key("websocket.port", "7071", v -> intIn(v, 0, 65535), "an integer 0..65535 (0 = any free port)");
+        key("websocket.path", "/rsocket", v -> {
+            if (!v.startsWith("/")) {
+                throw new IllegalArgumentException();
+            }
+            return v;
+        }, "a URL path starting with '/'");
+        key("limits.max-value-bytes", "65536", v -> intIn(v, 1, 16 << 20), "an integer 1..16777216 (bytes of one encoded Value)");
+        key("limits.max-batch-changes", "1024", v -> intIn(v, 1, 1 << 20), "an integer 1..1048576");
+        key("limits.max-batch-bytes", "4194304", v -> intIn(v, 64, 1 << 30), "an integer 64..1073741824 (bytes of one encoded Batch)");
+        key("limits.max-frame-bytes", "16777216", v -> intIn(v, 1024, 1 << 30), "an integer 1024..1073741824 (largest reassembled RSocket payload)");
+        key("limits.max-connections", "10000", v -> intIn(v, 1, 10_000_000), "an integer 1..10000000");
+        key("limits.max-subscriptions-per-connection", "1024", v -> intIn(v, 1, 10_000_000), "an integer 1..10000000");
+        key("auth.tokens", "", ServerConfig::list, "a list of tokens (YAML list, or comma-separated); empty = no authentication");
+        key("shutdown.drain-timeout-ms", "5000", v -> intIn(v, 0, 600_000), "an integer 0..600000 (milliseconds)");
+        key("engine.tree-id", "default", ServerConfig::nonEmpty, "a non-empty name");
+        key("engine.inbound-queue-capacity", "65536", ServerConfig::powerOfTwo, "a power of two");
+        key("engine.replay-ring-capacity", "262144", ServerConfig::powerOfTwo, "a power of two");
+        key("engine.default-outbox-capacity", "1024", v -> intIn(v, 4, Integer.MAX_VALUE), "an integer >= 4");
+        key("engine.max-outbox-capacity", "1048576", v -> intIn(v, 4, Integer.MAX_VALUE), "an integer >= 4 and >= engine.default-outbox-capacity");
+        key("engine.conflate-high-mark-percent", "75", v -> intIn(v, 10, 100), "an integer 10..100");
+        key("engine.dispatcher-threads", "1", v -> intIn(v, 1, 256), "an integer 1..256");
+        key("engine.max-subscriptions", "100000", v -> intIn(v, 1, Integer.MAX_VALUE), "an integer >= 1");
+        key("engine.snapshot-chunk-leaves", "256", v -> intIn(v, 1, 1 << 20), "an integer 1..1048576");
+        key("engine.journal-capacity", "1048576", v -> intIn(v, 1, Integer.MAX_VALUE), "an integer >= 1");
+        key("engine.idle-strategy", "backoff", v -> IdleStrategyKind.valueOf(v.trim().toUpperCase(Locale.ROOT).replace('-', '_')),
+                "one of backoff, busy-spin, yield");
+        key("durability.mode", "embedded", v -> DurabilityMode.valueOf(v.trim().toUpperCase(Locale.ROOT)), "one of embedded, external, off");
+        key("durability.bootstrap-servers", "", v -> v.trim(), "host:port[,host:port...] (required when durability.mode is external)");
+        key("durability.data-dir", "./data", ServerConfig::nonEmpty, "a directory path");
+        key("durability.topic", "treecast.leaves", ServerConfig::nonEmpty, "a Kafka topic name");
+        key("durability.partitions", "8", v -> intIn(v, 1, 10_000), "an integer 1..10000");
+        key("durability.ack-timeout-ms", "5000", v -> intIn(v, 1, 600_000), "an integer 1..600000 (milliseconds)");
+    }
+
+    private final Map<String, Object> values;
+    private final Map<String, String> sources;
+
+    private ServerConfig(Map<String, Object> values, Map<String, String> sources) {
+        this.values = Collections.unmodifiableMap(values);
+        this.sources = Collections.unmodifiableMap(sources);
+    }
+
+    /** Every default, nothing else. */
+    public static ServerConfig defaults() {
+        return builder().build();
+    }
+
+    /** Starts from the defaults; {@link Builder#set} overrides one key at a time (source "code"). */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Defaults, then {@code yamlFileOrNull}, then the {@code TREECAST_*} variables of {@code environment}, then
+     * {@code overrides} (source "flag").
+     *
+     * @throws ConfigException for an unreadable file, an unknown key or a bad value
+     */
+    public static ServerConfig load(Path yamlFileOrNull, Map<String, String> environment, Map<String, String> overrides) {
+        Builder b = builder();
+        if (yamlFileOrNull != null) {
+            b.file(yamlFileOrNull);
+        }
+        if (environment != null) {
+            b.environment(environment);
+        }
+        if (overrides != null) {
+            overrides.forEach((k, v) -> b.set(k, v, "flag --" + k));
+        }
+        return b.build();
+    }
+
+    /** The names of every key, in documentation order. */
+    public static List<String> keys() {
+        return List.copyOf(KEYS.keySet());
+    }
+
+    /** The environment variable that sets {@code key}, e.g. {@code TREECAST_TCP_PORT} for {@code tcp.port}. */
+    public static String environmentVariable(String key) {
+        return "TREECAST_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    public String tcpHost() { return (String) values.get("tcp.host"); }
+    public int tcpPort() { return (Integer) values.get("tcp.port"); }
+    public boolean webSocketEnabled() { return (Boolean) values.get("websocket.enabled"); }
+    public int webSocketPort() { return (Integer) values.get("websocket.port"); }
+    public String webSocketPath() { return (String) values.get("websocket.path"); }
+    public int maxValueBytes() { return (Integer) values.get("limits.max-value-bytes"); }
+    public int maxBatchChanges() { return (Integer) values.get("limits.max-batch-changes"); }
+    public int maxBatchBytes() { return (Integer) values.get("limits.max-batch-bytes"); }
+    public int maxFrameBytes() { return (Integer) values.get("limits.max-frame-bytes"); }
+    public int maxConnections() { return (Integer) values.get("limits.max-connections"); }
+    public int maxSubscriptionsPerConnection() { return (Integer) values.get("limits.max-subscriptions-per-connection"); }
+    @SuppressWarnings("unchecked")
+    public List<String> authTokens() { return (List<String>) values.get("auth.tokens"); }
+    public long shutdownDrainTimeoutMillis() { return (Integer) values.get("shutdown.drain-timeout-ms"); }
+    public DurabilityMode durabilityMode() { return (DurabilityMode) values.get("durability.mode"); }
+    public String durabilityBootstrapServers() { return (String) values.get("durability.bootstrap-servers"); }
+    public String durabilityDataDir() { return (String) values.get("durability.data-dir"); }
+    public String durabilityTopic() { return (String) values.get("durability.topic"); }
+    public int durabilityPartitions() { return (Integer) values.get("durability.partitions"); }
+    public long durabilityAckTimeoutMillis() { return (Integer) values.get("durability.ack-timeout-ms"); }
+
+    /** The typed value of any key (Integer, Boolean, String, List&lt;String&gt; or an enum). */
+    public Object get(String key) {
+        if (!KEYS.containsKey(key)) {
+            throw new IllegalArgumentException("unknown key " + key + "; known keys: " + KEYS.keySet());
+        }
+        return values.get(key);
+    }
+
+    /** Where the value of {@code key} came from: "default", "code", "file ...", "environment variable ...", "flag ...". */
+    public String sourceOf(String key) {
+        return sources.get(key);
+    }
+
+    /** The engine settings ({@code engine.*}) with {@code journalOrNull}. */
+    public EngineConfig engineConfig(Journal journalOrNull) {
+        return EngineConfig.builder()
+                .treeId((String) values.get("engine.tree-id"))
+                .inboundQueueCapacity((Integer) values.get("engine.inbound-queue-capacity"))
+                .replayRingCapacity((Integer) values.get("engine.replay-ring-capacity"))
+                .defaultOutboxCapacity((Integer) values.get("engine.default-outbox-capacity"))
+                .maxOutboxCapacity((Integer) values.get("engine.max-outbox-capacity"))
+                .conflateHighMarkPercent((Integer) values.get("engine.conflate-high-mark-percent"))
+                .dispatcherThreads((Integer) values.get("engine.dispatcher-threads"))
+                .maxSubscriptions((Integer) values.get("engine.max-subscriptions"))
+                .snapshotChunkLeaves((Integer) values.get("engine.snapshot-chunk-leaves"))
+                .journalCapacity((Integer) values.get("engine.journal-capacity"))
+                .idleStrategy((IdleStrategyKind) values.get("engine.idle-strategy"))
+                .journal(journalOrNull)
+                .build();
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("ServerConfig{");
+        values.forEach((k, v) -> sb.append(k).append('=').append(k.startsWith("auth.") ? "***" : v).append(", "));
+        sb.setLength(sb.length() - 2);
+        return sb.append('}').toString();
+    }
+
+    /** Collects values from several sources; {@link #build()} validates the result once. */
+    public static final class Builder {
+        private final Map<String, Object> values = new LinkedHashMap<>();
+        private final Map<String, String> sources = new LinkedHashMap<>();
+
+        private Builder() {
+            KEYS.forEach((k, key) -> {
+                values.put(k, key.parse(key.defaultValue, "default"));
+                sources.put(k, "default");
+            });
+        }
+
+        /** Sets {@code key} from code (tests, embedding). */
+        public Builder set(String key, String value) {
+            return set(key, value, "code");
+        }
+
+        /** Sets {@code key}, remembering {@code source} for error messages. */
+        public Builder set(String key, String value, String source) {
+            Key k = KEYS.get(key);
+            if (k == null) {
+                throw new ConfigException(key, source, "unknown configuration key \"" + key + "\" from " + source
+                        + "; known keys: " + String.join(", ", KEYS.keySet()));
+            }
+            if (value == null) {
+                throw new ConfigException(key, source, key + " from " + source + " has no value: must be " + k.allowed);
+            }
+            values.put(key, k.parse(value, source));
+            sources.put(key, source);
+            return this;
+        }
+
+        /** Reads a YAML file, nested or flat. */
+        public Builder file(Path path) {
+            String source = "file " + path;
+            Object root;
+            try (Reader r = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+                root = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
+            } catch (IOException e) {
+                throw new ConfigException("", source, "cannot read configuration " + source + ": " + e.getMessage());
+            } catch (RuntimeException e) {
+                throw new ConfigException("", source, "configuration " + source + " is not valid YAML: " + e.getMessage());
+            }
+            if (root == null) {
+                return this;
+            }
+            if (!(root instanceof Map)) {
+                throw new ConfigException("", source, "configuration " + source + " must be a YAML mapping of keys to values");
+            }
+            flatten("", (Map<?, ?>) root, source);
+            return this;
+        }
+
+        /** Applies the {@code TREECAST_*} variables that name a key; others are ignored. */
+        public Builder environment(Map<String, String> env) {
+            for (String key : KEYS.keySet()) {
+                String var = environmentVariable(key);
+                String v = env.get(var);
+                if (v != null) {
+                    set(key, v, "environment variable " + var);
+                }
+            }
+            return this;
+        }
+
+        private void flatten(String prefix, Map<?, ?> map, String source) {
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                String k = prefix + e.getKey();
+                Object v = e.getValue();
+                if (v instanceof Map && !KEYS.containsKey(k)) {
+                    flatten(k + ".", (Map<?, ?>) v, source);
+                } else if (v instanceof List) {
+                    List<String> parts = new ArrayList<>();
+                    for (Object o : (List<?>) v) {
+                        parts.add(String.valueOf(o));
+                    }
+                    set(k, String.join(",", parts), source);
+                } else {
+                    set(k, v == null ? "" : String.valueOf(v), source);
+                }
+            }
+        }
+
+        /** Validates the combination and returns the configuration. */
+        public ServerConfig build() {
+            int def = (Integer) values.get("engine.default-outbox-capacity");
+            int max = (Integer) values.get("engine.max-outbox-capacity");
+            if (max < def) {
+                String key = "engine.max-outbox-capacity";
+                throw new ConfigException(key, sources.get(key), key + " = " + max + " from " + sources.get(key)
+                        + ": must be >= engine.default-outbox-capacity (" + def + ")");
+            }
+            if (values.get("durability.mode") == DurabilityMode.EXTERNAL && ((String) values.get("durability.bootstrap-servers")).isEmpty()) {
+                String key = "durability.bootstrap-servers";
+                throw new ConfigException(key, sources.get(key), key + " is empty: durability.mode external (from "
+                        + sources.get("durability.mode") + ") needs host:port of the Kafka cluster");
+            }
+            return new ServerConfig(new LinkedHashMap<>(values), new LinkedHashMap<>(sources));
+        }
+    }
+
+    private static final class Key {
+        final String name;
+        final String defaultValue;
+        final Function<String, Object> parser;
+        final String allowed;
+
+        Key(String name, String defaultValue, Function<String, Object> parser, String allowed) {
+            this.name = name;
+            this.defaultValue = defaultValue;
+            this.parser = parser;
+            this.allowed = allowed;
+        }
+
+        Object parse(String value, String source) {
+            try {
+                return parser.apply(value);
+            } catch (RuntimeException e) {
+                throw new ConfigException(name, source, name + " = \"" + value + "\" from " + source + ": must be " + allowed);
+            }
+        }
+    }
+
+    private static void key(String name, String def, Function<String, Object> parser, String allowed) {
+        KEYS.put(name, new Key(name, def, parser, allowed));
+    }
+
+    private static Object intIn(String v, int min, int max) {
+        int i = Integer.parseInt(v.trim().replace("_", ""));
+        if (i < min || i > max) {
+            throw new IllegalArgumentException();
+        }
+        return i;
+    }
+
+    private static Object powerOfTwo(String v) {
+        int i = (Integer) intIn(v, 1, 1 << 30);
+        if ((i & (i - 1)) != 0) {
+            throw new IllegalArgumentException();
+        }
+        return i;
+    }
+
+    private static Object bool(String v) {
+        String t = v.trim().toLowerCase(Locale.ROOT);
+        if (t.equals("true")) {
+            return Boolean.TRUE;
+        }
+        if (t.equals("false")) {
+            return Boolean.FALSE;
+        }
+        throw new IllegalArgumentException();
+    }
+
+    private static Object nonEmpty(String v) {
+        if (v.trim().isEmpty()) {
+            throw new IllegalArgumentException();
+        }
+        return v.trim();
+    }
+
+    private static Object list(String v) {
+        List<String> out = new ArrayList<>();
+        for (String s : v.split(",")) {
+            if (!s.trim().isEmpty()) {
+                out.add(s.trim());
+            }
+        }
+        return List.copyOf(out);
+    }
+
+}

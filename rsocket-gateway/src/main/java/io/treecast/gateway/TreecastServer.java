@@ -1,0 +1,180 @@
+package io.treecast.gateway;
+
+import io.rsocket.Closeable;
+import io.rsocket.core.RSocketServer;
+import io.rsocket.frame.decoder.PayloadDecoder;
+import io.rsocket.transport.netty.server.CloseableChannel;
+import io.rsocket.transport.netty.server.TcpServerTransport;
+import io.rsocket.transport.netty.server.WebsocketRouteTransport;
+import io.treecast.fastpath.Engine;
+import io.treecast.fastpath.Journal;
+import io.treecast.gateway.internal.Gateway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.netty.http.server.HttpServer;
+import reactor.netty.tcp.TcpServer;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The Treecast server: one {@link Engine} behind RSocket over TCP and (optionally) WebSocket.
+ *
+ * <pre>{@code
+ * ServerConfig config = ServerConfig.load(Path.of("treecast.yaml"), System.getenv(), Map.of());
+ * try (TreecastServer server = TreecastServer.start(config, null)) {   // null journal: in memory
+ *     System.out.println(server.tcpAddress());
+ *     server.awaitClose();                                             // until close() from another thread
+ * }
+ * }</pre>
+ *
+ * Threading: connections run on reactor-netty's shared event loops; the engine has its own writer and dispatcher
+ * threads. Nothing on an event loop blocks. All methods are thread-safe.
+ */
+public final class TreecastServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(TreecastServer.class);
+    /** Outgoing frames are fragmented at this size so that one big snapshot never blocks a connection's other streams. */
+    public static final int FRAGMENT_MTU = 64 * 1024;
+    private static final int TRANSPORT_MAX_FRAME = 0xFF_FFFF; // the RSocket TCP length prefix is 3 bytes
+
+    private final ServerConfig config;
+    private final Engine engine;
+    private final Gateway gateway;
+    private final CloseableChannel tcp;
+    private final Closeable ws;
+    private final InetSocketAddress wsAddress;
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private volatile boolean closing;
+
+    private TreecastServer(ServerConfig config, Engine engine, Gateway gateway, CloseableChannel tcp, Closeable ws,
+                           InetSocketAddress wsAddress) {
+        this.config = config;
+        this.engine = engine;
+        this.gateway = gateway;
+        this.tcp = tcp;
+        this.ws = ws;
+        this.wsAddress = wsAddress;
+    }
+
+    /**
+     * Starts the engine (recovering from {@code journalOrNull} when given), then binds TCP and WebSocket and
+     * logs one line with the addresses.
+     *
+     * @param journalOrNull the durable journal, or {@code null} to run in memory (DURABLE acks then fail with UNAVAILABLE)
+     */
+    public static TreecastServer start(ServerConfig config, Journal journalOrNull) {
+        Engine engine = Engine.start(config.engineConfig(journalOrNull));
+        CloseableChannel tcp = null;
+        try {
+            Gateway gateway = new Gateway(engine, config.maxValueBytes(), config.maxBatchChanges(), config.maxBatchBytes(),
+                    config.maxConnections(), config.maxSubscriptionsPerConnection(), config.authTokens());
+            RSocketServer rsocket = RSocketServer.create(gateway)
+                    .fragment(FRAGMENT_MTU)
+                    .maxInboundPayloadSize(config.maxFrameBytes())
+                    .payloadDecoder(PayloadDecoder.ZERO_COPY);
+            tcp = rsocket.bindNow(TcpServerTransport.create(
+                    TcpServer.create().host(config.tcpHost()).port(config.tcpPort()), TRANSPORT_MAX_FRAME));
+            Closeable ws = null;
+            InetSocketAddress wsAddress = null;
+            if (config.webSocketEnabled()) {
+                WebsocketRouteTransport transport = new WebsocketRouteTransport(
+                        HttpServer.create().host(config.tcpHost()).port(config.webSocketPort()), routes -> { },
+                        config.webSocketPath())
+                        .webSocketSpec(spec -> spec.maxFramePayloadLength(TRANSPORT_MAX_FRAME));
+                ws = rsocket.bindNow(transport);
+                wsAddress = ws instanceof CloseableChannel ? ((CloseableChannel) ws).address() : null;
+            }
+            TreecastServer server = new TreecastServer(config, engine, gateway, tcp, ws, wsAddress);
+            LOG.info("Treecast listening on rsocket+tcp://{}:{}{}, in {} mode", tcp.address().getHostString(), tcp.address().getPort(),
+                    wsAddress == null ? "" : " and ws://" + wsAddress.getHostString() + ":" + wsAddress.getPort() + config.webSocketPath(),
+                    journalOrNull == null ? "memory" : "durable");
+            return server;
+        } catch (RuntimeException e) {
+            if (tcp != null) {
+                tcp.dispose();
+            }
+            engine.close();
+            throw e;
+        }
+    }
+
+    /** The bound TCP address (the real port when configured with port 0). */
+    public InetSocketAddress tcpAddress() {
+        return tcp.address();
+    }
+
+    /** The bound WebSocket address, or {@code null} when {@code websocket.enabled} is false. */
+    public InetSocketAddress webSocketAddress() {
+        return wsAddress;
+    }
+
+    /** The WebSocket URI clients connect to, e.g. {@code ws://127.0.0.1:7071/rsocket}, or {@code null}. */
+    public String webSocketUri() {
+        return wsAddress == null ? null : "ws://" + wsAddress.getHostString() + ":" + wsAddress.getPort() + config.webSocketPath();
+    }
+
+    /** The TCP URI clients connect to, e.g. {@code tcp://127.0.0.1:7070}. */
+    public String tcpUri() {
+        return "tcp://" + tcp.address().getHostString() + ":" + tcp.address().getPort();
+    }
+
+    public Engine engine() {
+        return engine;
+    }
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    /** Open connections right now. */
+    public int connections() {
+        return gateway.connections();
+    }
+
+    /** Fire-and-forget requests refused so far (they have no answer frame to carry the error). */
+    public long rejectedWithoutAnswer() {
+        return gateway.rejectedWithoutAnswer();
+    }
+
+    /** Blocks until {@link #close()} has finished (e.g. from a shutdown hook). */
+    public void awaitClose() throws InterruptedException {
+        closed.await();
+    }
+
+    /**
+     * Graceful shutdown: refuse new connections, close the engine (queued batches are applied, every subscription
+     * ends with SHUTTING_DOWN), wait up to {@code shutdown.drain-timeout-ms} for those streams to be sent, then
+     * close the listeners and every connection. Idempotent.
+     */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closing) {
+                return;
+            }
+            closing = true;
+        }
+        try {
+            gateway.beginClose();
+            tcp.dispose();
+            if (ws != null) {
+                ws.dispose();
+            }
+            engine.close();
+            long deadline = System.nanoTime() + Duration.ofMillis(config.shutdownDrainTimeoutMillis()).toNanos();
+            while (gateway.activeStreams() > 0 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+                Thread.yield();
+            }
+            gateway.disconnectAll();
+            tcp.onClose().block(Duration.ofSeconds(5));
+            if (ws != null) {
+                ws.onClose().block(Duration.ofSeconds(5));
+            }
+            LOG.info("Treecast stopped");
+        } finally {
+            closed.countDown();
+        }
+    }
+}

@@ -1,0 +1,276 @@
+package io.treecast.gateway.internal;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.ReferenceCounted;
+import io.rsocket.Payload;
+import io.rsocket.RSocket;
+import io.rsocket.exceptions.ApplicationErrorException;
+import io.rsocket.util.ByteBufPayload;
+import io.treecast.fastpath.AckListener;
+import io.treecast.fastpath.Engine;
+import io.treecast.fastpath.ErrorCode;
+import io.treecast.fastpath.EventHandler;
+import io.treecast.fastpath.EventView;
+import io.treecast.fastpath.OfferResult;
+import io.treecast.fastpath.PathPattern;
+import io.treecast.fastpath.SubscribeOptions;
+import io.treecast.fastpath.Subscription;
+import io.treecast.fastpath.TreecastException;
+import io.treecast.proto.Ack;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.FluxSink;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The responder of one connection: routes each request, validates it once and hands it to the engine. Runs on
+ * the connection's Netty event loop and never blocks it; engine answers arrive on engine threads and are handed
+ * back through Reactor sinks.
+ */
+public final class ConnectionHandler implements RSocket {
+    private final Gateway gateway;
+    private final Engine engine;
+    private final AtomicInteger subscriptions = new AtomicInteger();
+
+    ConnectionHandler(Gateway gateway) {
+        this.gateway = gateway;
+        this.engine = gateway.engine;
+    }
+
+    @Override
+    public Mono<Void> fireAndForget(Payload payload) {
+        try {
+            String route = Routing.route(payload.metadata());
+            if (!Routing.PUBLISH.equals(route)) {
+                gateway.rejected.incrementAndGet();
+                return Mono.error(misrouted(route, "fire-and-forget"));
+            }
+            RequestDecoder.DecodedBatch b = gateway.decoder.batch(payload.data());
+            OfferResult r = engine.offer(b.batch);
+            if (r != OfferResult.ACCEPTED) {
+                gateway.rejected.incrementAndGet();
+            }
+            return Mono.empty();
+        } catch (RuntimeException e) {
+            // fire-and-forget has no answer: count it (the metrics show it) and keep the connection
+            gateway.rejected.incrementAndGet();
+            return Mono.empty();
+        } finally {
+            payload.release();
+        }
+    }
+
+    @Override
+    public Mono<Payload> requestResponse(Payload payload) {
+        try {
+            String route = Routing.route(payload.metadata());
+            if (Routing.UPDATE.equals(route)) {
+                RequestDecoder.DecodedBatch b = gateway.decoder.batch(payload.data());
+                return offer(b.batch, b.ack).map(seq -> (Payload) ByteBufPayload.create(WireEncoder.ack(ByteBufAllocator.DEFAULT, seq)));
+            }
+            if (Routing.GET.equals(route)) {
+                PathPattern pattern = gateway.decoder.get(payload.data());
+                return Mono.fromFuture(() -> engine.get(pattern))
+                        .map(s -> (Payload) ByteBufPayload.create(WireEncoder.snapshot(ByteBufAllocator.DEFAULT, s)))
+                        .onErrorMap(Errors::application);
+            }
+            return Mono.error(misrouted(route, "request-response"));
+        } catch (RuntimeException e) {
+            return Mono.error(Errors.application(e));
+        } finally {
+            payload.release();
+        }
+    }
+
+    @Override
+    public Flux<Payload> requestStream(Payload payload) {
+        SubscribeOptions options;
+        try {
+            String route = Routing.route(payload.metadata());
+            if (!Routing.SUBSCRIBE.equals(route)) {
+                return Flux.error(misrouted(route, "request-stream"));
+            }
+            options = gateway.decoder.subscribe(payload.data());
+        } catch (RuntimeException e) {
+            return Flux.error(Errors.application(e));
+        } finally {
+            payload.release();
+        }
+        return Flux.<Payload>create(sink -> subscribe(options, sink), FluxSink.OverflowStrategy.BUFFER)
+                .doOnDiscard(ReferenceCounted.class, ConnectionHandler::releaseQuietly);
+    }
+
+    private void subscribe(SubscribeOptions options, FluxSink<Payload> sink) {
+        int max = gateway.maxSubscriptionsPerConnection;
+        if (subscriptions.incrementAndGet() > max) {
+            subscriptions.decrementAndGet();
+            sink.error(Errors.application(ErrorCode.TOO_MANY_SUBSCRIPTIONS, "this connection already has " + max
+                    + " subscriptions (limits.max-subscriptions-per-connection): cancel one, widen a pattern, or open another connection"));
+            return;
+        }
+        StreamHandler handler = new StreamHandler(sink);
+        Subscription subscription;
+        try {
+            subscription = engine.subscribe(options, handler);
+        } catch (RuntimeException e) {
+            subscriptions.decrementAndGet();
+            sink.error(Errors.application(e));
+            return;
+        }
+        gateway.activeStreams.incrementAndGet();
+        sink.onDispose(() -> {
+            subscription.cancel();
+            subscriptions.decrementAndGet();
+            gateway.activeStreams.decrementAndGet();
+        });
+        sink.onRequest(subscription::request);
+    }
+
+    @Override
+    public Flux<Payload> requestChannel(Publisher<Payload> payloads) {
+        IngestStream stream = new IngestStream();
+        return Flux.from(payloads)
+                .flatMapSequential(stream::onBatch, 256, 1)
+                .doOnDiscard(ReferenceCounted.class, ConnectionHandler::releaseQuietly);
+    }
+
+    @Override
+    public Mono<Void> metadataPush(Payload payload) {
+        payload.release();
+        return Mono.error(Errors.application(ErrorCode.WRONG_INTERACTION, "metadata-push is not used by Treecast: "
+                + "send requests with the routes " + Routing.ROUTES));
+    }
+
+    /** Routes of one request-channel: the first payload names the route, every payload is a Batch. */
+    private final class IngestStream {
+        private boolean first = true;
+
+        Mono<Payload> onBatch(Payload payload) {
+            try {
+                if (first) {
+                    first = false;
+                    String route = Routing.route(payload.metadata());
+                    if (!Routing.INGEST.equals(route)) {
+                        // ends the channel: there is nothing sensible to route the rest of it to
+                        return Mono.error(misrouted(route, "request-channel"));
+                    }
+                }
+                RequestDecoder.DecodedBatch b = gateway.decoder.batch(payload.data());
+                return offer(b.batch, io.treecast.fastpath.AckMode.APPLIED)
+                        .map(seq -> (Payload) ByteBufPayload.create(WireEncoder.ack(ByteBufAllocator.DEFAULT, seq)))
+                        .onErrorResume(e -> Mono.just(errorAck(Errors.application(e).getMessage())));
+            } catch (TreecastException e) {
+                // a bad batch is refused on its own Ack; the stream goes on
+                return Mono.just(errorAck(e.code(), e.getMessage()));
+            } catch (RuntimeException e) {
+                return Mono.just(errorAck(Errors.application(e).getMessage()));
+            } finally {
+                payload.release();
+            }
+        }
+    }
+
+    private static Payload errorAck(ErrorCode code, String message) {
+        return ByteBufPayload.create(Ack.newBuilder()
+                .setError(io.treecast.proto.Error.newBuilder().setCode(code.name()).setMessage(message)).build().toByteArray());
+    }
+
+    private static Payload errorAck(String codeAndMessage) {
+        int colon = codeAndMessage.indexOf(": ");
+        ErrorCode code = ErrorCode.INTERNAL;
+        String message = codeAndMessage;
+        if (colon > 0) {
+            try {
+                code = ErrorCode.valueOf(codeAndMessage.substring(0, colon));
+                message = codeAndMessage.substring(colon + 2);
+            } catch (IllegalArgumentException ignored) {
+                // keep INTERNAL with the whole text
+            }
+        }
+        return errorAck(code, message);
+    }
+
+    private Mono<Long> offer(io.treecast.fastpath.Batch batch, io.treecast.fastpath.AckMode mode) {
+        return Mono.create((MonoSink<Long> sink) -> {
+            OfferResult r = engine.offer(batch, mode, new AckListener() {
+                @Override
+                public void onAck(long seq) {
+                    sink.success(seq);
+                }
+
+                @Override
+                public void onError(ErrorCode code, String message) {
+                    sink.error(Errors.application(code, message));
+                }
+            });
+            if (r == OfferResult.BACK_PRESSURED) {
+                sink.error(Errors.application(ErrorCode.OVERLOADED, "the engine's inbound queue is full; nothing was applied: "
+                        + "retry shortly, or slow down (the server's engine.inbound-queue-capacity bounds the queue)"));
+            } else if (r == OfferResult.CLOSED) {
+                sink.error(Errors.application(ErrorCode.SHUTTING_DOWN, "the server is shutting down; nothing was applied: "
+                        + "retry against another instance or after the restart"));
+            }
+        });
+    }
+
+    private static ApplicationErrorException misrouted(String route, String interaction) {
+        String expected;
+        switch (route) {
+            case Routing.UPDATE:
+            case Routing.GET:
+                expected = "request-response";
+                break;
+            case Routing.PUBLISH:
+                expected = "fire-and-forget";
+                break;
+            case Routing.INGEST:
+                expected = "request-channel";
+                break;
+            case Routing.SUBSCRIBE:
+                expected = "request-stream";
+                break;
+            default:
+                return Errors.application(ErrorCode.UNKNOWN_ROUTE, "there is no route \""
+                        + route + "\": use one of " + Routing.ROUTES);
+        }
+        return Errors.application(ErrorCode.WRONG_INTERACTION, "route " + route + " is "
+                + expected + ", it was called as " + interaction + ": call it as " + expected);
+    }
+
+    private static void releaseQuietly(ReferenceCounted r) {
+        if (r.refCnt() > 0) {
+            r.release(r.refCnt());
+        }
+    }
+
+    /** Encodes each event on the dispatcher thread into one pooled buffer and hands it to the connection. */
+    private final class StreamHandler implements EventHandler {
+        private final FluxSink<Payload> sink;
+
+        StreamHandler(FluxSink<Payload> sink) {
+            this.sink = sink;
+        }
+
+        @Override
+        public void onEvent(EventView event) {
+            if (sink.isCancelled()) {
+                return;
+            }
+            sink.next(ByteBufPayload.create(WireEncoder.event(ByteBufAllocator.DEFAULT, event)));
+        }
+
+        @Override
+        public void onEnd(ErrorCode code, String message, long lastSeq) {
+            String suffix = "last seq " + lastSeq;
+            String text = message == null ? "" : message;
+            if (code == ErrorCode.SLOW_CONSUMER && !text.endsWith(suffix)) {
+                text = (text.isEmpty() ? "the subscriber fell behind by a full outbox (STRICT policy): resubscribe with resume_after = "
+                        + lastSeq + ", or use CONFLATE or a larger outbox_capacity" : text) + "; " + suffix;
+            }
+            sink.error(Errors.application(code, text));
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package io.treecast.gateway.internal;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.rsocket.ConnectionSetupPayload;
+import io.rsocket.RSocket;
+import io.rsocket.SocketAcceptor;
+import io.rsocket.metadata.WellKnownMimeType;
+import io.treecast.fastpath.Engine;
+import io.treecast.fastpath.ErrorCode;
+import io.treecast.proto.Setup;
+import reactor.core.publisher.Mono;
+
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * State shared by every connection of one server: the engine, the limits, the connection count, and the SETUP
+ * checks (MIME types, token, connection limit). Each accepted connection gets its own {@link ConnectionHandler}.
+ */
+public final class Gateway implements SocketAcceptor {
+    public static final String DATA_MIME = "application/x-protobuf";
+    private static final String COMPOSITE_MIME = WellKnownMimeType.MESSAGE_RSOCKET_COMPOSITE_METADATA.getString();
+
+    final Engine engine;
+    final RequestDecoder decoder;
+    final int maxSubscriptionsPerConnection;
+    private final int maxConnections;
+    private final Set<String> tokens;
+    private final AtomicInteger connections = new AtomicInteger();
+    private final Set<RSocket> peers = ConcurrentHashMap.newKeySet();
+    final AtomicInteger activeStreams = new AtomicInteger();
+    /** Requests refused (bad input, back-pressure) that had no answer channel: fire-and-forget. */
+    final AtomicLong rejected = new AtomicLong();
+    private volatile boolean closing;
+
+    public Gateway(Engine engine, int maxValueBytes, int maxBatchChanges, int maxBatchBytes, int maxConnections,
+                   int maxSubscriptionsPerConnection, List<String> tokens) {
+        this.engine = engine;
+        this.decoder = new RequestDecoder(maxValueBytes, maxBatchChanges, maxBatchBytes);
+        this.maxConnections = maxConnections;
+        this.maxSubscriptionsPerConnection = maxSubscriptionsPerConnection;
+        this.tokens = Set.copyOf(tokens);
+    }
+
+    @Override
+    public Mono<RSocket> accept(ConnectionSetupPayload setup, RSocket peer) {
+        if (closing) {
+            return Mono.error(Errors.rejectedSetup(ErrorCode.SHUTTING_DOWN, "the server is shutting down: connect to another instance or retry after the restart"));
+        }
+        if (!DATA_MIME.equals(setup.dataMimeType())) {
+            return Mono.error(Errors.rejectedSetup(ErrorCode.INVALID_REQUEST, "data MIME type is \"" + setup.dataMimeType()
+                    + "\": set it to " + DATA_MIME + " in the SETUP frame"));
+        }
+        if (!COMPOSITE_MIME.equals(setup.metadataMimeType())) {
+            return Mono.error(Errors.rejectedSetup(ErrorCode.INVALID_REQUEST, "metadata MIME type is \"" + setup.metadataMimeType()
+                    + "\": set it to " + COMPOSITE_MIME + " in the SETUP frame"));
+        }
+        if (!tokens.isEmpty()) {
+            String token;
+            try {
+                token = setup.data().isReadable() ? Setup.parseFrom(setup.data().nioBuffer()).getToken() : "";
+            } catch (InvalidProtocolBufferException e) {
+                return Mono.error(Errors.rejectedSetup(ErrorCode.MALFORMED, "the SETUP data is not a valid protobuf treecast.v1.Setup: "
+                        + "encode {token, client_name} with the schema in proto/"));
+            }
+            if (token.isEmpty()) {
+                return Mono.error(Errors.rejectedSetup(ErrorCode.UNAUTHORIZED, "this server requires a token: put one in Setup.token of the SETUP frame"));
+            }
+            if (!tokens.contains(token)) {
+                return Mono.error(Errors.rejectedSetup(ErrorCode.UNAUTHORIZED, "the token is not valid for this server: check the client's token against the server's auth.tokens"));
+            }
+        }
+        if (connections.incrementAndGet() > maxConnections) {
+            connections.decrementAndGet();
+            return Mono.error(Errors.rejectedSetup(ErrorCode.TOO_MANY_CONNECTIONS, "the server already has " + maxConnections
+                    + " connections (limits.max-connections): share connections between clients, or retry later"));
+        }
+        peers.add(peer);
+        peer.onClose().doFinally(s -> {
+            peers.remove(peer);
+            connections.decrementAndGet();
+        }).subscribe();
+        return Mono.just(new ConnectionHandler(this));
+    }
+
+    /** New connections are refused with SHUTTING_DOWN from now on. */
+    public void beginClose() {
+        closing = true;
+    }
+
+    /** Closes every connection. */
+    public void disconnectAll() {
+        for (RSocket peer : peers) {
+            peer.dispose();
+        }
+    }
+
+    public int connections() {
+        return connections.get();
+    }
+
+    public int activeStreams() {
+        return activeStreams.get();
+    }
+
+    public long rejectedWithoutAnswer() {
+        return rejected.get();
+    }
+}
