@@ -1,0 +1,90 @@
+package io.treecast.client;
+
+import io.rsocket.Payload;
+import io.rsocket.util.DefaultPayload;
+import io.treecast.client.internal.ClientConnection;
+import io.treecast.client.internal.Codec;
+import io.treecast.proto.Get;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The reactive flavour of {@link TreecastClient}: every call is lazy (nothing is sent until subscribed) and
+ * fails with a {@link TreecastClientException}.
+ *
+ * <pre>{@code
+ * ReactiveTreecastClient rx = client.reactive();
+ * rx.update(ChangeBatch.of(b -> b.set("fx/EURUSD/bid", 1.0842)), AckMode.APPLIED).subscribe(seq -> ...);
+ * rx.subscribe(SubscribeSpec.pattern("fx/**").snapshot()).limitRate(256).subscribe(event -> ...);
+ * rx.ingest(Flux.range(0, 1000).map(i -> ChangeBatch.of(b -> b.set("n/" + i, i)))).subscribe(ack -> ...);
+ * }</pre>
+ *
+ * Subscriber demand is forwarded to the server as RSocket request-n.
+ */
+public final class ReactiveTreecastClient {
+    private static final byte[] UPDATE = ClientConnection.routeMetadata(ClientConnection.UPDATE);
+    private static final byte[] PUBLISH = ClientConnection.routeMetadata(ClientConnection.PUBLISH);
+    private static final byte[] INGEST = ClientConnection.routeMetadata(ClientConnection.INGEST);
+    private static final byte[] SUBSCRIBE = ClientConnection.routeMetadata(ClientConnection.SUBSCRIBE);
+    private static final byte[] GET = ClientConnection.routeMetadata(ClientConnection.GET);
+
+    private final ClientConnection connection;
+
+    ReactiveTreecastClient(ClientConnection connection) {
+        this.connection = connection;
+    }
+
+    /** Applies {@code batch} atomically; emits its seq. */
+    public Mono<Long> update(ChangeBatch batch, AckMode ack) {
+        return connection.rsocket()
+                .flatMap(r -> r.requestResponse(DefaultPayload.create(batch.toProto(ack).toByteArray(), UPDATE)))
+                .map(Codec::ackSeq)
+                .onErrorMap(ClientConnection::map);
+    }
+
+    /** Sends {@code batch} without waiting for an answer (errors are not reported back). */
+    public Mono<Void> publish(ChangeBatch batch) {
+        return connection.rsocket()
+                .flatMap(r -> r.fireAndForget(DefaultPayload.create(batch.toProto(AckMode.APPLIED).toByteArray(), PUBLISH)))
+                .onErrorMap(ClientConnection::map);
+    }
+
+    /**
+     * A stream of batches, one {@link IngestAck} per batch in order; a refused batch gets an error ack and the
+     * stream goes on. Back-pressure: batches are requested from {@code batches} as the server asks for them.
+     */
+    public Flux<IngestAck> ingest(Publisher<ChangeBatch> batches) {
+        return connection.rsocket()
+                .flatMapMany(r -> {
+                    AtomicBoolean first = new AtomicBoolean(true);
+                    Flux<Payload> payloads = Flux.from(batches).map(b -> first.getAndSet(false)
+                            ? DefaultPayload.create(b.toProto(AckMode.APPLIED).toByteArray(), INGEST)
+                            : DefaultPayload.create(b.toProto(AckMode.APPLIED).toByteArray()));
+                    return r.requestChannel(payloads);
+                })
+                .map(Codec::ingestAck)
+                .onErrorMap(ClientConnection::map);
+    }
+
+    /** The leaves matching {@code pattern}, exact at one seq. */
+    public Mono<Snapshot> get(String pattern) {
+        return connection.rsocket()
+                .flatMap(r -> r.requestResponse(DefaultPayload.create(Get.newBuilder().setPattern(pattern).build().toByteArray(), GET)))
+                .map(Codec::snapshot)
+                .onErrorMap(ClientConnection::map);
+    }
+
+    /**
+     * The events of a subscription. The stream ends with an error on SLOW_CONSUMER (STRICT; see
+     * {@link TreecastClientException#lastSeq()}), SHUTTING_DOWN or a lost connection; cancel to unsubscribe.
+     */
+    public Flux<TreeEvent> subscribe(SubscribeSpec spec) {
+        return connection.rsocket()
+                .flatMapMany(r -> r.requestStream(DefaultPayload.create(spec.toProto().toByteArray(), SUBSCRIBE)))
+                .map(Codec::event)
+                .onErrorMap(ClientConnection::map);
+    }
+}

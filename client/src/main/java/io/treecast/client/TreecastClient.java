@@ -1,0 +1,136 @@
+package io.treecast.client;
+
+import io.treecast.client.internal.ClientConnection;
+import reactor.core.Disposable;
+
+import java.net.URI;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+
+/**
+ * A connection to a Treecast server, blocking flavour; {@link #reactive()} gives the same calls as Reactor types.
+ *
+ * <pre>{@code
+ * try (TreecastClient client = TreecastClient.connect("tcp://127.0.0.1:7070")) {   // or ws://host:7071/rsocket
+ *     long seq = client.set("markets/eu/fx/EURUSD/bid", 1.0842);
+ *     client.update(b -> b.set("a/x", 1).set("a/y", "s").delete("a/z"), AckMode.APPLIED);
+ *     Snapshot s = client.get("markets/**");
+ *     ClientSubscription sub = client.subscribe("markets/**", opts -> opts.snapshot().policy(Policy.STRICT),
+ *             event -> System.out.println(event));
+ *     Mirror fx = client.mirror("markets/eu/fx/**");       // a live, self-healing local replica
+ * }
+ * }</pre>
+ *
+ * Thread-safe. The connection is made on first use and made again after it was lost. All connections of all
+ * clients in a JVM share reactor-netty's event loops: a client costs a socket, not a thread. Errors are
+ * {@link TreecastClientException}s with the server's code.
+ */
+public final class TreecastClient implements AutoCloseable {
+    private final ClientConnection connection;
+    private final ReactiveTreecastClient reactive;
+    private final ClientOptions options;
+
+    private TreecastClient(ClientConnection connection, ClientOptions options) {
+        this.connection = connection;
+        this.options = options;
+        this.reactive = new ReactiveTreecastClient(connection);
+    }
+
+    /** Connects to {@code tcp://host:port} or {@code ws://host:port/path} with default options. */
+    public static TreecastClient connect(String uri) {
+        return connect(uri, ClientOptions.defaults());
+    }
+
+    /**
+     * Connects with {@code options}; fails fast with a {@link TreecastClientException} (CONNECTION) when the
+     * server cannot be reached.
+     */
+    public static TreecastClient connect(String uri, ClientOptions options) {
+        ClientConnection c = new ClientConnection(URI.create(uri), options);
+        c.rsocket().block(options.connectTimeout());
+        return new TreecastClient(c, options);
+    }
+
+    /** Like {@link #connect(String, ClientOptions)} but connects on first use. */
+    public static TreecastClient lazy(String uri, ClientOptions options) {
+        return new TreecastClient(new ClientConnection(URI.create(uri), options), options);
+    }
+
+    /** The reactive flavour on the same connection. */
+    public ReactiveTreecastClient reactive() {
+        return reactive;
+    }
+
+    public long set(String path, String value) { return update(b -> b.set(path, value)); }
+    public long set(String path, long value) { return update(b -> b.set(path, value)); }
+    public long set(String path, double value) { return update(b -> b.set(path, value)); }
+    public long set(String path, boolean value) { return update(b -> b.set(path, value)); }
+    public long set(String path, byte[] value) { return update(b -> b.set(path, value)); }
+    public long set(String path, TreeValue value) { return update(b -> b.set(path, value)); }
+
+    /** Deletes a leaf or a whole subtree; returns the seq. */
+    public long delete(String path) {
+        return update(b -> b.delete(path));
+    }
+
+    /** Applies the changes made by {@code spec} atomically (ack APPLIED); returns the seq. */
+    public long update(Consumer<ChangeBatch> spec) {
+        return update(ChangeBatch.of(spec), AckMode.APPLIED);
+    }
+
+    public long update(Consumer<ChangeBatch> spec, AckMode ack) {
+        return update(ChangeBatch.of(spec), ack);
+    }
+
+    public long update(ChangeBatch batch, AckMode ack) {
+        return call(reactive.update(batch, ack).block(options.requestTimeout()));
+    }
+
+    /** Fire-and-forget: returns once the batch is written to the connection. */
+    public void publish(Consumer<ChangeBatch> spec) {
+        reactive.publish(ChangeBatch.of(spec)).block(options.requestTimeout());
+    }
+
+    /** The leaves matching {@code pattern}, exact at one seq. */
+    public Snapshot get(String pattern) {
+        return reactive.get(pattern).block(options.requestTimeout());
+    }
+
+    /** Live events of {@code pattern} to {@code onEvent} (on a Netty thread: do not block in it). */
+    public ClientSubscription subscribe(String pattern, Consumer<TreeEvent> onEvent) {
+        return subscribe(SubscribeSpec.pattern(pattern), onEvent, e -> { });
+    }
+
+    /** With options: {@code subscribe("fx/**", o -> o.snapshot().resumeAfter(42).policy(Policy.STRICT), e -> ...)}. */
+    public ClientSubscription subscribe(String pattern, UnaryOperator<SubscribeSpec> options, Consumer<TreeEvent> onEvent) {
+        return subscribe(options.apply(SubscribeSpec.pattern(pattern)), onEvent, e -> { });
+    }
+
+    /** Full control: {@code onError} hears how the stream ended (SLOW_CONSUMER, SHUTTING_DOWN, CONNECTION...). */
+    public ClientSubscription subscribe(SubscribeSpec spec, Consumer<TreeEvent> onEvent, Consumer<TreecastClientException> onError) {
+        Disposable d = reactive.subscribe(spec).subscribe(onEvent, e -> onError.accept(ClientConnection.map(e)));
+        return new ClientSubscription(d);
+    }
+
+    /**
+     * A live local replica of the leaves matching {@code pattern} that reconnects and resumes by itself.
+     * Close it to stop it; {@link Mirror#awaitReady} waits for the first snapshot.
+     */
+    public Mirror mirror(String pattern) {
+        return new Mirror(reactive, pattern);
+    }
+
+    /** The server this client talks to. */
+    public URI uri() {
+        return connection.uri();
+    }
+
+    private static long call(Long seq) {
+        return seq;
+    }
+
+    @Override
+    public void close() {
+        connection.close();
+    }
+}

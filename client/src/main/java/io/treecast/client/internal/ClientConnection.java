@@ -1,0 +1,189 @@
+package io.treecast.client.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.CompositeByteBuf;
+import io.rsocket.Payload;
+import io.rsocket.RSocket;
+import io.rsocket.RSocketErrorException;
+import io.rsocket.core.RSocketConnector;
+import io.rsocket.frame.decoder.PayloadDecoder;
+import io.rsocket.metadata.CompositeMetadataCodec;
+import io.rsocket.metadata.TaggingMetadataCodec;
+import io.rsocket.metadata.WellKnownMimeType;
+import io.rsocket.transport.ClientTransport;
+import io.rsocket.transport.netty.client.TcpClientTransport;
+import io.rsocket.transport.netty.client.WebsocketClientTransport;
+import io.rsocket.util.DefaultPayload;
+import io.treecast.client.ClientOptions;
+import io.treecast.client.TreecastClientException;
+import io.treecast.proto.Setup;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.tcp.TcpClient;
+
+import java.net.URI;
+import java.util.List;
+
+/**
+ * One logical connection to a server: connects lazily, and again after the previous connection closed (so a
+ * mirror can resume). Every connection runs on reactor-netty's shared event loops: no thread per connection.
+ */
+public final class ClientConnection {
+    public static final String UPDATE = "tree.update";
+    public static final String PUBLISH = "tree.publish";
+    public static final String INGEST = "tree.ingest";
+    public static final String SUBSCRIBE = "tree.subscribe";
+    public static final String GET = "tree.get";
+    private static final int FRAGMENT_MTU = 64 * 1024;
+    private static final int MAX_FRAME = 0xFF_FFFF;
+
+    private final URI uri;
+    private final ClientOptions options;
+    private final Object lock = new Object();
+    private Mono<RSocket> current;
+    private volatile boolean closed;
+
+    public ClientConnection(URI uri, ClientOptions options) {
+        this.uri = uri;
+        this.options = options;
+        transport(); // validates the URI now
+    }
+
+    public URI uri() {
+        return uri;
+    }
+
+    /** The live RSocket, connecting when there is none (or the last one closed). */
+    public Mono<RSocket> rsocket() {
+        return Mono.defer(() -> {
+            if (closed) {
+                return Mono.error(new TreecastClientException(TreecastClientException.Code.CONNECTION, "the client is closed", null));
+            }
+            Mono<RSocket> c;
+            synchronized (lock) {
+                if (current == null) {
+                    current = connect();
+                }
+                c = current;
+            }
+            return c.flatMap(r -> {
+                if (!r.isDisposed()) {
+                    return Mono.just(r);
+                }
+                forget(c);
+                return rsocket();
+            });
+        });
+    }
+
+    private void forget(Mono<RSocket> c) {
+        synchronized (lock) {
+            if (current == c) {
+                current = null;
+            }
+        }
+    }
+
+    private Mono<RSocket> connect() {
+        Setup setup = Setup.newBuilder().setToken(options.token()).setClientName(options.clientName()).build();
+        @SuppressWarnings("unchecked")
+        Mono<RSocket>[] self = new Mono[1];
+        self[0] = RSocketConnector.create()
+                .dataMimeType("application/x-protobuf")
+                .metadataMimeType(WellKnownMimeType.MESSAGE_RSOCKET_COMPOSITE_METADATA.getString())
+                .setupPayload(DefaultPayload.create(setup.toByteArray()))
+                .fragment(FRAGMENT_MTU)
+                .payloadDecoder(PayloadDecoder.ZERO_COPY)
+                .connect(transport())
+                .timeout(options.connectTimeout())
+                .onErrorMap(ClientConnection::map)
+                .doOnNext(r -> r.onClose().doFinally(s -> forget(self[0])).subscribe())
+                .doOnError(e -> forget(self[0]))
+                .cache();
+        return self[0];
+    }
+
+    private ClientTransport transport() {
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase();
+        String host = uri.getHost() == null ? "127.0.0.1" : uri.getHost();
+        switch (scheme) {
+            case "tcp": {
+                int port = uri.getPort() < 0 ? 7070 : uri.getPort();
+                // newConnection(): not pooled (a pool would cap connections per address), still on the shared loops
+                return TcpClientTransport.create(TcpClient.newConnection().host(host).port(port), MAX_FRAME);
+            }
+            case "ws": {
+                int port = uri.getPort() < 0 ? 7071 : uri.getPort();
+                String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/rsocket" : uri.getRawPath();
+                return WebsocketClientTransport.create(HttpClient.newConnection().host(host).port(port), path)
+                        .webSocketSpec(spec -> spec.maxFramePayloadLength(MAX_FRAME));
+            }
+            default:
+                throw new IllegalArgumentException("unsupported URI " + uri + ": use tcp://host:port or ws://host:port/rsocket");
+        }
+    }
+
+    public void close() {
+        closed = true;
+        Mono<RSocket> c;
+        synchronized (lock) {
+            c = current;
+            current = null;
+        }
+        if (c != null) {
+            c.subscribe(RSocket::dispose, e -> { });
+        }
+    }
+
+    /** The composite metadata naming {@code route}, encoded once per route. */
+    public static byte[] routeMetadata(String route) {
+        CompositeByteBuf composite = ByteBufAllocator.DEFAULT.compositeBuffer();
+        try {
+            ByteBuf routing = TaggingMetadataCodec.createRoutingMetadata(ByteBufAllocator.DEFAULT, List.of(route)).getContent();
+            CompositeMetadataCodec.encodeAndAddMetadata(composite, ByteBufAllocator.DEFAULT, WellKnownMimeType.MESSAGE_RSOCKET_ROUTING, routing);
+            return ByteBufUtil.getBytes(composite);
+        } finally {
+            composite.release();
+        }
+    }
+
+    /** Reads a response payload's data and releases the payload. */
+    public static byte[] take(Payload p) {
+        try {
+            return ByteBufUtil.getBytes(p.data());
+        } finally {
+            p.release();
+        }
+    }
+
+    /** Maps any failure to a {@link TreecastClientException} with the server's code. */
+    public static TreecastClientException map(Throwable t) {
+        if (t instanceof TreecastClientException) {
+            return (TreecastClientException) t;
+        }
+        if (t instanceof RSocketErrorException) {
+            String text = t.getMessage() == null ? "" : t.getMessage();
+            int colon = text.indexOf(": ");
+            if (colon > 0) {
+                try {
+                    TreecastClientException.Code code = TreecastClientException.Code.valueOf(text.substring(0, colon));
+                    return new TreecastClientException(code, text.substring(colon + 2), t);
+                } catch (IllegalArgumentException notOurs) {
+                    // fall through
+                }
+            }
+            if (t instanceof io.rsocket.exceptions.ConnectionErrorException || t instanceof io.rsocket.exceptions.ConnectionCloseException) {
+                return new TreecastClientException(TreecastClientException.Code.CONNECTION, text, t);
+            }
+            return new TreecastClientException(TreecastClientException.Code.UNKNOWN, text, t);
+        }
+        if (t instanceof java.nio.channels.ClosedChannelException || t instanceof java.io.IOException
+                || t instanceof java.util.concurrent.TimeoutException || t instanceof java.util.concurrent.CancellationException) {
+            return new TreecastClientException(TreecastClientException.Code.CONNECTION,
+                    "connection to the server failed or was lost (" + t + ")", t);
+        }
+        return new TreecastClientException(TreecastClientException.Code.CONNECTION, String.valueOf(t), t);
+    }
+}
