@@ -1,5 +1,9 @@
 package io.treecast.fastpath;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.concurrent.ConcurrentHashMap;
+
 /**
  * A validated path to a node of the tree: segments joined by {@code /}, e.g. {@code markets/eu/fx/EURUSD/bid}.
  *
@@ -17,24 +21,242 @@ package io.treecast.fastpath;
  *
  * Immutable and thread-safe; segments are interned so that equal segments share one String.
  */
-public final class TreePath {
+public final class TreePath implements Comparable<TreePath> {
+    /** Bounded so that a stream of random paths cannot grow the intern table without limit. */
+    private static final int MAX_INTERNED = 1 << 20;
+    private static final ConcurrentHashMap<String, String> INTERNED = new ConcurrentHashMap<>();
+
+    private final String[] segments;
+    private final String text;
+    private final byte[] utf8;
+    private final int hash;
+
+    private TreePath(String[] segments, String text, byte[] utf8) {
+        this.segments = segments;
+        this.text = text;
+        this.utf8 = utf8;
+        this.hash = Arrays.hashCode(segments);
+    }
+
     /** Parses and validates {@code text}. */
     public static TreePath parse(String text) {
-        throw new UnsupportedOperationException("implemented with the engine");
+        if (text == null) {
+            throw new TreecastException(ErrorCode.INVALID_PATH, "path is missing: give segments joined by '/', e.g. markets/eu/fx/EURUSD/bid");
+        }
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        String[] segs = split(text, utf8, ErrorCode.INVALID_PATH, "path");
+        for (int i = 0; i < segs.length; i++) {
+            checkLiteral(text, segs[i], i, ErrorCode.INVALID_PATH, "path");
+            segs[i] = intern(segs[i]);
+        }
+        return new TreePath(segs, text, utf8);
+    }
+
+    /**
+     * Builds a path from its segments, validating each one as {@link #parse} does.
+     *
+     * <pre>{@code TreePath.of("markets", "eu", "bid").toString(); // "markets/eu/bid"}</pre>
+     */
+    public static TreePath of(String... segments) {
+        if (segments == null || segments.length == 0) {
+            throw new TreecastException(ErrorCode.INVALID_PATH, "path has no segments: give at least one, e.g. markets");
+        }
+        return parse(String.join("/", segments));
     }
 
     /** Number of segments. */
     public int depth() {
-        throw new UnsupportedOperationException();
+        return segments.length;
     }
 
     /** Segment {@code i}, 0-based. */
     public String segment(int i) {
-        throw new UnsupportedOperationException();
+        return segments[i];
     }
 
     /** The path's UTF-8 bytes (shared: never modify them), e.g. for a Kafka key or a wire encoder. */
     public byte[] utf8() {
-        throw new UnsupportedOperationException();
+        return utf8;
+    }
+
+    /** The first {@code depth} segments as a path (this path itself when {@code depth == depth()}). */
+    public TreePath prefix(int depth) {
+        if (depth < 1 || depth > segments.length) {
+            throw new IndexOutOfBoundsException("prefix depth " + depth + " outside 1.." + segments.length);
+        }
+        if (depth == segments.length) {
+            return this;
+        }
+        String[] segs = Arrays.copyOf(segments, depth);
+        String t = String.join("/", segs);
+        return new TreePath(segs, t, t.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** This path extended by one segment, validated like {@link #parse}. */
+    public TreePath child(String segment) {
+        return parse(text + "/" + segment);
+    }
+
+    /** Whether {@code other} equals this path or lies below it. */
+    public boolean isPrefixOf(TreePath other) {
+        if (other.segments.length < segments.length) {
+            return false;
+        }
+        for (int i = 0; i < segments.length; i++) {
+            if (!segments[i].equals(other.segments[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof TreePath)) {
+            return false;
+        }
+        TreePath p = (TreePath) o;
+        return hash == p.hash && text.equals(p.text);
+    }
+
+    @Override
+    public int hashCode() {
+        return hash;
+    }
+
+    /** Orders by segments, so that a subtree sorts together. */
+    @Override
+    public int compareTo(TreePath o) {
+        int n = Math.min(segments.length, o.segments.length);
+        for (int i = 0; i < n; i++) {
+            int c = segments[i].compareTo(o.segments[i]);
+            if (c != 0) {
+                return c;
+            }
+        }
+        return Integer.compare(segments.length, o.segments.length);
+    }
+
+    /** The path text, segments joined by {@code /} (cached). */
+    @Override
+    public String toString() {
+        return text;
+    }
+
+    static String intern(String s) {
+        String prev = INTERNED.get(s);
+        if (prev != null) {
+            return prev;
+        }
+        if (INTERNED.size() >= MAX_INTERNED) {
+            return s;
+        }
+        prev = INTERNED.putIfAbsent(s, s);
+        return prev == null ? s : prev;
+    }
+
+    /** Splits and checks the whole-text rules shared by paths and patterns. */
+    static String[] split(String text, byte[] utf8, ErrorCode code, String what) {
+        String example = what.equals("path") ? "markets/eu/fx/EURUSD/bid" : "markets/*/fx/**";
+        if (text.isEmpty()) {
+            throw new TreecastException(code, what + " is empty: give segments joined by '/', e.g. " + example);
+        }
+        if (utf8.length > Limits.MAX_PATH_BYTES) {
+            throw new TreecastException(code, what + " '" + abbreviate(text) + "' is " + utf8.length + " bytes of UTF-8: the limit is "
+                    + Limits.MAX_PATH_BYTES + " bytes; shorten it");
+        }
+        if (text.charAt(0) == '/') {
+            throw new TreecastException(code, what + " '" + text + "' starts with '/': remove the leading slash (" + what + "s are relative to the root, e.g. " + example + ")");
+        }
+        if (text.charAt(text.length() - 1) == '/') {
+            throw new TreecastException(code, what + " '" + text + "' ends with '/': remove the trailing slash");
+        }
+        int count = 1;
+        for (int i = 0; i < text.length(); i++) {
+            if (text.charAt(i) == '/') {
+                count++;
+            }
+        }
+        if (count > Limits.MAX_SEGMENTS) {
+            throw new TreecastException(code, what + " '" + abbreviate(text) + "' has " + count + " segments: the limit is " + Limits.MAX_SEGMENTS + "; use fewer levels");
+        }
+        String[] segs = new String[count];
+        int start = 0;
+        int k = 0;
+        for (int i = 0; i <= text.length(); i++) {
+            if (i == text.length() || text.charAt(i) == '/') {
+                if (i == start) {
+                    throw new TreecastException(code, what + " '" + text + "' has an empty segment " + (k + 1) + " (a double '/'): remove the extra slash");
+                }
+                segs[k++] = text.substring(start, i);
+                start = i + 1;
+            }
+        }
+        for (int i = 0; i < segs.length; i++) {
+            int bytes = utf8Length(segs[i]);
+            if (bytes > Limits.MAX_SEGMENT_BYTES) {
+                throw new TreecastException(code, what + " '" + abbreviate(text) + "' segment " + (i + 1) + " is " + bytes + " bytes of UTF-8: the limit is "
+                        + Limits.MAX_SEGMENT_BYTES + " bytes per segment; shorten it");
+            }
+            for (int c = 0; c < segs[i].length(); c++) {
+                char ch = segs[i].charAt(c);
+                if (ch < 0x20 || ch == 0x7f) {
+                    throw new TreecastException(code, what + " '" + printable(text) + "' segment " + (i + 1) + " contains the control character U+"
+                            + String.format("%04X", (int) ch) + ": remove it (control characters are not allowed)");
+                }
+            }
+        }
+        return segs;
+    }
+
+    /** A literal segment: no pattern characters. */
+    static void checkLiteral(String text, String seg, int i, ErrorCode code, String what) {
+        for (int c = 0; c < seg.length(); c++) {
+            char ch = seg.charAt(c);
+            if (ch == '*' || ch == '{' || ch == '}' || ch == ',') {
+                String hint = what.equals("path")
+                        ? "'" + ch + "' is reserved for patterns; remove it from the path"
+                        : "'" + ch + "' may appear only as a whole-segment wildcard (* or **) or in one {a,b} alternation per segment";
+                throw new TreecastException(code, what + " '" + text + "' segment " + (i + 1) + " ('" + seg + "') contains '" + ch + "': " + hint);
+            }
+        }
+    }
+
+    static int utf8Length(String s) {
+        int n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            if (ch < 0x80) {
+                n++;
+            } else if (ch < 0x800) {
+                n += 2;
+            } else if (Character.isHighSurrogate(ch) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                n += 4;
+                i++;
+            } else {
+                n += 3;
+            }
+        }
+        return n;
+    }
+
+    static String abbreviate(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 77) + "...";
+    }
+
+    private static String printable(String s) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            if (ch < 0x20 || ch == 0x7f) {
+                b.append(String.format("\\u%04X", (int) ch));
+            } else {
+                b.append(ch);
+            }
+        }
+        return abbreviate(b.toString());
     }
 }

@@ -1,0 +1,531 @@
+package io.treecast.fastpath.internal;
+
+import io.treecast.fastpath.ErrorCode;
+import io.treecast.fastpath.EventKind;
+import io.treecast.fastpath.PathPattern;
+import io.treecast.fastpath.TreePath;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A dispatcher thread: owns a set of subscriptions and hands their events to their handlers, never more than
+ * requested, a bounded number per subscription per cycle (fairness). It also serves snapshots (a chunked walk
+ * of the live tree, merged with the outbox: README "Snapshot") and resumes from the replay ring, so that neither
+ * ever runs on the writer thread.
+ */
+final class Dispatcher implements Runnable {
+    static final int INIT = 0;
+    static final int REPLAY = 1;
+    static final int WALK = 2;
+    static final int WAIT = 3;
+    static final int EMIT = 4;
+    static final int LIVE = 5;
+    static final int DONE = 6;
+
+    private static final int EVENTS_PER_CYCLE = 64;
+    private static final int WALK_NODES_PER_CYCLE = 4096;
+
+    private final DefaultEngine engine;
+    private final EngineCore core;
+    private final int snapshotChunk;
+    private final ArrayList<Sub> subs = new ArrayList<>();
+    private final ConcurrentLinkedQueue<Sub> inbox = new ConcurrentLinkedQueue<>();
+    private final EventBuffer buf = new EventBuffer();
+    volatile Thread thread;
+    private volatile boolean signal;
+    private volatile boolean parked;
+    volatile boolean stopping;
+
+    Dispatcher(DefaultEngine engine, EngineCore core, int snapshotChunk) {
+        this.engine = engine;
+        this.core = core;
+        this.snapshotChunk = snapshotChunk;
+    }
+
+    void add(Sub sub) {
+        inbox.add(sub);
+        wake();
+    }
+
+    /** Cheap when the dispatcher is running: one volatile write and one read; unparks only a parked thread. */
+    void wake() {
+        signal = true;
+        if (parked) {
+            LockSupport.unpark(thread);
+        }
+    }
+
+    @Override
+    public void run() {
+        while (true) {
+            signal = false;
+            int work = 0;
+            Sub n;
+            while ((n = inbox.poll()) != null) {
+                subs.add(n);
+                work++;
+            }
+            for (int i = subs.size() - 1; i >= 0; i--) {
+                Sub s = subs.get(i);
+                try {
+                    work += service(s);
+                } catch (Throwable t) {
+                    engine.loopError("dispatching to " + s, t);
+                    endWith(s, ErrorCode.INTERNAL, "the engine failed while delivering to this subscription ("
+                            + t + "); resubscribe with resume_after = " + s.lastDelivered);
+                }
+                if (s.phase == DONE) {
+                    subs.set(i, subs.get(subs.size() - 1));
+                    subs.remove(subs.size() - 1);
+                    engine.subscriptionDone(s);
+                }
+            }
+            if (work == 0) {
+                if (stopping && subs.isEmpty() && inbox.isEmpty()) {
+                    return;
+                }
+                parked = true;
+                if (!signal) {
+                    // the bound covers subscriptions waiting on a condition (a snapshot waiting for the writer)
+                    LockSupport.parkNanos(this, 1_000_000L);
+                }
+                parked = false;
+            }
+        }
+    }
+
+    private int service(Sub s) {
+        if (s.cancelled) {
+            s.phase = DONE;
+            return 1;
+        }
+        ErrorCode end = s.endCode;
+        if (end != null) {
+            String msg;
+            if (end == ErrorCode.SLOW_CONSUMER) {
+                msg = s + " ended: its outbox of " + s.capacity + " events filled up under the STRICT policy; "
+                        + "request events faster, subscribe with a larger outbox or the CONFLATE policy, "
+                        + "and resubscribe with resume_after = " + s.lastDelivered;
+            } else {
+                msg = "the engine is shutting down; resubscribe to another instance or later with resume_after = " + s.lastDelivered;
+            }
+            endWith(s, end, msg);
+            return 1;
+        }
+        long s0 = s.s0;
+        if (s0 < 0) {
+            return 0;
+        }
+        switch (s.phase) {
+            case INIT:
+                return init(s, s0);
+            case REPLAY:
+                return replay(s, s0);
+            case WALK:
+                return walk(s);
+            case WAIT:
+                return waitForSeq(s);
+            case EMIT:
+                return emit(s);
+            case LIVE:
+                return live(s);
+            default:
+                return 0;
+        }
+    }
+
+    private void endWith(Sub s, ErrorCode code, String message) {
+        s.phase = DONE;
+        if (!s.cancelled) {
+            try {
+                s.handler.onEnd(code, message, s.lastDelivered);
+            } catch (Throwable t) {
+                engine.loopError("onEnd of " + s, t);
+            }
+        }
+    }
+
+    private int init(Sub s, long s0) {
+        long r = s.resumeAfter;
+        if (r >= 0) {
+            s.lastDelivered = r;
+            if (r == s0) {
+                s.after = s0;
+                s.phase = LIVE;
+            } else if (r < s0 && r >= core.startSeq() && s0 - r < core.ringCapacity() && core.readRing(r + 1) != null) {
+                engine.resumesFromRing.increment();
+                s.replayCursor = r + 1;
+                s.phase = REPLAY;
+            } else {
+                engine.resets.increment();
+                s.pendingReset = true;
+                startWalk(s);
+            }
+        } else if (s.snapshot) {
+            s.lastDelivered = 0;
+            startWalk(s);
+        } else {
+            s.lastDelivered = s0;
+            s.after = s0;
+            s.phase = LIVE;
+        }
+        return 1;
+    }
+
+    private int replay(Sub s, long s0) {
+        int budget = EVENTS_PER_CYCLE;
+        int work = 0;
+        while (budget > 0 && s.demand.get() > 0) {
+            long c = s.replayCursor;
+            if (c > s0) {
+                s.after = s0;
+                s.phase = LIVE;
+                return work + 1;
+            }
+            Object ref = core.readRing(c);
+            if (ref == null) {
+                // overwritten while replaying: the gap cannot be filled from memory any more
+                engine.resets.increment();
+                s.pendingReset = true;
+                startWalk(s);
+                return work + 1;
+            }
+            buf.fill(c, ref, s.pattern, c - 1);
+            s.replayCursor = c + 1;
+            work++;
+            if (buf.size > 0) {
+                deliver(s, buf);
+                budget--;
+            }
+        }
+        if (s.replayCursor > s0) {
+            s.after = s0;
+            s.phase = LIVE;
+            work++;
+        }
+        return work;
+    }
+
+    // ------------------------------------------------------------------ snapshot
+
+    private void startWalk(Sub s) {
+        s.phase = WALK;
+        s.snapshotMap = new HashMap<>();
+        s.maxSeen = 0;
+        s.heldCount = 0;
+        s.heldIndex = 0;
+        s.frames = new ArrayDeque<>();
+        long st = Nfa.closure(s.pattern, 1L);
+        pushFrame(s, core.tree().root(), st);
+    }
+
+    /** A frame: {node, state, table-or-names, index}. Object[] keeps the walk's bookkeeping off the hot classes. */
+    private static void pushFrame(Sub s, Tree.Node node, long state) {
+        Object source;
+        if (Nfa.wild(s.pattern, state)) {
+            source = node.childTable();
+        } else {
+            source = Nfa.names(s.pattern, state);
+        }
+        if (source != null) {
+            s.frames.push(new Object[] {node, state, source, new int[1]});
+        }
+    }
+
+    private int walk(Sub s) {
+        holdOutbox(s);
+        int budget = WALK_NODES_PER_CYCLE;
+        ArrayDeque<Object[]> frames = s.frames;
+        while (budget-- > 0 && !frames.isEmpty()) {
+            Object[] f = frames.peek();
+            Tree.Node node = (Tree.Node) f[0];
+            long state = (Long) f[1];
+            int[] idx = (int[]) f[3];
+            Tree.Node child = null;
+            if (f[2] instanceof Tree.Node[]) {
+                Tree.Node[] t = (Tree.Node[]) f[2];
+                while (idx[0] < t.length) {
+                    Tree.Node c = Tree.slot(t, idx[0]++);
+                    if (c != null && c != Tree.TOMBSTONE) {
+                        child = c;
+                        break;
+                    }
+                }
+            } else {
+                String[] names = (String[]) f[2];
+                while (idx[0] < names.length) {
+                    Tree.Node c = node.child(names[idx[0]++]);
+                    if (c != null) {
+                        child = c;
+                        break;
+                    }
+                }
+            }
+            if (child == null) {
+                frames.pop();
+                continue;
+            }
+            long next = Nfa.step(s.pattern, state, child.segment());
+            if (next == 0) {
+                continue;
+            }
+            long seq = child.seqAcquire();
+            byte[] value = child.value();
+            if (value != null && Nfa.accepts(s.pattern, next)) {
+                s.snapshotMap.put(Tree.pathOf(child), new Sub.Pending(seq, value));
+                s.maxSeen = Math.max(s.maxSeen, seq);
+            }
+            if (Nfa.more(s.pattern, next)) {
+                pushFrame(s, child, next);
+            }
+        }
+        if (frames.isEmpty()) {
+            s.frames = null;
+            long p = Math.max(engine.currentSeq(), s.maxSeen);
+            for (int i = 0; i < s.heldCount; i++) {
+                p = Math.max(p, s.heldSeq[i]);
+            }
+            s.p = p;
+            s.phase = WAIT;
+        }
+        return 1;
+    }
+
+    /** Moves outbox entries into the subscription's held list so that the outbox does not fill during a snapshot. */
+    private static void holdOutbox(Sub s) {
+        long h = s.head.get();
+        long t = s.tail.get();
+        while (h < t) {
+            int i = (int) (h & s.mask);
+            if (s.heldCount == s.heldSeq.length) {
+                int n = Math.max(16, s.heldCount * 2);
+                s.heldSeq = Arrays.copyOf(s.heldSeq, n);
+                s.heldRef = Arrays.copyOf(s.heldRef, n);
+            }
+            s.heldSeq[s.heldCount] = s.outSeq[i];
+            s.heldRef[s.heldCount] = s.outRef[i];
+            s.heldCount++;
+            h++;
+        }
+        s.head.lazySet(h);
+    }
+
+    private int waitForSeq(Sub s) {
+        holdOutbox(s);
+        // every outbox entry with seq <= p is there once the writer published p and is not holding conflated changes
+        if (engine.currentSeq() < s.p || s.conflating) {
+            return 0;
+        }
+        holdOutbox(s);
+        long p = s.p;
+        HashMap<TreePath, Sub.Pending> map = s.snapshotMap;
+        int keep = 0;
+        for (int k = 0; k < s.heldCount; k++) {
+            long hs = s.heldSeq[k];
+            Object ref = s.heldRef[k];
+            if (ref instanceof Conflated) {
+                Conflated c = (Conflated) ref;
+                for (int i = 0; i < c.paths.length; i++) {
+                    if (c.seqs[i] <= p && s.pattern.matches(c.paths[i])) {
+                        merge(map, c.paths[i], c.values[i], c.seqs[i]);
+                    }
+                }
+            } else if (hs <= p) {
+                int n = Applied.size(ref);
+                for (int i = 0; i < n; i++) {
+                    io.treecast.fastpath.Change ch = Applied.change(ref, i);
+                    if (s.pattern.matches(ch.path())) {
+                        merge(map, ch.path(), ch.value(), hs);
+                    }
+                }
+            }
+            if (hs > p) {
+                s.heldSeq[keep] = hs;
+                s.heldRef[keep] = ref;
+                keep++;
+            }
+        }
+        Arrays.fill(s.heldRef, keep, s.heldCount, null);
+        s.heldCount = keep;
+        s.heldIndex = 0;
+        ArrayList<TreePath> paths = new ArrayList<>(map.keySet());
+        paths.sort(null);
+        s.snapshotPaths = paths;
+        s.emitIndex = 0;
+        s.resetEmitted = !s.pendingReset;
+        s.phase = EMIT;
+        return 1;
+    }
+
+    /** The per-leaf rule: a change applies when its seq is at least the leaf's (changes of one batch share a seq). */
+    private static void merge(HashMap<TreePath, Sub.Pending> map, TreePath path, byte[] value, long seq) {
+        Sub.Pending cur = map.get(path);
+        if (cur != null && cur.seq > seq) {
+            return;
+        }
+        if (value == null) {
+            map.remove(path);
+        } else {
+            map.put(path, new Sub.Pending(seq, value));
+        }
+    }
+
+    private int emit(Sub s) {
+        int work = 0;
+        int budget = EVENTS_PER_CYCLE;
+        while (budget-- > 0 && s.demand.get() > 0) {
+            if (!s.resetEmitted) {
+                buf.reset(EventKind.RESET, s.p, false);
+                s.resetEmitted = true;
+                s.pendingReset = false;
+                s.lastDelivered = 0;
+                deliver(s, buf);
+                work++;
+                continue;
+            }
+            ArrayList<TreePath> paths = s.snapshotPaths;
+            if (s.emitIndex < paths.size()) {
+                buf.reset(EventKind.SNAPSHOT, s.p, false);
+                int end = Math.min(paths.size(), s.emitIndex + snapshotChunk);
+                for (int i = s.emitIndex; i < end; i++) {
+                    TreePath path = paths.get(i);
+                    Sub.Pending leaf = s.snapshotMap.get(path);
+                    buf.add(path, leaf.value, leaf.seq);
+                }
+                s.emitIndex = end;
+                deliver(s, buf);
+                work++;
+                continue;
+            }
+            buf.reset(EventKind.SNAPSHOT_END, s.p, false);
+            deliver(s, buf);
+            s.lastDelivered = s.p;
+            s.after = s.p;
+            s.snapshotMap = null;
+            s.snapshotPaths = null;
+            s.phase = LIVE;
+            return work + 1;
+        }
+        return work;
+    }
+
+    // ------------------------------------------------------------------ live
+
+    private int live(Sub s) {
+        int work = 0;
+        int budget = EVENTS_PER_CYCLE;
+        while (budget > 0 && s.demand.get() > 0) {
+            long seq;
+            Object ref;
+            if (s.heldIndex < s.heldCount) {
+                seq = s.heldSeq[s.heldIndex];
+                ref = s.heldRef[s.heldIndex];
+                s.heldRef[s.heldIndex] = null;
+                s.heldIndex++;
+                buf.fill(seq, ref, s.pattern, s.after);
+            } else {
+                long h = s.head.get();
+                if (h == s.tail.get()) {
+                    break;
+                }
+                int i = (int) (h & s.mask);
+                seq = s.outSeq[i];
+                ref = s.outRef[i];
+                buf.fill(seq, ref, s.pattern, s.after);
+                s.head.lazySet(h + 1);
+            }
+            work++;
+            if (buf.size > 0) {
+                deliver(s, buf);
+                budget--;
+            }
+        }
+        if (s.heldIndex > 0 && s.heldIndex == s.heldCount) {
+            s.heldIndex = 0;
+            s.heldCount = 0;
+        }
+        return work;
+    }
+
+    private void deliver(Sub s, EventBuffer e) {
+        if (s.demand.get() != Long.MAX_VALUE) {
+            s.demand.decrementAndGet();
+        }
+        if (e.kind == EventKind.UPDATE) {
+            s.lastDelivered = e.seq;
+        }
+        engine.eventsDelivered.increment();
+        s.handler.onEvent(e);
+    }
+
+    /** The pattern as an NFA over its segment positions (bit k: the first k segments are matched). */
+    static final class Nfa {
+        private Nfa() {
+        }
+
+        static long closure(PathPattern p, long st) {
+            for (int k = 0; k < p.depth(); k++) {
+                if ((st & (1L << k)) != 0 && p.kind(k) == PathPattern.GLOBSTAR) {
+                    st |= 1L << (k + 1);
+                }
+            }
+            return st;
+        }
+
+        static long step(PathPattern p, long st, String seg) {
+            long next = 0;
+            for (int k = 0; k < p.depth(); k++) {
+                if ((st & (1L << k)) == 0) {
+                    continue;
+                }
+                int kind = p.kind(k);
+                if (kind == PathPattern.GLOBSTAR) {
+                    next |= 1L << k;
+                } else if (kind == PathPattern.STAR) {
+                    next |= 1L << (k + 1);
+                } else {
+                    for (String lit : p.literals(k)) {
+                        if (lit.equals(seg)) {
+                            next |= 1L << (k + 1);
+                            break;
+                        }
+                    }
+                }
+            }
+            return next == 0 ? 0 : closure(p, next);
+        }
+
+        static boolean accepts(PathPattern p, long st) {
+            return (st & (1L << p.depth())) != 0;
+        }
+
+        static boolean more(PathPattern p, long st) {
+            return (st & ((1L << p.depth()) - 1)) != 0;
+        }
+
+        static boolean wild(PathPattern p, long st) {
+            for (int k = 0; k < p.depth(); k++) {
+                if ((st & (1L << k)) != 0 && p.kind(k) != PathPattern.LITERAL && p.kind(k) != PathPattern.ALTERNATION) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        static String[] names(PathPattern p, long st) {
+            LinkedHashSet<String> names = new LinkedHashSet<>();
+            for (int k = 0; k < p.depth(); k++) {
+                if ((st & (1L << k)) != 0) {
+                    names.addAll(Arrays.asList(p.literals(k)));
+                }
+            }
+            return names.isEmpty() ? null : names.toArray(new String[0]);
+        }
+    }
+}

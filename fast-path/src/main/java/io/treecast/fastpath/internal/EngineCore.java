@@ -1,0 +1,322 @@
+package io.treecast.fastpath.internal;
+
+import io.treecast.fastpath.Batch;
+import io.treecast.fastpath.Change;
+import io.treecast.fastpath.ErrorCode;
+import io.treecast.fastpath.Policy;
+import io.treecast.fastpath.TreePath;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The single-threaded heart of the engine: apply a batch to the tree, give it the next seq, write it to the
+ * replay ring, match it against the subscription index and enqueue it into the matching outboxes. Everything
+ * here runs on the writer thread (or, in benchmarks, on the benchmark thread); {@link DefaultEngine} wraps it
+ * with queues and threads. In the common case (no replacement, no conflation) {@link #apply} allocates nothing.
+ *
+ * <pre>{@code
+ * EngineCore core = new EngineCore(1 << 16, 0);
+ * core.register(sub);
+ * core.apply(Batch.of(Change.set(TreePath.parse("a/b"), value)));
+ * }</pre>
+ */
+public final class EngineCore implements SubscriptionIndex.Sink {
+    private static final VarHandle RING_SEQ = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle RING_REF = MethodHandles.arrayElementVarHandle(Object[].class);
+    private static final Change[] NO_CHANGES = new Change[0];
+
+    private final Tree tree = new Tree();
+    private final SubscriptionIndex index = new SubscriptionIndex();
+    private final long[] ringSeq;
+    private final Object[] ringRef;
+    private final int ringMask;
+    private long startSeq;
+    private long seq;
+
+    private final ArrayList<Change> implied = new ArrayList<>();
+    private final ArrayList<Change> expanded = new ArrayList<>();
+    private final ArrayList<Sub> conflatingSubs = new ArrayList<>();
+    private final ArrayList<Sub> ended = new ArrayList<>();
+    private boolean[] touched = new boolean[1];
+
+    // matching context of the change being matched (the index calls back onMatch)
+    private long curSeq;
+    private Object curRef;
+    private Change curChange;
+
+    long batchesApplied;
+    long changesApplied;
+    long conflatedChanges;
+    long slowConsumerEnds;
+
+    /**
+     * @param replayRingCapacity a power of two: how many recent batches stay available for resume
+     * @param startSeq           the seq of the last batch before this core (recovered state), 0 for a new tree
+     */
+    public EngineCore(int replayRingCapacity, long startSeq) {
+        if (Integer.bitCount(replayRingCapacity) != 1) {
+            throw new IllegalArgumentException("replay ring capacity must be a power of two, was " + replayRingCapacity);
+        }
+        this.ringSeq = new long[replayRingCapacity];
+        java.util.Arrays.fill(ringSeq, -1L);
+        this.ringRef = new Object[replayRingCapacity];
+        this.ringMask = replayRingCapacity - 1;
+        this.startSeq = startSeq;
+        this.seq = startSeq;
+    }
+
+    public Tree tree() {
+        return tree;
+    }
+
+    /** The seq of the last applied batch. */
+    public long seq() {
+        return seq;
+    }
+
+    /** Recovery only, before the first batch: seq continues above {@code s}; replay starts there. */
+    public void recovered(long s) {
+        this.seq = s;
+        this.startSeq = s;
+    }
+
+    public long startSeq() {
+        return startSeq;
+    }
+
+    public int subscriptionCount() {
+        return index.size();
+    }
+
+    /** Dispatchers that received at least one outbox entry since the last call to {@link #clearTouched}. */
+    boolean[] touched() {
+        return touched;
+    }
+
+    void ensureDispatchers(int n) {
+        touched = new boolean[n];
+    }
+
+    void clearTouched() {
+        java.util.Arrays.fill(touched, false);
+    }
+
+    /** Puts {@code sub} into the index; every batch after the current seq reaches its outbox. */
+    public void register(Sub sub) {
+        index.add(sub);
+        sub.s0 = seq;
+    }
+
+    /** Takes {@code sub} out of the index (idempotent). */
+    public void unregister(Sub sub) {
+        index.remove(sub);
+        if (sub.pending != null) {
+            sub.pending.clear();
+        }
+    }
+
+    /**
+     * Applies {@code batch} atomically with the next seq and fans it out. Returns the applied leaf-level changes:
+     * the batch itself in the common case, a new {@code Change[]} when it expanded or some change was a no-op.
+     */
+    public Object apply(Batch batch) {
+        long s = seq + 1;
+        boolean copied = false;
+        int n = batch.size();
+        for (int i = 0; i < n; i++) {
+            Change c = batch.change(i);
+            boolean self;
+            if (c.isDelete()) {
+                self = tree.delete(c.path(), s, implied);
+            } else {
+                tree.set(c.path(), c.value(), s, implied);
+                self = true;
+            }
+            if (!copied && (!self || !implied.isEmpty())) {
+                copied = true;
+                expanded.clear();
+                for (int j = 0; j < i; j++) {
+                    expanded.add(batch.change(j));
+                }
+            }
+            if (copied) {
+                expanded.addAll(implied);
+                if (self) {
+                    expanded.add(c);
+                }
+            }
+            implied.clear();
+        }
+        Object applied = batch;
+        if (copied) {
+            applied = expanded.isEmpty() ? NO_CHANGES : expanded.toArray(NO_CHANGES);
+            expanded.clear();
+        }
+        seq = s;
+        writeRing(s, applied);
+        fanOut(s, applied);
+        batchesApplied++;
+        changesApplied += Applied.size(applied);
+        return applied;
+    }
+
+    private void fanOut(long s, Object applied) {
+        curSeq = s;
+        curRef = applied;
+        int n = Applied.size(applied);
+        for (int i = 0; i < n; i++) {
+            curChange = Applied.change(applied, i);
+            index.match(curChange.path(), this);
+        }
+        curRef = null;
+        curChange = null;
+        if (!ended.isEmpty()) {
+            // removal is deferred: the index must not change while it is being walked
+            for (int i = 0; i < ended.size(); i++) {
+                index.remove(ended.get(i));
+            }
+            ended.clear();
+        }
+    }
+
+    @Override
+    public void onMatch(Sub sub) {
+        if (sub.endCode != null || sub.cancelled) {
+            return;
+        }
+        if (sub.stamp == curSeq) {
+            // already holds this batch (the dispatcher filters its matching changes) or is collecting it
+            if (sub.stampConflated) {
+                conflate(sub, curChange, curSeq);
+            }
+            return;
+        }
+        sub.stamp = curSeq;
+        if (sub.conflating) {
+            sub.stampConflated = true;
+            conflate(sub, curChange, curSeq);
+            return;
+        }
+        int size = (int) (sub.tailLocal - sub.head.get());
+        if (sub.policy == Policy.STRICT) {
+            if (size >= sub.capacity) {
+                sub.endCode = ErrorCode.SLOW_CONSUMER;
+                slowConsumerEnds++;
+                ended.add(sub);
+                touched[sub.dispatcherIndex] = true;
+                return;
+            }
+        } else if (size >= sub.highMark) {
+            sub.conflating = true;
+            conflatingSubs.add(sub);
+            sub.stampConflated = true;
+            conflate(sub, curChange, curSeq);
+            return;
+        }
+        sub.stampConflated = false;
+        enqueue(sub, curSeq, curRef);
+    }
+
+    private void enqueue(Sub sub, long s, Object ref) {
+        long t = sub.tailLocal;
+        int i = (int) (t & sub.mask);
+        sub.outSeq[i] = s;
+        sub.outRef[i] = ref;
+        sub.tailLocal = t + 1;
+        sub.tail.lazySet(t + 1);
+        touched[sub.dispatcherIndex] = true;
+    }
+
+    private void conflate(Sub sub, Change c, long s) {
+        if (sub.pending == null) {
+            sub.pending = new LinkedHashMap<>();
+        }
+        Sub.Pending prev = sub.pending.put(c.path(), new Sub.Pending(s, c.value()));
+        if (prev != null && prev.seq != s) {
+            conflatedChanges++;
+        }
+    }
+
+    /**
+     * For every conflating subscription whose consumer drained below the low mark, enqueues one conflated event
+     * and resumes normal enqueuing. Call once per duty cycle, also when no batch arrived. Returns the work done.
+     */
+    public int flushConflated() {
+        int work = 0;
+        for (int k = conflatingSubs.size() - 1; k >= 0; k--) {
+            Sub sub = conflatingSubs.get(k);
+            if (sub.endCode != null || sub.cancelled) {
+                conflatingSubs.remove(k);
+                if (sub.pending != null) {
+                    sub.pending.clear();
+                }
+                continue;
+            }
+            int size = (int) (sub.tailLocal - sub.head.get());
+            if (size > sub.lowMark) {
+                continue;
+            }
+            int n = sub.pending == null ? 0 : sub.pending.size();
+            if (n > 0) {
+                TreePath[] paths = new TreePath[n];
+                byte[][] values = new byte[n][];
+                long[] seqs = new long[n];
+                long max = 0;
+                int i = 0;
+                for (Map.Entry<TreePath, Sub.Pending> e : sub.pending.entrySet()) {
+                    paths[i] = e.getKey();
+                    values[i] = e.getValue().value;
+                    seqs[i] = e.getValue().seq;
+                    max = Math.max(max, seqs[i]);
+                    i++;
+                }
+                sub.pending.clear();
+                enqueue(sub, max, new Conflated(paths, values, seqs, max));
+            }
+            sub.stamp = -1;
+            sub.conflating = false;
+            conflatingSubs.remove(k);
+            work++;
+        }
+        return work;
+    }
+
+    private void writeRing(long s, Object ref) {
+        int i = (int) (s & ringMask);
+        // seqlock: mark the slot invalid before its ref changes, so that a reader never pairs an old seq with a new ref
+        RING_SEQ.setOpaque(ringSeq, i, -1L);
+        VarHandle.storeStoreFence();
+        RING_REF.setOpaque(ringRef, i, ref);
+        RING_SEQ.setRelease(ringSeq, i, s);
+    }
+
+    /** The applied changes of batch {@code s} from the replay ring, or null when it is no longer (or not yet) there. Any thread. */
+    public Object readRing(long s) {
+        int i = (int) (s & ringMask);
+        if ((long) RING_SEQ.getAcquire(ringSeq, i) != s) {
+            return null;
+        }
+        Object ref = RING_REF.getOpaque(ringRef, i);
+        VarHandle.loadLoadFence();
+        if ((long) RING_SEQ.getOpaque(ringSeq, i) != s) {
+            return null;
+        }
+        return ref;
+    }
+
+    public int ringCapacity() {
+        return ringMask + 1;
+    }
+
+    /** Drains {@code sub}'s outbox without delivering (benchmarks keep outboxes non-full this way). */
+    public static int drainOutbox(Sub sub) {
+        long h = sub.head.get();
+        long t = sub.tail.get();
+        sub.head.lazySet(t);
+        return (int) (t - h);
+    }
+}

@@ -1,0 +1,296 @@
+package io.treecast.fastpath.internal;
+
+import io.treecast.fastpath.Change;
+import io.treecast.fastpath.TreePath;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The tree: written by one thread (the writer), read concurrently by dispatchers building snapshots.
+ *
+ * <p>Safe publication without locks: a leaf's value is written plain and then its seq with release; readers read
+ * the seq with acquire and then the value, so a reader may see a newer value with an older seq (harmless: the
+ * newer change is also in the reader's outbox) but never an older value with a newer seq. Children live in an
+ * open-addressing table whose slots are written with release; a delete leaves a TOMBSTONE, and a resize builds a
+ * whole new table and publishes it, so a reader iterating an old table never sees a slot move under it. A reader
+ * may miss a child inserted during its walk; the snapshot algorithm covers that through the outbox (README).
+ */
+public final class Tree {
+    static final VarHandle SEQ;
+    static final VarHandle CHILDREN;
+    static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(Node[].class);
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            SEQ = l.findVarHandle(Node.class, "seq", long.class);
+            CHILDREN = l.findVarHandle(Node.class, "children", Node[].class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** One node: a leaf (value != null) or an inner node (has children). 48 bytes with compressed oops. */
+    public static final class Node {
+        final String segment;
+        final Node parent;
+        byte[] value;
+        long seq;
+        Node[] children;
+        int size;
+        int used;
+
+        Node(String segment, Node parent) {
+            this.segment = segment;
+            this.parent = parent;
+        }
+
+        /** The seq of this leaf's value (acquire: read it before {@link #value()}). */
+        public long seqAcquire() {
+            return (long) SEQ.getAcquire(this);
+        }
+
+        public byte[] value() {
+            return value;
+        }
+
+        public String segment() {
+            return segment;
+        }
+
+        public Node parent() {
+            return parent;
+        }
+
+        /** The current child table (may contain nulls and {@link #TOMBSTONE}), or null. */
+        public Node[] childTable() {
+            return (Node[]) CHILDREN.getAcquire(this);
+        }
+
+        /** The live child named {@code segment}, or null. Safe from any thread. */
+        public Node child(String segment) {
+            Node[] t = childTable();
+            if (t == null) {
+                return null;
+            }
+            int mask = t.length - 1;
+            int i = spread(segment.hashCode()) & mask;
+            for (int probes = 0; probes < t.length; probes++) {
+                Node n = (Node) SLOTS.getAcquire(t, i);
+                if (n == null) {
+                    return null;
+                }
+                if (n != TOMBSTONE && (n.segment == segment || n.segment.equals(segment))) {
+                    return n;
+                }
+                i = (i + 1) & mask;
+            }
+            return null;
+        }
+    }
+
+    /** Marks a deleted slot so that probing continues past it. */
+    public static final Node TOMBSTONE = new Node("", null);
+
+    private final Node root = new Node("", null);
+    private long leaves;
+
+    public Node root() {
+        return root;
+    }
+
+    /** Number of leaves (writer thread only). */
+    public long leafCount() {
+        return leaves;
+    }
+
+    /** Reads one slot of a child table with acquire; null, TOMBSTONE or a child. */
+    public static Node slot(Node[] table, int i) {
+        return (Node) SLOTS.getAcquire(table, i);
+    }
+
+    /**
+     * Sets a leaf. Leaf-level deletes caused by the replacement (a leaf on the way becoming an inner node, or a
+     * subtree at the target) are appended to {@code implied}, in the order they happen, before the set itself.
+     */
+    public void set(TreePath path, byte[] value, long seq, List<Change> implied) {
+        Node n = root;
+        int depth = path.depth();
+        for (int i = 0; i < depth; i++) {
+            String seg = path.segment(i);
+            Node c = n.child(seg);
+            if (c == null) {
+                c = new Node(seg, n);
+                insert(n, c);
+            }
+            if (i < depth - 1 && c.value != null) {
+                // a leaf on the way becomes an inner node: its value is deleted
+                implied.add(Change.delete(path.prefix(i + 1)));
+                c.value = null;
+                SEQ.setRelease(c, seq);
+                leaves--;
+            }
+            n = c;
+        }
+        if (n.size > 0) {
+            deleteChildren(n, seq, implied, null);
+        }
+        if (n.value == null) {
+            leaves++;
+        }
+        n.value = value;
+        SEQ.setRelease(n, seq);
+    }
+
+    /**
+     * Deletes the node at {@code path}. Returns true when it was a leaf (the delete itself is the applied change);
+     * for an inner node every leaf below it is appended to {@code implied} as a leaf-level delete and false is
+     * returned; a missing path changes nothing (false). Inner nodes left without children vanish.
+     */
+    public boolean delete(TreePath path, long seq, List<Change> implied) {
+        Node n = find(path);
+        if (n == null) {
+            return false;
+        }
+        boolean leaf = n.value != null;
+        if (leaf) {
+            n.value = null;
+            SEQ.setRelease(n, seq);
+            leaves--;
+        } else {
+            deleteChildren(n, seq, implied, path);
+        }
+        prune(n);
+        return leaf;
+    }
+
+    /** Puts a recovered leaf (before the engine starts). */
+    public void load(TreePath path, byte[] value, long seq) {
+        set(path, value, seq, new ArrayList<>());
+    }
+
+    public Node find(TreePath path) {
+        Node n = root;
+        for (int i = 0; i < path.depth() && n != null; i++) {
+            n = n.child(path.segment(i));
+        }
+        return n;
+    }
+
+    /** The path of {@code n} (allocates; used off the hot path). */
+    public static TreePath pathOf(Node n) {
+        int d = 0;
+        for (Node x = n; x.parent != null; x = x.parent) {
+            d++;
+        }
+        String[] segs = new String[d];
+        for (Node x = n; x.parent != null; x = x.parent) {
+            segs[--d] = x.segment;
+        }
+        return TreePath.of(segs);
+    }
+
+    private void deleteChildren(Node n, long seq, List<Change> implied, TreePath known) {
+        Node[] t = n.children;
+        for (int i = 0; i < t.length; i++) {
+            Node c = t[i];
+            if (c == null || c == TOMBSTONE) {
+                continue;
+            }
+            if (c.value != null) {
+                implied.add(Change.delete(pathOf(c)));
+                c.value = null;
+                SEQ.setRelease(c, seq);
+                leaves--;
+            } else if (c.size > 0) {
+                deleteChildren(c, seq, implied, null);
+            }
+        }
+        // a whole new empty table: readers holding the old one see a consistent (stale) picture
+        CHILDREN.setRelease(n, (Node[]) null);
+        n.size = 0;
+        n.used = 0;
+    }
+
+    /** Removes {@code n} and then every ancestor left with neither value nor children. */
+    private void prune(Node n) {
+        while (n != root && n.value == null && n.size == 0) {
+            Node p = n.parent;
+            remove(p, n);
+            n = p;
+        }
+    }
+
+    private static void insert(Node parent, Node child) {
+        Node[] t = parent.children;
+        if (t == null || (parent.used + 1) * 4 > t.length * 3) {
+            t = rehash(t, parent.size + 1);
+            parent.used = parent.size;
+            CHILDREN.setRelease(parent, t);
+        }
+        int mask = t.length - 1;
+        int i = spread(child.segment.hashCode()) & mask;
+        while (true) {
+            Node s = t[i];
+            if (s == null || s == TOMBSTONE) {
+                if (s == null) {
+                    parent.used++;
+                }
+                SLOTS.setRelease(t, i, child);
+                parent.size++;
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    private static Node[] rehash(Node[] old, int live) {
+        int len = 2;
+        while (live * 4 > len * 3) {
+            len <<= 1;
+        }
+        Node[] t = new Node[len];
+        if (old != null) {
+            int mask = len - 1;
+            for (Node c : old) {
+                if (c != null && c != TOMBSTONE) {
+                    int i = spread(c.segment.hashCode()) & mask;
+                    while (t[i] != null) {
+                        i = (i + 1) & mask;
+                    }
+                    t[i] = c;
+                }
+            }
+        }
+        return t;
+    }
+
+    private static void remove(Node parent, Node child) {
+        Node[] t = parent.children;
+        int mask = t.length - 1;
+        int i = spread(child.segment.hashCode()) & mask;
+        for (int probes = 0; probes < t.length; probes++) {
+            if (t[i] == child) {
+                SLOTS.setRelease(t, i, TOMBSTONE);
+                parent.size--;
+                if (parent.size == 0) {
+                    CHILDREN.setRelease(parent, (Node[]) null);
+                    parent.used = 0;
+                }
+                return;
+            }
+            if (t[i] == null) {
+                break;
+            }
+            i = (i + 1) & mask;
+        }
+        throw new IllegalStateException("tree invariant broken: child '" + child.segment + "' not found in its parent's table");
+    }
+
+    static int spread(int h) {
+        return h ^ (h >>> 16);
+    }
+}

@@ -1,0 +1,289 @@
+package io.treecast.fastpath;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+class EngineTest {
+    private Engine engine;
+
+    private Engine start(EngineConfig.Builder b) {
+        engine = Engine.start(b.build());
+        return engine;
+    }
+
+    @AfterEach
+    void close() {
+        if (engine != null) {
+            engine.close();
+        }
+    }
+
+    static Change set(String path, String v) {
+        return Change.set(TreePath.parse(path), v.getBytes(UTF_8));
+    }
+
+    static Change del(String path) {
+        return Change.delete(TreePath.parse(path));
+    }
+
+    private long offerAcked(Batch b) {
+        AtomicLong seq = new AtomicLong(-1);
+        assertThat(engine.offer(b, AckMode.APPLIED, new AckListener() {
+            public void onAck(long s) { seq.set(s); }
+            public void onError(ErrorCode code, String message) { seq.set(-2); }
+        })).isEqualTo(OfferResult.ACCEPTED);
+        await().atMost(Duration.ofSeconds(10)).until(() -> seq.get() != -1);
+        return seq.get();
+    }
+
+    private Map<String, String> get(String pattern) throws Exception {
+        TreeSnapshot s = engine.get(PathPattern.parse(pattern)).get();
+        Map<String, String> m = new java.util.HashMap<>();
+        for (Leaf l : s.leaves()) {
+            m.put(l.path().toString(), new String(l.value(), UTF_8));
+        }
+        return m;
+    }
+
+    @Test
+    void eachBatchGetsTheNextSeqAndGetReadsTheTree() throws Exception {
+        start(EngineConfig.builder());
+        assertThat(offerAcked(Batch.of(set("a/b", "1"), set("a/c", "2")))).isEqualTo(1);
+        assertThat(offerAcked(Batch.of(set("x/y", "3")))).isEqualTo(2);
+        assertThat(engine.currentSeq()).isEqualTo(2);
+        assertThat(get("a/*")).containsExactlyInAnyOrderEntriesOf(Map.of("a/b", "1", "a/c", "2"));
+        assertThat(get("**")).hasSize(3);
+        assertThat(engine.get(PathPattern.parse("**")).get().seq()).isEqualTo(2);
+    }
+
+    @Test
+    void deleteOfInnerNodeRemovesEverySubscribedLeaf() throws Exception {
+        start(EngineConfig.builder());
+        Recorder r = new Recorder();
+        engine.subscribe(SubscribeOptions.of(PathPattern.parse("m/**")), r).request(Long.MAX_VALUE);
+        await().until(() -> engine.stats().subscriptions() == 1);
+        offerAcked(Batch.of(set("m/eu/a", "1"), set("m/eu/b", "2"), set("m/us/c", "3")));
+        offerAcked(Batch.of(del("m/eu")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> r.count == 2);
+        Recorder.Ev ev = r.events().get(1);
+        assertThat(ev.seq()).isEqualTo(2);
+        assertThat(ev.changes()).extracting(l -> l.path().toString()).containsExactlyInAnyOrder("m/eu/a", "m/eu/b");
+        assertThat(ev.changes()).allMatch(l -> l.value() == null);
+        assertThat(r.values()).containsOnlyKeys("m/us/c");
+        assertThat(get("**")).containsOnlyKeys("m/us/c");
+    }
+
+    @Test
+    void setOnAPathThroughALeafReplacesTheLeafAndSetOnAnInnerNodeReplacesTheSubtree() throws Exception {
+        start(EngineConfig.builder());
+        Recorder r = new Recorder();
+        engine.subscribe(SubscribeOptions.of(PathPattern.parse("**")), r).request(Long.MAX_VALUE);
+        await().until(() -> engine.stats().subscriptions() == 1);
+        offerAcked(Batch.of(set("a/b", "1")));
+        offerAcked(Batch.of(set("a/b/c", "2")));
+        assertThat(get("**")).isEqualTo(Map.of("a/b/c", "2"));
+        offerAcked(Batch.of(set("a", "3")));
+        assertThat(get("**")).isEqualTo(Map.of("a", "3"));
+        await().until(() -> r.count == 3);
+        assertThat(r.values()).isEqualTo(Map.of("a", "3"));
+        assertThat(engine.stats().leaves()).isEqualTo(1);
+    }
+
+    @Test
+    void deletingAMissingPathChangesNothingButStillGetsASeq() throws Exception {
+        start(EngineConfig.builder());
+        Recorder r = new Recorder();
+        engine.subscribe(SubscribeOptions.of(PathPattern.parse("**")), r).request(Long.MAX_VALUE);
+        await().until(() -> engine.stats().subscriptions() == 1);
+        assertThat(offerAcked(Batch.of(del("no/such")))).isEqualTo(1);
+        assertThat(offerAcked(Batch.of(set("a", "1")))).isEqualTo(2);
+        await().until(() -> r.count == 1);
+        assertThat(r.events().get(0).seq()).isEqualTo(2);
+    }
+
+    @Test
+    void handlerGetsNothingBeforeRequestAndNeverMoreThanRequested() {
+        start(EngineConfig.builder());
+        Recorder r = new Recorder();
+        Subscription sub = engine.subscribe(SubscribeOptions.of(PathPattern.parse("k/*")), r);
+        await().until(() -> engine.stats().subscriptions() == 1);
+        for (int i = 0; i < 5; i++) {
+            offerAcked(Batch.of(set("k/" + i, "v")));
+        }
+        assertThat(r.count).isZero();
+        sub.request(2);
+        await().until(() -> r.count == 2);
+        sub.request(10);
+        await().until(() -> r.count == 5);
+        assertThat(r.events()).extracting(Recorder.Ev::seq).containsExactly(1L, 2L, 3L, 4L, 5L);
+    }
+
+    @Test
+    void snapshotThenLiveReconstructsTheState() {
+        start(EngineConfig.builder().snapshotChunkLeaves(2));
+        offerAcked(Batch.of(set("p/a", "1"), set("p/b", "2"), set("p/c", "3"), set("q/d", "4")));
+        Recorder r = new Recorder();
+        engine.subscribe(SubscribeOptions.of(PathPattern.parse("p/*")).withSnapshot(true), r).request(Long.MAX_VALUE);
+        await().until(() -> r.snapshotDone);
+        offerAcked(Batch.of(set("p/a", "9"), del("p/b")));
+        await().until(() -> r.values().equals(Map.of("p/a", "9", "p/c", "3")));
+        List<Recorder.Ev> evs = r.events();
+        assertThat(evs.get(0).kind()).isEqualTo(EventKind.SNAPSHOT);
+        assertThat(evs.get(0).changes()).hasSize(2);
+        assertThat(evs.get(1).kind()).isEqualTo(EventKind.SNAPSHOT);
+        assertThat(evs.get(2).kind()).isEqualTo(EventKind.SNAPSHOT_END);
+        assertThat(evs.get(2).seq()).isEqualTo(1);
+    }
+
+    @Test
+    void resumeFromTheRingDeliversExactlyTheEventsAfterTheResumePoint() {
+        start(EngineConfig.builder());
+        for (int i = 1; i <= 6; i++) {
+            offerAcked(Batch.of(set("r/" + (i % 2 == 0 ? "even" : "odd"), "" + i)));
+        }
+        Recorder r = new Recorder();
+        engine.subscribe(SubscribeOptions.of(PathPattern.parse("r/even")).withResumeAfter(2), r).request(Long.MAX_VALUE);
+        await().until(() -> r.count == 2);
+        offerAcked(Batch.of(set("r/even", "8")));
+        await().until(() -> r.count == 3);
+        assertThat(r.events()).extracting(Recorder.Ev::seq).containsExactly(4L, 6L, 7L);
+        assertThat(engine.stats().resumesFromRing()).isEqualTo(1);
+    }
+
+    @Test
+    void resumeOlderThanTheRingGetsResetThenSnapshot() {
+        start(EngineConfig.builder().replayRingCapacity(4));
+        for (int i = 1; i <= 10; i++) {
+            offerAcked(Batch.of(set("r/x", "" + i)));
+        }
+        Recorder r = new Recorder();
+        engine.subscribe(SubscribeOptions.of(PathPattern.parse("r/*")).withResumeAfter(2), r).request(Long.MAX_VALUE);
+        await().until(() -> r.snapshotDone);
+        List<Recorder.Ev> evs = r.events();
+        assertThat(evs.get(0).kind()).isEqualTo(EventKind.RESET);
+        assertThat(evs.get(evs.size() - 1).kind()).isEqualTo(EventKind.SNAPSHOT_END);
+        assertThat(r.values()).isEqualTo(Map.of("r/x", "10"));
+        assertThat(engine.stats().resets()).isEqualTo(1);
+    }
+
+    @Test
+    void resumeAheadOfTheEngineGetsReset() {
+        start(EngineConfig.builder());
+        offerAcked(Batch.of(set("r/x", "1")));
+        Recorder r = new Recorder();
+        engine.subscribe(SubscribeOptions.of(PathPattern.parse("r/*")).withResumeAfter(99), r).request(Long.MAX_VALUE);
+        await().until(() -> r.snapshotDone);
+        assertThat(r.events().get(0).kind()).isEqualTo(EventKind.RESET);
+    }
+
+    @Test
+    void strictSubscriptionWhoseOutboxFillsEndsWithSlowConsumerAndOthersKeepFlowing() {
+        start(EngineConfig.builder());
+        Recorder slow = new Recorder();
+        Recorder fast = new Recorder();
+        engine.subscribe(SubscribeOptions.of(PathPattern.parse("s/*")).withPolicy(Policy.STRICT).withOutboxCapacity(4), slow);
+        engine.subscribe(SubscribeOptions.of(PathPattern.parse("s/*")), fast).request(Long.MAX_VALUE);
+        await().until(() -> engine.stats().subscriptions() == 2);
+        for (int i = 0; i < 10; i++) {
+            offerAcked(Batch.of(set("s/" + i, "v")));
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> slow.endCode != null);
+        assertThat(slow.endCode).isEqualTo(ErrorCode.SLOW_CONSUMER);
+        assertThat(slow.endMessage).contains("outbox of 4 events").contains("STRICT").contains("resume_after");
+        assertThat(slow.count).isZero();
+        await().until(() -> fast.count == 10);
+        assertThat(engine.stats().slowConsumerEnds()).isEqualTo(1);
+    }
+
+    @Test
+    void conflatingSubscriptionKeepsOnlyTheNewestValuePerLeafAndConverges() {
+        start(EngineConfig.builder().conflateHighMarkPercent(50));
+        Recorder r = new Recorder();
+        Subscription sub = engine.subscribe(SubscribeOptions.of(PathPattern.parse("c/*")).withOutboxCapacity(4), r);
+        await().until(() -> engine.stats().subscriptions() == 1);
+        for (int i = 0; i < 50; i++) {
+            offerAcked(Batch.of(set("c/" + (i % 3), "" + i)));
+        }
+        sub.request(Long.MAX_VALUE);
+        await().atMost(Duration.ofSeconds(10)).until(() -> r.values().equals(Map.of("c/0", "48", "c/1", "49", "c/2", "47")));
+        assertThat(r.events()).anyMatch(Recorder.Ev::conflated);
+        assertThat(r.count).isLessThan(50);
+        assertThat(engine.stats().conflatedChanges()).isPositive();
+        List<Recorder.Ev> evs = r.events();
+        for (int i = 1; i < evs.size(); i++) {
+            assertThat(evs.get(i).seq()).isGreaterThan(evs.get(i - 1).seq());
+        }
+    }
+
+    @Test
+    void durableAckWithoutJournalIsRefusedWithAClearMessage() {
+        start(EngineConfig.builder());
+        AtomicReference<String> err = new AtomicReference<>();
+        AtomicReference<ErrorCode> code = new AtomicReference<>();
+        engine.offer(Batch.of(set("a", "1")), AckMode.DURABLE, new AckListener() {
+            public void onAck(long seq) { }
+            public void onError(ErrorCode c, String message) { code.set(c); err.set(message); }
+        });
+        await().until(() -> err.get() != null);
+        assertThat(code.get()).isEqualTo(ErrorCode.UNAVAILABLE);
+        assertThat(err.get()).contains("durability is off").contains("use ack APPLIED");
+    }
+
+    @Test
+    void subscriptionLimitsAreEnforcedWithCodes() {
+        start(EngineConfig.builder().maxSubscriptions(1).maxOutboxCapacity(2048));
+        engine.subscribe(SubscribeOptions.of(PathPattern.parse("a")), new Recorder());
+        assertThatThrownBy(() -> engine.subscribe(SubscribeOptions.of(PathPattern.parse("b")), new Recorder()))
+                .isInstanceOfSatisfying(TreecastException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.TOO_MANY_SUBSCRIPTIONS);
+                    assertThat(e.getMessage()).contains("maximum of 1");
+                });
+        assertThatThrownBy(() -> engine.subscribe(SubscribeOptions.of(PathPattern.parse("b")).withOutboxCapacity(4096), new Recorder()))
+                .isInstanceOfSatisfying(TreecastException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST);
+                    assertThat(e.getMessage()).contains("4096").contains("2048");
+                });
+    }
+
+    @Test
+    void fullInboundQueueBackPressuresAndClosedEngineRefuses() {
+        start(EngineConfig.builder().inboundQueueCapacity(2));
+        OfferResult last = OfferResult.ACCEPTED;
+        for (int i = 0; i < 100_000 && last == OfferResult.ACCEPTED; i++) {
+            last = engine.offer(Batch.of(set("a/" + (i % 100), "v")));
+        }
+        assertThat(last).isEqualTo(OfferResult.BACK_PRESSURED);
+        Recorder r = new Recorder();
+        engine.subscribe(SubscribeOptions.of(PathPattern.parse("z")), r).request(1);
+        engine.close();
+        assertThat(engine.offer(Batch.of(set("a", "1")))).isEqualTo(OfferResult.CLOSED);
+        assertThat(r.endCode).isEqualTo(ErrorCode.SHUTTING_DOWN);
+        assertThatThrownBy(() -> engine.subscribe(SubscribeOptions.of(PathPattern.parse("b")), new Recorder()))
+                .isInstanceOfSatisfying(TreecastException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.SHUTTING_DOWN));
+    }
+
+    @Test
+    void cancelStopsDeliveryAndFreesTheSlot() {
+        start(EngineConfig.builder().maxSubscriptions(1));
+        Recorder r = new Recorder();
+        Subscription s = engine.subscribe(SubscribeOptions.of(PathPattern.parse("a")), r);
+        s.request(Long.MAX_VALUE);
+        s.cancel();
+        await().until(() -> engine.stats().subscriptions() == 0);
+        offerAcked(Batch.of(set("a", "1")));
+        engine.subscribe(SubscribeOptions.of(PathPattern.parse("b")), new Recorder());
+        assertThat(r.count).isZero();
+        assertThat(r.endCode).isNull();
+    }
+}
