@@ -1,0 +1,109 @@
+package io.treecast.gateway;
+
+import io.treecast.fastpath.IdleStrategyKind;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ServerConfigTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void defaultsAreTheDocumentedOnes() {
+        ServerConfig c = ServerConfig.defaults();
+        assertThat(c.tcpHost()).isEqualTo("127.0.0.1");
+        assertThat(c.tcpPort()).isEqualTo(7070);
+        assertThat(c.webSocketEnabled()).isTrue();
+        assertThat(c.webSocketPort()).isEqualTo(7071);
+        assertThat(c.webSocketPath()).isEqualTo("/rsocket");
+        assertThat(c.maxValueBytes()).isEqualTo(65536);
+        assertThat(c.maxBatchChanges()).isEqualTo(1024);
+        assertThat(c.authTokens()).isEmpty();
+        assertThat(c.durabilityMode()).isEqualTo(ServerConfig.DurabilityMode.EMBEDDED);
+        assertThat(c.durabilityTopic()).isEqualTo("treecast.leaves");
+        assertThat(c.durabilityPartitions()).isEqualTo(8);
+        assertThat(c.sourceOf("tcp.port")).isEqualTo("default");
+    }
+
+    @Test
+    void fileThenEnvironmentThenFlagsEachOverrideTheOneBefore() throws IOException {
+        Path yaml = dir.resolve("treecast.yaml");
+        Files.writeString(yaml, "tcp:\n  port: 7000\n  host: 0.0.0.0\nlimits.max-value-bytes: 1000\nauth:\n  tokens: [a, b]\n"
+                + "engine:\n  idle-strategy: busy-spin\n");
+        ServerConfig c = ServerConfig.load(yaml, Map.of("TREECAST_TCP_PORT", "7001", "TREECAST_LIMITS_MAX_VALUE_BYTES", "2000",
+                "TREECAST_SOMETHING_ELSE", "ignored"), Map.of("tcp.port", "7002"));
+        assertThat(c.tcpPort()).isEqualTo(7002);
+        assertThat(c.sourceOf("tcp.port")).isEqualTo("flag --tcp.port");
+        assertThat(c.tcpHost()).isEqualTo("0.0.0.0");
+        assertThat(c.maxValueBytes()).isEqualTo(2000);
+        assertThat(c.sourceOf("limits.max-value-bytes")).isEqualTo("environment variable TREECAST_LIMITS_MAX_VALUE_BYTES");
+        assertThat(c.authTokens()).containsExactly("a", "b");
+        assertThat(c.engineConfig(null).idleStrategy()).isEqualTo(IdleStrategyKind.BUSY_SPIN);
+    }
+
+    @Test
+    void unknownKeyInTheFileNamesTheKeyAndTheFile() throws IOException {
+        Path yaml = dir.resolve("bad.yaml");
+        Files.writeString(yaml, "tcp:\n  prot: 7000\n");
+        assertThatThrownBy(() -> ServerConfig.load(yaml, Map.of(), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("unknown configuration key \"tcp.prot\"")
+                .hasMessageContaining("file " + yaml)
+                .hasMessageContaining("tcp.port");
+    }
+
+    @Test
+    void badValueFromTheEnvironmentNamesKeyVariableAndWhatIsAllowed() {
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of("TREECAST_TCP_PORT", "70x0"), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("tcp.port = \"70x0\" from environment variable TREECAST_TCP_PORT: must be an integer 0..65535 (0 = any free port)")
+                .extracting(e -> ((ConfigException) e).key()).isEqualTo("tcp.port");
+    }
+
+    @Test
+    void badFlagValueNamesTheFlag() {
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("engine.idle-strategy", "sleepy")))
+                .hasMessage("engine.idle-strategy = \"sleepy\" from flag --engine.idle-strategy: must be one of backoff, busy-spin, yield");
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("engine.inbound-queue-capacity", "1000")))
+                .hasMessageContaining("must be a power of two");
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("durability.mode", "cloud")))
+                .hasMessageContaining("one of embedded, external, off");
+    }
+
+    @Test
+    void unknownFlagIsRefused() {
+        assertThatThrownBy(() -> ServerConfig.builder().set("tcp.prt", "1", "flag --tcp.prt"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("unknown configuration key \"tcp.prt\" from flag --tcp.prt");
+    }
+
+    @Test
+    void externalDurabilityNeedsBootstrapServers() {
+        assertThatThrownBy(() -> ServerConfig.builder().set("durability.mode", "external").build())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("durability.bootstrap-servers is empty");
+    }
+
+    @Test
+    void maxOutboxBelowDefaultIsRefused() {
+        assertThatThrownBy(() -> ServerConfig.builder().set("engine.max-outbox-capacity", "8").build())
+                .hasMessageContaining("engine.max-outbox-capacity = 8 from code: must be >= engine.default-outbox-capacity (1024)");
+    }
+
+    @Test
+    void everyKeyHasAnEnvironmentVariable() {
+        assertThat(ServerConfig.environmentVariable("limits.max-subscriptions-per-connection"))
+                .isEqualTo("TREECAST_LIMITS_MAX_SUBSCRIPTIONS_PER_CONNECTION");
+        assertThat(ServerConfig.keys()).contains("tcp.host", "auth.tokens", "durability.ack-timeout-ms");
+        assertThat(ServerConfig.builder().set("auth.tokens", "x, y,").build().authTokens()).isEqualTo(List.of("x", "y"));
+    }
+}
