@@ -1,0 +1,168 @@
+package io.treecast.client;
+
+import io.treecast.gateway.ServerConfig;
+import io.treecast.gateway.TreecastServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import reactor.core.publisher.Flux;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+@ExtendWith(NoLeaks.class)
+class ClientIT {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private static TreecastServer server;
+
+    @BeforeAll
+    static void start() {
+        server = TreecastServer.start(ServerConfig.builder().set("tcp.port", "0").set("websocket.port", "0")
+                .set("limits.max-value-bytes", "1024").build(), null);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void typedValuesRoundTripThroughSetAndGet() {
+        try (TreecastClient client = TreecastClient.connect(server.tcpUri())) {
+            long s1 = client.set("t/str", "héllo");
+            client.set("t/long", -42L);
+            client.set("t/double", 1.0842);
+            client.set("t/bool", true);
+            long s5 = client.set("t/bytes", new byte[] {1, 2, 3});
+            assertThat(s5).isGreaterThan(s1);
+            Snapshot snap = client.get("t/*");
+            assertThat(snap.seq()).isGreaterThanOrEqualTo(s5);
+            var m = snap.toMap();
+            assertThat(m.get("t/str").asString()).isEqualTo("héllo");
+            assertThat(m.get("t/long").asLong()).isEqualTo(-42L);
+            assertThat(m.get("t/double").asDouble()).isEqualTo(1.0842);
+            assertThat(m.get("t/bool").asBoolean()).isTrue();
+            assertThat(m.get("t/bytes").asBytes()).containsExactly(1, 2, 3);
+            client.delete("t");
+            assertThat(client.get("t/**").leaves()).isEmpty();
+        }
+    }
+
+    @Test
+    void updateIsAtomicAndSubscribersSeeItAsOneEvent() {
+        try (TreecastClient client = TreecastClient.connect(server.tcpUri())) {
+            client.set("u/z", 0L);
+            List<TreeEvent> events = new CopyOnWriteArrayList<>();
+            ClientSubscription sub = client.subscribe("u/**", o -> o.snapshot().policy(Policy.STRICT), events::add);
+            await().atMost(WAIT).until(() -> events.stream().anyMatch(e -> e.kind() == TreeEvent.Kind.SNAPSHOT_END));
+            long seq = client.update(b -> b.set("u/x", 1).set("u/y", "s").delete("u/z"), AckMode.APPLIED);
+            await().atMost(WAIT).until(() -> events.stream().anyMatch(e -> e.seq() == seq));
+            TreeEvent e = events.stream().filter(ev -> ev.seq() == seq).findFirst().orElseThrow();
+            assertThat(e.kind()).isEqualTo(TreeEvent.Kind.UPDATE);
+            assertThat(e.changes()).extracting(LeafChange::path).containsExactly("u/x", "u/y", "u/z");
+            assertThat(e.changes().get(2).isDelete()).isTrue();
+            assertThat(e.changes()).allSatisfy(c -> assertThat(c.seq()).isEqualTo(seq));
+            sub.cancel();
+        }
+    }
+
+    @Test
+    void serverErrorsSurfaceWithTheirCodeAndTheClientCarriesOn() {
+        try (TreecastClient client = TreecastClient.connect(server.tcpUri())) {
+            assertThatThrownBy(() -> client.set("bad//path", 1L))
+                    .isInstanceOfSatisfying(TreecastClientException.class, e -> {
+                        assertThat(e.code()).isEqualTo(TreecastClientException.Code.INVALID_PATH);
+                        assertThat(e.reason()).contains("bad//path");
+                    });
+            assertThatThrownBy(() -> client.update(b -> b.set("big/v", new byte[2000]), AckMode.APPLIED))
+                    .isInstanceOfSatisfying(TreecastClientException.class, e ->
+                            assertThat(e.code()).isEqualTo(TreecastClientException.Code.VALUE_TOO_LARGE));
+            assertThatThrownBy(() -> client.update(b -> b.set("d/x", 1), AckMode.DURABLE))
+                    .isInstanceOfSatisfying(TreecastClientException.class, e ->
+                            assertThat(e.code()).isEqualTo(TreecastClientException.Code.UNAVAILABLE));
+            assertThatThrownBy(() -> client.get("a/{b"))
+                    .isInstanceOfSatisfying(TreecastClientException.class, e ->
+                            assertThat(e.code()).isEqualTo(TreecastClientException.Code.INVALID_PATTERN));
+            assertThat(client.set("ok/x", 1L)).isPositive();
+        }
+    }
+
+    @Test
+    void ingestStreamsBatchesAndAcksEachInOrder() {
+        try (TreecastClient client = TreecastClient.connect(server.tcpUri())) {
+            List<IngestAck> acks = client.reactive().ingest(Flux.range(0, 500).map(i -> i == 7
+                            ? ChangeBatch.of(b -> b.set("ing//bad", 1))
+                            : ChangeBatch.of(b -> b.set("ing/k" + (i % 50), (long) i))))
+                    .collectList().block(WAIT);
+            assertThat(acks).hasSize(500);
+            assertThat(acks.get(7).errorCode()).isEqualTo(TreecastClientException.Code.INVALID_PATH);
+            List<Long> seqs = new ArrayList<>();
+            acks.stream().filter(a -> !a.isError()).forEach(a -> seqs.add(a.seq()));
+            assertThat(seqs).hasSize(499).isSorted();
+            assertThat(client.get("ing/k49").toMap().get("ing/k49").asLong()).isEqualTo(499L);
+        }
+    }
+
+    @Test
+    void publishIsFireAndForgetAndWorksOverWebSocket() {
+        try (TreecastClient client = TreecastClient.connect(server.webSocketUri())) {
+            client.publish(b -> b.set("ws/p", "fire"));
+            await().atMost(WAIT).until(() -> client.get("ws/p").leaves().size() == 1);
+            assertThat(client.get("ws/p").toMap().get("ws/p").asString()).isEqualTo("fire");
+        }
+    }
+
+    @Test
+    void resumeAfterDeliversExactlyTheLaterEvents() {
+        try (TreecastClient client = TreecastClient.connect(server.tcpUri())) {
+            long s1 = client.set("r/a", 1L);
+            long s2 = client.set("r/a", 2L);
+            long s3 = client.set("r/b", 3L);
+            List<TreeEvent> events = client.reactive().subscribe(SubscribeSpec.pattern("r/*").resumeAfter(s1))
+                    .take(2).collectList().block(WAIT);
+            assertThat(events).extracting(TreeEvent::seq).containsExactly(s2, s3);
+        }
+    }
+
+    @Test
+    void manyClientsShareTheEventLoopsInsteadOfAThreadEach() {
+        List<TreecastClient> clients = new ArrayList<>();
+        try {
+            clients.add(TreecastClient.connect(server.tcpUri()));
+            int before = Thread.activeCount();
+            for (int i = 0; i < 50; i++) {
+                clients.add(TreecastClient.connect(server.tcpUri()));
+            }
+            for (TreecastClient c : clients) {
+                c.set("many/x", 1L);
+            }
+            assertThat(Thread.activeCount() - before).isLessThan(10);
+        } finally {
+            clients.forEach(TreecastClient::close);
+        }
+    }
+
+    @Test
+    void unreachableServerFailsWithConnection() {
+        AtomicReference<Throwable> t = new AtomicReference<>();
+        try {
+            TreecastClient.connect("tcp://127.0.0.1:1", ClientOptions.defaults().connectTimeout(Duration.ofSeconds(5)));
+        } catch (Throwable e) {
+            t.set(e);
+        }
+        assertThat(t.get()).isInstanceOfSatisfying(TreecastClientException.class, e ->
+                assertThat(e.code()).isEqualTo(TreecastClientException.Code.CONNECTION));
+        assertThatThrownBy(() -> TreecastClient.connect("http://x:1")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("use tcp://host:port or ws://host:port/rsocket");
+    }
+}

@@ -1,0 +1,49 @@
+package io.treecast.client;
+
+import io.treecast.proto.Batch;
+import io.treecast.proto.Subscribe;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ClientTypesTest {
+    @Test
+    void everyValueKindRoundTripsThroughProtobuf() {
+        for (TreeValue v : new TreeValue[] {TreeValue.of("s"), TreeValue.of(-1L), TreeValue.of(2.5), TreeValue.of(false), TreeValue.of(new byte[] {9})}) {
+            assertThat(TreeValue.fromProto(v.toProto())).isEqualTo(v);
+        }
+        assertThat(TreeValue.of(3L).asDouble()).isEqualTo(3.0);
+        assertThatThrownBy(() -> TreeValue.of("x").asLong()).isInstanceOf(IllegalStateException.class)
+                .hasMessage("value is STRING, not INT: x");
+    }
+
+    @Test
+    void batchDslKeepsTheOrderOfChangesAndTheAckMode() {
+        Batch b = ChangeBatch.of(x -> x.set("a/x", 1).set("a/y", "s").delete("a/z")).toProto(AckMode.DURABLE);
+        assertThat(b.getChangesList()).extracting(io.treecast.proto.Change::getPath).containsExactly("a/x", "a/y", "a/z");
+        assertThat(b.getChanges(0).getSet().getIntValue()).isEqualTo(1);
+        assertThat(b.getChanges(2).hasDelete()).isTrue();
+        assertThat(b.getAck()).isEqualTo(io.treecast.proto.AckMode.ACK_DURABLE);
+    }
+
+    @Test
+    void subscribeSpecSetsResumeAfterOnlyWhenAsked() {
+        Subscribe live = SubscribeSpec.pattern("a/**").toProto();
+        assertThat(live.hasResumeAfter()).isFalse();
+        Subscribe resumed = SubscribeSpec.pattern("a/**").snapshot().resumeAfter(0).policy(Policy.STRICT).outboxCapacity(64).toProto();
+        assertThat(resumed.hasResumeAfter()).isTrue();
+        assertThat(resumed.getResumeAfter()).isZero();
+        assertThat(resumed.getSnapshot()).isTrue();
+        assertThat(resumed.getPolicy()).isEqualTo(io.treecast.proto.Policy.STRICT);
+        assertThat(resumed.getOutboxCapacity()).isEqualTo(64);
+    }
+
+    @Test
+    void slowConsumerErrorsExposeTheLastSeqToResumeAfter() {
+        TreecastClientException e = new TreecastClientException(TreecastClientException.Code.SLOW_CONSUMER,
+                "outbox full; last seq 4711", null);
+        assertThat(e.lastSeq()).isEqualTo(4711);
+        assertThat(e.getMessage()).isEqualTo("SLOW_CONSUMER: outbox full; last seq 4711");
+    }
+}

@@ -1,0 +1,78 @@
+package io.treecast.client;
+
+import io.treecast.gateway.ServerConfig;
+import io.treecast.gateway.TreecastServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+@ExtendWith(NoLeaks.class)
+class MirrorIT {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    private static TreecastServer start(int port) {
+        return TreecastServer.start(ServerConfig.builder().set("tcp.port", String.valueOf(port))
+                .set("websocket.enabled", "false").build(), null);
+    }
+
+    private static Map<String, TreeValue> serverState(TreecastClient c, String pattern) {
+        return new TreeMap<>(c.get(pattern).toMap());
+    }
+
+    @Test
+    void mirrorFollowsTheServerAndHealsAfterTheServerRestartsOnTheSamePort() throws Exception {
+        TreecastServer server = start(0);
+        int port = server.tcpAddress().getPort();
+        TreecastClient client = TreecastClient.lazy("tcp://127.0.0.1:" + port, ClientOptions.defaults());
+        Mirror mirror = null;
+        try {
+            client.set("m/a", 1L);
+            client.set("m/b/c", "x");
+            client.set("other/q", true);
+            mirror = client.mirror("m/**");
+            assertThat(mirror.awaitReady(WAIT)).isTrue();
+            AtomicInteger heard = new AtomicInteger();
+            mirror.addListener((path, value, seq) -> heard.incrementAndGet());
+            for (int i = 0; i < 200; i++) {
+                client.set("m/n" + (i % 20), (long) i);
+            }
+            client.delete("m/b");
+            long last = client.set("m/a", 2L);
+            Mirror m = mirror;
+            await().atMost(WAIT).until(() -> m.seq() >= last);
+            assertThat(mirror.entries()).isEqualTo(serverState(client, "m/**"));
+            assertThat(heard.get()).isGreaterThanOrEqualTo(202);
+
+            // the connection drops and the server comes back on the same port with other state
+            server.close();
+            server = start(port);
+            await().atMost(WAIT).until(() -> m.reconnects() > 0);
+            TreecastClient fresh = TreecastClient.connect("tcp://127.0.0.1:" + port);
+            try {
+                fresh.set("m/after", "restart");
+                long s = fresh.set("m/x/y", 3.5);
+                await().atMost(WAIT).untilAsserted(() -> {
+                    assertThat(m.entries()).isEqualTo(serverState(fresh, "m/**"));
+                    assertThat(m.seq()).isGreaterThanOrEqualTo(s);
+                });
+                assertThat(m.get("m/a")).isNull();
+                assertThat(m.get("m/x/y").asDouble()).isEqualTo(3.5);
+            } finally {
+                fresh.close();
+            }
+        } finally {
+            if (mirror != null) {
+                mirror.close();
+            }
+            client.close();
+            server.close();
+        }
+    }
+}
