@@ -1,0 +1,96 @@
+package io.treecast.fastpath;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class TreePathTest {
+
+    @Test
+    void parsesSegmentsAndCachesTextAndUtf8() {
+        TreePath p = TreePath.parse("markets/eu/fx/EURUSD/bid");
+        assertThat(p.depth()).isEqualTo(5);
+        assertThat(p.segment(3)).isEqualTo("EURUSD");
+        assertThat(p.toString()).isEqualTo("markets/eu/fx/EURUSD/bid");
+        assertThat(p.utf8()).isEqualTo("markets/eu/fx/EURUSD/bid".getBytes(UTF_8));
+        assertThat(p.utf8()).isSameAs(p.utf8());
+    }
+
+    @Test
+    void equalPathsAreEqualAndShareInternedSegments() {
+        TreePath a = TreePath.parse("a/bb/ccc");
+        TreePath b = TreePath.of("a", "bb", "ccc");
+        assertThat(a).isEqualTo(b).hasSameHashCodeAs(b);
+        assertThat(a.segment(1)).isSameAs(b.segment(1));
+        assertThat(a).isNotEqualTo(TreePath.parse("a/bb"));
+        assertThat(a.prefix(2)).isEqualTo(TreePath.parse("a/bb"));
+        assertThat(TreePath.parse("a/bb").isPrefixOf(a)).isTrue();
+    }
+
+    @Test
+    void acceptsTheLimitsExactly() {
+        String seg255 = "x".repeat(255);
+        assertThat(TreePath.parse(seg255).depth()).isEqualTo(1);
+        String thirtyTwo = String.join("/", java.util.Collections.nCopies(32, "s"));
+        assertThat(TreePath.parse(thirtyTwo).depth()).isEqualTo(32);
+        String bytes1024 = String.join("/", java.util.Collections.nCopies(3, "y".repeat(255))) + "/" + "z".repeat(254) + "/a";
+        assertThat(bytes1024.getBytes(UTF_8)).hasSize(1024);
+        assertThat(TreePath.parse(bytes1024).depth()).isEqualTo(5);
+        assertThat(TreePath.parse("prix/€/ünïcode").segment(1)).isEqualTo("€");
+    }
+
+    @ParameterizedTest(name = "[{index}] {1}")
+    @CsvSource(delimiter = '|', value = {
+            "''                 | is empty",
+            "/a/b               | starts with '/'",
+            "a/b/               | ends with '/'",
+            "a//b               | empty segment 2",
+            "a/b*/c             | segment 2 ('b*') contains '*'",
+            "a/{b}              | segment 2 ('{b}') contains '{'",
+            "a/b}               | contains '}'",
+            "a/b,c              | contains ','",
+            "*                  | contains '*'",
+    })
+    void rejectsMalformedPathsWithCodeAndFix(String text, String expected) {
+        assertThatThrownBy(() -> TreePath.parse(text))
+                .isInstanceOfSatisfying(TreecastException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.INVALID_PATH);
+                    assertThat(e.getMessage()).contains(expected);
+                });
+    }
+
+    @Test
+    void rejectsControlCharactersNamingTheSegment() {
+        assertThatThrownBy(() -> TreePath.parse("a/b\u0001c"))
+                .isInstanceOfSatisfying(TreecastException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.INVALID_PATH);
+                    assertThat(e.getMessage()).contains("segment 2").contains("U+0001").contains("remove it");
+                });
+        assertThatThrownBy(() -> TreePath.parse("a\u007f"))
+                .isInstanceOfSatisfying(TreecastException.class, e -> assertThat(e.getMessage()).contains("U+007F"));
+    }
+
+    @Test
+    void rejectsOversizedSegmentsPathsAndDepth() {
+        assertThatThrownBy(() -> TreePath.parse("a/" + "x".repeat(256)))
+                .isInstanceOfSatisfying(TreecastException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.INVALID_PATH);
+                    assertThat(e.getMessage()).contains("segment 2").contains("256 bytes").contains("limit is 255");
+                });
+        assertThatThrownBy(() -> TreePath.parse("é".repeat(128)))
+                .isInstanceOfSatisfying(TreecastException.class, e -> assertThat(e.getMessage()).contains("256 bytes"));
+        assertThatThrownBy(() -> TreePath.parse(String.join("/", java.util.Collections.nCopies(33, "s"))))
+                .isInstanceOfSatisfying(TreecastException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.INVALID_PATH);
+                    assertThat(e.getMessage()).contains("33 segments").contains("limit is 32");
+                });
+        assertThatThrownBy(() -> TreePath.parse(String.join("/", java.util.Collections.nCopies(5, "y".repeat(250)))))
+                .isInstanceOfSatisfying(TreecastException.class, e -> assertThat(e.getMessage()).contains("1254 bytes").contains("1024"));
+        assertThatThrownBy(() -> TreePath.parse(null))
+                .isInstanceOfSatisfying(TreecastException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_PATH));
+    }
+}
