@@ -13,9 +13,16 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+import org.junit.jupiter.api.BeforeAll;
 
 class EngineTest {
     private Engine engine;
+
+    @BeforeAll
+    static void pollOften() {
+        // a bounded wait on a condition, checked often: these tests wait for engine threads, not for time
+        org.awaitility.Awaitility.setDefaultPollInterval(Duration.ofMillis(2));
+    }
 
     private Engine start(EngineConfig.Builder b) {
         engine = Engine.start(b.build());
