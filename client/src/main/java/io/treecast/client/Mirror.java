@@ -48,6 +48,7 @@ public final class Mirror implements AutoCloseable {
     private long seq = -1;
     private boolean ready;
     private volatile long reconnects;
+    private volatile long resets;
     private final Disposable running;
 
     Mirror(ReactiveTreecastClient client, String pattern) {
@@ -94,6 +95,7 @@ public final class Mirror implements AutoCloseable {
             switch (e.kind()) {
                 case RESET:
                     pending = new HashMap<>();
+                    resets++;
                     return;
                 case SNAPSHOT:
                     if (pending == null) {
@@ -199,6 +201,11 @@ public final class Mirror implements AutoCloseable {
     /** How many times the mirror has re-subscribed after its stream ended. */
     public long reconnects() {
         return reconnects;
+    }
+
+    /** How many times the server answered a resume with RESET (resume point too old, or a restarted server). */
+    public long resets() {
+        return resets;
     }
 
     /** Blocks until the first snapshot has been applied. @return false on timeout */

@@ -75,4 +75,47 @@ class MirrorIT {
             server.close();
         }
     }
+
+    @Test
+    void mirrorResumesAfterADroppedConnectionWithoutASnapshot() throws Exception {
+        TreecastServer server = start(0);
+        TreecastClient client = TreecastClient.lazy(server.tcpUri(), ClientOptions.defaults());
+        TreecastClient writer = TreecastClient.connect(server.tcpUri());
+        Mirror mirror = null;
+        try {
+            for (int i = 0; i < 20; i++) {
+                writer.set("r/k" + i, (long) i);
+            }
+            mirror = client.mirror("r/**");
+            assertThat(mirror.awaitReady(WAIT)).isTrue();
+            Mirror m = mirror;
+            long before = writer.set("r/k0", 100L);
+            await().atMost(WAIT).until(() -> m.seq() >= before);
+
+            server.dropConnections();
+            await().atMost(WAIT).until(() -> m.reconnects() > 0);
+            TreecastClient writer2 = TreecastClient.connect(server.tcpUri());
+            try {
+                writer2.delete("r/k1");
+                writer2.update(b -> b.set("r/k2", "two").set("r/new", true), AckMode.APPLIED);
+                long last = writer2.set("r/k3", 3.0);
+                await().atMost(WAIT).untilAsserted(() -> {
+                    assertThat(m.seq()).isGreaterThanOrEqualTo(last);
+                    assertThat(m.entries()).isEqualTo(serverState(writer2, "r/**"));
+                });
+                assertThat(m.resets()).as("resumed from the replay ring, no RESET").isZero();
+                assertThat(m.get("r/k1")).isNull();
+                assertThat(m.get("r/new").asBoolean()).isTrue();
+            } finally {
+                writer2.close();
+            }
+        } finally {
+            if (mirror != null) {
+                mirror.close();
+            }
+            client.close();
+            writer.close();
+            server.close();
+        }
+    }
 }

@@ -137,6 +137,15 @@ public final class TreecastServer implements AutoCloseable {
         return gateway.rejectedWithoutAnswer();
     }
 
+    /**
+     * Closes every client connection now (their streams end, their clients see the connection drop) while the
+     * server keeps listening and keeps its state: for operators rebalancing clients, and for tests of
+     * reconnect-and-resume.
+     */
+    public void dropConnections() {
+        gateway.disconnectAll();
+    }
+
     /** Blocks until {@link #close()} has finished (e.g. from a shutdown hook). */
     public void awaitClose() throws InterruptedException {
         closed.await();
@@ -164,8 +173,7 @@ public final class TreecastServer implements AutoCloseable {
             engine.close();
             long deadline = System.nanoTime() + Duration.ofMillis(config.shutdownDrainTimeoutMillis()).toNanos();
             while (gateway.activeStreams() > 0 && System.nanoTime() < deadline) {
-                Thread.onSpinWait();
-                Thread.yield();
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
             }
             gateway.disconnectAll();
             tcp.onClose().block(Duration.ofSeconds(5));

@@ -308,4 +308,38 @@ class GatewayIT {
         }
         assertStillServes(client);
     }
+
+    @Test
+    void strictSubscriberThatFallsBehindEndsWithSlowConsumerAndTheLastSeq() {
+        java.util.concurrent.atomic.AtomicReference<Throwable> end = new java.util.concurrent.atomic.AtomicReference<>();
+        List<Event> got = new CopyOnWriteArrayList<>();
+        client.subscribe(Subscribe.newBuilder().setPattern("slow/**").setPolicy(Policy.STRICT).setOutboxCapacity(4).build())
+                .subscribe(new reactor.core.publisher.BaseSubscriber<Event>() {
+                    @Override
+                    protected void hookOnSubscribe(org.reactivestreams.Subscription s) {
+                        s.request(1);
+                    }
+
+                    @Override
+                    protected void hookOnNext(Event e) {
+                        got.add(e);
+                    }
+
+                    @Override
+                    protected void hookOnError(Throwable t) {
+                        end.set(t);
+                    }
+                });
+        try (RawClient writer = RawClient.tcp(server)) {
+            for (int i = 0; i < 50 && end.get() == null; i++) {
+                writer.update(RawClient.set("slow/k", i));
+            }
+        }
+        await().atMost(RawClient.WAIT).until(() -> end.get() != null);
+        assertThat(end.get().getMessage()).startsWith("SLOW_CONSUMER: ").matches("(?s).*last seq \\d+$");
+        long lastSeq = Long.parseLong(end.get().getMessage().replaceAll("(?s).*last seq (\\d+)$", "$1"));
+        assertThat(got).isNotEmpty();
+        assertThat(lastSeq).isEqualTo(got.get(got.size() - 1).getSeq());
+        assertStillServes(client);
+    }
 }
