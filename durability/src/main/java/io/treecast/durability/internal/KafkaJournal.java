@@ -11,7 +11,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -52,15 +51,20 @@ public final class KafkaJournal implements Journal {
     private final AtomicInteger watermarksOutstanding = new AtomicInteger();
     private final AtomicLong failedRecords = new AtomicLong();
     private final AtomicLong recordsSent = new AtomicLong();
-    private volatile boolean healthy = true;
+    private final java.util.concurrent.atomic.AtomicBoolean reportedHealthy = new java.util.concurrent.atomic.AtomicBoolean(true);
+    private volatile boolean threadFailed;
     private volatile boolean running;
     private volatile long durableSeq;
     private volatile long sentSeq;
     private volatile Thread thread;
-    private volatile long sendTimeoutAtNanos;
-    private long watermarkRoundSentNanos;
+    /** When the journal thread entered {@code send} (0: not in it); a send blocks while Kafka is away. */
+    private volatile long inSendSinceNanos;
+    /** When the oldest record not yet acknowledged was sent (0: none outstanding). */
+    private volatile long oldestOutstandingNanos;
+    private volatile long watermarkRoundSentNanos;
     private long lastWatermarkSeq = -1;
-    private boolean stopRequested;
+    private volatile boolean stopRequested;
+    private boolean closed;
     private JournalFeed feed;
 
     public KafkaJournal(DurabilityConfig config, String bootstrapServers, int partitions) {
@@ -91,8 +95,9 @@ public final class KafkaJournal implements Journal {
         p.setProperty(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
         p.setProperty(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG, "500");
         p.setProperty(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "500");
-        // a full buffer blocks send() this long at most, so that close() is heard
-        p.setProperty(ProducerConfig.MAX_BLOCK_MS_CONFIG, "250");
+        // send() waits for metadata and for buffer space as long as Kafka is away instead of failing the record
+        // (a failed record would have to be re-sent behind newer records of the same key); close() wakes it up
+        p.setProperty(ProducerConfig.MAX_BLOCK_MS_CONFIG, String.valueOf(Long.MAX_VALUE));
         p.setProperty(ProducerConfig.CLIENT_ID_CONFIG, "treecast-journal-" + config.treeId());
         return p;
     }
@@ -148,9 +153,34 @@ public final class KafkaJournal implements Journal {
         t.start();
     }
 
+    /**
+     * False while Kafka looks lost: records outstanding (or a send blocked) for longer than
+     * {@code kafkaLostAfter} with no acknowledgement in that time, a record refused for good, or the journal thread
+     * stopped. Thread-safe; logs each change of state once.
+     */
     @Override
     public boolean healthy() {
-        return healthy;
+        long now = System.nanoTime();
+        long lastAck = lastAckNanos.get();
+        long oldest = oldestOutstandingNanos;
+        long inSend = inSendSinceNanos;
+        long wm = watermarksOutstanding.get() > 0 ? watermarkRoundSentNanos : 0;
+        boolean silent = now - lastAck > lostAfterNanos;
+        boolean waiting = (oldest != 0 && now - oldest > lostAfterNanos)
+                || (inSend != 0 && now - inSend > lostAfterNanos)
+                || (wm != 0 && now - wm > lostAfterNanos);
+        boolean ok = !(silent && waiting) && failedRecords.get() == 0 && !threadFailed;
+        if (reportedHealthy.compareAndSet(!ok, ok)) {
+            if (ok) {
+                LOG.info("Kafka regained: journal of tree {} is draining to {} (durable seq {}, sent seq {})",
+                        tree, topic, durableSeq, sentSeq);
+            } else {
+                LOG.warn("Kafka lost: no acknowledgement from {} for {} ms; the journal buffers (durable seq {}, "
+                                + "sent seq {}) and the engine refuses writes once its journal bound is full",
+                        bootstrapServers, TimeUnit.NANOSECONDS.toMillis(now - lastAck), durableSeq, sentSeq);
+            }
+        }
+        return ok;
     }
 
     /** The highest seq Kafka has acknowledged together with every seq below it. */
@@ -181,7 +211,7 @@ public final class KafkaJournal implements Journal {
                 int n = feed.poll(consumer, config.pollLimit());
                 advanceWatermark();
                 maybeWriteWatermarks();
-                updateHealth();
+                healthy();
                 if (n == 0) {
                     idleNanos = idleNanos == 0 ? 20_000 : Math.min(idleNanos * 2, 1_000_000);
                     LockSupport.parkNanos(this, idleNanos);
@@ -201,7 +231,8 @@ public final class KafkaJournal implements Journal {
         } catch (Throwable t) {
             LOG.error("the journal thread of tree {} stopped on an unexpected error; the engine will fill its journal "
                     + "bound and refuse writes with UNAVAILABLE", tree, t);
-            healthy = false;
+            threadFailed = true;
+            healthy();
         }
     }
 
@@ -232,28 +263,22 @@ public final class KafkaJournal implements Journal {
         sentSeq = seq;
     }
 
-    /** Hands one record to the producer, waiting while its buffer is full; false when the journal is closing. */
+    /** Hands one record to the producer, waiting while Kafka is away; false when the journal is closing. */
     private boolean send(ProducerRecord<byte[], byte[]> rec, Callback callback) {
-        while (true) {
-            try {
-                producer.send(rec, callback);
-                recordsSent.incrementAndGet();
-                return true;
-            } catch (TimeoutException full) {
-                // buffer full or no metadata: Kafka is away; the engine's bound takes over while we wait here
-                sendTimeoutAtNanos = System.nanoTime();
-                updateHealth();
-                advanceWatermark();
-                if (!running) {
-                    stopRequested = true;
-                    return false;
-                }
-            } catch (KafkaException e) {
-                if (!running) {
-                    return false;
-                }
-                throw e;
+        inSendSinceNanos = System.nanoTime();
+        try {
+            producer.send(rec, callback);
+            recordsSent.incrementAndGet();
+            return true;
+        } catch (KafkaException e) {
+            if (!running) {
+                // close() woke us up: what was not handed over is not durable, and never reported as such
+                stopRequested = true;
+                return false;
             }
+            throw e;
+        } finally {
+            inSendSinceNanos = 0;
         }
     }
 
@@ -268,6 +293,8 @@ public final class KafkaJournal implements Journal {
             durableSeq = durable;
             feed.markDurable(durable);
         }
+        head = pending.peekFirst();
+        oldestOutstandingNanos = head == null ? 0 : head.sentNanos;
     }
 
     private void maybeWriteWatermarks() {
@@ -287,39 +314,9 @@ public final class KafkaJournal implements Journal {
         };
         for (int p = 0; p < partitions; p++) {
             watermarksOutstanding.incrementAndGet();
-            try {
-                producer.send(new ProducerRecord<>(topic, p, RecordCodec.watermarkKey(tree, p), value), cb);
-            } catch (KafkaException e) {
-                // a full buffer: the next round tries again
+            if (!send(new ProducerRecord<>(topic, p, RecordCodec.watermarkKey(tree, p), value), cb)) {
                 watermarksOutstanding.decrementAndGet();
-                sendTimeoutAtNanos = System.nanoTime();
-            }
-        }
-    }
-
-    private void updateHealth() {
-        long now = System.nanoTime();
-        long lastAck = lastAckNanos.get();
-        long oldest = Long.MAX_VALUE;
-        BatchAck head = pending.peekFirst();
-        if (head != null) {
-            oldest = head.sentNanos;
-        }
-        if (watermarksOutstanding.get() > 0) {
-            oldest = Math.min(oldest, watermarkRoundSentNanos);
-        }
-        boolean waitingTooLong = oldest != Long.MAX_VALUE && now - oldest > lostAfterNanos && now - lastAck > lostAfterNanos;
-        boolean sendTimedOut = sendTimeoutAtNanos != 0 && sendTimeoutAtNanos - lastAck > 0 && now - lastAck > lostAfterNanos;
-        boolean ok = !waitingTooLong && !sendTimedOut && failedRecords.get() == 0;
-        if (ok != healthy) {
-            healthy = ok;
-            if (ok) {
-                LOG.info("Kafka regained: journal of tree {} is draining to {} (durable seq {}, sent seq {})",
-                        tree, topic, durableSeq, sentSeq);
-            } else {
-                LOG.warn("Kafka lost: no acknowledgement from {} for {} ms; the journal buffers (durable seq {}, "
-                                + "sent seq {}) and the engine refuses writes once its journal bound is full",
-                        bootstrapServers, TimeUnit.NANOSECONDS.toMillis(now - lastAck), durableSeq, sentSeq);
+                return;
             }
         }
     }
@@ -329,24 +326,32 @@ public final class KafkaJournal implements Journal {
         Thread t;
         synchronized (this) {
             t = thread;
-            if (!running && t == null) {
-                producer.close(Duration.ZERO);
+            if (closed) {
                 return;
             }
+            closed = true;
             running = false;
         }
         if (t != null) {
             LockSupport.unpark(t);
-            try {
-                t.join(config.closeTimeout().toMillis() + 1000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            join(t, config.closeTimeout().toMillis() + 500);
+            if (t.isAlive()) {
+                // blocked in send() because Kafka is away: closing the producer wakes it up
+                producer.close(Duration.ZERO);
+                join(t, 5_000);
             }
         }
         producer.close(config.closeTimeout());
         LOG.info("journal of tree {} closed: durable seq {}, sent seq {}{}", tree, durableSeq, sentSeq,
                 stopRequested ? " (Kafka unreachable: the rest was not written)" : "");
-        thread = null;
+    }
+
+    private static void join(Thread t, long millis) {
+        try {
+            t.join(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
