@@ -88,9 +88,8 @@ public final class ClientConnection {
 
     private Mono<RSocket> connect() {
         Setup setup = Setup.newBuilder().setToken(options.token()).setClientName(options.clientName()).build();
-        @SuppressWarnings("unchecked")
-        Mono<RSocket>[] self = new Mono[1];
-        self[0] = RSocketConnector.create()
+        java.util.concurrent.atomic.AtomicReference<Mono<RSocket>> self = new java.util.concurrent.atomic.AtomicReference<>();
+        self.set(RSocketConnector.create()
                 .dataMimeType("application/x-protobuf")
                 .metadataMimeType(WellKnownMimeType.MESSAGE_RSOCKET_COMPOSITE_METADATA.getString())
                 .setupPayload(DefaultPayload.create(setup.toByteArray()))
@@ -99,10 +98,10 @@ public final class ClientConnection {
                 .connect(transport())
                 .timeout(options.connectTimeout())
                 .onErrorMap(ClientConnection::map)
-                .doOnNext(r -> r.onClose().doFinally(s -> forget(self[0])).subscribe())
-                .doOnError(e -> forget(self[0]))
-                .cache();
-        return self[0];
+                .doOnNext(r -> r.onClose().doFinally(s -> forget(self.get())).subscribe())
+                .doOnError(e -> forget(self.get()))
+                .cache());
+        return self.get();
     }
 
     private ClientTransport transport() {

@@ -69,12 +69,12 @@ public final class ConnectionHandler implements RSocket {
             String route = Routing.route(payload.metadata());
             if (Routing.UPDATE.equals(route)) {
                 RequestDecoder.DecodedBatch b = gateway.decoder.batch(payload.data());
-                return offer(b.batch, b.ack).map(seq -> (Payload) ByteBufPayload.create(WireEncoder.ack(ByteBufAllocator.DEFAULT, seq)));
+                return offer(b.batch, b.ack).map(seq -> ByteBufPayload.create(WireEncoder.ack(ByteBufAllocator.DEFAULT, seq)));
             }
             if (Routing.GET.equals(route)) {
                 PathPattern pattern = gateway.decoder.get(payload.data());
                 return Mono.fromFuture(() -> engine.get(pattern))
-                        .map(s -> (Payload) ByteBufPayload.create(WireEncoder.snapshot(ByteBufAllocator.DEFAULT, s)))
+                        .map(s -> ByteBufPayload.create(WireEncoder.snapshot(ByteBufAllocator.DEFAULT, s)))
                         .onErrorMap(Errors::application);
             }
             return Mono.error(misrouted(route, "request-response"));
@@ -160,7 +160,7 @@ public final class ConnectionHandler implements RSocket {
                 }
                 RequestDecoder.DecodedBatch b = gateway.decoder.batch(payload.data());
                 return offer(b.batch, io.treecast.fastpath.AckMode.APPLIED)
-                        .map(seq -> (Payload) ByteBufPayload.create(WireEncoder.ack(ByteBufAllocator.DEFAULT, seq)))
+                        .map(seq -> ByteBufPayload.create(WireEncoder.ack(ByteBufAllocator.DEFAULT, seq)))
                         .onErrorResume(e -> Mono.just(errorAck(Errors.application(e).getMessage())));
             } catch (TreecastException e) {
                 // a bad batch is refused on its own Ack; the stream goes on
