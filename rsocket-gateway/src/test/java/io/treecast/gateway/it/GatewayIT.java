@@ -47,6 +47,7 @@ class GatewayIT {
                 .set("tcp.port", "0").set("websocket.port", "0")
                 .set("limits.max-value-bytes", "64")
                 .set("limits.max-batch-changes", "4")
+                .set("limits.max-batch-bytes", "512")
                 .set("limits.max-subscriptions-per-connection", "3")
                 .set("engine.max-outbox-capacity", "4096")
                 .build(), null);
@@ -340,6 +341,29 @@ class GatewayIT {
         long lastSeq = Long.parseLong(end.get().getMessage().replaceAll("(?s).*last seq (\\d+)$", "$1"));
         assertThat(got).isNotEmpty();
         assertThat(lastSeq).isEqualTo(got.get(got.size() - 1).getSeq());
+        assertStillServes(client);
+    }
+
+    @Test
+    void batchOverTheByteLimitIsInvalidBatch() {
+        Batch.Builder b = Batch.newBuilder();
+        for (int i = 0; i < 4; i++) {
+            b.addChanges(RawClient.set("bytes/" + "p".repeat(100) + i,
+                    Value.newBuilder().setBytesValue(ByteString.copyFrom(new byte[50])).build()).getChanges(0));
+        }
+        int size = b.build().getSerializedSize();
+        assertError(requestResponseError("tree.update", b.build().toByteArray()), "INVALID_BATCH",
+                "the batch is " + size + " bytes, more than the limit of 512 (limits.max-batch-bytes)");
+        assertStillServes(client);
+    }
+
+    @Test
+    void metadataThatIsNotCompositeMetadataIsMalformed() {
+        byte[] garbage = {0x05, 'h', 'e', 'l', 'l', 'o', 0x00, 0x00, 0x7f, 0x01};
+        Throwable t = org.assertj.core.api.Assertions.catchThrowable(() ->
+                client.rsocket.requestResponse(DefaultPayload.create(RawClient.set("a/b", 1).toByteArray(), garbage)).block(RawClient.WAIT));
+        assertThat(t).isInstanceOf(ApplicationErrorException.class);
+        assertError(t, "MALFORMED", "the metadata is not valid composite metadata");
         assertStillServes(client);
     }
 }
