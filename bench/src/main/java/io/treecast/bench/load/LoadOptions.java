@@ -1,0 +1,103 @@
+package io.treecast.bench.load;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What one load run does. Mutable, fluent; {@link #validate()} is called by {@link LoadGenerator} before it starts.
+ *
+ * <pre>{@code
+ * new LoadOptions().rate(50_000).publishers(2).subscribers(20).leaves(100_000).durationSeconds(30).transport("ws");
+ * }</pre>
+ */
+public final class LoadOptions {
+    /** Subscribers are tracked with one bit each per leaf. */
+    public static final int MAX_SUBSCRIBERS = 64;
+
+    private long rate = 50_000;
+    private int publishers = 1;
+    private int subscribers = 20;
+    private int leaves = 100_000;
+    private List<String> patterns = new ArrayList<>();
+    private int durationSeconds = 30;
+    private int warmupSeconds = 5;
+    private int drainTimeoutSeconds = 10;
+    private String url;
+    private String transport = "tcp";
+    private boolean floor;
+    private int outboxCapacity = 65_536;
+    private boolean preload = true;
+
+    public long rate() { return rate; }
+    public int publishers() { return publishers; }
+    public int subscribers() { return subscribers; }
+    public int leaves() { return leaves; }
+    /** Explicit patterns; empty = the default mix of {@link Workload#defaultPatterns(int)}. */
+    public List<String> patterns() { return patterns; }
+    public int durationSeconds() { return durationSeconds; }
+    public int warmupSeconds() { return warmupSeconds; }
+    public int drainTimeoutSeconds() { return drainTimeoutSeconds; }
+    /** The server to load, e.g. {@code tcp://127.0.0.1:7070}; null in floor mode. */
+    public String url() { return url; }
+    /** {@code tcp} or {@code ws}: only used to label results and to pick the embedded server's address. */
+    public String transport() { return transport; }
+    public boolean floor() { return floor; }
+    public int outboxCapacity() { return outboxCapacity; }
+    public boolean preload() { return preload; }
+
+    /** Updates per second offered by all publishers together. */
+    public LoadOptions rate(long v) { rate = v; return this; }
+    public LoadOptions publishers(int v) { publishers = v; return this; }
+    public LoadOptions subscribers(int v) { subscribers = v; return this; }
+    public LoadOptions leaves(int v) { leaves = v; return this; }
+    public LoadOptions patterns(List<String> v) { patterns = new ArrayList<>(v); return this; }
+    /** Measured seconds, after the warm-up. */
+    public LoadOptions durationSeconds(int v) { durationSeconds = v; return this; }
+    /** Seconds at full rate whose latencies are not recorded (counts still are). */
+    public LoadOptions warmupSeconds(int v) { warmupSeconds = v; return this; }
+    /** After the last send, how long to wait for missing deliveries before counting them lost. */
+    public LoadOptions drainTimeoutSeconds(int v) { drainTimeoutSeconds = v; return this; }
+    public LoadOptions url(String v) { url = v; return this; }
+    public LoadOptions transport(String v) { transport = v; return this; }
+    public LoadOptions floor(boolean v) { floor = v; return this; }
+    /** Outbox the server keeps for each STRICT subscriber. */
+    public LoadOptions outboxCapacity(int v) { outboxCapacity = v; return this; }
+    /** Write every leaf once before subscribing, so the tree has its full size during the run. */
+    public LoadOptions preload(boolean v) { preload = v; return this; }
+
+    /** The number of subscribers actually used: the explicit patterns, or {@link #subscribers()}. */
+    public int effectiveSubscribers() {
+        return patterns.isEmpty() ? subscribers : patterns.size();
+    }
+
+    /** @throws IllegalArgumentException naming the option and what is allowed */
+    public LoadOptions validate() {
+        require(rate >= 1, "--rate must be >= 1 (updates per second), got " + rate);
+        require(publishers >= 1 && publishers <= 64, "--publishers must be 1..64, got " + publishers);
+        require(effectiveSubscribers() >= 1 && effectiveSubscribers() <= MAX_SUBSCRIBERS,
+                "--subscribers (or the number of --pattern) must be 1.." + MAX_SUBSCRIBERS + ", got " + effectiveSubscribers());
+        require(leaves >= 100 && leaves <= 10_000_000, "--leaves must be 100..10000000, got " + leaves);
+        require(durationSeconds >= 1, "--duration must be >= 1 second, got " + durationSeconds);
+        require(warmupSeconds >= 0, "--warmup must be >= 0 seconds, got " + warmupSeconds);
+        require(drainTimeoutSeconds >= 1, "--drain-timeout must be >= 1 second, got " + drainTimeoutSeconds);
+        require(transport.equals("tcp") || transport.equals("ws"), "--transport must be tcp or ws, got " + transport);
+        require(floor || url != null, "give --url (a running server), --embedded or --floor");
+        return this;
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    /** A copy, so that find-max can change the rate step by step. */
+    public LoadOptions copy() {
+        LoadOptions o = new LoadOptions();
+        o.rate = rate; o.publishers = publishers; o.subscribers = subscribers; o.leaves = leaves;
+        o.patterns = new ArrayList<>(patterns); o.durationSeconds = durationSeconds; o.warmupSeconds = warmupSeconds;
+        o.drainTimeoutSeconds = drainTimeoutSeconds; o.url = url; o.transport = transport; o.floor = floor;
+        o.outboxCapacity = outboxCapacity; o.preload = preload;
+        return o;
+    }
+}

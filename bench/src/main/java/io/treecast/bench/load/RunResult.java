@@ -1,0 +1,59 @@
+package io.treecast.bench.load;
+
+import org.HdrHistogram.Histogram;
+
+import java.util.Locale;
+
+/**
+ * The outcome of one run: counts and the latency distribution (microseconds, from the intended send time).
+ *
+ * @param mode              {@code tcp}, {@code ws} or {@code floor}
+ * @param rate              offered updates per second
+ * @param seconds           measured seconds (warm-up excluded)
+ * @param published         updates sent (warm-up included)
+ * @param expected          deliveries the patterns call for (sum over subscribers)
+ * @param delivered         deliveries received
+ * @param lost              {@code expected - delivered} (never negative)
+ * @param conflatedEvents   events flagged conflated (should be 0: subscriptions are STRICT)
+ * @param slowConsumerEnds  subscriptions ended by SLOW_CONSUMER
+ * @param otherEnds         subscriptions ended by any other error
+ */
+public record RunResult(String mode, long rate, int seconds, long published, long expected, long delivered, long lost,
+                        long conflatedEvents, long slowConsumerEnds, long otherEnds,
+                        double p50, double p90, double p99, double p999, double max, long samples) {
+
+    static RunResult of(String mode, long rate, int seconds, long published, long expected, long delivered,
+                        long conflated, long slow, long other, Histogram h) {
+        return new RunResult(mode, rate, seconds, published, expected, delivered, Math.max(0, expected - delivered),
+                conflated, slow, other, us(h.getValueAtPercentile(50)), us(h.getValueAtPercentile(90)),
+                us(h.getValueAtPercentile(99)), us(h.getValueAtPercentile(99.9)), us(h.getMaxValue()), h.getTotalCount());
+    }
+
+    private static double us(long nanos) {
+        return nanos / 1000.0;
+    }
+
+    /** True when nothing was lost, conflated or ended early. */
+    public boolean clean() {
+        return lost == 0 && conflatedEvents == 0 && slowConsumerEnds == 0 && otherEnds == 0;
+    }
+
+    /** One human-readable line. */
+    public String toText() {
+        return String.format(Locale.ROOT,
+                "%-5s rate=%,d/s secs=%d published=%,d expected=%,d delivered=%,d lost=%,d conflated=%d slow-consumer=%d"
+                        + " other-ends=%d | p50=%.1fus p90=%.1fus p99=%.1fus p99.9=%.1fus max=%.1fus (n=%,d)",
+                mode, rate, seconds, published, expected, delivered, lost, conflatedEvents, slowConsumerEnds, otherEnds,
+                p50, p90, p99, p999, max, samples);
+    }
+
+    /** One JSON object, latencies in microseconds. */
+    public String toJson() {
+        return String.format(Locale.ROOT,
+                "{\"mode\":\"%s\",\"rate\":%d,\"seconds\":%d,\"published\":%d,\"expected\":%d,\"delivered\":%d,\"lost\":%d,"
+                        + "\"conflated\":%d,\"slowConsumer\":%d,\"otherEnds\":%d,\"p50us\":%.1f,\"p90us\":%.1f,\"p99us\":%.1f,"
+                        + "\"p999us\":%.1f,\"maxus\":%.1f,\"samples\":%d}",
+                mode, rate, seconds, published, expected, delivered, lost, conflatedEvents, slowConsumerEnds, otherEnds,
+                p50, p90, p99, p999, max, samples);
+    }
+}

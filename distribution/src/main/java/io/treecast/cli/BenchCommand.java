@@ -1,0 +1,139 @@
+package io.treecast.cli;
+
+import io.treecast.bench.load.LoadGenerator;
+import io.treecast.bench.load.LoadOptions;
+import io.treecast.bench.load.RunResult;
+import io.treecast.bench.load.ServerProcess;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code treecast bench}: the end-to-end load generator ({@link LoadGenerator}). Without {@code --url} it starts
+ * {@code treecast serve --in-memory} in a child JVM on free ports and stops it at the end. Progress lines go to
+ * stderr, results to stdout (text, or one JSON object per run with {@code --json}).
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = TreecastCli.Version.class,
+        description = "Load a server at a paced rate and report end-to-end latency (from the intended send time) and losses.")
+public final class BenchCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--url", description = "A running server (default: an embedded one in a child JVM).")
+    String url;
+    @Option(names = "--embedded", description = "Start a server in a child JVM (the default when no --url is given).")
+    boolean embedded;
+    @Option(names = "--server-java-opts", paramLabel = "OPTS", defaultValue = "-Xms1g -Xmx1g -XX:+UseG1GC -XX:MaxGCPauseMillis=5",
+            description = "JVM options of the embedded server (default: ${DEFAULT-VALUE}).")
+    String serverJavaOpts;
+    @Option(names = "--transport", split = ",", paramLabel = "tcp|ws", defaultValue = "tcp",
+            description = "tcp, ws, or tcp,ws for both side by side (default: ${DEFAULT-VALUE}).")
+    List<String> transports;
+    @Option(names = "--floor", description = "Also run the same workload through an in-process queue (the floor) and report it beside.")
+    boolean floor;
+    @Option(names = "--floor-only", description = "Run only the floor.")
+    boolean floorOnly;
+    @Option(names = "--rate", defaultValue = "50000", description = "Offered updates per second (default: ${DEFAULT-VALUE}).")
+    long rate;
+    @Option(names = "--duration", defaultValue = "30", description = "Measured seconds per run (default: ${DEFAULT-VALUE}).")
+    int duration;
+    @Option(names = "--warmup", defaultValue = "5", description = "Warm-up seconds per run, not recorded (default: ${DEFAULT-VALUE}).")
+    int warmup;
+    @Option(names = "--publishers", defaultValue = "1", description = "Publisher connections/threads (default: ${DEFAULT-VALUE}).")
+    int publishers;
+    @Option(names = "--subscribers", defaultValue = "20", description = "Subscribers of the default pattern mix (default: ${DEFAULT-VALUE}).")
+    int subscribers;
+    @Option(names = "--pattern", paramLabel = "PATTERN", description = "Explicit subscriber patterns (repeatable; replaces the default mix).")
+    List<String> patterns = new ArrayList<>();
+    @Option(names = "--leaves", defaultValue = "100000", description = "Leaves in the tree (default: ${DEFAULT-VALUE}).")
+    int leaves;
+    @Option(names = "--find-max", description = "Raise the rate step by step until p99 > --p99-limit or anything is lost.")
+    boolean findMax;
+    @Option(names = "--p99-limit", defaultValue = "1", paramLabel = "MS", description = "find-max threshold in ms (default: ${DEFAULT-VALUE}).")
+    double p99LimitMs;
+    @Option(names = "--step-factor", defaultValue = "1.5", description = "find-max rate multiplier per step (default: ${DEFAULT-VALUE}).")
+    double stepFactor;
+    @Option(names = "--max-steps", defaultValue = "12", description = "find-max steps at most (default: ${DEFAULT-VALUE}).")
+    int maxSteps;
+    @Option(names = "--json", description = "Results as one JSON object per line.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        LoadOptions base = new LoadOptions().rate(rate).durationSeconds(duration).warmupSeconds(warmup)
+                .publishers(publishers).subscribers(subscribers).patterns(patterns).leaves(leaves);
+        List<RunResult> all = new ArrayList<>();
+        boolean ok = true;
+        if (!floorOnly) {
+            for (String t : transports) {
+                if (!t.equals("tcp") && !t.equals("ws")) {
+                    throw new IllegalArgumentException("--transport must be tcp, ws or tcp,ws; got " + t);
+                }
+                ServerProcess server = null;
+                try {
+                    String target = url;
+                    if (target == null) {
+                        server = ServerProcess.start(Arrays.asList(serverJavaOpts.trim().split("\\s+")), TreecastCli.class.getName(),
+                                List.of("serve", "--in-memory", "--host", "127.0.0.1", "--tcp-port", "0", "--ws-port", "0"));
+                        target = t.equals("ws") ? server.wsUrl() : server.tcpUrl();
+                        err.println("embedded server pid " + server.pid() + " at " + target);
+                    } else if (t.equals("ws") != url.startsWith("ws")) {
+                        throw new IllegalArgumentException("--transport " + t + " does not match --url " + url);
+                    }
+                    ok &= runOne(base.copy().url(target).transport(t), all, out, err);
+                } finally {
+                    if (server != null) {
+                        server.close();
+                    }
+                }
+            }
+        }
+        if (floor || floorOnly) {
+            ok &= runOne(base.copy().floor(true).url(null), all, out, err);
+        }
+        if (!json && all.size() > 1) {
+            out.println("summary:");
+            all.forEach(r -> out.println("  " + r.toText()));
+        }
+        out.flush();
+        return ok ? ExitCodes.OK : ExitCodes.BENCH_FAILED;
+    }
+
+    private boolean runOne(LoadOptions o, List<RunResult> all, PrintWriter out, PrintWriter err) {
+        if (!findMax) {
+            RunResult r = new LoadGenerator(o, line -> { err.println(line); err.flush(); }).run();
+            all.add(r);
+            out.println(json ? r.toJson() : r.toText());
+            out.flush();
+            return r.clean();
+        }
+        double limitUs = p99LimitMs * 1000;
+        List<RunResult> steps = LoadGenerator.findMax(o, limitUs, stepFactor, maxSteps, line -> { err.println(line); err.flush(); });
+        RunResult best = LoadGenerator.highestPassing(steps, limitUs);
+        String mode = o.floor() ? "floor" : o.transport();
+        if (json) {
+            steps.forEach(s -> out.println(s.toJson()));
+            out.println("{\"findMax\":\"" + mode + "\",\"p99LimitUs\":" + limitUs + ",\"highestPassingRate\":"
+                    + (best == null ? "null" : best.rate()) + "}");
+        } else {
+            steps.forEach(s -> out.println(s.toText()));
+            out.println("find-max " + mode + ": highest passing rate "
+                    + (best == null ? "none (the first step already failed)" : String.format("%,d/s (p99 %.1fus)", best.rate(), best.p99()))
+                    + " with p99 limit " + p99LimitMs + " ms");
+        }
+        if (best != null) {
+            all.add(best);
+        }
+        out.flush();
+        return best != null;
+    }
+}
