@@ -299,8 +299,8 @@ final class Dispatcher implements Runnable {
 
     /** Moves outbox entries into the subscription's held list so that the outbox does not fill during a snapshot. */
     private static void holdOutbox(Sub s) {
-        long h = s.head.get();
-        long t = s.tail.get();
+        long h = s.headAcquire();
+        long t = s.tailAcquire();
         while (h < t) {
             int i = (int) (h & s.mask);
             if (s.heldCount == s.heldSeq.length) {
@@ -313,7 +313,7 @@ final class Dispatcher implements Runnable {
             s.heldCount++;
             h++;
         }
-        s.head.lazySet(h);
+        s.headRelease(h);
     }
 
     private int waitForSeq(Sub s) {
@@ -430,15 +430,15 @@ final class Dispatcher implements Runnable {
                 s.heldIndex++;
                 buf.fill(seq, ref, s.pattern, s.after);
             } else {
-                long h = s.head.get();
-                if (h == s.tail.get()) {
+                long h = s.headAcquire();
+                if (h == s.tailAcquire()) {
                     break;
                 }
                 int i = (int) (h & s.mask);
                 seq = s.outSeq[i];
                 ref = s.outRef[i];
                 buf.fill(seq, ref, s.pattern, s.after);
-                s.head.lazySet(h + 1);
+                s.headRelease(h + 1);
             }
             work++;
             if (buf.size > 0) {

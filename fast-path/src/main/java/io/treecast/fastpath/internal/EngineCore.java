@@ -111,6 +111,11 @@ public final class EngineCore implements SubscriptionIndex.Sink {
         sub.s0 = seq;
     }
 
+    /** Reports the subscriptions matching {@code path} (benchmarks and diagnostics; writer thread only). */
+    public void forEachMatch(TreePath path, SubscriptionIndex.Sink sink) {
+        index.match(path, sink);
+    }
+
     /** Takes {@code sub} out of the index (idempotent). */
     public void unregister(Sub sub) {
         index.remove(sub);
@@ -201,7 +206,7 @@ public final class EngineCore implements SubscriptionIndex.Sink {
             conflate(sub, curChange, curSeq);
             return;
         }
-        int size = (int) (sub.tailLocal - sub.head.get());
+        int size = (int) (sub.tailLocal - sub.headAcquire());
         if (sub.policy == Policy.STRICT) {
             if (size >= sub.capacity) {
                 sub.endCode = ErrorCode.SLOW_CONSUMER;
@@ -227,7 +232,7 @@ public final class EngineCore implements SubscriptionIndex.Sink {
         sub.outSeq[i] = s;
         sub.outRef[i] = ref;
         sub.tailLocal = t + 1;
-        sub.tail.lazySet(t + 1);
+        sub.tailRelease(t + 1);
         touched[sub.dispatcherIndex] = true;
     }
 
@@ -256,7 +261,7 @@ public final class EngineCore implements SubscriptionIndex.Sink {
                 }
                 continue;
             }
-            int size = (int) (sub.tailLocal - sub.head.get());
+            int size = (int) (sub.tailLocal - sub.headAcquire());
             if (size > sub.lowMark) {
                 continue;
             }
@@ -314,9 +319,9 @@ public final class EngineCore implements SubscriptionIndex.Sink {
 
     /** Drains {@code sub}'s outbox without delivering (benchmarks keep outboxes non-full this way). */
     public static int drainOutbox(Sub sub) {
-        long h = sub.head.get();
-        long t = sub.tail.get();
-        sub.head.lazySet(t);
+        long h = sub.headAcquire();
+        long t = sub.tailAcquire();
+        sub.headRelease(t);
         return (int) (t - h);
     }
 }

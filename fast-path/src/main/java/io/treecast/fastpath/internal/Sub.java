@@ -42,8 +42,10 @@ public final class Sub implements Subscription {
     final long[] outSeq;
     final Object[] outRef;
     final int mask;
-    final AtomicLong head = new AtomicLong();
-    final AtomicLong tail = new AtomicLong();
+    /** Consumer position (dispatcher writes, writer reads); a field, not an AtomicLong, to save a cache miss per enqueue. */
+    volatile long head;
+    /** Producer position (writer writes, dispatcher reads). */
+    volatile long tail;
 
     // ---- crossing threads
     final AtomicLong demand = new AtomicLong();
@@ -140,9 +142,38 @@ public final class Sub implements Subscription {
         }
     }
 
+    private static final java.lang.invoke.VarHandle HEAD;
+    private static final java.lang.invoke.VarHandle TAIL;
+
+    static {
+        try {
+            java.lang.invoke.MethodHandles.Lookup l = java.lang.invoke.MethodHandles.lookup();
+            HEAD = l.findVarHandle(Sub.class, "head", long.class);
+            TAIL = l.findVarHandle(Sub.class, "tail", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    long headAcquire() {
+        return (long) HEAD.getAcquire(this);
+    }
+
+    void headRelease(long v) {
+        HEAD.setRelease(this, v);
+    }
+
+    long tailAcquire() {
+        return (long) TAIL.getAcquire(this);
+    }
+
+    void tailRelease(long v) {
+        TAIL.setRelease(this, v);
+    }
+
     /** Events waiting in the outbox (approximate from other threads). */
     int outboxSize() {
-        return (int) (tail.get() - head.get());
+        return (int) (tailAcquire() - headAcquire());
     }
 
     @Override
