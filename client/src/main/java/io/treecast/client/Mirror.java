@@ -49,6 +49,7 @@ public final class Mirror implements AutoCloseable {
     private boolean ready;
     private volatile long reconnects;
     private volatile long resets;
+    private volatile TreecastClientException failure;
     private final Disposable running;
 
     Mirror(ReactiveTreecastClient client, String pattern) {
@@ -58,7 +59,9 @@ public final class Mirror implements AutoCloseable {
                 .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(20)).maxBackoff(Duration.ofSeconds(2))
                         .filter(Mirror::retryable)
                         .doBeforeRetry(s -> reconnects++))
-                .subscribe(this::apply, e -> { });
+                .subscribe(this::apply, e -> failure = e instanceof TreecastClientException
+                        ? (TreecastClientException) e
+                        : new TreecastClientException(TreecastClientException.Code.UNKNOWN, String.valueOf(e), e));
     }
 
     private static boolean retryable(Throwable t) {
@@ -70,6 +73,7 @@ public final class Mirror implements AutoCloseable {
             case INVALID_REQUEST:
             case UNAUTHORIZED:
             case FORBIDDEN:
+            case CLOSED:
                 return false;
             default:
                 return true;
@@ -201,6 +205,19 @@ public final class Mirror implements AutoCloseable {
     /** How many times the mirror has re-subscribed after its stream ended. */
     public long reconnects() {
         return reconnects;
+    }
+
+    /**
+     * Whether the mirror still replicates: false after {@link #close()} or after an error that retrying cannot
+     * fix (INVALID_PATTERN, UNAUTHORIZED, the client closed...; see {@link #failure()}).
+     */
+    public boolean isRunning() {
+        return !running.isDisposed();
+    }
+
+    /** The error that stopped the mirror, or {@code null}. */
+    public TreecastClientException failure() {
+        return failure;
     }
 
     /** How many times the server answered a resume with RESET (resume point too old, or a restarted server). */

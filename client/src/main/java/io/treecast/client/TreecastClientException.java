@@ -21,6 +21,8 @@ public final class TreecastClientException extends RuntimeException {
         OVERLOADED, SLOW_CONSUMER, UNAVAILABLE, TIMEOUT, SHUTTING_DOWN, INTERNAL,
         /** Client side: the connection could not be made or was lost. */
         CONNECTION,
+        /** Client side: the client was closed by the application. */
+        CLOSED,
         /** Client side: the server sent an error without a known code. */
         UNKNOWN
     }

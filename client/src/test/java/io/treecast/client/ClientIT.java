@@ -165,4 +165,29 @@ class ClientIT {
         assertThatThrownBy(() -> TreecastClient.connect("http://x:1")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("use tcp://host:port or ws://host:port/rsocket");
     }
+
+    @Test
+    void aClosedClientRefusesCallsWithClosedAndItsMirrorStops() throws Exception {
+        TreecastClient client = TreecastClient.connect(server.tcpUri());
+        client.set("closed/x", 1L);
+        Mirror mirror = client.mirror("closed/**");
+        assertThat(mirror.awaitReady(WAIT)).isTrue();
+        client.close();
+        assertThatThrownBy(() -> client.set("closed/y", 1L)).isInstanceOfSatisfying(TreecastClientException.class, e ->
+                assertThat(e.code()).isEqualTo(TreecastClientException.Code.CLOSED));
+        assertThat(mirror.get("closed/x").asLong()).isEqualTo(1L);
+        await().atMost(WAIT).until(() -> !mirror.isRunning());
+        assertThat(mirror.failure().code()).isEqualTo(TreecastClientException.Code.CLOSED);
+        mirror.close();
+    }
+
+    @Test
+    void mirrorOfAnInvalidPatternStopsWithInvalidPattern() {
+        try (TreecastClient client = TreecastClient.connect(server.tcpUri()); Mirror mirror = client.mirror("a/{b")) {
+            await().atMost(WAIT).until(() -> !mirror.isRunning());
+            assertThat(mirror.failure().code()).isEqualTo(TreecastClientException.Code.INVALID_PATTERN);
+            assertThat(mirror.isReady()).isFalse();
+            assertThat(client.set("still/ok", 1L)).isPositive();
+        }
+    }
 }

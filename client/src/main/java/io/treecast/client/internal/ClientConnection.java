@@ -59,7 +59,7 @@ public final class ClientConnection {
     public Mono<RSocket> rsocket() {
         return Mono.defer(() -> {
             if (closed) {
-                return Mono.error(new TreecastClientException(TreecastClientException.Code.CONNECTION, "the client is closed", null));
+                return Mono.error(new TreecastClientException(TreecastClientException.Code.CLOSED, "the client is closed: create a new one", null));
             }
             Mono<RSocket> c;
             synchronized (lock) {
