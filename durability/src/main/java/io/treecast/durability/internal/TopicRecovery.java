@@ -39,29 +39,36 @@ public final class TopicRecovery {
     private TopicRecovery() {
     }
 
-    /** Receives recovered leaves with their path as text, in seq order. */
+    /** Receives recovered leaves in seq order: the key as text and as the parser made it (null: refused). */
     @FunctionalInterface
     public interface RawVisitor {
-        /** Returns false when {@code path} was refused (e.g. not a valid path). */
-        boolean leaf(String path, byte[] value, long seq);
+        /** Returns false when the leaf was refused (e.g. not a valid path). */
+        boolean leaf(String path, Object parsed, byte[] value, long seq);
     }
 
     /** Recovers into the engine: every key is parsed as a {@link TreePath}; invalid ones are skipped and counted. */
     public static Result run(String bootstrapServers, String topic, String tree, Duration timeout, LeafVisitor into) {
-        return read(bootstrapServers, topic, tree, timeout, (path, value, seq) -> {
-            TreePath parsed;
+        // paths are parsed on the reader threads, overlapped with fetching, not on the engine's start thread
+        java.util.function.Function<String, Object> parser = key -> {
             try {
-                parsed = TreePath.parse(path);
+                return TreePath.parse(key);
             } catch (RuntimeException invalid) {
                 // a key some other writer put there; our writer only writes valid paths
+                return null;
+            }
+        };
+        return read(bootstrapServers, topic, tree, timeout, parser, (path, parsed, value, seq) -> {
+            if (parsed == null) {
                 return false;
             }
-            into.leaf(parsed, value, seq);
+            into.leaf((TreePath) parsed, value, seq);
             return true;
         });
     }
 
-    public static Result read(String bootstrapServers, String topic, String tree, Duration timeout, RawVisitor into) {
+    /** Reads the topic; {@code parser} (thread-safe) turns each live key into what {@code into} receives. */
+    public static Result read(String bootstrapServers, String topic, String tree, Duration timeout,
+                              java.util.function.Function<String, Object> parser, RawVisitor into) {
         long t0 = System.nanoTime();
         long deadline = t0 + timeout.toNanos();
         List<TopicPartition> parts = new ArrayList<>();
@@ -83,7 +90,7 @@ public final class TopicRecovery {
             for (int j = i; j < parts.size(); j += threads) {
                 mine.add(parts.get(j));
             }
-            readers[i] = new Reader(bootstrapServers, topic, tree, timeout, deadline, mine);
+            readers[i] = new Reader(bootstrapServers, topic, tree, timeout, deadline, mine, parser);
         }
         Thread[] helpers = new Thread[threads - 1];
         for (int i = 1; i < threads; i++) {
@@ -128,7 +135,7 @@ public final class TopicRecovery {
         int skipped = 0;
         for (int i = 0; i < n; i++) {
             Entry e = leaves[order[i]];
-            if (!into.leaf(e.key, e.value, e.seq)) {
+            if (!into.leaf(e.key, e.parsed, e.value, e.seq)) {
                 skipped++;
             }
         }
@@ -194,6 +201,7 @@ public final class TopicRecovery {
         private final Duration timeout;
         private final long deadline;
         private final List<TopicPartition> parts;
+        private final java.util.function.Function<String, Object> parser;
         Map<String, Entry> latest = new HashMap<>(1 << 16);
         long maxSeq;
         long records;
@@ -201,7 +209,8 @@ public final class TopicRecovery {
         Throwable failure;
 
         Reader(String bootstrapServers, String topic, String tree, Duration timeout, long deadline,
-               List<TopicPartition> parts) {
+               List<TopicPartition> parts, java.util.function.Function<String, Object> parser) {
+            this.parser = parser;
             this.bootstrapServers = bootstrapServers;
             this.topic = topic;
             this.tree = tree;
@@ -267,14 +276,19 @@ public final class TopicRecovery {
                         maxSeq = Math.max(maxSeq, seq);
                         Entry e = latest.get(key);
                         if (e == null) {
-                            latest.put(key, new Entry(key, seq, value));
+                            e = new Entry(key, seq, value);
+                            latest.put(key, e);
                             if (value != null) {
                                 live++;
+                                e.parsed = parser.apply(key);
                             }
                         } else if (seq >= e.seq) {
                             live += (value != null ? 1 : 0) - (e.value != null ? 1 : 0);
                             e.seq = seq;
                             e.value = value;
+                            if (value != null && e.parsed == null) {
+                                e.parsed = parser.apply(key);
+                            }
                         }
                         }
                     }
@@ -288,6 +302,7 @@ public final class TopicRecovery {
 
     private static final class Entry {
         final String key;
+        Object parsed;
         long seq;
         byte[] value;
 

@@ -37,8 +37,12 @@ public final class DurabilityBench {
         Path dataDir = args.length > 3 ? Path.of(args[3]) : Files.createTempDirectory("treecast-bench");
         try (EmbeddedKafka kafka = new EmbeddedKafka(dataDir, "768m", Duration.ofSeconds(120), Duration.ofSeconds(30))) {
             kafka.start();
-            throughput(kafka.bootstrapServers(), rate, seconds);
-            recovery(kafka.bootstrapServers(), leaves);
+            if (seconds > 0) {
+                throughput(kafka.bootstrapServers(), rate, seconds);
+            }
+            if (leaves > 0) {
+                recovery(kafka.bootstrapServers(), leaves);
+            }
         }
     }
 

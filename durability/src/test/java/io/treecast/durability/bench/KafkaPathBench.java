@@ -142,7 +142,7 @@ public final class KafkaPathBench {
             long[] count = {0};
             long r0 = System.nanoTime();
             TopicRecovery.Result r = TopicRecovery.read(bootstrap, "bench.recovery", "bench", Duration.ofSeconds(120),
-                    (path, value, seq) -> {
+                    key -> key, (path, parsed, value, seq) -> {
                         count[0]++;
                         return true;
                     });
