@@ -366,4 +366,15 @@ class GatewayIT {
         assertError(t, "MALFORMED", "the metadata is not valid composite metadata");
         assertStillServes(client);
     }
+
+    @Test
+    void channelOnARequestResponseRouteIsWrongInteraction() {
+        Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> client.rsocket
+                .requestChannel(Flux.just(RawClient.payload("tree.update", RawClient.set("ch/x", 1)),
+                        DefaultPayload.create(RawClient.set("ch/y", 2).toByteArray())))
+                .blockLast(RawClient.WAIT));
+        assertError(t, "WRONG_INTERACTION", "route tree.update is request-response, it was called as request-channel");
+        assertThat(client.get("ch/*").getLeavesCount()).isZero();
+        assertStillServes(client);
+    }
 }
