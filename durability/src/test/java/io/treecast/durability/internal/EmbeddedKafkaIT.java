@@ -54,6 +54,15 @@ class EmbeddedKafkaIT {
             kafka.close();
         }
         assertThat(kafka.isRunning()).isFalse();
+
+        // a new server process: a new launcher on the same data directory (new ports) finds the same data
+        EmbeddedKafka again = new EmbeddedKafka(dataDir, "384m", Duration.ofSeconds(90), Duration.ofSeconds(20));
+        try {
+            again.start();
+            assertThat(readAll(again.bootstrapServers(), "t")).containsExactly("k=before restart", "k2=after restart");
+        } finally {
+            again.close();
+        }
     }
 
     @Test
