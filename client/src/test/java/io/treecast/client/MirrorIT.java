@@ -118,4 +118,72 @@ class MirrorIT {
             server.close();
         }
     }
+
+    @Test
+    void mirrorEqualsTheServerAfterRandomWritesAndRepeatedDrops() throws Exception {
+        TreecastServer server = start(0);
+        TreecastClient client = TreecastClient.lazy(server.tcpUri(), ClientOptions.defaults());
+        java.util.Random random = new java.util.Random(20261123L);
+        Mirror mirror = null;
+        try {
+            mirror = client.mirror("z/**");
+            assertThat(mirror.awaitReady(WAIT)).isTrue();
+            Mirror m = mirror;
+            for (int round = 0; round < 4; round++) {
+                try (TreecastClient writer = TreecastClient.connect(server.tcpUri())) {
+                    for (int op = 0; op < 150; op++) {
+                        String path = "z/" + random.nextInt(4) + "/" + random.nextInt(8);
+                        int dice = random.nextInt(10);
+                        String subtree = "z/" + random.nextInt(4);
+                        long value = op;
+                        java.util.function.Consumer<ChangeBatch> change;
+                        if (dice == 0) {
+                            change = b -> b.delete(subtree);                                 // a whole subtree
+                        } else if (dice == 1) {
+                            change = b -> b.delete(path);
+                        } else if (dice == 2) {
+                            change = b -> b.set(path, "s").set("other/" + path, 1L).delete("z/3/0");
+                        } else {
+                            change = b -> b.set(path, value);
+                        }
+                        writeRetryingOnConnectionLoss(writer, change);
+                        if (op == 75) {
+                            server.dropConnections();                               // mid-stream, writes go on
+                        }
+                    }
+                }
+                TreecastClient check = TreecastClient.connect(server.tcpUri());
+                try {
+                    Snapshot truth = check.get("z/**");
+                    await().atMost(WAIT).untilAsserted(() -> {
+                        assertThat(m.seq()).isGreaterThanOrEqualTo(truth.seq());
+                        assertThat(m.entries()).isEqualTo(serverState(check, "z/**"));
+                    });
+                } finally {
+                    check.close();
+                }
+            }
+            assertThat(mirror.reconnects()).isGreaterThanOrEqualTo(4);
+        } finally {
+            if (mirror != null) {
+                mirror.close();
+            }
+            client.close();
+            server.close();
+        }
+    }
+
+    /** A call in flight while its connection drops fails with CONNECTION; the next call connects again. */
+    private static void writeRetryingOnConnectionLoss(TreecastClient writer, java.util.function.Consumer<ChangeBatch> change) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                writer.update(change, AckMode.APPLIED);
+                return;
+            } catch (TreecastClientException e) {
+                if (e.code() != TreecastClientException.Code.CONNECTION || attempt >= 3) {
+                    throw e;
+                }
+            }
+        }
+    }
 }
