@@ -11,6 +11,7 @@ import io.treecast.fastpath.EventView;
 import io.treecast.fastpath.IdleStrategyKind;
 import io.treecast.fastpath.OfferResult;
 import io.treecast.fastpath.PathPattern;
+import io.treecast.fastpath.Policy;
 import io.treecast.fastpath.SubscribeOptions;
 import io.treecast.fastpath.TreePath;
 import org.HdrHistogram.Histogram;
@@ -50,7 +51,9 @@ public final class LatencyUnderSnapshot {
                 }
             }
             long warmupEnd = System.nanoTime() + 2_000_000_000L;
-            engine.subscribe(SubscribeOptions.of(PathPattern.parse("markets/**")), new EventHandler() {
+            // STRICT with a large outbox: every change is delivered (CONFLATE would drop superseded ones by design)
+            engine.subscribe(SubscribeOptions.of(PathPattern.parse("markets/**")).withPolicy(Policy.STRICT).withOutboxCapacity(1 << 20),
+                    new EventHandler() {
                 @Override
                 public void onEvent(EventView e) {
                     long now = System.nanoTime();
@@ -65,6 +68,7 @@ public final class LatencyUnderSnapshot {
 
                 @Override
                 public void onEnd(ErrorCode code, String message, long lastSeq) {
+                    System.out.println("subscription ended: " + code + " " + message);
                 }
             }).request(Long.MAX_VALUE);
             TreePath[] paths = new TreePath[1024];
@@ -110,7 +114,7 @@ public final class LatencyUnderSnapshot {
             while (received.get() < total && System.nanoTime() < deadline) {
                 LockSupport.parkNanos(1_000_000);
             }
-            System.out.printf("rate=%d/s seconds=%d idle=%s snapshot=%s sent=%d received=%d lost=%d backPressuredSpins=%d%n",
+            System.out.printf("rate=%d/s seconds=%d idle=%s snapshot=%s sent=%d received=%d undelivered=%d backPressuredSpins=%d%n",
                     rate, seconds, idle, snapshot, total, received.get(), total - received.get(), backPressured);
             System.out.printf("latency intended-send -> handler (us): p50=%.1f p90=%.1f p99=%.1f p99.9=%.1f max=%.1f count=%d%n",
                     hist.getValueAtPercentile(50) / 1e3, hist.getValueAtPercentile(90) / 1e3, hist.getValueAtPercentile(99) / 1e3,

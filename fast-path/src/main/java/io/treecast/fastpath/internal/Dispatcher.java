@@ -28,8 +28,14 @@ final class Dispatcher implements Runnable {
     static final int LIVE = 5;
     static final int DONE = 6;
 
-    private static final int EVENTS_PER_CYCLE = 64;
-    private static final int WALK_NODES_PER_CYCLE = 4096;
+    /** Live events per subscription per cycle: bounds how long one busy subscription holds the thread. */
+    private static final int EVENTS_PER_CYCLE = 256;
+    /**
+     * Snapshot work per subscription per cycle, kept small next to {@link #EVENTS_PER_CYCLE}: a 100,000-leaf
+     * snapshot must not delay the live subscriptions served by the same dispatcher.
+     */
+    private static final int WALK_NODES_PER_CYCLE = 256;
+    private static final int SNAPSHOT_EVENTS_PER_CYCLE = 2;
 
     private final DefaultEngine engine;
     private final EngineCore core;
@@ -378,7 +384,7 @@ final class Dispatcher implements Runnable {
 
     private int emit(Sub s) {
         int work = 0;
-        int budget = EVENTS_PER_CYCLE;
+        int budget = SNAPSHOT_EVENTS_PER_CYCLE;
         while (budget-- > 0 && s.demand.get() > 0) {
             if (!s.resetEmitted) {
                 buf.reset(EventKind.RESET, s.p, false);
