@@ -11,6 +11,7 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,6 +21,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Treecast's durability: a Kafka cluster (an embedded single-node broker in a child JVM, or an external one), the
@@ -118,10 +120,24 @@ public final class Durability implements AutoCloseable {
                     throw e;
                 }
             }
-            TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames()
-                    .get(timeout, TimeUnit.MILLISECONDS).get(topic);
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout);
+            TopicDescription d;
+            Config c;
             ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-            Config c = admin.describeConfigs(List.of(res)).all().get(timeout, TimeUnit.MILLISECONDS).get(res);
+            while (true) {
+                try {
+                    d = admin.describeTopics(List.of(topic)).allTopicNames()
+                            .get(timeout, TimeUnit.MILLISECONDS).get(topic);
+                    c = admin.describeConfigs(List.of(res)).all().get(timeout, TimeUnit.MILLISECONDS).get(res);
+                    break;
+                } catch (ExecutionException e) {
+                    // a topic just created may not have reached the broker's metadata yet
+                    if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                    LockSupport.parkNanos(100_000_000L);
+                }
+            }
             String policy = c.get(TopicConfig.CLEANUP_POLICY_CONFIG).value();
             if (!policy.contains(TopicConfig.CLEANUP_POLICY_COMPACT) || policy.contains(TopicConfig.CLEANUP_POLICY_DELETE)) {
                 throw new IllegalStateException("topic " + topic + " has cleanup.policy=" + policy

@@ -64,6 +64,8 @@ public final class KafkaJournal implements Journal {
     private volatile long watermarkRoundSentNanos;
     private long lastWatermarkSeq = -1;
     private volatile boolean stopRequested;
+    /** The journal thread is parked for lack of work (acknowledgements then wake it to report durability). */
+    private volatile boolean idle;
     private boolean closed;
     private JournalFeed feed;
 
@@ -214,7 +216,9 @@ public final class KafkaJournal implements Journal {
                 healthy();
                 if (n == 0) {
                     idleNanos = idleNanos == 0 ? 20_000 : Math.min(idleNanos * 2, 1_000_000);
+                    idle = true;
                     LockSupport.parkNanos(this, idleNanos);
+                    idle = false;
                 } else {
                     idleNanos = 0;
                 }
@@ -375,7 +379,8 @@ public final class KafkaJournal implements Journal {
         public void onCompletion(RecordMetadata metadata, Exception exception) {
             if (exception == null) {
                 lastAckNanos.set(System.nanoTime());
-                if (decrementAndGet() == 0) {
+                // wake the journal thread only when it sleeps: a busy one sees the count on its next turn
+                if (decrementAndGet() == 0 && idle) {
                     LockSupport.unpark(journalThread);
                 }
             } else if (failedRecords.getAndIncrement() == 0) {
