@@ -92,9 +92,25 @@ public final class TreePath implements Comparable<TreePath> {
         return new TreePath(segs, t, t.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** This path extended by one segment, validated like {@link #parse}. */
+    /** This path extended by one segment, validated like {@link #parse} (only the new segment is checked again). */
     public TreePath child(String segment) {
-        return parse(text + "/" + segment);
+        if (segment == null || segment.isEmpty() || segments.length >= Limits.MAX_SEGMENTS) {
+            return parse(text + "/" + segment); // throws with the full message
+        }
+        int bytes = utf8Length(segment);
+        if (bytes > Limits.MAX_SEGMENT_BYTES || utf8.length + 1 + bytes > Limits.MAX_PATH_BYTES) {
+            return parse(text + "/" + segment);
+        }
+        for (int c = 0; c < segment.length(); c++) {
+            char ch = segment.charAt(c);
+            if (ch < 0x20 || ch == 0x7f || ch == '/' || ch == '*' || ch == '{' || ch == '}' || ch == ',') {
+                return parse(text + "/" + segment);
+            }
+        }
+        String[] segs = Arrays.copyOf(segments, segments.length + 1);
+        segs[segments.length] = intern(segment);
+        String t = text + "/" + segment;
+        return new TreePath(segs, t, t.getBytes(StandardCharsets.UTF_8));
     }
 
     /** Whether {@code other} equals this path or lies below it. */

@@ -32,6 +32,23 @@ class TreePathTest {
     }
 
     @Test
+    void childValidatesTheNewSegmentLikeParse() {
+        TreePath a = TreePath.parse("a/b");
+        assertThat(a.child("c")).isEqualTo(TreePath.parse("a/b/c"));
+        assertThat(a.child("c").utf8()).isEqualTo("a/b/c".getBytes(UTF_8));
+        assertThat(a.child("c").segment(2)).isSameAs(TreePath.parse("x/c").segment(1));
+        assertThatThrownBy(() -> a.child("c*"))
+                .isInstanceOfSatisfying(TreecastException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.INVALID_PATH);
+                    assertThat(e.getMessage()).contains("segment 3");
+                });
+        assertThatThrownBy(() -> a.child(""))
+                .isInstanceOfSatisfying(TreecastException.class, e -> assertThat(e.getMessage()).contains("ends with '/'"));
+        assertThatThrownBy(() -> a.child("x".repeat(256)))
+                .isInstanceOfSatisfying(TreecastException.class, e -> assertThat(e.getMessage()).contains("limit is 255"));
+    }
+
+    @Test
     void acceptsTheLimitsExactly() {
         String seg255 = "x".repeat(255);
         assertThat(TreePath.parse(seg255).depth()).isEqualTo(1);

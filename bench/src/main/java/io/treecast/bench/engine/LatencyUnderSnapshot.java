@@ -50,6 +50,11 @@ public final class LatencyUnderSnapshot {
                     Thread.onSpinWait();
                 }
             }
+            // subscribe() registers asynchronously (at the writer's next duty cycle): let the prefill drain first so
+            // that the measured stream starts after the registration
+            while (engine.currentSeq() < 100) {
+                Thread.onSpinWait();
+            }
             long warmupEnd = System.nanoTime() + 2_000_000_000L;
             // STRICT with a large outbox: every change is delivered (CONFLATE would drop superseded ones by design)
             engine.subscribe(SubscribeOptions.of(PathPattern.parse("markets/**")).withPolicy(Policy.STRICT).withOutboxCapacity(1 << 20),

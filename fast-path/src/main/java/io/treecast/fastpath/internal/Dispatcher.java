@@ -228,11 +228,11 @@ final class Dispatcher implements Runnable {
         s.heldIndex = 0;
         s.frames = new ArrayDeque<>();
         long st = Nfa.closure(s.pattern, 1L);
-        pushFrame(s, core.tree().root(), st);
+        pushFrame(s, core.tree().root(), st, null);
     }
 
     /** A frame: {node, state, table-or-names, index}. Object[] keeps the walk's bookkeeping off the hot classes. */
-    private static void pushFrame(Sub s, Tree.Node node, long state) {
+    private static void pushFrame(Sub s, Tree.Node node, long state, TreePath path) {
         Object source;
         if (Nfa.wild(s.pattern, state)) {
             source = node.childTable();
@@ -240,7 +240,7 @@ final class Dispatcher implements Runnable {
             source = Nfa.names(s.pattern, state);
         }
         if (source != null) {
-            s.frames.push(new Object[] {node, state, source, new int[1]});
+            s.frames.push(new Object[] {node, state, source, new int[1], path});
         }
     }
 
@@ -283,12 +283,20 @@ final class Dispatcher implements Runnable {
             }
             long seq = child.seqAcquire();
             byte[] value = child.value();
-            if (value != null && Nfa.accepts(s.pattern, next)) {
-                s.snapshotMap.put(Tree.pathOf(child), new Sub.Pending(seq, value));
+            boolean leaf = value != null && Nfa.accepts(s.pattern, next);
+            boolean more = Nfa.more(s.pattern, next);
+            if (!leaf && !more) {
+                continue;
+            }
+            // built from the parent's path: only the new segment is validated again
+            TreePath parentPath = (TreePath) f[4];
+            TreePath path = parentPath == null ? TreePath.parse(child.segment()) : parentPath.child(child.segment());
+            if (leaf) {
+                s.snapshotMap.put(path, new Sub.Pending(seq, value));
                 s.maxSeen = Math.max(s.maxSeen, seq);
             }
-            if (Nfa.more(s.pattern, next)) {
-                pushFrame(s, child, next);
+            if (more) {
+                pushFrame(s, child, next, path);
             }
         }
         if (frames.isEmpty()) {
