@@ -293,4 +293,27 @@ class EngineTest {
         assertThat(r.count).isZero();
         assertThat(r.endCode).isNull();
     }
+
+    @Test
+    void aThrowingHandlerOrListenerIsCountedAndTheEngineKeepsServingOthers() {
+        start(EngineConfig.builder());
+        Recorder good = new Recorder();
+        Recorder[] badEnd = {new Recorder()};
+        engine.subscribe(SubscribeOptions.of(PathPattern.parse("t/*")), new EventHandler() {
+            public void onEvent(EventView e) { throw new IllegalStateException("handler bug"); }
+            public void onEnd(ErrorCode code, String message, long lastSeq) { badEnd[0].onEnd(code, message, lastSeq); }
+        }).request(Long.MAX_VALUE);
+        engine.subscribe(SubscribeOptions.of(PathPattern.parse("t/*")), good).request(Long.MAX_VALUE);
+        await().until(() -> engine.stats().subscriptions() == 2);
+        engine.offer(Batch.of(set("t/a", "1")), AckMode.APPLIED, new AckListener() {
+            public void onAck(long seq) { throw new IllegalStateException("listener bug"); }
+            public void onError(ErrorCode code, String message) { }
+        });
+        offerAcked(Batch.of(set("t/b", "2")));
+        await().until(() -> badEnd[0].endCode != null && good.count == 2);
+        assertThat(badEnd[0].endCode).isEqualTo(ErrorCode.INTERNAL);
+        assertThat(badEnd[0].endMessage).contains("handler bug").contains("resubscribe");
+        await().until(() -> engine.stats().loopErrors() == 2);
+        assertThat(good.values()).containsOnlyKeys("t/a", "t/b");
+    }
 }
