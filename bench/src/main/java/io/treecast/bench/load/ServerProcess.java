@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
  */
 public final class ServerProcess implements AutoCloseable {
     private static final Pattern TCP = Pattern.compile("(tcp://[0-9A-Za-z.:\\-\\[\\]]+:\\d+)");
-    private static final Pattern WS = Pattern.compile("(ws://[0-9A-Za-z.:\\-\\[\\]]+:\\d+/\\S*)");
+    private static final Pattern WS = Pattern.compile("(ws://[0-9A-Za-z.:\\-\\[\\]]+:\\d+/[^\\s,]*)");
 
     private final Process process;
     private final String tcpUrl;

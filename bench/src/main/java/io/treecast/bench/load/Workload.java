@@ -70,10 +70,12 @@ public final class Workload {
         out.add("**");
         int i = 0;
         while (out.size() < subscribers) {
-            String r = REGIONS[i % REGIONS.length];
-            String r2 = REGIONS[(i + 1) % REGIONS.length];
-            String c = CLASSES[i % CLASSES.length];
-            String f = FIELDS[i % FIELDS.length];
+            // i % 5 picks the shape, i / 5 the region/class/field, so the first 20 are all different.
+            int k = i / 5;
+            String r = REGIONS[k % REGIONS.length];
+            String r2 = REGIONS[(k + 1) % REGIONS.length];
+            String c = CLASSES[k % CLASSES.length];
+            String f = FIELDS[k % FIELDS.length];
             switch (i % 5) {
                 case 0: out.add("markets/" + r + "/**"); break;
                 case 1: out.add("markets/*/" + c + "/*/" + f); break;

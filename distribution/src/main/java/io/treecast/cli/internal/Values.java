@@ -48,7 +48,8 @@ public final class Values {
         if (text.matches("[+-]?\\d{1,18}")) {
             return TreeValue.of(Long.parseLong(text));
         }
-        if (text.matches("[+-]?(\\d+\\.\\d*|\\.\\d+|\\d+)([eE][+-]?\\d+)?")) {
+        // An integer too long for 64 bits stays a string rather than silently losing digits as a double.
+        if (text.matches("[+-]?(\\d+\\.\\d*|\\.\\d+|\\d+[eE][+-]?\\d+|\\d+\\.\\d*[eE][+-]?\\d+)")) {
             return TreeValue.of(Double.parseDouble(text));
         }
         return TreeValue.of(text);

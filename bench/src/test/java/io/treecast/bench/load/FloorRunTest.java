@@ -1,0 +1,37 @@
+package io.treecast.bench.load;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class FloorRunTest {
+
+    @Test
+    void floorDeliversExactlyWhatThePatternsCallForAndCountsAddUp() {
+        List<String> progress = new ArrayList<>();
+        RunResult r = new LoadGenerator(new LoadOptions().floor(true).rate(4_000).durationSeconds(1).warmupSeconds(0)
+                .leaves(2_000).subscribers(6), progress::add).run();
+        assertThat(r.mode()).isEqualTo("floor");
+        assertThat(r.published()).isEqualTo(4_000);
+        assertThat(r.expected()).isGreaterThanOrEqualTo(4_000); // the firehose alone expects every update
+        assertThat(r.delivered()).isEqualTo(r.expected());
+        assertThat(r.lost()).isZero();
+        assertThat(r.clean()).isTrue();
+        assertThat(r.samples()).isEqualTo(r.delivered());
+        assertThat(progress).anyMatch(l -> l.startsWith("[floor   1s]"));
+        assertThat(r.toJson()).startsWith("{\"mode\":\"floor\",\"rate\":4000,").contains("\"lost\":0");
+    }
+
+    @Test
+    void findMaxStopsAtTheFirstStepOverTheLimitAndReportsTheBestPassingOne() {
+        List<RunResult> steps = List.of(
+                new RunResult("tcp", 1000, 1, 1, 1, 1, 0, 0, 0, 0, 10, 20, 30, 40, 50, 1),
+                new RunResult("tcp", 2000, 1, 1, 1, 1, 0, 0, 0, 0, 10, 20, 3000, 40, 50, 1),
+                new RunResult("tcp", 3000, 1, 1, 2, 1, 1, 0, 0, 0, 10, 20, 30, 40, 50, 1));
+        assertThat(LoadGenerator.highestPassing(steps, 1000).rate()).isEqualTo(1000);
+        assertThat(LoadGenerator.highestPassing(steps.subList(1, 3), 1000)).isNull();
+    }
+}

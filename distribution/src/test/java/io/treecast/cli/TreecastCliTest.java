@@ -1,0 +1,112 @@
+package io.treecast.cli;
+
+import io.treecast.gateway.ServerConfig;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class TreecastCliTest {
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    private int run(String... args) {
+        return TreecastCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    private String out() { return out.toString(StandardCharsets.UTF_8); }
+    private String err() { return err.toString(StandardCharsets.UTF_8); }
+
+    @Test
+    void helpListsEveryCommand() {
+        assertThat(run("--help")).isZero();
+        assertThat(out()).contains("serve", "set", "delete", "get", "sub", "bench");
+    }
+
+    @Test
+    void everyCommandHasHelpAndVersion() {
+        for (String c : new String[]{"serve", "set", "delete", "get", "sub", "bench"}) {
+            out.reset();
+            assertThat(run(c, "--help")).as(c).isZero();
+            assertThat(out()).as(c).contains("Usage: treecast " + c);
+            out.reset();
+            assertThat(run(c, "--version")).as(c).isZero();
+            assertThat(out()).as(c).startsWith("treecast ");
+        }
+    }
+
+    @Test
+    void unknownFlagIsAUsageErrorWithExitCode2() {
+        assertThat(run("get", "**", "--nope")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err()).startsWith("error: USAGE: Unknown option: '--nope'").contains("try: treecast get --help");
+    }
+
+    @Test
+    void missingArgumentIsAUsageError() {
+        assertThat(run("set", "a/b")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err()).contains("error: USAGE: Missing required parameter: 'VALUE'");
+    }
+
+    @Test
+    void badValueForItsTypeFailsBeforeConnecting() {
+        assertThat(run("set", "a/b", "x", "--type", "int", "--url", "tcp://127.0.0.1:1")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err()).isEqualTo("error: USAGE: value 'x' is not a valid int: fix the value or change --type\n");
+    }
+
+    @Test
+    void serveRejectsAnUnknownKeyAndNamesIt() {
+        assertThat(run("serve", "--set", "tcp.prot=7000")).isEqualTo(ExitCodes.CONFIG);
+        assertThat(err()).startsWith("error: INVALID_CONFIG: unknown configuration key \"tcp.prot\" from flag --tcp.prot");
+    }
+
+    @Test
+    void serveRejectsABadValueAndSaysWhatIsAllowed() {
+        assertThat(run("serve", "--tcp-port", "70000")).isEqualTo(ExitCodes.CONFIG);
+        assertThat(err()).startsWith("error: INVALID_CONFIG: tcp.port = \"70000\" from flag --tcp.port: must be an integer 0..65535");
+    }
+
+    @Test
+    void serveFlagsOverrideTheFileAndTheEnvironment() throws Exception {
+        Path file = Files.createTempFile("treecast", ".yaml");
+        try {
+            Files.writeString(file, "tcp:\n  port: 7000\n  host: 0.0.0.0\nwebsocket:\n  port: 7001\nlimits:\n  max-value-bytes: 100\n");
+            ServeCommand serve = new ServeCommand();
+            new CommandLine(serve).parseArgs("--config", file.toString(), "--tcp-port", "0", "--in-memory",
+                    "--set", "limits.max-value-bytes=200");
+            ServerConfig c = serve.load(Map.of("TREECAST_WEBSOCKET_PORT", "7002", "TREECAST_TCP_HOST", "127.0.0.2"));
+            assertThat(c.tcpPort()).isZero();
+            assertThat(c.webSocketPort()).isEqualTo(7002);
+            assertThat(c.tcpHost()).isEqualTo("127.0.0.2");
+            assertThat(c.maxValueBytes()).isEqualTo(200);
+            assertThat(c.durabilityMode()).isEqualTo(ServerConfig.DurabilityMode.OFF);
+            assertThat(ServeCommand.journalFor(c)).isNull();
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    @Test
+    void benchRejectsAnUnknownTransport() {
+        assertThat(run("bench", "--transport", "udp", "--url", "tcp://127.0.0.1:1")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err()).isEqualTo("error: USAGE: --transport must be tcp, ws or tcp,ws; got udp\n");
+    }
+
+    @Test
+    void theShippedExampleConfigurationSetsEveryKeyAndLoads() throws Exception {
+        Path example = Path.of("src/dist/config/treecast.yaml");
+        ServerConfig c = ServerConfig.load(example, Map.of(), Map.of());
+        String text = Files.readString(example);
+        for (String key : ServerConfig.keys()) {
+            String leaf = key.substring(key.lastIndexOf('.') + 1);
+            assertThat(text).as(key).contains(leaf + ":");
+            assertThat(c.sourceOf(key)).as(key).startsWith("file ");
+        }
+    }
+}
