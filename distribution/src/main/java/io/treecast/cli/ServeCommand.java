@@ -1,6 +1,7 @@
 package io.treecast.cli;
 
-import io.treecast.fastpath.Journal;
+import io.treecast.durability.Durability;
+import io.treecast.durability.DurabilityConfig;
 import io.treecast.gateway.ServerConfig;
 import io.treecast.gateway.TreecastServer;
 import picocli.CommandLine.Command;
@@ -66,37 +67,61 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     /**
-     * DURABILITY HOOK (for the lead): the journal the server recovers from and appends to. Returns {@code null}
-     * (in memory) when {@code durability.mode} is {@code off}; durability is not wired yet, so for now it returns
-     * {@code null} for every mode and {@link #call()} says so on stderr.
+     * Starts durability as {@code durability.*} says: {@code off} gives {@code null} (in memory); {@code embedded}
+     * starts a real single-node Kafka broker in a child JVM with its data under {@code durability.data-dir};
+     * {@code external} uses the cluster at {@code durability.bootstrap-servers}. The topic is created if missing.
+     * The journal's capacity is the engine's ({@code engine.journal-capacity}), because recovery continues seq
+     * above the highest recovered seq plus that capacity.
      */
-    public static Journal journalFor(ServerConfig config) {
+    public static Durability durabilityFor(ServerConfig config) {
         if (config.durabilityMode() == ServerConfig.DurabilityMode.OFF) {
             return null;
         }
-        return null;
+        DurabilityConfig.Builder builder = DurabilityConfig.builder()
+                .dataDir(Path.of(config.durabilityDataDir()))
+                .topic(config.durabilityTopic())
+                .partitions(config.durabilityPartitions())
+                .treeId(config.engineConfig(null).treeId())
+                .journalCapacity(config.engineConfig(null).journalCapacity());
+        if (config.durabilityMode() == ServerConfig.DurabilityMode.EXTERNAL) {
+            builder.bootstrapServers(config.durabilityBootstrapServers());
+        } else {
+            builder.mode(DurabilityConfig.Mode.EMBEDDED);
+        }
+        return Durability.start(builder.build());
     }
 
     @Override
     public Integer call() throws InterruptedException {
         ServerConfig cfg = load(System.getenv());
-        Journal journal = journalFor(cfg);
-        if (journal == null && cfg.durabilityMode() != ServerConfig.DurabilityMode.OFF) {
-            spec.commandLine().getErr().println("warning: durability.mode=" + cfg.durabilityMode().name().toLowerCase()
-                    + " is not available in this build yet; running in memory (pass --in-memory to silence this)");
+        Durability durability = durabilityFor(cfg);
+        TreecastServer server;
+        try {
+            server = TreecastServer.start(cfg, durability == null ? null : durability.journal());
+        } catch (RuntimeException e) {
+            if (durability != null) {
+                durability.close();
+            }
+            throw e;
         }
-        TreecastServer server = TreecastServer.start(cfg, journal);
-        Thread hook = new Thread(server::close, "treecast-shutdown");
+        // the engine closes first (it flushes the journal), then Kafka
+        Thread hook = new Thread(() -> {
+            server.close();
+            if (durability != null) {
+                durability.close();
+            }
+        }, "treecast-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        spec.commandLine().getOut().println(startupLine(server, journal != null));
+        spec.commandLine().getOut().println(startupLine(server, durability));
         spec.commandLine().getOut().flush();
         server.awaitClose();
         return ExitCodes.OK;
     }
 
-    static String startupLine(TreecastServer server, boolean durable) {
+    static String startupLine(TreecastServer server, Durability durability) {
         return "treecast " + TreecastCli.version() + " listening on " + server.tcpUri()
                 + (server.webSocketUri() == null ? "" : " and " + server.webSocketUri())
-                + (durable ? " (durable)" : " (in memory)");
+                + (durability == null ? " (in memory)" : " (durable: Kafka " + durability.config().mode().name().toLowerCase()
+                        + " at " + durability.bootstrapServers() + ", topic " + durability.config().topic() + ")");
     }
 }

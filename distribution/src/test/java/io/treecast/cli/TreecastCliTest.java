@@ -86,7 +86,7 @@ class TreecastCliTest {
             assertThat(c.tcpHost()).isEqualTo("127.0.0.2");
             assertThat(c.maxValueBytes()).isEqualTo(200);
             assertThat(c.durabilityMode()).isEqualTo(ServerConfig.DurabilityMode.OFF);
-            assertThat(ServeCommand.journalFor(c)).isNull();
+            assertThat(ServeCommand.durabilityFor(c)).isNull();
         } finally {
             Files.deleteIfExists(file);
         }
