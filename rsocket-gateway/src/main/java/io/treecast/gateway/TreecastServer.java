@@ -68,7 +68,8 @@ public final class TreecastServer implements AutoCloseable {
         CloseableChannel tcp = null;
         try {
             Gateway gateway = new Gateway(engine, config.maxValueBytes(), config.maxBatchChanges(), config.maxBatchBytes(),
-                    config.maxConnections(), config.maxSubscriptionsPerConnection(), config.authTokens());
+                    config.maxConnections(), config.maxSubscriptionsPerConnection(), config.authTokens(),
+                    java.time.Duration.ofMillis(config.durabilityAckTimeoutMillis()));
             RSocketServer rsocket = RSocketServer.create(gateway)
                     .fragment(FRAGMENT_MTU)
                     .maxInboundPayloadSize(config.maxFrameBytes())

@@ -69,7 +69,14 @@ public final class ConnectionHandler implements RSocket {
             String route = Routing.route(payload.metadata());
             if (Routing.UPDATE.equals(route)) {
                 RequestDecoder.DecodedBatch b = gateway.decoder.batch(payload.data());
-                return offer(b.batch, b.ack).map(seq -> ByteBufPayload.create(WireEncoder.ack(ByteBufAllocator.DEFAULT, seq)));
+                Mono<Long> seq = offer(b.batch, b.ack);
+                if (b.ack == io.treecast.fastpath.AckMode.DURABLE) {
+                    // the batch is applied either way; the client must learn that durability is not confirmed
+                    seq = seq.timeout(gateway.durableAckTimeout, Mono.error(() -> Errors.application(ErrorCode.TIMEOUT,
+                            "the batch was applied but Kafka did not confirm it within " + gateway.durableAckTimeout.toMillis()
+                            + " ms (durability.ack-timeout-ms): it may still become durable; the server may be degraded")));
+                }
+                return seq.map(s -> ByteBufPayload.create(WireEncoder.ack(ByteBufAllocator.DEFAULT, s)));
             }
             if (Routing.GET.equals(route)) {
                 PathPattern pattern = gateway.decoder.get(payload.data());

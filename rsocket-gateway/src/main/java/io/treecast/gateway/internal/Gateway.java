@@ -27,6 +27,8 @@ public final class Gateway implements SocketAcceptor {
     final Engine engine;
     final RequestDecoder decoder;
     final int maxSubscriptionsPerConnection;
+    /** How long tree.update with ACK_DURABLE waits for the journal's watermark before it answers TIMEOUT. */
+    final java.time.Duration durableAckTimeout;
     private final int maxConnections;
     private final Set<String> tokens;
     private final AtomicInteger connections = new AtomicInteger();
@@ -37,8 +39,9 @@ public final class Gateway implements SocketAcceptor {
     private volatile boolean closing;
 
     public Gateway(Engine engine, int maxValueBytes, int maxBatchChanges, int maxBatchBytes, int maxConnections,
-                   int maxSubscriptionsPerConnection, List<String> tokens) {
+                   int maxSubscriptionsPerConnection, List<String> tokens, java.time.Duration durableAckTimeout) {
         this.engine = engine;
+        this.durableAckTimeout = durableAckTimeout;
         this.decoder = new RequestDecoder(maxValueBytes, maxBatchChanges, maxBatchBytes);
         this.maxConnections = maxConnections;
         this.maxSubscriptionsPerConnection = maxSubscriptionsPerConnection;
@@ -82,7 +85,8 @@ public final class Gateway implements SocketAcceptor {
         peer.onClose().doFinally(s -> {
             peers.remove(peer);
             connections.decrementAndGet();
-        }).subscribe();
+            // a client that goes away closes its connection "with an error": that is normal, not worth an ERROR log
+        }).subscribe(null, closedAbruptly -> { });
         return Mono.just(new ConnectionHandler(this));
     }
 
