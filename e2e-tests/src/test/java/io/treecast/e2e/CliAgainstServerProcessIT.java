@@ -1,0 +1,84 @@
+package io.treecast.e2e;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The CLI as a user types it, against the packaged server running as its own process. */
+class CliAgainstServerProcessIT {
+    private static ServerProcess server;
+
+    @BeforeAll
+    static void startServer() throws Exception {
+        server = ServerProcess.start("cli-in-memory", "--in-memory");
+    }
+
+    @AfterAll
+    static void stopServer() throws Exception {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void serverPrintsTheAddressesItListensOn() throws Exception {
+        assertThat(server.logText()).contains("listening on " + server.tcpUrl()).contains(server.wsUrl());
+    }
+
+    @Test
+    void setThenGetShowsTheTypedValueAtItsSeq() throws Exception {
+        Cli.Result set = Cli.run("set", "cli/fx/EURUSD/bid", "1.0842", "--url", server.tcpUrl());
+        assertThat(set.exitCode()).as(set.err()).isZero();
+        assertThat(set.out()).startsWith("ok seq=");
+        long seq = Long.parseLong(set.out().trim().substring("ok seq=".length()));
+
+        Cli.Result get = Cli.run("get", "cli/**", "--url", server.tcpUrl(), "--json");
+        assertThat(get.exitCode()).as(get.err()).isZero();
+        assertThat(get.out()).contains("\"path\":\"cli/fx/EURUSD/bid\"").contains("1.0842").contains("\"seq\":" + seq);
+    }
+
+    @Test
+    void subWithSnapshotReceivesTheCurrentLeafThenALiveChangeOverWebSocket() throws Exception {
+        assertThat(Cli.run("set", "live/a", "first", "--url", server.tcpUrl()).exitCode()).isZero();
+        CompletableFuture<Cli.Result> sub = CompletableFuture.supplyAsync(() -> {
+            try {
+                // at most two snapshot leaves (live/a, live/b), so the third leaf line is a live change
+                return Cli.run("sub", "live/*", "--snapshot", "--count", "3", "--url", server.wsUrl());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        // keep publishing until the subscriber has seen its two lines: it may connect after the first live set
+        int i = 0;
+        while (!sub.isDone() && i < 600) {
+            Cli.run("set", "live/b", "second-" + i++, "--url", server.tcpUrl());
+        }
+        Cli.Result result = sub.get(60, TimeUnit.SECONDS);
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        String out = result.out();
+        assertThat(out).contains("live/a = first").contains("# snapshot end at seq");
+        assertThat(out.substring(out.indexOf("# snapshot end at seq"))).contains("live/b = second-");
+    }
+
+    @Test
+    void badPathIsRefusedWithItsCodeAndTheServerCarriesOn() throws Exception {
+        Cli.Result bad = Cli.run("set", "a//b", "1", "--url", server.tcpUrl());
+        assertThat(bad.exitCode()).isEqualTo(1);
+        assertThat(bad.err()).startsWith("error: INVALID_PATH: ").contains("a//b");
+
+        Cli.Result good = Cli.run("set", "after/bad", "2", "--url", server.tcpUrl());
+        assertThat(good.exitCode()).as(good.err()).isZero();
+    }
+
+    @Test
+    void durableAckIsRefusedAsUnavailableWhenTheServerRunsInMemory() throws Exception {
+        Cli.Result result = Cli.run("set", "d/x", "1", "--durable", "--url", server.tcpUrl());
+        assertThat(result.exitCode()).isEqualTo(1);
+        assertThat(result.err()).startsWith("error: UNAVAILABLE: ");
+    }
+}
