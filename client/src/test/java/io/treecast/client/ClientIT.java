@@ -1,5 +1,6 @@
 package io.treecast.client;
 
+import io.treecast.gateway.NoLeaks;
 import io.treecast.gateway.ServerConfig;
 import io.treecast.gateway.TreecastServer;
 import org.junit.jupiter.api.AfterAll;
