@@ -13,9 +13,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
@@ -155,13 +155,9 @@ class ClientIT {
 
     @Test
     void unreachableServerFailsWithConnection() {
-        AtomicReference<Throwable> t = new AtomicReference<>();
-        try {
-            TreecastClient.connect("tcp://127.0.0.1:1", ClientOptions.defaults().connectTimeout(Duration.ofSeconds(5)));
-        } catch (Throwable e) {
-            t.set(e);
-        }
-        assertThat(t.get()).isInstanceOfSatisfying(TreecastClientException.class, e ->
+        Throwable t = catchThrowable(() ->
+                TreecastClient.connect("tcp://127.0.0.1:1", ClientOptions.defaults().connectTimeout(Duration.ofSeconds(5))));
+        assertThat(t).isInstanceOfSatisfying(TreecastClientException.class, e ->
                 assertThat(e.code()).isEqualTo(TreecastClientException.Code.CONNECTION));
         assertThatThrownBy(() -> TreecastClient.connect("http://x:1")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("use tcp://host:port or ws://host:port/rsocket");

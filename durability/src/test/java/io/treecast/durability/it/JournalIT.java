@@ -1,6 +1,5 @@
 package io.treecast.durability.it;
 
-import io.treecast.durability.internal.EmbeddedKafka;
 import io.treecast.durability.internal.RecordCodec;
 import io.treecast.fastpath.AckMode;
 import io.treecast.fastpath.Batch;
@@ -10,13 +9,10 @@ import io.treecast.proto.LeafRecord;
 import io.treecast.proto.Watermark;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -28,28 +24,14 @@ import static org.awaitility.Awaitility.await;
 
 /** The journal, recovery and compaction against one real embedded broker shared by the class. */
 class JournalIT {
-    @TempDir
-    static Path dataDir;
-    static EmbeddedKafka kafka;
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = new EmbeddedKafka(dataDir, "512m", Duration.ofSeconds(90), Duration.ofSeconds(20));
-        kafka.start();
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
+    @RegisterExtension
+    static final BrokerPerClass broker = new BrokerPerClass();
 
     @Test
     void everyAppliedChangeLandsInTheTopicAndAPlainConsumerDecodesItWithTheSchema() throws Exception {
         long lastSeq;
         long subtreeDeleteSeq;
-        try (Stack s = Stack.start(kafka.bootstrapServers(), "analytics")) {
+        try (Stack s = Stack.start(broker.kafka().bootstrapServers(), "analytics")) {
             for (int i = 0; i < 50; i++) {
                 s.set("fx/eu/EURUSD" + i + "/bid", "v" + i);
             }
@@ -64,7 +46,7 @@ class JournalIT {
         Map<String, LeafRecord> latest = new HashMap<>();
         Map<String, Long> tombstones = new HashMap<>();
         int watermarks = 0;
-        for (ConsumerRecord<byte[], byte[]> r : TopicReader.readAll(kafka.bootstrapServers(), "analytics")) {
+        for (ConsumerRecord<byte[], byte[]> r : TopicReader.readAll(broker.kafka().bootstrapServers(), "analytics")) {
             String key = new String(r.key(), StandardCharsets.UTF_8);
             if (key.startsWith(RecordCodec.WATERMARK_KEY_PREFIX)) {
                 assertThat(Watermark.parseFrom(r.value()).getTree()).isEqualTo("it");
@@ -93,14 +75,14 @@ class JournalIT {
 
     @Test
     void durableAckCompletesOnlyOnceTheRecordIsInKafka() throws Exception {
-        try (Stack s = Stack.start(kafka.bootstrapServers(), "durable-acks")) {
+        try (Stack s = Stack.start(broker.kafka().bootstrapServers(), "durable-acks")) {
             for (int i = 0; i < 10; i++) {
                 String key = "d/k" + i;
                 long seq = s.apply(Batch.of(Change.set(TreePath.parse(key), Stack.value("x" + i))), AckMode.DURABLE)
                         .get(30, TimeUnit.SECONDS);
                 assertThat(s.engine.durableSeq()).isGreaterThanOrEqualTo(seq);
                 // read the log right after the ack, without waiting: the record must already be there
-                assertThat(TopicReader.readAll(kafka.bootstrapServers(), "durable-acks")).anySatisfy(r -> {
+                assertThat(TopicReader.readAll(broker.kafka().bootstrapServers(), "durable-acks")).anySatisfy(r -> {
                     assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo(key);
                     assertThat(LeafRecord.parseFrom(r.value()).getSeq()).isEqualTo(seq);
                 });
@@ -112,7 +94,7 @@ class JournalIT {
     void restartRebuildsTheIdenticalTreeAndSeqContinuesAboveTheLastIssued() throws Exception {
         Map<String, String> before;
         long lastIssued;
-        try (Stack s = Stack.start(kafka.bootstrapServers(), "restart")) {
+        try (Stack s = Stack.start(broker.kafka().bootstrapServers(), "restart")) {
             for (int i = 0; i < 200; i++) {
                 s.set("r/" + (i % 7) + "/leaf" + i, "v" + i);
             }
@@ -128,7 +110,7 @@ class JournalIT {
         assertThat(before).containsKey("r/6/leaf6/below").doesNotContainKey("r/6/leaf6").containsKey("r/4")
                 .doesNotContainKey("r/3/leaf3");
 
-        try (Stack s = Stack.start(kafka.bootstrapServers(), "restart")) {
+        try (Stack s = Stack.start(broker.kafka().bootstrapServers(), "restart")) {
             assertThat(s.tree()).isEqualTo(before);
             assertThat(s.engine.currentSeq()).isGreaterThan(lastIssued);
             assertThat(s.set("r/after", "restart")).isGreaterThan(lastIssued);
@@ -145,7 +127,7 @@ class JournalIT {
                 .topicConfig("delete.retention.ms", "0")
                 .topicConfig("min.compaction.lag.ms", "0");
         long lastIssued;
-        try (Stack s = Stack.start(kafka.bootstrapServers(), topic, smallSegments, b -> { })) {
+        try (Stack s = Stack.start(broker.kafka().bootstrapServers(), topic, smallSegments, b -> { })) {
             for (int i = 0; i < 20; i++) {
                 s.set("c/gone/" + i, "doomed" + i);
                 s.set("c/keep/" + i, "kept" + i);
@@ -155,14 +137,14 @@ class JournalIT {
             // the cleaner never touches the active segment: keep writing so that segments roll and get cleaned
             await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() -> {
                 s.set("c/filler", "f" + filler[0]++);
-                return TopicReader.readAll(kafka.bootstrapServers(), topic).stream()
+                return TopicReader.readAll(broker.kafka().bootstrapServers(), topic).stream()
                         .noneMatch(r -> new String(r.key(), StandardCharsets.UTF_8).startsWith("c/gone/"));
             });
             lastIssued = s.engine.currentSeq();
             await().atMost(Duration.ofSeconds(30)).until(() -> s.engine.durableSeq() >= lastIssued);
         }
 
-        try (Stack s = Stack.start(kafka.bootstrapServers(), topic, smallSegments, b -> { })) {
+        try (Stack s = Stack.start(broker.kafka().bootstrapServers(), topic, smallSegments, b -> { })) {
             Map<String, String> tree = s.tree();
             assertThat(tree.keySet()).noneMatch(k -> k.startsWith("c/gone/"));
             assertThat(tree).containsEntry("c/keep/7", tree.get("c/keep/7")).hasSize(21);

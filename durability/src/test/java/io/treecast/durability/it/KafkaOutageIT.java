@@ -1,6 +1,5 @@
 package io.treecast.durability.it;
 
-import io.treecast.durability.internal.EmbeddedKafka;
 import io.treecast.durability.internal.RecordCodec;
 import io.treecast.fastpath.AckMode;
 import io.treecast.fastpath.Batch;
@@ -9,13 +8,10 @@ import io.treecast.fastpath.ErrorCode;
 import io.treecast.fastpath.TreePath;
 import io.treecast.proto.LeafRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -30,29 +26,15 @@ import static org.awaitility.Awaitility.await;
 class KafkaOutageIT {
     private static final int JOURNAL_CAPACITY = 512;
 
-    @TempDir
-    static Path dataDir;
-    static EmbeddedKafka kafka;
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = new EmbeddedKafka(dataDir, "512m", Duration.ofSeconds(90), Duration.ofSeconds(20));
-        kafka.start();
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
+    @RegisterExtension
+    static final BrokerPerClass broker = new BrokerPerClass();
 
     @Test
     void writesContinueUpToTheJournalBoundThenAreRefusedAndNothingIsLostWhenKafkaReturns() throws Exception {
         String topic = "outage";
         Map<String, String> treeBeforeClose;
         long lastIssued;
-        try (Stack s = Stack.start(kafka.bootstrapServers(), topic,
+        try (Stack s = Stack.start(broker.kafka().bootstrapServers(), topic,
                 b -> b.journalCapacity(JOURNAL_CAPACITY).kafkaLostAfter(Duration.ofMillis(1500)), b -> { })) {
             for (int i = 0; i < 100; i++) {
                 s.set("o/before/" + i, "b" + i);
@@ -60,7 +42,7 @@ class KafkaOutageIT {
             await().atMost(Duration.ofSeconds(30)).until(() -> s.engine.durableSeq() >= s.engine.currentSeq());
             assertThat(s.durability.journal().healthy()).isTrue();
 
-            kafka.kill();
+            broker.kafka().kill();
 
             int applied = 0;
             Stack.Refused refused = null;
@@ -87,7 +69,7 @@ class KafkaOutageIT {
             await().atMost(Duration.ofSeconds(30)).until(() -> !s.durability.journal().healthy());
             assertThat(s.engine.degraded()).isTrue();
 
-            kafka.start();
+            broker.kafka().start();
 
             await().atMost(Duration.ofSeconds(90)).until(() -> s.engine.durableSeq() >= s.engine.currentSeq());
             await().atMost(Duration.ofSeconds(30)).until(() -> s.durability.journal().healthy() && !s.engine.degraded());
@@ -99,7 +81,7 @@ class KafkaOutageIT {
 
         // no duplicates from the producer's retries: per key, every record's seq is newer than the one before
         Map<String, Long> lastSeqPerKey = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : TopicReader.readAll(kafka.bootstrapServers(), topic)) {
+        for (ConsumerRecord<byte[], byte[]> r : TopicReader.readAll(broker.kafka().bootstrapServers(), topic)) {
             String key = new String(r.key(), StandardCharsets.UTF_8);
             if (key.startsWith(RecordCodec.WATERMARK_KEY_PREFIX) || r.value() == null) {
                 continue;
@@ -109,7 +91,7 @@ class KafkaOutageIT {
             assertThat(prev == null || prev < seq).as("record of %s at seq %d follows seq %s", key, seq, prev).isTrue();
         }
 
-        try (Stack s = Stack.start(kafka.bootstrapServers(), topic, b -> b.journalCapacity(JOURNAL_CAPACITY), b -> { })) {
+        try (Stack s = Stack.start(broker.kafka().bootstrapServers(), topic, b -> b.journalCapacity(JOURNAL_CAPACITY), b -> { })) {
             assertThat(s.tree()).isEqualTo(treeBeforeClose);
             assertThat(s.engine.currentSeq()).isGreaterThan(lastIssued);
         }

@@ -2,7 +2,6 @@ package io.treecast.durability.it;
 
 import io.treecast.durability.DurabilityConfig;
 import io.treecast.durability.TreeState;
-import io.treecast.durability.internal.EmbeddedKafka;
 import io.treecast.durability.internal.RecordCodec;
 import io.treecast.proto.Value;
 import org.apache.kafka.clients.admin.Admin;
@@ -13,9 +12,8 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
@@ -31,35 +29,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The Kafka Streams state store, fed by records in the topic's documented format. */
 class TreeStateIT {
-    @TempDir
-    static Path dataDir;
-    static EmbeddedKafka kafka;
-
-    @BeforeAll
-    static void startBroker() {
-        kafka = new EmbeddedKafka(dataDir, "512m", Duration.ofSeconds(90), Duration.ofSeconds(20));
-        kafka.start();
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
+    @RegisterExtension
+    static final BrokerPerClass broker = new BrokerPerClass();
 
     @Test
     void storeServesSubtreesByPrefixScanAndKnowsUpToWhichSeqItIsComplete(@TempDir Path stateDir) throws Exception {
         String topic = "state";
         Properties ap = new Properties();
-        ap.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        ap.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.kafka().bootstrapServers());
         try (Admin admin = Admin.create(ap)) {
             admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1).configs(Map.of("cleanup.policy", "compact"))))
                     .all().get(30, TimeUnit.SECONDS);
         }
         byte[] tree = "st".getBytes(StandardCharsets.UTF_8);
         Properties pp = new Properties();
-        pp.setProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        pp.setProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.kafka().bootstrapServers());
         try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(pp, new ByteArraySerializer(), new ByteArraySerializer())) {
             leaf(p, topic, "a/x/1", "one", 1, tree);
             leaf(p, topic, "a/x/2", "two", 2, tree);
@@ -75,9 +59,9 @@ class TreeStateIT {
             p.flush();
         }
 
-        DurabilityConfig config = DurabilityConfig.builder().bootstrapServers(kafka.bootstrapServers()).topic(topic)
+        DurabilityConfig config = DurabilityConfig.builder().bootstrapServers(broker.kafka().bootstrapServers()).topic(topic)
                 .treeId("st").build();
-        try (TreeState state = TreeState.start(config, kafka.bootstrapServers(), 2, stateDir)) {
+        try (TreeState state = TreeState.start(config, broker.kafka().bootstrapServers(), 2, stateDir)) {
             assertThat(state.awaitComplete(6, Duration.ofSeconds(90))).as("state complete up to seq 6").isTrue();
             assertThat(state.completeSeq()).isEqualTo(6);
 
