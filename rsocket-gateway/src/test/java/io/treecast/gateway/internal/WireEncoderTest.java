@@ -94,6 +94,9 @@ class WireEncoderTest {
                 }
             });
             sub.request(Long.MAX_VALUE);
+            // subscribe() registers at the writer's next cycle: batches offered before that would land in the
+            // snapshot instead of arriving as UPDATE events, so wait for the snapshot to end first
+            await().atMost(10, TimeUnit.SECONDS).until(() -> seen.contains(EventKind.SNAPSHOT_END));
             engine.offer(Batch.of(Change.set(TreePath.parse("fx/EURUSD/bid"), value(Value.newBuilder().setIntValue(-5).build())),
                     Change.set(TreePath.parse("fx/GBPUSD/raw"), value(Value.newBuilder().setBytesValue(com.google.protobuf.ByteString.copyFrom(new byte[300])).build())),
                     Change.set(TreePath.parse("fx/flag"), value(Value.newBuilder().setBoolValue(false).build()))));
