@@ -26,6 +26,7 @@ public final class EngineConfig {
     private final int journalCapacity;
     private final IdleStrategyKind idleStrategy;
     private final Journal journal;
+    private final SnapshotStore snapshotStore;
 
     private EngineConfig(Builder b) {
         this.treeId = b.treeId;
@@ -40,6 +41,7 @@ public final class EngineConfig {
         this.journalCapacity = b.journalCapacity;
         this.idleStrategy = b.idleStrategy;
         this.journal = b.journal;
+        this.snapshotStore = b.snapshotStore;
     }
 
     public static Builder builder() {
@@ -68,6 +70,8 @@ public final class EngineConfig {
     public IdleStrategyKind idleStrategy() { return idleStrategy; }
     /** The journal, or {@code null} to run in memory (DURABLE acks then fail with UNAVAILABLE). */
     public Journal journal() { return journal; }
+    /** Where resumes older than the replay ring are caught up from, or {@code null}: they get RESET + a live-tree snapshot. */
+    public SnapshotStore snapshotStore() { return snapshotStore; }
 
     /** Builds an {@link EngineConfig}; defaults suit a 2-core shared machine. */
     public static final class Builder {
@@ -83,6 +87,7 @@ public final class EngineConfig {
         private int journalCapacity = 1 << 20;
         private IdleStrategyKind idleStrategy = IdleStrategyKind.BACKOFF;
         private Journal journal;
+        private SnapshotStore snapshotStore;
 
         private Builder() {
         }
@@ -99,6 +104,7 @@ public final class EngineConfig {
         public Builder journalCapacity(int v) { this.journalCapacity = v; return this; }
         public Builder idleStrategy(IdleStrategyKind v) { this.idleStrategy = v; return this; }
         public Builder journal(Journal v) { this.journal = v; return this; }
+        public Builder snapshotStore(SnapshotStore v) { this.snapshotStore = v; return this; }
 
         public EngineConfig build() {
             require(treeId != null && !treeId.isEmpty(), "treeId", "must not be empty");

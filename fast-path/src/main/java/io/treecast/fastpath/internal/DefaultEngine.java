@@ -63,6 +63,8 @@ public final class DefaultEngine implements Engine, Sub.Owner {
     final LongAdder eventsDelivered = new LongAdder();
     final LongAdder resumesFromRing = new LongAdder();
     final LongAdder resets = new LongAdder();
+    /** Too-old resumes caught up from the snapshot store (a subset of {@link #resets}). */
+    final LongAdder resumesFromStore = new LongAdder();
     private final LongAdder loopErrors = new LongAdder();
     private final AtomicLong rejected = new AtomicLong();
     private volatile boolean loggedError;
@@ -447,6 +449,11 @@ public final class DefaultEngine implements Engine, Sub.Owner {
     }
 
     // ------------------------------------------------------------------ state
+
+    /** Where too-old resumes are caught up from; null when none is configured. */
+    io.treecast.fastpath.SnapshotStore snapshotStore() {
+        return config.snapshotStore();
+    }
 
     @Override
     public long currentSeq() {

@@ -27,6 +27,7 @@ final class Dispatcher implements Runnable {
     static final int EMIT = 4;
     static final int LIVE = 5;
     static final int DONE = 6;
+    static final int STORE = 7;
 
     /** Live events per subscription per cycle: bounds how long one busy subscription holds the thread. */
     private static final int EVENTS_PER_CYCLE = 256;
@@ -133,6 +134,8 @@ final class Dispatcher implements Runnable {
                 return init(s, s0);
             case REPLAY:
                 return replay(s, s0);
+            case STORE:
+                return awaitStore(s);
             case WALK:
                 return walk(s);
             case WAIT:
@@ -168,6 +171,8 @@ final class Dispatcher implements Runnable {
                 engine.resumesFromRing.increment();
                 s.replayCursor = r + 1;
                 s.phase = REPLAY;
+            } else if (r < s0) {
+                startCatchUp(s);
             } else {
                 engine.resets.increment();
                 s.pendingReset = true;
@@ -197,9 +202,7 @@ final class Dispatcher implements Runnable {
             Object ref = core.readRing(c);
             if (ref == null) {
                 // overwritten while replaying: the gap cannot be filled from memory any more
-                engine.resets.increment();
-                s.pendingReset = true;
-                startWalk(s);
+                startCatchUp(s);
                 return work + 1;
             }
             buf.fill(c, ref, s.pattern, c - 1);
@@ -218,14 +221,108 @@ final class Dispatcher implements Runnable {
         return work;
     }
 
+    // ------------------------------------------------------------------ catch-up from the snapshot store
+
+    /**
+     * The resume point left the replay ring: RESET, then the store's leaves brought up to date with the ring, then
+     * live. Without a store (or when it cannot bridge to the ring) the snapshot comes from the live tree instead.
+     */
+    private void startCatchUp(Sub s) {
+        engine.resets.increment();
+        s.pendingReset = true;
+        io.treecast.fastpath.SnapshotStore store = engine.snapshotStore();
+        if (store == null) {
+            startWalk(s);
+            return;
+        }
+        s.phase = STORE;
+        try {
+            s.storeReply = store.snapshot(s.pattern);
+        } catch (RuntimeException e) {
+            engine.loopError("asking the snapshot store for " + s, e);
+            s.storeReply = null;
+            startWalk(s);
+        }
+    }
+
+    /**
+     * Once the store answered with its leaves complete up to S: P = the engine's seq now, which is at least the
+     * seq of anything the store had read (a record is written only after its batch is applied). The ring's
+     * batches (S, P] merged into the leaves by the per-leaf rule give exactly the state at P; a store leaf newer
+     * than S is re-applied by its own batch, and a leaf the store already saw deleted after S is re-added and
+     * removed again in seq order. Outbox entries up to P are covered by the ring, the rest go live after the
+     * snapshot.
+     */
+    private int awaitStore(Sub s) {
+        holdOutbox(s);
+        java.util.concurrent.CompletableFuture<io.treecast.fastpath.SnapshotStore.Result> reply = s.storeReply;
+        if (!reply.isDone()) {
+            return 0;
+        }
+        s.storeReply = null;
+        io.treecast.fastpath.SnapshotStore.Result result;
+        try {
+            result = reply.join();
+        } catch (RuntimeException e) {
+            // the store cannot answer (stopped, rebalancing): the live tree still can
+            startWalk(s);
+            return 1;
+        }
+        long from = result.completeSeq();
+        long p = engine.currentSeq();
+        if (from < core.startSeq() || from > p || p - from >= core.ringCapacity()) {
+            startWalk(s);
+            return 1;
+        }
+        HashMap<TreePath, Sub.Pending> map = new HashMap<>(Math.max(16, result.leaves().size() * 4 / 3 + 1));
+        for (io.treecast.fastpath.Leaf leaf : result.leaves()) {
+            if (s.pattern.matches(leaf.path())) {
+                map.put(leaf.path(), new Sub.Pending(leaf.seq(), leaf.value()));
+            }
+        }
+        for (long c = from + 1; c <= p; c++) {
+            Object ref = core.readRing(c);
+            if (ref == null) {
+                // overwritten while the store was read: the ring no longer bridges S to P
+                startWalk(s);
+                return 1;
+            }
+            int n = Applied.size(ref);
+            for (int i = 0; i < n; i++) {
+                io.treecast.fastpath.Change ch = Applied.change(ref, i);
+                if (s.pattern.matches(ch.path())) {
+                    merge(map, ch.path(), ch.value(), c);
+                }
+            }
+        }
+        holdOutbox(s);
+        int keep = 0;
+        for (int k = 0; k < s.heldCount; k++) {
+            long hs = s.heldSeq[k];
+            // a conflated entry may still carry changes after P: the live filter drops those up to P
+            if (hs > p || s.heldRef[k] instanceof Conflated) {
+                s.heldSeq[keep] = hs;
+                s.heldRef[keep] = s.heldRef[k];
+                keep++;
+            }
+        }
+        Arrays.fill(s.heldRef, keep, s.heldCount, null);
+        s.heldCount = keep;
+        s.heldIndex = 0;
+        engine.resumesFromStore.increment();
+        s.snapshotMap = map;
+        s.p = p;
+        beginEmit(s, map);
+        return 1;
+    }
+
     // ------------------------------------------------------------------ snapshot
 
     private void startWalk(Sub s) {
         s.phase = WALK;
         s.snapshotMap = new HashMap<>();
         s.maxSeen = 0;
-        s.heldCount = 0;
-        s.heldIndex = 0;
+        // held entries stay: a catch-up that fell back to the walk may already hold outbox entries after S0
         s.frames = new ArrayDeque<>();
         long st = Nfa.closure(s.pattern, 1L);
         pushFrame(s, core.tree().root(), st, null);
@@ -368,13 +465,17 @@ final class Dispatcher implements Runnable {
         Arrays.fill(s.heldRef, keep, s.heldCount, null);
         s.heldCount = keep;
         s.heldIndex = 0;
+        beginEmit(s, map);
+        return 1;
+    }
+
+    private void beginEmit(Sub s, HashMap<TreePath, Sub.Pending> map) {
         ArrayList<TreePath> paths = new ArrayList<>(map.keySet());
         paths.sort(null);
         s.snapshotPaths = paths;
         s.emitIndex = 0;
         s.resetEmitted = !s.pendingReset;
         s.phase = EMIT;
-        return 1;
     }
 
     /** The per-leaf rule: a change applies when its seq is at least the leaf's (changes of one batch share a seq). */

@@ -79,6 +79,8 @@ public final class Sub implements Subscription {
     ArrayList<TreePath> snapshotPaths;
     int emitIndex;
     boolean resetEmitted;
+    /** The snapshot store's pending answer while a too-old resume is caught up from it. */
+    java.util.concurrent.CompletableFuture<io.treecast.fastpath.SnapshotStore.Result> storeReply;
 
     /** A leaf's pending value (null: delete) and the seq of the change that made it. */
     static final class Pending {
