@@ -18,9 +18,19 @@ package io.treecast.fastpath;
  * @param resumesFromRing   resumes served from the replay ring
  * @param resets            RESET events sent (resume point too old or ahead)
  * @param loopErrors        throwables caught in the writer or dispatcher loops (each logged with context)
+ * @param resumesFromStore  resumes older than the replay ring caught up from the {@link SnapshotStore}
+ * @param writerAlive       whether the writer thread is alive (false after close, or if it died)
+ * @param writerBusyNanos   nanoseconds the writer spent in duty cycles that did work (its rate is the busy ratio)
+ * @param treeValueBytes    bytes of the leaves' encoded values held by the tree
+ * @param strictSubscriptions live subscriptions with the STRICT policy (the rest are CONFLATE)
+ * @param outboxDepthMax    events waiting in the fullest outbox
+ * @param outboxDepthTotal  events waiting in all outboxes together
+ * @param outboxesOverHalf  outboxes more than half full
  */
 public record EngineStats(long seq, long durableSeq, long leaves, long subscriptions, long inboundDepth,
                           long journalBacklog, long batchesApplied, long changesApplied, long rejectedBatches,
                           long eventsDelivered, long conflatedChanges, long slowConsumerEnds, long resumesFromRing,
-                          long resets, long loopErrors) {
+                          long resets, long loopErrors, long resumesFromStore, boolean writerAlive,
+                          long writerBusyNanos, long treeValueBytes, long strictSubscriptions, long outboxDepthMax,
+                          long outboxDepthTotal, long outboxesOverHalf) {
 }

@@ -33,4 +33,12 @@ public interface EventView {
 
     /** The seq of the batch that made change {@code i}. */
     long changeSeq(int i);
+
+    /**
+     * UPDATE: when the engine applied the batch of {@link #seq()} ({@link System#nanoTime()} of this JVM), for
+     * latency metrics; 0 when unknown (other kinds, or the batch already left the replay ring).
+     */
+    default long appliedNanos() {
+        return 0;
+    }
 }

@@ -66,6 +66,8 @@ public final class DefaultEngine implements Engine, Sub.Owner {
     /** Too-old resumes caught up from the snapshot store (a subset of {@link #resets}). */
     final LongAdder resumesFromStore = new LongAdder();
     private final LongAdder loopErrors = new LongAdder();
+    /** Nanoseconds the writer spent in cycles that did work (writer-owned, read racily for the busy ratio). */
+    private long writerBusyNanos;
     private final AtomicLong rejected = new AtomicLong();
     private volatile boolean loggedError;
 
@@ -289,6 +291,7 @@ public final class DefaultEngine implements Engine, Sub.Owner {
     private void writerLoop() {
         while (true) {
             int work = 0;
+            long cycleStart = System.nanoTime();
             try {
                 work += drainControl();
                 work += inbound.drain(onInbound, 256);
@@ -299,6 +302,9 @@ public final class DefaultEngine implements Engine, Sub.Owner {
                 work += completeDurable();
                 work += core.flushConflated();
                 wakeTouched();
+                if (work > 0) {
+                    writerBusyNanos += System.nanoTime() - cycleStart;
+                }
             } catch (Throwable t) {
                 if (t instanceof IllegalStateException && String.valueOf(t.getMessage()).contains("invariant")) {
                     LOG.log(System.Logger.Level.ERROR, "treecast engine '" + config.treeId() + "' stops: its state may be corrupt", t);
@@ -475,11 +481,31 @@ public final class DefaultEngine implements Engine, Sub.Owner {
 
     @Override
     public EngineStats stats() {
+        long strict = 0;
+        long outboxMax = 0;
+        long outboxTotal = 0;
+        long outboxesOverHalf = 0;
+        // O(subscriptions) on the caller's thread (a metrics scrape), reading each outbox's positions racily
+        for (Sub s : live.values()) {
+            if (s.internal) {
+                continue;
+            }
+            if (s.policy == Policy.STRICT) {
+                strict++;
+            }
+            long depth = Math.max(0, s.outboxSize());
+            outboxMax = Math.max(outboxMax, depth);
+            outboxTotal += depth;
+            if (depth * 2 > s.capacity) {
+                outboxesOverHalf++;
+            }
+        }
         long seq = currentSeq;
         return new EngineStats(seq, durableSeq(), core.tree().leafCount(), publicSubs.get(), inbound.size(),
                 journal == null ? 0 : Math.max(0, seq - durable.get()), core.batchesApplied, core.changesApplied,
                 rejected.get(), eventsDelivered.sum(), core.conflatedChanges, core.slowConsumerEnds,
-                resumesFromRing.sum(), resets.sum(), loopErrors.sum());
+                resumesFromRing.sum(), resets.sum(), loopErrors.sum(), resumesFromStore.sum(), writer.isAlive(),
+                writerBusyNanos, core.tree().valueBytes(), strict, outboxMax, outboxTotal, outboxesOverHalf);
     }
 
     @Override

@@ -543,7 +543,7 @@ final class Dispatcher implements Runnable {
                 ref = s.heldRef[s.heldIndex];
                 s.heldRef[s.heldIndex] = null;
                 s.heldIndex++;
-                buf.fill(seq, ref, s.pattern, s.after);
+                buf.fill(seq, ref, filterFor(s, ref), s.after);
             } else {
                 long h = s.headAcquire();
                 if (h == s.tailAcquire()) {
@@ -552,7 +552,7 @@ final class Dispatcher implements Runnable {
                 int i = (int) (h & s.mask);
                 seq = s.outSeq[i];
                 ref = s.outRef[i];
-                buf.fill(seq, ref, s.pattern, s.after);
+                buf.fill(seq, ref, filterFor(s, ref), s.after);
                 s.headRelease(h + 1);
             }
             work++;
@@ -568,6 +568,14 @@ final class Dispatcher implements Runnable {
         return work;
     }
 
+    /**
+     * The writer enqueues a batch only for subscriptions that matched one of its changes, so a one-change batch in
+     * an outbox needs no second match; larger batches are filtered to the changes this pattern matches.
+     */
+    private static PathPattern filterFor(Sub s, Object ref) {
+        return !(ref instanceof Conflated) && Applied.size(ref) == 1 ? null : s.pattern;
+    }
+
     private void deliver(Sub s, EventBuffer e) {
         if (s.demand.get() != Long.MAX_VALUE) {
             s.demand.decrementAndGet();
@@ -576,6 +584,7 @@ final class Dispatcher implements Runnable {
             s.lastDelivered = e.seq;
         }
         engine.eventsDelivered.increment();
+        e.appliedNanos = e.kind == EventKind.UPDATE ? core.appliedNanos(e.seq) : 0;
         s.handler.onEvent(e);
     }
 

@@ -33,6 +33,8 @@ public final class EngineCore implements SubscriptionIndex.Sink {
     private final SubscriptionIndex index = new SubscriptionIndex();
     private final long[] ringSeq;
     private final Object[] ringRef;
+    /** When each ring slot's batch was applied ({@link System#nanoTime()}), for the delivery latency metric. */
+    private final long[] ringNanos;
     private final int ringMask;
     private long startSeq;
     private long seq;
@@ -64,6 +66,7 @@ public final class EngineCore implements SubscriptionIndex.Sink {
         this.ringSeq = new long[replayRingCapacity];
         java.util.Arrays.fill(ringSeq, -1L);
         this.ringRef = new Object[replayRingCapacity];
+        this.ringNanos = new long[replayRingCapacity];
         this.ringMask = replayRingCapacity - 1;
         this.startSeq = startSeq;
         this.seq = startSeq;
@@ -162,7 +165,7 @@ public final class EngineCore implements SubscriptionIndex.Sink {
             expanded.clear();
         }
         seq = s;
-        writeRing(s, applied);
+        writeRing(s, applied, System.nanoTime());
         fanOut(s, applied);
         batchesApplied++;
         changesApplied += Applied.size(applied);
@@ -290,12 +293,13 @@ public final class EngineCore implements SubscriptionIndex.Sink {
         return work;
     }
 
-    private void writeRing(long s, Object ref) {
+    private void writeRing(long s, Object ref, long appliedNanos) {
         int i = (int) (s & ringMask);
         // seqlock: mark the slot invalid before its ref changes, so that a reader never pairs an old seq with a new ref
         RING_SEQ.setOpaque(ringSeq, i, -1L);
         VarHandle.storeStoreFence();
         RING_REF.setOpaque(ringRef, i, ref);
+        ringNanos[i] = appliedNanos;
         RING_SEQ.setRelease(ringSeq, i, s);
     }
 
@@ -311,6 +315,21 @@ public final class EngineCore implements SubscriptionIndex.Sink {
             return null;
         }
         return ref;
+    }
+
+    /**
+     * When batch {@code s} was applied ({@link System#nanoTime()}), or 0 when it is no longer (or not yet) in the
+     * ring. Any thread: the slot's seq is checked after the stamp is read (the ring's seqlock), so a stamp of a
+     * newer batch in the same slot is never returned.
+     */
+    public long appliedNanos(long s) {
+        int i = (int) (s & ringMask);
+        if ((long) RING_SEQ.getAcquire(ringSeq, i) != s) {
+            return 0;
+        }
+        long nanos = ringNanos[i];
+        VarHandle.loadLoadFence();
+        return (long) RING_SEQ.getOpaque(ringSeq, i) == s ? nanos : 0;
     }
 
     public int ringCapacity() {

@@ -12,6 +12,8 @@ import java.util.Arrays;
 final class EventBuffer implements EventView {
     EventKind kind = EventKind.UPDATE;
     long seq;
+    /** See {@link EventView#appliedNanos()}; set by whoever delivers the event. */
+    long appliedNanos;
     boolean conflated;
     int size;
     TreePath[] paths = new TreePath[16];
@@ -77,6 +79,11 @@ final class EventBuffer implements EventView {
     @Override
     public long seq() {
         return seq;
+    }
+
+    @Override
+    public long appliedNanos() {
+        return appliedNanos;
     }
 
     @Override

@@ -97,6 +97,8 @@ public final class Tree {
 
     private final Node root = new Node("", null);
     private long leaves;
+    /** Bytes of the leaves' values (writer thread; other threads read it racily, for metrics). */
+    private long valueBytes;
 
     public Node root() {
         return root;
@@ -105,6 +107,11 @@ public final class Tree {
     /** Number of leaves (writer thread only). */
     public long leafCount() {
         return leaves;
+    }
+
+    /** Total bytes of the leaves' encoded values (writer thread; a racy read elsewhere is fine for metrics). */
+    public long valueBytes() {
+        return valueBytes;
     }
 
     /** Reads one slot of a child table with acquire; null, TOMBSTONE or a child. */
@@ -129,6 +136,7 @@ public final class Tree {
             if (i < depth - 1 && c.value != null) {
                 // a leaf on the way becomes an inner node: its value is deleted
                 implied.add(Change.delete(path.prefix(i + 1)));
+                valueBytes -= c.value.length;
                 c.value = null;
                 SEQ.setRelease(c, seq);
                 leaves--;
@@ -140,7 +148,10 @@ public final class Tree {
         }
         if (n.value == null) {
             leaves++;
+        } else {
+            valueBytes -= n.value.length;
         }
+        valueBytes += value.length;
         n.value = value;
         SEQ.setRelease(n, seq);
     }
@@ -157,6 +168,7 @@ public final class Tree {
         }
         boolean leaf = n.value != null;
         if (leaf) {
+            valueBytes -= n.value.length;
             n.value = null;
             SEQ.setRelease(n, seq);
             leaves--;
@@ -202,6 +214,7 @@ public final class Tree {
             }
             if (c.value != null) {
                 implied.add(Change.delete(pathOf(c)));
+                valueBytes -= c.value.length;
                 c.value = null;
                 SEQ.setRelease(c, seq);
                 leaves--;
