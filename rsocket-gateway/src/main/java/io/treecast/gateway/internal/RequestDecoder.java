@@ -12,7 +12,6 @@ import io.treecast.fastpath.TreePath;
 import io.treecast.fastpath.TreecastException;
 import io.treecast.proto.Get;
 import io.treecast.proto.Subscribe;
-import io.treecast.proto.Value;
 
 /**
  * Decodes and validates requests once, at the edge, so the engine only ever receives valid commands. Every
@@ -46,13 +45,15 @@ public final class RequestDecoder {
             throw new TreecastException(ErrorCode.INVALID_BATCH, "the batch is " + bytes + " bytes, more than the limit of "
                     + maxBatchBytes + " (limits.max-batch-bytes): split it into smaller batches");
         }
-        io.treecast.proto.Batch proto;
         try {
-            proto = io.treecast.proto.Batch.parseFrom(data.nioBuffer());
+            return batch(new BatchReader(data));
         } catch (InvalidProtocolBufferException e) {
             throw malformed("Batch", e);
         }
-        int n = proto.getChangesCount();
+    }
+
+    private DecodedBatch batch(BatchReader r) throws InvalidProtocolBufferException {
+        int n = r.changeCount();
         if (n == 0) {
             throw new TreecastException(ErrorCode.INVALID_BATCH, "the batch has no changes: send at least one set or delete");
         }
@@ -61,44 +62,41 @@ public final class RequestDecoder {
                     + maxBatchChanges + " (limits.max-batch-changes): split it into smaller batches");
         }
         io.treecast.fastpath.AckMode ack;
-        switch (proto.getAck()) {
-            case ACK_APPLIED:
+        switch (r.ack()) {
+            case io.treecast.proto.AckMode.ACK_APPLIED_VALUE:
                 ack = io.treecast.fastpath.AckMode.APPLIED;
                 break;
-            case ACK_DURABLE:
+            case io.treecast.proto.AckMode.ACK_DURABLE_VALUE:
                 ack = io.treecast.fastpath.AckMode.DURABLE;
                 break;
             default:
-                throw new TreecastException(ErrorCode.INVALID_REQUEST, "unknown ack mode " + proto.getAckValue()
+                throw new TreecastException(ErrorCode.INVALID_REQUEST, "unknown ack mode " + r.ack()
                         + ": use ACK_APPLIED (0) or ACK_DURABLE (1)");
         }
         Change[] changes = new Change[n];
         for (int i = 0; i < n; i++) {
-            io.treecast.proto.Change c = proto.getChanges(i);
-            TreePath path = TreePath.parse(c.getPath());
-            switch (c.getOpCase()) {
-                case SET: {
-                    Value v = c.getSet();
-                    if (v.getKindCase() == Value.KindCase.KIND_NOT_SET) {
-                        throw new TreecastException(ErrorCode.INVALID_VALUE, "change " + (i + 1) + " (" + c.getPath()
-                                + ") sets a Value with no kind: set one of string_value, int_value, double_value, bool_value, bytes_value");
-                    }
-                    int size = v.getSerializedSize();
-                    if (size > maxValueBytes) {
-                        throw new TreecastException(ErrorCode.VALUE_TOO_LARGE, "change " + (i + 1) + " (" + c.getPath()
-                                + ") has a value of " + size + " bytes, more than the limit of " + maxValueBytes
-                                + " (limits.max-value-bytes): store large data elsewhere and publish a reference");
-                    }
-                    changes[i] = Change.set(path, v.toByteArray());
-                    break;
-                }
-                case DELETE:
-                    changes[i] = Change.delete(path);
-                    break;
-                default:
-                    throw new TreecastException(ErrorCode.INVALID_VALUE, "change " + (i + 1) + " (" + c.getPath()
-                            + ") is neither a set nor a delete: set field `set` (a Value) or `delete`");
+            r.nextChange();
+            String pathText = r.path();
+            TreePath path = TreePath.parse(pathText);
+            if (!r.hasOp()) {
+                throw new TreecastException(ErrorCode.INVALID_VALUE, "change " + (i + 1) + " (" + pathText
+                        + ") is neither a set nor a delete: set field `set` (a Value) or `delete`");
             }
+            if (r.isDelete()) {
+                changes[i] = Change.delete(path);
+                continue;
+            }
+            byte[] value = r.valueBytes();
+            if (value == null) {
+                throw new TreecastException(ErrorCode.INVALID_VALUE, "change " + (i + 1) + " (" + pathText
+                        + ") sets a Value with no kind: set one of string_value, int_value, double_value, bool_value, bytes_value");
+            }
+            if (value.length > maxValueBytes) {
+                throw new TreecastException(ErrorCode.VALUE_TOO_LARGE, "change " + (i + 1) + " (" + pathText
+                        + ") has a value of " + value.length + " bytes, more than the limit of " + maxValueBytes
+                        + " (limits.max-value-bytes): store large data elsewhere and publish a reference");
+            }
+            changes[i] = Change.set(path, value);
         }
         return new DecodedBatch(Batch.of(changes), ack);
     }

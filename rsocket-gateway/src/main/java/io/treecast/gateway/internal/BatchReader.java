@@ -1,0 +1,290 @@
+package io.treecast.gateway.internal;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.netty.buffer.ByteBuf;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * Reads a {@code treecast.v1.Batch} straight from the request's buffer, one change at a time, without the generated
+ * classes (which built a builder, a message, a nested Value and a re-serialized copy of it per change: a fifth of
+ * the server's event-loop time at 30,000 publishes/s). Follows protobuf's rules: fields in any order, unknown
+ * fields skipped, the last {@code set}/{@code delete} of a change wins. A value that is exactly one known field
+ * (what every client writes) is copied as it is; anything else goes through the generated {@code Value} class so
+ * that the engine only ever stores canonical bytes.
+ *
+ * <pre>{@code
+ * BatchReader r = new BatchReader(buf);
+ * while (r.nextChange()) { use(r.path(), r.isDelete() ? null : r.valueBytes()); }
+ * int ack = r.ack();
+ * }</pre>
+ *
+ * Structural errors throw {@link InvalidProtocolBufferException}; what the values mean is for the caller to check.
+ */
+final class BatchReader {
+    private static final int VARINT = 0;
+    private static final int FIXED64 = 1;
+    private static final int LENGTH_DELIMITED = 2;
+    private static final int FIXED32 = 5;
+
+    private final ByteBuf in;
+    private final int end;
+    private int pos;
+    private int changes = -1;
+    private int ack;
+    // the current change
+    private String path;
+    private int valueStart;
+    private int valueLength;
+    /** Set when {@code set} appeared more than once: protobuf merges the Values, so they are parsed together. */
+    private byte[] mergedValue;
+    private boolean delete;
+    private boolean hasOp;
+
+    BatchReader(ByteBuf in) {
+        this.in = in;
+        this.pos = in.readerIndex();
+        this.end = pos + in.readableBytes();
+    }
+
+    /** The number of changes; reads the whole batch once (and its ack mode) without decoding the changes. */
+    int changeCount() throws InvalidProtocolBufferException {
+        if (changes < 0) {
+            int save = pos;
+            int n = 0;
+            while (pos < end) {
+                long tag = tag(end);
+                int field = (int) (tag >>> 3);
+                int wire = (int) tag & 7;
+                if (field == 1 && wire == LENGTH_DELIMITED) {
+                    n++;
+                    skipBytes(end);
+                } else if (field == 2 && wire == VARINT) {
+                    ack = (int) varint(end);
+                } else {
+                    skip(wire, end);
+                }
+            }
+            pos = save;
+            changes = n;
+        }
+        return changes;
+    }
+
+    /** The ack mode's number (0 = ACK_APPLIED). */
+    int ack() throws InvalidProtocolBufferException {
+        changeCount();
+        return ack;
+    }
+
+    /** Moves to the next change; false when there is none. */
+    boolean nextChange() throws InvalidProtocolBufferException {
+        while (pos < end) {
+            long tag = tag(end);
+            if ((int) (tag >>> 3) == 1 && ((int) tag & 7) == LENGTH_DELIMITED) {
+                int len = length(end);
+                readChange(pos + len);
+                return true;
+            }
+            skip((int) tag & 7, end);
+        }
+        return false;
+    }
+
+    String path() {
+        return path;
+    }
+
+    /** Neither {@code set} nor {@code delete} was present. */
+    boolean hasOp() {
+        return hasOp;
+    }
+
+    boolean isDelete() {
+        return delete;
+    }
+
+    /** The canonical bytes of the {@code set} Value; null when it has no kind set. */
+    byte[] valueBytes() throws InvalidProtocolBufferException {
+        if (mergedValue == null && isOneKnownField(valueStart, valueStart + valueLength)) {
+            byte[] b = new byte[valueLength];
+            in.getBytes(valueStart, b);
+            return b;
+        }
+        byte[] raw = mergedValue;
+        if (raw == null) {
+            raw = new byte[valueLength];
+            in.getBytes(valueStart, raw);
+        }
+        io.treecast.proto.Value v = io.treecast.proto.Value.parseFrom(raw);
+        return v.getKindCase() == io.treecast.proto.Value.KindCase.KIND_NOT_SET ? null : v.toByteArray();
+    }
+
+    private void readChange(int changeEnd) throws InvalidProtocolBufferException {
+        path = "";
+        hasOp = false;
+        delete = false;
+        mergedValue = null;
+        valueLength = 0;
+        while (pos < changeEnd) {
+            long tag = tag(changeEnd);
+            int field = (int) (tag >>> 3);
+            int wire = (int) tag & 7;
+            if (field == 1 && wire == LENGTH_DELIMITED) {
+                int len = length(changeEnd);
+                path = utf8(pos, len);
+                pos += len;
+            } else if (field == 2 && wire == LENGTH_DELIMITED) {
+                int len = length(changeEnd);
+                if (hasOp && !delete) {
+                    // a second Value for the same change merges with the first
+                    byte[] before = mergedValue != null ? mergedValue : bytes(valueStart, valueLength);
+                    byte[] merged = Arrays.copyOf(before, before.length + len);
+                    in.getBytes(pos, merged, before.length, len);
+                    mergedValue = merged;
+                } else {
+                    mergedValue = null;
+                }
+                valueStart = pos;
+                valueLength = len;
+                hasOp = true;
+                delete = false;
+                pos += len;
+            } else if (field == 3 && wire == LENGTH_DELIMITED) {
+                skipBytes(changeEnd);
+                hasOp = true;
+                delete = true;
+                mergedValue = null;
+            } else {
+                skip(wire, changeEnd);
+            }
+        }
+    }
+
+    /** A value every client writes: exactly one field of Value's oneof, with its own wire type, and nothing else. */
+    private boolean isOneKnownField(int from, int to) {
+        if (from >= to) {
+            return false;
+        }
+        int save = pos;
+        try {
+            pos = from;
+            long tag = tag(to);
+            int field = (int) (tag >>> 3);
+            int wire = (int) tag & 7;
+            boolean known = (field == 1 || field == 5) && wire == LENGTH_DELIMITED
+                    || (field == 2 || field == 4) && wire == VARINT
+                    || field == 3 && wire == FIXED64;
+            if (!known || varintSize(tag) != pos - from) {
+                return false; // also refuses an over-long tag encoding, which the canonical form would shorten
+            }
+            int contentStart = pos;
+            skip(wire, to);
+            if (field == 1 && !ascii(contentStart, to)) {
+                return false; // the generated class checks that the string is valid UTF-8
+            }
+            return pos == to;
+        } catch (InvalidProtocolBufferException e) {
+            return false; // the generated class reports it with its own message
+        } finally {
+            pos = save;
+        }
+    }
+
+    private boolean ascii(int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (in.getByte(i) < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private String utf8(int at, int len) throws InvalidProtocolBufferException {
+        String s = in.toString(at, len, StandardCharsets.UTF_8);
+        if (!ascii(at, at + len) && !Arrays.equals(s.getBytes(StandardCharsets.UTF_8), bytes(at, len))) {
+            // the decoder replaced a malformed sequence; protobuf refuses such a string field
+            throw new InvalidProtocolBufferException("Protocol message had invalid UTF-8.");
+        }
+        return s;
+    }
+
+    private byte[] bytes(int at, int len) {
+        byte[] b = new byte[len];
+        in.getBytes(at, b);
+        return b;
+    }
+
+    private void skip(int wire, int limit) throws InvalidProtocolBufferException {
+        switch (wire) {
+            case VARINT:
+                varint(limit);
+                return;
+            case FIXED64:
+                need(8, limit);
+                pos += 8;
+                return;
+            case LENGTH_DELIMITED:
+                skipBytes(limit);
+                return;
+            case FIXED32:
+                need(4, limit);
+                pos += 4;
+                return;
+            default:
+                throw new InvalidProtocolBufferException("Protocol message tag had invalid wire type.");
+        }
+    }
+
+    private void skipBytes(int limit) throws InvalidProtocolBufferException {
+        int len = length(limit); // not `pos += length(..)`: that adds to pos as it was before the prefix
+        pos += len;
+    }
+
+    private void need(int bytes, int limit) throws InvalidProtocolBufferException {
+        if (limit - pos < bytes) {
+            throw truncated();
+        }
+    }
+
+    private int length(int limit) throws InvalidProtocolBufferException {
+        long len = varint(limit);
+        if (len < 0 || len > limit - pos) {
+            throw len < 0 ? new InvalidProtocolBufferException("CodedInputStream encountered an embedded string or message which claimed to have negative size.")
+                    : truncated();
+        }
+        return (int) len;
+    }
+
+    private long tag(int limit) throws InvalidProtocolBufferException {
+        long tag = varint(limit);
+        if ((tag >>> 3) == 0) {
+            throw new InvalidProtocolBufferException("Protocol message contained an invalid tag (zero).");
+        }
+        return tag;
+    }
+
+    private long varint(int limit) throws InvalidProtocolBufferException {
+        long result = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            if (pos >= limit) {
+                throw truncated();
+            }
+            byte b = in.getByte(pos++);
+            result |= (long) (b & 0x7F) << shift;
+            if (b >= 0) {
+                return result;
+            }
+        }
+        throw new InvalidProtocolBufferException("CodedInputStream encountered a malformed varint.");
+    }
+
+    private static int varintSize(long v) {
+        return v < 0 ? 10 : (63 - Long.numberOfLeadingZeros(v | 1)) / 7 + 1;
+    }
+
+    private static InvalidProtocolBufferException truncated() {
+        return new InvalidProtocolBufferException("While parsing a protocol message, the input ended unexpectedly in the middle of a field.");
+    }
+}
