@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * rx.ingest(Flux.range(0, 1000).map(i -> ChangeBatch.of(b -> b.set("n/" + i, i)))).subscribe(ack -> ...);
  * }</pre>
  *
- * Subscriber demand is forwarded to the server as RSocket request-n.
+ * Subscriber demand is forwarded to the server as RSocket request-n: one for one with
+ * {@code eventsPerFrame(1)}; otherwise as frames (of up to {@link SubscribeSpec#eventsPerFrame()} events), a few
+ * frames ahead.
  */
 public final class ReactiveTreecastClient {
     private static final byte[] UPDATE = ClientConnection.routeMetadata(ClientConnection.UPDATE);
@@ -30,6 +32,8 @@ public final class ReactiveTreecastClient {
     private static final byte[] INGEST = ClientConnection.routeMetadata(ClientConnection.INGEST);
     private static final byte[] SUBSCRIBE = ClientConnection.routeMetadata(ClientConnection.SUBSCRIBE);
     private static final byte[] GET = ClientConnection.routeMetadata(ClientConnection.GET);
+    /** Frames requested ahead of the subscriber's demand when several events travel per frame. */
+    private static final int FRAMES_AHEAD = 32;
 
     private final ClientConnection connection;
 
@@ -82,9 +86,22 @@ public final class ReactiveTreecastClient {
      * {@link TreecastClientException#lastSeq()}), SHUTTING_DOWN or a lost connection; cancel to unsubscribe.
      */
     public Flux<TreeEvent> subscribe(SubscribeSpec spec) {
-        return connection.rsocket()
-                .flatMapMany(r -> r.requestStream(DefaultPayload.create(spec.toProto().toByteArray(), SUBSCRIBE)))
-                .map(Codec::event)
-                .onErrorMap(ClientConnection::map);
+        Flux<Payload> frames = connection.rsocket()
+                .flatMapMany(r -> r.requestStream(DefaultPayload.create(spec.toProto().toByteArray(), SUBSCRIBE)));
+        Flux<TreeEvent> events;
+        if (spec.eventsPerFrame() > 1) {
+            // request-n counts frames of up to eventsPerFrame events: ask for a few frames ahead, hand out events
+            events = frames.flatMapIterable(Codec::events, FRAMES_AHEAD)
+                    .doOnDiscard(Payload.class, ReactiveTreecastClient::releaseQuietly);
+        } else {
+            events = frames.map(Codec::event);
+        }
+        return events.onErrorMap(ClientConnection::map);
+    }
+
+    private static void releaseQuietly(Payload p) {
+        if (p.refCnt() > 0) {
+            p.release();
+        }
     }
 }

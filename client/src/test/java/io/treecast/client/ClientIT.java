@@ -136,6 +136,27 @@ class ClientIT {
     }
 
     @Test
+    void aBurstArrivesWholeAndInOrderWhetherEventsTravelSeveralPerFrameOrOneEach() {
+        try (TreecastClient client = TreecastClient.connect(server.tcpUri())) {
+            long first = 0;
+            for (int i = 0; i < 300; i++) {
+                long seq = client.set("burst/k" + (i % 7), (long) i);
+                first = first == 0 ? seq : first;
+            }
+            for (int perFrame : new int[] {64, 1}) {
+                // the 300 events are ready at once: with 64 per frame they travel in few frames, with 1 in 300
+                List<TreeEvent> events = client.reactive()
+                        .subscribe(SubscribeSpec.pattern("burst/*").resumeAfter(first - 1).eventsPerFrame(perFrame))
+                        .take(300).collectList().block(WAIT);
+                assertThat(events).extracting(TreeEvent::seq).as("%d per frame", perFrame).isSorted().doesNotHaveDuplicates()
+                        .hasSize(300).startsWith(first);
+                assertThat(events.get(299).changes()).singleElement()
+                        .satisfies(c -> assertThat(c.value().asLong()).isEqualTo(299L));
+            }
+        }
+    }
+
+    @Test
     void manyClientsShareTheEventLoopsInsteadOfAThreadEach() {
         List<TreecastClient> clients = new ArrayList<>();
         try {

@@ -10,6 +10,13 @@ public interface EventHandler {
     void onEvent(EventView event);
 
     /**
+     * The events since the previous call form one delivery (see {@link SubscribeOptions#withEventsPerDelivery(int)}):
+     * send them now. Called after every delivery, also of a single event, and before {@link #onEnd}.
+     */
+    default void onDeliveryEnd() {
+    }
+
+    /**
      * The subscription ended on the engine's side: {@link ErrorCode#SLOW_CONSUMER} (STRICT overflow) or
      * {@link ErrorCode#SHUTTING_DOWN}. {@code lastSeq} is the seq of the last event delivered, to resume after.
      * Not called after {@link Subscription#cancel()}.

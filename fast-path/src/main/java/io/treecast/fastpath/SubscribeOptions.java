@@ -20,13 +20,19 @@ public final class SubscribeOptions {
     private final long resumeAfter;
     private final Policy policy;
     private final int outboxCapacity;
+    private final int eventsPerDelivery;
 
-    private SubscribeOptions(PathPattern pattern, boolean snapshot, long resumeAfter, Policy policy, int outboxCapacity) {
+    /** The largest {@link #withEventsPerDelivery(int)}: it bounds how much one delivery may hold. */
+    public static final int MAX_EVENTS_PER_DELIVERY = 1024;
+
+    private SubscribeOptions(PathPattern pattern, boolean snapshot, long resumeAfter, Policy policy, int outboxCapacity,
+                             int eventsPerDelivery) {
         this.pattern = pattern;
         this.snapshot = snapshot;
         this.resumeAfter = resumeAfter;
         this.policy = policy;
         this.outboxCapacity = outboxCapacity;
+        this.eventsPerDelivery = eventsPerDelivery;
     }
 
     /** Live events only, CONFLATE, the engine's default outbox capacity. */
@@ -34,12 +40,12 @@ public final class SubscribeOptions {
         if (pattern == null) {
             throw new NullPointerException("pattern is required");
         }
-        return new SubscribeOptions(pattern, false, NO_RESUME, Policy.CONFLATE, 0);
+        return new SubscribeOptions(pattern, false, NO_RESUME, Policy.CONFLATE, 0, 1);
     }
 
     /** First the current state of every matching leaf, then live events. */
     public SubscribeOptions withSnapshot(boolean snapshot) {
-        return new SubscribeOptions(pattern, snapshot, resumeAfter, policy, outboxCapacity);
+        return new SubscribeOptions(pattern, snapshot, resumeAfter, policy, outboxCapacity, eventsPerDelivery);
     }
 
     /** Resume: exactly the matching events with seq &gt; {@code seq}, or RESET and a snapshot if that is too old. */
@@ -47,14 +53,14 @@ public final class SubscribeOptions {
         if (seq < 0) {
             throw new TreecastException(ErrorCode.INVALID_REQUEST, "resume_after must be >= 0, was " + seq);
         }
-        return new SubscribeOptions(pattern, snapshot, seq, policy, outboxCapacity);
+        return new SubscribeOptions(pattern, snapshot, seq, policy, outboxCapacity, eventsPerDelivery);
     }
 
     public SubscribeOptions withPolicy(Policy policy) {
         if (policy == null) {
             throw new NullPointerException("policy is required");
         }
-        return new SubscribeOptions(pattern, snapshot, resumeAfter, policy, outboxCapacity);
+        return new SubscribeOptions(pattern, snapshot, resumeAfter, policy, outboxCapacity, eventsPerDelivery);
     }
 
     /** Events buffered for this subscriber; 0 means the engine's default. Bounded by the engine's maximum. */
@@ -62,7 +68,22 @@ public final class SubscribeOptions {
         if (capacity < 0) {
             throw new TreecastException(ErrorCode.INVALID_REQUEST, "outbox capacity must be >= 0, was " + capacity);
         }
-        return new SubscribeOptions(pattern, snapshot, resumeAfter, policy, capacity);
+        return new SubscribeOptions(pattern, snapshot, resumeAfter, policy, capacity, eventsPerDelivery);
+    }
+
+    /**
+     * Lets the engine hand over up to {@code n} events that are ready at the same time as one <em>delivery</em>:
+     * {@link EventHandler#onEvent} for each, then {@link EventHandler#onDeliveryEnd()}, and one unit of
+     * {@link Subscription#request(long) demand} for the whole delivery. A network gateway sends a delivery as one
+     * frame, which at high rates saves most of the per-frame cost; an event is never held back to fill a delivery.
+     * Default 1: every event is its own delivery, and demand counts events.
+     */
+    public SubscribeOptions withEventsPerDelivery(int n) {
+        if (n < 1 || n > MAX_EVENTS_PER_DELIVERY) {
+            throw new TreecastException(ErrorCode.INVALID_REQUEST, "events per delivery must be 1.." + MAX_EVENTS_PER_DELIVERY
+                    + ", was " + n);
+        }
+        return new SubscribeOptions(pattern, snapshot, resumeAfter, policy, outboxCapacity, n);
     }
 
     public PathPattern pattern() {
@@ -84,5 +105,10 @@ public final class SubscribeOptions {
 
     public int outboxCapacity() {
         return outboxCapacity;
+    }
+
+    /** See {@link #withEventsPerDelivery(int)}. */
+    public int eventsPerDelivery() {
+        return eventsPerDelivery;
     }
 }

@@ -137,6 +137,53 @@ class EngineTest {
     }
 
     @Test
+    void eventsReadyTogetherComeAsOneDeliveryAndDemandCountsDeliveries() {
+        start(EngineConfig.builder());
+        List<Integer> deliveries = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Recorder r = new Recorder() {
+            private int inDelivery;
+
+            @Override
+            public synchronized void onEvent(EventView e) {
+                super.onEvent(e);
+                inDelivery++;
+            }
+
+            @Override
+            public synchronized void onDeliveryEnd() {
+                deliveries.add(inDelivery);
+                inDelivery = 0;
+            }
+        };
+        Subscription sub = engine.subscribe(SubscribeOptions.of(PathPattern.parse("k/*")).withEventsPerDelivery(4), r);
+        await().until(() -> engine.stats().subscriptions() == 1);
+        for (int i = 0; i < 10; i++) {
+            offerAcked(Batch.of(set("k/" + i, "v")));
+        }
+        // ten events wait; two units of demand are two deliveries of at most four events
+        sub.request(2);
+        await().until(() -> deliveries.size() == 2);
+        assertThat(deliveries).containsExactly(4, 4);
+        sub.request(5);
+        await().until(() -> r.count == 10);
+        await().until(() -> deliveries.size() == 3);
+        // the last two are sent as soon as they are ready, not held back to fill a delivery
+        assertThat(deliveries).containsExactly(4, 4, 2);
+        assertThat(r.events()).extracting(Recorder.Ev::seq).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
+        offerAcked(Batch.of(set("k/x", "v")));
+        await().until(() -> deliveries.size() == 4);
+        assertThat(deliveries.get(3)).isEqualTo(1);
+    }
+
+    @Test
+    void eventsPerDeliveryOutsideItsRangeIsRefused() {
+        assertThatThrownBy(() -> SubscribeOptions.of(PathPattern.parse("a")).withEventsPerDelivery(0))
+                .hasMessageContaining("events per delivery must be 1..1024, was 0");
+        assertThatThrownBy(() -> SubscribeOptions.of(PathPattern.parse("a")).withEventsPerDelivery(1025))
+                .hasMessageContaining("was 1025");
+    }
+
+    @Test
     void snapshotThenLiveReconstructsTheState() {
         start(EngineConfig.builder().snapshotChunkLeaves(2));
         offerAcked(Batch.of(set("p/a", "1"), set("p/b", "2"), set("p/c", "3"), set("q/d", "4")));

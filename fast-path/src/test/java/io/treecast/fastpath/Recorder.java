@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 /** Test handler: records every event (copied out of the flyweight) and rebuilds state by the per-leaf rule. */
-final class Recorder implements EventHandler {
+class Recorder implements EventHandler {
     record Ev(EventKind kind, long seq, boolean conflated, List<Leaf> changes) {
     }
 

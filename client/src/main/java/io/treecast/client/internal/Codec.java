@@ -8,6 +8,8 @@ import io.treecast.client.TreeEvent;
 import io.treecast.client.TreecastClientException;
 import io.treecast.proto.Ack;
 
+import java.util.List;
+
 /** Decodes the server's protobuf answers into the client's types, releasing each payload. */
 public final class Codec {
     private Codec() {
@@ -16,6 +18,17 @@ public final class Codec {
     public static TreeEvent event(Payload p) {
         try {
             return WireDecoder.event(p.data());
+        } catch (WireDecoder.MalformedException | IndexOutOfBoundsException ex) {
+            throw malformed("Event", ex);
+        } finally {
+            p.release();
+        }
+    }
+
+    /** The events of one frame of a subscription that takes several events per frame. */
+    public static List<TreeEvent> events(Payload p) {
+        try {
+            return WireDecoder.delimitedEvents(p.data());
         } catch (WireDecoder.MalformedException | IndexOutOfBoundsException ex) {
             throw malformed("Event", ex);
         } finally {

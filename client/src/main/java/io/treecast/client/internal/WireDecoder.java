@@ -76,6 +76,21 @@ final class WireDecoder {
         return new TreeEvent(kind(kind), seq, list, conflated);
     }
 
+    /** Decodes {@code in} as a length-delimited stream of Events (a frame of a subscription with several per frame). */
+    static List<TreeEvent> delimitedEvents(ByteBuf in) {
+        WireDecoder r = new WireDecoder(in, in.readerIndex(), in.readerIndex() + in.readableBytes());
+        if (r.pos == r.end) {
+            throw new MalformedException("an empty frame: it must hold at least one event");
+        }
+        List<TreeEvent> out = new java.util.ArrayList<>(4);
+        while (r.pos < r.end) {
+            int len = r.length();
+            out.add(event(in.slice(r.pos, len)));
+            r.pos += len;
+        }
+        return out;
+    }
+
     /** Decodes {@code in} as a {@code treecast.v1.Snapshot}: its seq and its leaves. */
     static io.treecast.client.Snapshot snapshot(ByteBuf in) {
         WireDecoder r = new WireDecoder(in, in.readerIndex(), in.readerIndex() + in.readableBytes());

@@ -37,6 +37,22 @@ class WireDecoderTest {
     }
 
     @Test
+    void decodesAFrameOfLengthDelimitedEventsInOrder() throws IOException {
+        ByteArrayOutputStream frame = new ByteArrayOutputStream();
+        SplittableRandom random = new SplittableRandom(3);
+        List<TreeEvent> want = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            Event e = randomEvent(random);
+            e.writeDelimitedTo(frame);
+            want.add(expected(e));
+        }
+        assertThat(WireDecoder.delimitedEvents(Unpooled.wrappedBuffer(frame.toByteArray()))).containsExactlyElementsOf(want);
+        assertThatThrownBy(() -> WireDecoder.delimitedEvents(Unpooled.EMPTY_BUFFER)).hasMessageContaining("empty frame");
+        byte[] cut = java.util.Arrays.copyOf(frame.toByteArray(), frame.size() - 1);
+        assertThatThrownBy(() -> WireDecoder.delimitedEvents(Unpooled.wrappedBuffer(cut))).isInstanceOf(WireDecoder.MalformedException.class);
+    }
+
+    @Test
     void decodesSnapshotsWithEachLeafsOwnSeq() {
         Snapshot s = Snapshot.newBuilder().setSeq(90)
                 .addLeaves(Change.newBuilder().setPath("a/b").setSet(Value.newBuilder().setIntValue(-3)).setSeq(12))

@@ -205,12 +205,15 @@ public final class DefaultEngine implements Engine, Sub.Owner {
             throw new TreecastException(ErrorCode.TOO_MANY_SUBSCRIPTIONS, "this engine already serves its maximum of " + config.maxSubscriptions()
                     + " subscriptions: cancel unused ones, combine patterns with {a,b} or '*', or raise maxSubscriptions");
         }
-        return register(options.pattern(), handler, options.policy(), options.snapshot(), options.resumeAfter(), cap, false);
+        return register(options.pattern(), handler, options.policy(), options.snapshot(), options.resumeAfter(), cap, false,
+                options.eventsPerDelivery());
     }
 
-    private Sub register(PathPattern pattern, EventHandler handler, Policy policy, boolean snapshot, long resumeAfter, int cap, boolean internal) {
+    private Sub register(PathPattern pattern, EventHandler handler, Policy policy, boolean snapshot, long resumeAfter, int cap,
+                         boolean internal, int eventsPerDelivery) {
         Sub sub = new Sub(ids.incrementAndGet(), pattern, handler, policy, snapshot, resumeAfter, cap,
                 config.conflateHighMarkPercent(), internal, this);
+        sub.eventsPerDelivery = eventsPerDelivery;
         int d;
         synchronized (this) {
             d = nextDispatcher;
@@ -280,7 +283,7 @@ public final class DefaultEngine implements Engine, Sub.Owner {
             }
         };
         int cap = Math.min(config.maxOutboxCapacity(), Math.max(config.defaultOutboxCapacity(), 16_384));
-        Sub sub = register(pattern, collector, Policy.CONFLATE, true, SubscribeOptions.NO_RESUME, cap, true);
+        Sub sub = register(pattern, collector, Policy.CONFLATE, true, SubscribeOptions.NO_RESUME, cap, true, 1);
         self[0] = sub;
         sub.request(Long.MAX_VALUE);
         return result;

@@ -129,6 +129,12 @@ final class Dispatcher implements Runnable {
         if (s0 < 0) {
             return 0;
         }
+        int work = step(s, s0);
+        endDelivery(s);
+        return work;
+    }
+
+    private int step(Sub s, long s0) {
         switch (s.phase) {
             case INIT:
                 return init(s, s0);
@@ -150,6 +156,7 @@ final class Dispatcher implements Runnable {
     }
 
     private void endWith(Sub s, ErrorCode code, String message) {
+        endDelivery(s);
         s.phase = DONE;
         if (!s.cancelled) {
             try {
@@ -576,16 +583,31 @@ final class Dispatcher implements Runnable {
         return !(ref instanceof Conflated) && Applied.size(ref) == 1 ? null : s.pattern;
     }
 
+    /**
+     * Hands one event to the subscription's open delivery; a full delivery is ended at once. The phases check
+     * demand before each event, and an open delivery holds the one unit of demand that {@link #endDelivery} takes.
+     */
     private void deliver(Sub s, EventBuffer e) {
-        if (s.demand.get() != Long.MAX_VALUE) {
-            s.demand.decrementAndGet();
-        }
         if (e.kind == EventKind.UPDATE) {
             s.lastDelivered = e.seq;
         }
         engine.eventsDelivered.increment();
         e.appliedNanos = e.kind == EventKind.UPDATE ? core.appliedNanos(e.seq) : 0;
         s.handler.onEvent(e);
+        if (++s.inDelivery >= s.eventsPerDelivery) {
+            endDelivery(s);
+        }
+    }
+
+    private void endDelivery(Sub s) {
+        if (s.inDelivery == 0) {
+            return;
+        }
+        s.inDelivery = 0;
+        if (s.demand.get() != Long.MAX_VALUE) {
+            s.demand.decrementAndGet();
+        }
+        s.handler.onDeliveryEnd();
     }
 
     /** The pattern as an NFA over its segment positions (bit k: the first k segments are matched). */

@@ -35,6 +35,11 @@ public final class Sub implements Subscription {
     final boolean internal;
     final Owner owner;
 
+    /** Events handed over as one delivery at most (one unit of demand); set before the sub is registered. */
+    int eventsPerDelivery = 1;
+    /** Events of the open delivery; dispatcher thread only. */
+    int inDelivery;
+
     // ---- outbox: a ring of (seq, applied-changes ref); capacity logical, arrays a power of two
     final int capacity;
     final int highMark;

@@ -1,5 +1,6 @@
 package io.treecast.gateway.internal;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.ReferenceCounted;
 import io.rsocket.Payload;
@@ -118,7 +119,7 @@ public final class ConnectionHandler implements RSocket {
                     + " subscriptions (limits.max-subscriptions-per-connection): cancel one, widen a pattern, or open another connection"));
             return;
         }
-        StreamHandler handler = new StreamHandler(sink);
+        StreamHandler handler = new StreamHandler(sink, options.eventsPerDelivery());
         Subscription subscription;
         try {
             subscription = engine.subscribe(options, handler);
@@ -253,12 +254,20 @@ public final class ConnectionHandler implements RSocket {
         }
     }
 
-    /** Encodes each event on the dispatcher thread into one pooled buffer and hands it to the connection. */
+    /**
+     * Encodes events on the dispatcher thread into pooled buffers and hands them to the connection: one Event per
+     * payload, or, when the subscriber asked for several per frame, every event of an engine delivery appended to
+     * one payload as a length-delimited stream (sent at the delivery's end).
+     */
     private final class StreamHandler implements EventHandler {
         private final FluxSink<Payload> sink;
+        private final boolean delimited;
+        /** The payload being filled by the current delivery (delimited mode); dispatcher thread only. */
+        private ByteBuf pending;
 
-        StreamHandler(FluxSink<Payload> sink) {
+        StreamHandler(FluxSink<Payload> sink, int eventsPerDelivery) {
             this.sink = sink;
+            this.delimited = eventsPerDelivery > 1;
         }
 
         @Override
@@ -266,7 +275,28 @@ public final class ConnectionHandler implements RSocket {
             if (sink.isCancelled()) {
                 return;
             }
-            sink.next(ByteBufPayload.create(WireEncoder.event(ByteBufAllocator.DEFAULT, event)));
+            if (delimited) {
+                if (pending == null) {
+                    pending = ByteBufAllocator.DEFAULT.buffer(256);
+                }
+                WireEncoder.appendDelimitedEvent(pending, event);
+            } else {
+                sink.next(ByteBufPayload.create(WireEncoder.event(ByteBufAllocator.DEFAULT, event)));
+            }
+        }
+
+        @Override
+        public void onDeliveryEnd() {
+            ByteBuf frame = pending;
+            if (frame == null) {
+                return;
+            }
+            pending = null;
+            if (sink.isCancelled()) {
+                frame.release();
+                return;
+            }
+            sink.next(ByteBufPayload.create(frame));
         }
 
         @Override

@@ -128,7 +128,12 @@ public final class RequestDecoder {
             throw new TreecastException(ErrorCode.INVALID_REQUEST, "outbox_capacity " + Integer.toUnsignedString(outbox)
                     + " is too large: ask for at most the server's engine.max-outbox-capacity, or 0 for the default");
         }
-        return options.withOutboxCapacity(outbox);
+        int perFrame = proto.getMaxEventsPerFrame();
+        if (perFrame < 0 || perFrame > SubscribeOptions.MAX_EVENTS_PER_DELIVERY) {
+            throw new TreecastException(ErrorCode.INVALID_REQUEST, "max_events_per_frame " + Integer.toUnsignedString(perFrame)
+                    + " is too large: ask for 1.." + SubscribeOptions.MAX_EVENTS_PER_DELIVERY + ", or 0 for one Event per payload");
+        }
+        return options.withOutboxCapacity(outbox).withEventsPerDelivery(Math.max(1, perFrame));
     }
 
     public PathPattern get(ByteBuf data) {

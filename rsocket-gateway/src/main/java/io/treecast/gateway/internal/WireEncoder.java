@@ -34,6 +34,25 @@ public final class WireEncoder {
 
     /** Encodes {@code e} as a {@code treecast.v1.Event}. */
     public static ByteBuf event(ByteBufAllocator alloc, EventView e) {
+        int size = eventSize(e);
+        ByteBuf out = alloc.buffer(size, size);
+        writeEvent(out, e);
+        return out;
+    }
+
+    /**
+     * Appends {@code e} to {@code out} as one element of a length-delimited stream of Events (its size as a varint,
+     * then the Event), for subscriptions that take several events per frame. {@code out} grows as needed.
+     */
+    public static void appendDelimitedEvent(ByteBuf out, EventView e) {
+        int size = eventSize(e);
+        out.ensureWritable(varintSize(size) + size);
+        writeVarint(out, size);
+        writeEvent(out, e);
+    }
+
+    /** The encoded size of {@code e} as a {@code treecast.v1.Event}. */
+    static int eventSize(EventView e) {
         int kind = e.kind().ordinal(); // EventKind and Event.Kind share their order
         long seq = e.seq();
         boolean conflated = e.conflated();
@@ -54,7 +73,15 @@ public final class WireEncoder {
         if (conflated) {
             size += 2;
         }
-        ByteBuf out = alloc.buffer(size, size);
+        return size;
+    }
+
+    private static void writeEvent(ByteBuf out, EventView e) {
+        int kind = e.kind().ordinal();
+        long seq = e.seq();
+        boolean conflated = e.conflated();
+        boolean perChangeSeq = e.kind() != EventKind.UPDATE || conflated;
+        int n = e.size();
         if (kind != 0) {
             out.writeByte(EVENT_KIND);
             writeVarint(out, kind);
@@ -75,7 +102,6 @@ public final class WireEncoder {
             out.writeByte(EVENT_CONFLATED);
             out.writeByte(1);
         }
-        return out;
     }
 
     /** Encodes a {@code treecast.v1.Snapshot}: seq, then every leaf as a {@code set} with its own seq. */

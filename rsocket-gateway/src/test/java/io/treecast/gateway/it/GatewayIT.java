@@ -251,6 +251,51 @@ class GatewayIT {
     }
 
     @Test
+    void severalEventsPerFrameArriveLengthDelimitedInSeqOrderAndRequestNCountsFrames() {
+        long first = 0;
+        for (int i = 0; i < 40; i++) {
+            long seq = client.update(RawClient.set("frames/k" + i, i));
+            first = first == 0 ? seq : first;
+        }
+        List<List<Event>> frames = new CopyOnWriteArrayList<>();
+        List<org.reactivestreams.Subscription> subs = new CopyOnWriteArrayList<>();
+        client.subscribeFrames(Subscribe.newBuilder().setPattern("frames/**").setResumeAfter(first - 1).setMaxEventsPerFrame(16).build())
+                .subscribe(new reactor.core.publisher.BaseSubscriber<List<Event>>() {
+                    @Override
+                    protected void hookOnSubscribe(org.reactivestreams.Subscription s) {
+                        subs.add(s);
+                        s.request(2);
+                    }
+
+                    @Override
+                    protected void hookOnNext(List<Event> events) {
+                        frames.add(events);
+                    }
+                });
+        // the 40 events are all ready when the subscription starts: two frames of 16
+        await().atMost(RawClient.WAIT).until(() -> frames.size() == 2);
+        assertStillServes(client);
+        assertThat(frames).extracting(List::size).containsExactly(16, 16);
+        subs.get(0).request(10);
+        await().atMost(RawClient.WAIT).until(() -> frames.stream().mapToInt(List::size).sum() == 40);
+        List<Long> seqs = frames.stream().flatMap(List::stream).map(Event::getSeq).toList();
+        assertThat(seqs).isSorted().doesNotHaveDuplicates().hasSize(40).startsWith(first);
+        // a later event is sent at once, in a frame of its own
+        long late = client.update(RawClient.set("frames/late", 1));
+        await().atMost(RawClient.WAIT).until(() -> frames.get(frames.size() - 1).get(0).getSeq() == late);
+        assertThat(frames.get(frames.size() - 1)).hasSize(1);
+        subs.get(0).cancel();
+    }
+
+    @Test
+    void eventsPerFrameAboveTheMaximumIsInvalidRequest() {
+        Throwable t = org.assertj.core.api.Assertions.catchThrowable(() ->
+                client.subscribe(Subscribe.newBuilder().setPattern("a/**").setMaxEventsPerFrame(5000).build()).blockFirst(RawClient.WAIT));
+        assertError(t, "INVALID_REQUEST", "max_events_per_frame 5000 is too large: ask for 1..1024");
+        assertStillServes(client);
+    }
+
+    @Test
     void outboxLargerThanTheMaximumIsInvalidRequest() {
         Throwable t = org.assertj.core.api.Assertions.catchThrowable(() ->
                 client.subscribe(Subscribe.newBuilder().setPattern("a/**").setOutboxCapacity(1 << 20).build()).blockFirst(RawClient.WAIT));

@@ -109,6 +109,25 @@ final class RawClient implements AutoCloseable {
         return rsocket.requestStream(payload("tree.subscribe", s)).map(p -> parse(p, Event.parser()));
     }
 
+    /** A subscription with several events per frame: each element is the events of one frame. */
+    Flux<java.util.List<Event>> subscribeFrames(Subscribe s) {
+        return rsocket.requestStream(payload("tree.subscribe", s)).map(p -> {
+            try {
+                java.io.InputStream in = new java.io.ByteArrayInputStream(p.getData().array(), p.getData().arrayOffset(), p.getData().remaining());
+                java.util.List<Event> events = new java.util.ArrayList<>();
+                Event e;
+                while ((e = Event.parseDelimitedFrom(in)) != null) {
+                    events.add(e);
+                }
+                return events;
+            } catch (java.io.IOException e) {
+                throw new AssertionError(e);
+            } finally {
+                p.release();
+            }
+        });
+    }
+
     static <T> T parse(Payload p, com.google.protobuf.Parser<T> parser) {
         try {
             return parser.parseFrom(p.getData());
