@@ -82,6 +82,12 @@ public final class ServerConfig {
         key("durability.topic", "treecast.leaves", ServerConfig::nonEmpty, "a Kafka topic name");
         key("durability.partitions", "8", v -> intIn(v, 1, 10_000), "an integer 1..10000");
         key("durability.ack-timeout-ms", "5000", v -> intIn(v, 1, 600_000), "an integer 1..600000 (milliseconds)");
+        key("metrics.enabled", "true", ServerConfig::bool, "true or false");
+        key("metrics.host", "127.0.0.1", ServerConfig::nonEmpty, "a host name or IP address to bind the metrics and health HTTP server");
+        key("metrics.port", "9464", v -> intIn(v, 0, 65535), "an integer 0..65535 (0 = any free port)");
+        key("metrics.ready-degraded-budget-ms", "30000", v -> intIn(v, 0, 86_400_000),
+                "an integer 0..86400000 (milliseconds Kafka may be unreachable before /ready says not ready)");
+        key("logging.level", "info", ServerConfig::logLevel, "one of error, warn, info, debug, trace");
     }
 
     private final Map<String, Object> values;
@@ -152,6 +158,12 @@ public final class ServerConfig {
     public String durabilityTopic() { return (String) values.get("durability.topic"); }
     public int durabilityPartitions() { return (Integer) values.get("durability.partitions"); }
     public long durabilityAckTimeoutMillis() { return (Integer) values.get("durability.ack-timeout-ms"); }
+    public boolean metricsEnabled() { return (Boolean) values.get("metrics.enabled"); }
+    public String metricsHost() { return (String) values.get("metrics.host"); }
+    public int metricsPort() { return (Integer) values.get("metrics.port"); }
+    public long metricsReadyDegradedBudgetMillis() { return (Integer) values.get("metrics.ready-degraded-budget-ms"); }
+    /** The log level of Treecast's own loggers, lower case: error, warn, info, debug or trace. */
+    public String loggingLevel() { return (String) values.get("logging.level"); }
 
     /** The typed value of any key (Integer, Boolean, String, List&lt;String&gt; or an enum). */
     public Object get(String key) {
@@ -351,6 +363,14 @@ public final class ServerConfig {
             throw new IllegalArgumentException();
         }
         return v.trim();
+    }
+
+    private static Object logLevel(String v) {
+        String t = v.trim().toLowerCase(Locale.ROOT);
+        if (!List.of("error", "warn", "info", "debug", "trace").contains(t)) {
+            throw new IllegalArgumentException();
+        }
+        return t;
     }
 
     private static Object list(String v) {

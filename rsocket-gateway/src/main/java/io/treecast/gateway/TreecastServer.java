@@ -8,6 +8,7 @@ import io.rsocket.transport.netty.server.TcpServerTransport;
 import io.rsocket.transport.netty.server.WebsocketRouteTransport;
 import io.treecast.fastpath.Engine;
 import io.treecast.fastpath.Journal;
+import io.treecast.gateway.internal.ErrorCounter;
 import io.treecast.gateway.internal.Gateway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,8 +70,9 @@ public final class TreecastServer implements AutoCloseable {
         try {
             Gateway gateway = new Gateway(engine, config.maxValueBytes(), config.maxBatchChanges(), config.maxBatchBytes(),
                     config.maxConnections(), config.maxSubscriptionsPerConnection(), config.authTokens(),
-                    java.time.Duration.ofMillis(config.durabilityAckTimeoutMillis()));
+                    java.time.Duration.ofMillis(config.durabilityAckTimeoutMillis()), new GatewayStats());
             RSocketServer rsocket = RSocketServer.create(gateway)
+                    .interceptors(registry -> registry.forRequestsInResponder(connection -> new ErrorCounter(gateway, connection)))
                     .fragment(FRAGMENT_MTU)
                     .maxInboundPayloadSize(config.maxFrameBytes())
                     .payloadDecoder(PayloadDecoder.ZERO_COPY);
@@ -131,6 +133,16 @@ public final class TreecastServer implements AutoCloseable {
     /** Open connections right now. */
     public int connections() {
         return gateway.connections();
+    }
+
+    /** The gateway's counters (requests by route, errors by code, delivery latency), for metrics. */
+    public GatewayStats stats() {
+        return gateway.stats();
+    }
+
+    /** Whether both listeners are bound and {@link #close()} has not begun. */
+    public boolean listening() {
+        return !closing && !tcp.isDisposed() && (ws == null || !ws.isDisposed());
     }
 
     /** Fire-and-forget requests refused so far (they have no answer frame to carry the error). */

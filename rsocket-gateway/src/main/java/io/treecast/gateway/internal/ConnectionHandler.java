@@ -49,6 +49,7 @@ public final class ConnectionHandler implements RSocket {
                 gateway.rejected.incrementAndGet();
                 return Mono.error(misrouted(route, "fire-and-forget"));
             }
+            gateway.stats.request(io.treecast.gateway.GatewayStats.Route.PUBLISH);
             RequestDecoder.DecodedBatch b = gateway.decoder.batch(payload.data());
             OfferResult r = engine.offer(b.batch);
             if (r != OfferResult.ACCEPTED) {
@@ -69,6 +70,7 @@ public final class ConnectionHandler implements RSocket {
         try {
             String route = Routing.route(payload.metadata());
             if (Routing.UPDATE.equals(route)) {
+                gateway.stats.request(io.treecast.gateway.GatewayStats.Route.UPDATE);
                 RequestDecoder.DecodedBatch b = gateway.decoder.batch(payload.data());
                 Mono<Long> seq = offer(b.batch, b.ack);
                 if (b.ack == io.treecast.fastpath.AckMode.DURABLE) {
@@ -80,6 +82,7 @@ public final class ConnectionHandler implements RSocket {
                 return seq.map(s -> ByteBufPayload.create(WireEncoder.ack(ByteBufAllocator.DEFAULT, s)));
             }
             if (Routing.GET.equals(route)) {
+                gateway.stats.request(io.treecast.gateway.GatewayStats.Route.GET);
                 PathPattern pattern = gateway.decoder.get(payload.data());
                 return Mono.fromFuture(() -> engine.get(pattern))
                         .map(s -> ByteBufPayload.create(WireEncoder.snapshot(ByteBufAllocator.DEFAULT, s)))
@@ -101,6 +104,7 @@ public final class ConnectionHandler implements RSocket {
             if (!Routing.SUBSCRIBE.equals(route)) {
                 return Flux.error(misrouted(route, "request-stream"));
             }
+            gateway.stats.request(io.treecast.gateway.GatewayStats.Route.SUBSCRIBE);
             options = gateway.decoder.subscribe(payload.data());
         } catch (RuntimeException e) {
             return Flux.error(Errors.application(e));
@@ -129,6 +133,7 @@ public final class ConnectionHandler implements RSocket {
             return;
         }
         gateway.activeStreams.incrementAndGet();
+        gateway.stats.subscribed(options.policy());
         sink.onDispose(() -> {
             subscription.cancel();
             subscriptions.decrementAndGet();
@@ -166,6 +171,7 @@ public final class ConnectionHandler implements RSocket {
                         return Mono.error(misrouted(route, "request-channel"));
                     }
                 }
+                gateway.stats.request(io.treecast.gateway.GatewayStats.Route.INGEST);
                 RequestDecoder.DecodedBatch b = gateway.decoder.batch(payload.data());
                 return offer(b.batch, io.treecast.fastpath.AckMode.APPLIED)
                         .map(seq -> ByteBufPayload.create(WireEncoder.ack(ByteBufAllocator.DEFAULT, seq)))
@@ -283,6 +289,7 @@ public final class ConnectionHandler implements RSocket {
             } else {
                 sink.next(ByteBufPayload.create(WireEncoder.event(ByteBufAllocator.DEFAULT, event)));
             }
+            gateway.stats.delivered(event.appliedNanos());
         }
 
         @Override

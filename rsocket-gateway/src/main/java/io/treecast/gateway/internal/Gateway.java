@@ -33,14 +33,20 @@ public final class Gateway implements SocketAcceptor {
     private final Set<String> tokens;
     private final AtomicInteger connections = new AtomicInteger();
     private final Set<RSocket> peers = ConcurrentHashMap.newKeySet();
+    /** How each connection is named in logs: its number and the client_name of its SETUP. */
+    private final ConcurrentHashMap<RSocket, String> names = new ConcurrentHashMap<>();
+    private final AtomicLong connectionNumbers = new AtomicLong();
+    final io.treecast.gateway.GatewayStats stats;
     final AtomicInteger activeStreams = new AtomicInteger();
     /** Requests refused (bad input, back-pressure) that had no answer channel: fire-and-forget. */
     final AtomicLong rejected = new AtomicLong();
     private volatile boolean closing;
 
     public Gateway(Engine engine, int maxValueBytes, int maxBatchChanges, int maxBatchBytes, int maxConnections,
-                   int maxSubscriptionsPerConnection, List<String> tokens, java.time.Duration durableAckTimeout) {
+                   int maxSubscriptionsPerConnection, List<String> tokens, java.time.Duration durableAckTimeout,
+                   io.treecast.gateway.GatewayStats stats) {
         this.engine = engine;
+        this.stats = stats;
         this.durableAckTimeout = durableAckTimeout;
         this.decoder = new RequestDecoder(maxValueBytes, maxBatchChanges, maxBatchBytes);
         this.maxConnections = maxConnections;
@@ -51,14 +57,14 @@ public final class Gateway implements SocketAcceptor {
     @Override
     public Mono<RSocket> accept(ConnectionSetupPayload setup, RSocket peer) {
         if (closing) {
-            return Mono.error(Errors.rejectedSetup(ErrorCode.SHUTTING_DOWN, "the server is shutting down: connect to another instance or retry after the restart"));
+            return Mono.error(refused(ErrorCode.SHUTTING_DOWN, "the server is shutting down: connect to another instance or retry after the restart"));
         }
         if (!DATA_MIME.equals(setup.dataMimeType())) {
-            return Mono.error(Errors.rejectedSetup(ErrorCode.INVALID_REQUEST, "data MIME type is \"" + setup.dataMimeType()
+            return Mono.error(refused(ErrorCode.INVALID_REQUEST, "data MIME type is \"" + setup.dataMimeType()
                     + "\": set it to " + DATA_MIME + " in the SETUP frame"));
         }
         if (!COMPOSITE_MIME.equals(setup.metadataMimeType())) {
-            return Mono.error(Errors.rejectedSetup(ErrorCode.INVALID_REQUEST, "metadata MIME type is \"" + setup.metadataMimeType()
+            return Mono.error(refused(ErrorCode.INVALID_REQUEST, "metadata MIME type is \"" + setup.metadataMimeType()
                     + "\": set it to " + COMPOSITE_MIME + " in the SETUP frame"));
         }
         if (!tokens.isEmpty()) {
@@ -66,28 +72,51 @@ public final class Gateway implements SocketAcceptor {
             try {
                 token = setup.data().isReadable() ? Setup.parseFrom(setup.data().nioBuffer()).getToken() : "";
             } catch (InvalidProtocolBufferException e) {
-                return Mono.error(Errors.rejectedSetup(ErrorCode.MALFORMED, "the SETUP data is not a valid protobuf treecast.v1.Setup: "
+                return Mono.error(refused(ErrorCode.MALFORMED, "the SETUP data is not a valid protobuf treecast.v1.Setup: "
                         + "encode {token, client_name} with the schema in proto/"));
             }
             if (token.isEmpty()) {
-                return Mono.error(Errors.rejectedSetup(ErrorCode.UNAUTHORIZED, "this server requires a token: put one in Setup.token of the SETUP frame"));
+                return Mono.error(refused(ErrorCode.UNAUTHORIZED, "this server requires a token: put one in Setup.token of the SETUP frame"));
             }
             if (!tokens.contains(token)) {
-                return Mono.error(Errors.rejectedSetup(ErrorCode.UNAUTHORIZED, "the token is not valid for this server: check the client's token against the server's auth.tokens"));
+                return Mono.error(refused(ErrorCode.UNAUTHORIZED, "the token is not valid for this server: check the client's token against the server's auth.tokens"));
             }
         }
         if (connections.incrementAndGet() > maxConnections) {
             connections.decrementAndGet();
-            return Mono.error(Errors.rejectedSetup(ErrorCode.TOO_MANY_CONNECTIONS, "the server already has " + maxConnections
+            return Mono.error(refused(ErrorCode.TOO_MANY_CONNECTIONS, "the server already has " + maxConnections
                     + " connections (limits.max-connections): share connections between clients, or retry later"));
         }
         peers.add(peer);
+        names.put(peer, "connection " + connectionNumbers.incrementAndGet() + clientName(setup));
+        stats.connected();
         peer.onClose().doFinally(s -> {
             peers.remove(peer);
+            names.remove(peer);
             connections.decrementAndGet();
             // a client that goes away closes its connection "with an error": that is normal, not worth an ERROR log
         }).subscribe(null, closedAbruptly -> { });
         return Mono.just(new ConnectionHandler(this));
+    }
+
+    private io.rsocket.exceptions.RejectedSetupException refused(ErrorCode code, String message) {
+        stats.error(code);
+        return Errors.rejectedSetup(code, message);
+    }
+
+    private static String clientName(ConnectionSetupPayload setup) {
+        try {
+            String name = setup.data().isReadable() ? Setup.parseFrom(setup.data().nioBuffer()).getClientName() : "";
+            return name.isEmpty() ? "" : " (client " + name + ")";
+        } catch (InvalidProtocolBufferException e) {
+            return "";
+        }
+    }
+
+    /** How logs name the connection whose requester is {@code connection}. */
+    String describe(RSocket connection) {
+        String name = names.get(connection);
+        return name == null ? "a connection" : name;
     }
 
     /** New connections are refused with SHUTTING_DOWN from now on. */
@@ -104,6 +133,10 @@ public final class Gateway implements SocketAcceptor {
 
     public int connections() {
         return connections.get();
+    }
+
+    public io.treecast.gateway.GatewayStats stats() {
+        return stats;
     }
 
     public int activeStreams() {

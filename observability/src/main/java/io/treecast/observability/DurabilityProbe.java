@@ -1,0 +1,40 @@
+package io.treecast.observability;
+
+import io.treecast.durability.Durability;
+
+/**
+ * What the durability metrics and the readiness check read. {@link #of(Durability)} adapts the real durability
+ * module; tests give their own. Every method but {@link #kafkaReachable()} is cheap and non-blocking.
+ *
+ * <pre>{@code
+ * TreecastMetrics metrics = TreecastMetrics.create(Duration.ofSeconds(30));
+ * metrics.attach(server, DurabilityProbe.of(durability));    // or null when running in memory
+ * }</pre>
+ */
+public interface DurabilityProbe {
+    /** Asks the cluster for its nodes; may block up to about a second, so only the monitor thread calls it. */
+    boolean kafkaReachable();
+
+    /** The journal's own view: false while Kafka does not acknowledge, after a refused record, or a dead journal thread. */
+    boolean journalHealthy();
+
+    /** The highest seq Kafka acknowledged together with every seq below it. */
+    long durableSeq();
+
+    /** Leaf records handed to the Kafka producer since start. */
+    long recordsSent();
+
+    /** Records Kafka refused for good (each one stops the durable watermark). */
+    long producerErrors();
+
+    /** The Kafka Streams state store's state ({@code RUNNING}, {@code REBALANCING}, ...), or null when there is none. */
+    String stateStoreState();
+
+    /** Records the state store still has to read to catch up with the topic, or -1 when unknown. */
+    long stateStoreLag();
+
+    /** The real durability module; metrics read its journal and admin client. */
+    static DurabilityProbe of(Durability durability) {
+        return new io.treecast.observability.internal.KafkaDurabilityProbe(durability);
+    }
+}

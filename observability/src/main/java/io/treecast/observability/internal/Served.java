@@ -1,0 +1,28 @@
+package io.treecast.observability.internal;
+
+import io.treecast.fastpath.Engine;
+import io.treecast.gateway.GatewayStats;
+import io.treecast.gateway.TreecastServer;
+
+/** What the metrics and health checks read of a running server; a seam so that unit tests need no sockets. */
+public interface Served {
+    Engine engine();
+
+    GatewayStats stats();
+
+    int connections();
+
+    long rejectedWithoutAnswer();
+
+    boolean listening();
+
+    static Served of(TreecastServer server) {
+        return new Served() {
+            public Engine engine() { return server.engine(); }
+            public GatewayStats stats() { return server.stats(); }
+            public int connections() { return server.connections(); }
+            public long rejectedWithoutAnswer() { return server.rejectedWithoutAnswer(); }
+            public boolean listening() { return server.listening(); }
+        };
+    }
+}

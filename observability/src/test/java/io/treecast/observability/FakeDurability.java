@@ -1,0 +1,41 @@
+package io.treecast.observability;
+
+/** A durability probe whose Kafka can be switched off by the test. */
+final class FakeDurability implements DurabilityProbe {
+    volatile boolean reachable = true;
+
+    @Override
+    public boolean kafkaReachable() {
+        return reachable;
+    }
+
+    @Override
+    public boolean journalHealthy() {
+        return reachable;
+    }
+
+    @Override
+    public long durableSeq() {
+        return 7;
+    }
+
+    @Override
+    public long recordsSent() {
+        return 11;
+    }
+
+    @Override
+    public long producerErrors() {
+        return 0;
+    }
+
+    @Override
+    public String stateStoreState() {
+        return "RUNNING";
+    }
+
+    @Override
+    public long stateStoreLag() {
+        return 0;
+    }
+}

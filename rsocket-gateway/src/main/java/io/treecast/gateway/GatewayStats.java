@@ -1,0 +1,111 @@
+package io.treecast.gateway;
+
+import io.treecast.fastpath.ErrorCode;
+import io.treecast.fastpath.LatencyHistogram;
+import io.treecast.fastpath.Policy;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counters of one server's gateway, for metrics: requests by route, errors sent by code, connections accepted,
+ * subscriptions opened by policy, and the delivery latency histogram. Plain {@link LongAdder}s and an
+ * allocation-free histogram, so that counting costs no lock and no allocation on event loops or dispatcher
+ * threads; readers (a metrics scrape) read them racily.
+ *
+ * <pre>{@code
+ * GatewayStats stats = server.stats();
+ * long updates = stats.requests(GatewayStats.Route.UPDATE);
+ * long slow = stats.errors(ErrorCode.SLOW_CONSUMER);
+ * double p99Micros = stats.deliveryLatency().snapshot().valueAtQuantile(0.99) / 1000.0;
+ * }</pre>
+ */
+public final class GatewayStats {
+    /** The five routes of the protocol (proto/README.md). */
+    public enum Route {
+        UPDATE("tree.update"), PUBLISH("tree.publish"), INGEST("tree.ingest"), SUBSCRIBE("tree.subscribe"), GET("tree.get");
+
+        private final String wireName;
+
+        Route(String wireName) {
+            this.wireName = wireName;
+        }
+
+        /** The route as clients name it, e.g. {@code tree.update}. */
+        public String wireName() {
+            return wireName;
+        }
+    }
+
+    private static final Route[] ROUTES = Route.values();
+    private static final ErrorCode[] CODES = ErrorCode.values();
+    private static final Policy[] POLICIES = Policy.values();
+
+    private final LongAdder[] requests = adders(ROUTES.length);
+    private final LongAdder[] errors = adders(CODES.length);
+    private final LongAdder[] subscriptionsOpened = adders(POLICIES.length);
+    private final LongAdder connectionsAccepted = new LongAdder();
+    private final LatencyHistogram deliveryLatency = new LatencyHistogram();
+
+    private static LongAdder[] adders(int n) {
+        LongAdder[] a = new LongAdder[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = new LongAdder();
+        }
+        return a;
+    }
+
+    // ------------------------------------------------------------------ updated by the gateway
+
+    /** One request on {@code route} (counted once its route is known, before validation of its body). */
+    public void request(Route route) {
+        requests[route.ordinal()].increment();
+    }
+
+    /** One error sent to a client (an error frame, a stream that ends with an error, or a refused SETUP). */
+    public void error(ErrorCode code) {
+        errors[code.ordinal()].increment();
+    }
+
+    /** One subscription accepted by the engine. */
+    public void subscribed(Policy policy) {
+        subscriptionsOpened[policy.ordinal()].increment();
+    }
+
+    /** A connection was accepted (its SETUP passed every check). */
+    public void connected() {
+        connectionsAccepted.increment();
+    }
+
+    /**
+     * Records the time from the engine applying the event's batch ({@code appliedNanos}, a {@link System#nanoTime()}
+     * stamp) to now, when the encoded frame is handed to the connection. 0 means unknown and records nothing.
+     */
+    public void delivered(long appliedNanos) {
+        if (appliedNanos != 0) {
+            deliveryLatency.record(System.nanoTime() - appliedNanos);
+        }
+    }
+
+    // ------------------------------------------------------------------ read by metrics
+
+    public long requests(Route route) {
+        return requests[route.ordinal()].sum();
+    }
+
+    public long errors(ErrorCode code) {
+        return errors[code.ordinal()].sum();
+    }
+
+    public long subscriptionsOpened(Policy policy) {
+        return subscriptionsOpened[policy.ordinal()].sum();
+    }
+
+    public long connectionsAccepted() {
+        return connectionsAccepted.sum();
+    }
+
+    /** Batch applied by the engine → encoded event handed to the subscriber's connection, in nanoseconds. */
+    public LatencyHistogram deliveryLatency() {
+        return deliveryLatency;
+    }
+}

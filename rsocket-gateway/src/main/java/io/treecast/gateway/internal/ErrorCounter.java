@@ -1,0 +1,83 @@
+package io.treecast.gateway.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.rsocket.RSocket;
+import io.rsocket.frame.FrameType;
+import io.rsocket.plugins.RequestInterceptor;
+import io.treecast.fastpath.ErrorCode;
+import io.treecast.gateway.GatewayStats;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Counts every error a connection's responder sends, by its code (the message is always {@code "CODE: text"}),
+ * and logs one line when a STRICT subscription ends with SLOW_CONSUMER. Installed as an RSocket request
+ * interceptor, so that the request handlers themselves stay free of bookkeeping. Runs on event loops and
+ * allocates nothing unless a request fails.
+ */
+public final class ErrorCounter implements RequestInterceptor {
+    private static final Logger LOG = LoggerFactory.getLogger(ErrorCounter.class);
+
+    private final Gateway gateway;
+    private final RSocket connection;
+
+    public ErrorCounter(Gateway gateway, RSocket connection) {
+        this.gateway = gateway;
+        this.connection = connection;
+    }
+
+    @Override
+    public void onStart(int streamId, FrameType requestType, ByteBuf metadata) {
+    }
+
+    @Override
+    public void onTerminate(int streamId, FrameType requestType, Throwable t) {
+        if (t != null) {
+            count(t);
+        }
+    }
+
+    @Override
+    public void onCancel(int streamId, FrameType requestType) {
+    }
+
+    @Override
+    public void onReject(Throwable t, FrameType requestType, ByteBuf metadata) {
+        if (t != null) {
+            count(t);
+        }
+    }
+
+    private void count(Throwable t) {
+        ErrorCode code = codeOf(t.getMessage());
+        if (code == null) {
+            return;
+        }
+        gateway.stats.error(code);
+        if (code == ErrorCode.SLOW_CONSUMER) {
+            LOG.info("slow consumer ended: {}: {}", gateway.describe(connection), t.getMessage());
+        }
+    }
+
+    /**
+     * The code of a {@code "CODE: text"} message (every error the gateway sends has one, INTERNAL included); null for
+     * anything else, e.g. a connection that dropped, which is not an error sent to the client.
+     */
+    static ErrorCode codeOf(String message) {
+        if (message != null) {
+            int colon = message.indexOf(':');
+            if (colon > 0) {
+                try {
+                    return ErrorCode.valueOf(message.substring(0, colon));
+                } catch (IllegalArgumentException notOurs) {
+                    // fall through
+                }
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public void dispose() {
+    }
+}
