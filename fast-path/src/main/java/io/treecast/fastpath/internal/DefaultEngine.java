@@ -10,6 +10,7 @@ import io.treecast.fastpath.ErrorCode;
 import io.treecast.fastpath.EventHandler;
 import io.treecast.fastpath.EventKind;
 import io.treecast.fastpath.EventView;
+import io.treecast.fastpath.IdleStrategyKind;
 import io.treecast.fastpath.Journal;
 import io.treecast.fastpath.JournalFeed;
 import io.treecast.fastpath.Leaf;
@@ -33,6 +34,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 /**
@@ -48,6 +50,10 @@ public final class DefaultEngine implements Engine, Sub.Owner {
     private final ConcurrentLinkedQueue<Object> control = new ConcurrentLinkedQueue<>();
     private final Dispatcher[] dispatchers;
     private final Thread writer;
+    /** The writer is parked (or about to park): producers unpark it. */
+    private volatile boolean writerParked;
+    /** Consecutive writer cycles without work; writer thread only. */
+    private int idleCycles;
     private final IdleStrategy idle;
     private final Journal journal;
     private final Feed feed;
@@ -168,7 +174,11 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         if (closed) {
             return OfferResult.CLOSED;
         }
-        return inbound.offer(batch) ? OfferResult.ACCEPTED : OfferResult.BACK_PRESSURED;
+        if (!inbound.offer(batch)) {
+            return OfferResult.BACK_PRESSURED;
+        }
+        wakeWriter();
+        return OfferResult.ACCEPTED;
     }
 
     @Override
@@ -179,7 +189,18 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         if (closed) {
             return OfferResult.CLOSED;
         }
-        return inbound.offer(new Offer(batch, mode, listener)) ? OfferResult.ACCEPTED : OfferResult.BACK_PRESSURED;
+        if (!inbound.offer(new Offer(batch, mode, listener))) {
+            return OfferResult.BACK_PRESSURED;
+        }
+        wakeWriter();
+        return OfferResult.ACCEPTED;
+    }
+
+    /** One volatile read per offer; an unpark only when the writer is parked. */
+    private void wakeWriter() {
+        if (writerParked) {
+            LockSupport.unpark(writer);
+        }
     }
 
     // ------------------------------------------------------------------ subscriptions
@@ -222,6 +243,7 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         sub.dispatcherIndex = d;
         live.put(sub.id, sub);
         control.add(sub);
+        wakeWriter();
         dispatchers[d].add(sub);
         return sub;
     }
@@ -229,6 +251,7 @@ public final class DefaultEngine implements Engine, Sub.Owner {
     @Override
     public void cancel(Sub sub) {
         control.add(new Cancel(sub));
+        wakeWriter();
         dispatchers[sub.dispatcherIndex].wake();
     }
 
@@ -248,6 +271,7 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         if (!sub.cancelled) {
             // ended by the engine: make sure the writer forgets it (STRICT ends are already out of the index)
             control.add(new Cancel(sub));
+            wakeWriter();
         }
     }
 
@@ -321,7 +345,36 @@ public final class DefaultEngine implements Engine, Sub.Owner {
                 currentSeq = core.seq();
                 return;
             }
+            idleWriter(work);
+        }
+    }
+
+    /**
+     * BACKOFF: spin, then yield, then park until a producer offers (it unparks a parked writer) or 1 ms passes
+     * (the journal's durable watermark and conflation are polled, not signalled). The writer announces that it parks
+     * and then looks at the queue once more; producers enqueue and then look at the announcement. Both are volatile,
+     * so one of the two always sees the other and no offer waits for the timeout.
+     */
+    private void idleWriter(int work) {
+        if (config.idleStrategy() != IdleStrategyKind.BACKOFF) {
             idle.idle(work);
+            return;
+        }
+        if (work > 0) {
+            idleCycles = 0;
+            return;
+        }
+        idleCycles++;
+        if (idleCycles <= 100) {
+            Thread.onSpinWait();
+        } else if (idleCycles <= 110) {
+            Thread.yield();
+        } else {
+            writerParked = true;
+            if (inbound.size() == 0 && control.isEmpty() && !stopWriter) {
+                LockSupport.parkNanos(this, 1_000_000L);
+            }
+            writerParked = false;
         }
     }
 
