@@ -1,15 +1,23 @@
 package io.treecast.cli;
 
+import io.treecast.cli.internal.Operations;
 import io.treecast.durability.Durability;
 import io.treecast.durability.DurabilityConfig;
 import io.treecast.gateway.ServerConfig;
 import io.treecast.gateway.TreecastServer;
+import io.treecast.observability.DurabilityProbe;
+import io.treecast.observability.ObservabilityServer;
+import io.treecast.observability.TreecastMetrics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
+import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -22,6 +30,8 @@ import java.util.concurrent.Callable;
 @Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = TreecastCli.Version.class,
         description = "Run the Treecast server (RSocket over TCP and WebSocket).")
 public final class ServeCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
+
     @Spec
     CommandSpec spec;
 
@@ -93,29 +103,84 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        long startNanos = System.nanoTime();
         ServerConfig cfg = load(System.getenv());
-        Durability durability = durabilityFor(cfg);
+        Operations.applyLogLevel(cfg);
+        // metrics first: /health and /ready answer while Kafka starts and the tree recovers
+        TreecastMetrics metrics = cfg.metricsEnabled()
+                ? TreecastMetrics.create(Duration.ofMillis(cfg.metricsReadyDegradedBudgetMillis())) : null;
+        ObservabilityServer http = metrics == null ? null : metricsEndpoints(cfg, metrics);
+        Durability durability;
         TreecastServer server;
         try {
-            server = TreecastServer.start(cfg, durability == null ? null : durability.journal());
-        } catch (RuntimeException e) {
-            if (durability != null) {
-                durability.close();
+            durability = durabilityFor(cfg);
+            if (metrics != null) {
+                metrics.recovering();
             }
+            try {
+                server = TreecastServer.start(cfg, durability == null ? null : durability.journal());
+            } catch (RuntimeException e) {
+                if (durability != null) {
+                    durability.close();
+                }
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            closeMetrics(metrics, http);
             throw e;
+        }
+        if (metrics != null) {
+            metrics.attach(server, durability == null ? null : DurabilityProbe.of(durability));
         }
         // the engine closes first (it flushes the journal), then Kafka
         Thread hook = new Thread(() -> {
+            if (metrics != null) {
+                metrics.stopping();
+            }
             server.close();
             if (durability != null) {
                 durability.close();
             }
+            closeMetrics(metrics, http);
         }, "treecast-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        spec.commandLine().getOut().println(startupLine(server, durability));
+        spec.commandLine().getOut().println(startupLine(server, durability)
+                + (http == null ? "" : ", metrics on " + http.uri()));
         spec.commandLine().getOut().flush();
+        LOG.info("treecast {} started in {} ms: tcp {}, websocket {}, metrics {}; configuration: {}; Kafka: {}; "
+                        + "recovered seq {} with {} leaves; {}",
+                TreecastCli.version(), (System.nanoTime() - startNanos) / 1_000_000, server.tcpUri(),
+                server.webSocketUri() == null ? "off" : server.webSocketUri(),
+                http == null ? (cfg.metricsEnabled() ? "not listening (see the warning above)" : "off (metrics.enabled=false)") : http.uri(),
+                Operations.configSources(cfg),
+                durability == null ? "off (in memory, no durability)" : durability.config().mode().name().toLowerCase()
+                        + " at " + durability.bootstrapServers() + ", topic " + durability.config().topic(),
+                server.engine().currentSeq(), server.engine().stats().leaves(), Operations.jvm());
         server.awaitClose();
         return ExitCodes.OK;
+    }
+
+    /**
+     * The HTTP endpoints on {@code metrics.host:metrics.port}, or null (with a warning) when that port is taken:
+     * the broker still serves, since its clients matter more than its scrapes.
+     */
+    private static ObservabilityServer metricsEndpoints(ServerConfig cfg, TreecastMetrics metrics) {
+        try {
+            return ObservabilityServer.start(cfg.metricsHost(), cfg.metricsPort(), metrics);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("no /metrics, /health or /ready: cannot listen on {}:{} ({}); set metrics.port (0 = any free port) "
+                    + "or metrics.enabled=false", cfg.metricsHost(), cfg.metricsPort(), e.getMessage());
+            return null;
+        }
+    }
+
+    private static void closeMetrics(TreecastMetrics metrics, ObservabilityServer http) {
+        if (http != null) {
+            http.close();
+        }
+        if (metrics != null) {
+            metrics.close();
+        }
     }
 
     static String startupLine(TreecastServer server, Durability durability) {

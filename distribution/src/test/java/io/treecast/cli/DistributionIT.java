@@ -47,11 +47,13 @@ class DistributionIT {
 
     @Test
     void serveFromTheLauncherPrintsItsAddressesAnswersAndStopsOnSigterm() throws Exception {
-        Process serve = launch("serve", "--in-memory", "--host", "127.0.0.1", "--tcp-port", "0", "--ws-port", "0");
+        Process serve = launch("serve", "--in-memory", "--host", "127.0.0.1", "--tcp-port", "0", "--ws-port", "0",
+                "--set", "metrics.port=0");
         try {
             BufferedReader r = new BufferedReader(new InputStreamReader(serve.getInputStream(), StandardCharsets.UTF_8));
             String line = r.readLine();
-            assertThat(line).matches("treecast \\S+ listening on tcp://127\\.0\\.0\\.1:\\d+ and ws://127\\.0\\.0\\.1:\\d+/rsocket \\(in memory\\)");
+            assertThat(line).matches("treecast \\S+ listening on tcp://127\\.0\\.0\\.1:\\d+ and ws://127\\.0\\.0\\.1:\\d+/rsocket \\(in memory\\)"
+                    + ", metrics on http://127\\.0\\.0\\.1:\\d+");
             Matcher m = Pattern.compile("(tcp://\\S+)").matcher(line);
             assertThat(m.find()).isTrue();
             String url = m.group(1);
