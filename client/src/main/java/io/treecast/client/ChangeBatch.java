@@ -54,6 +54,7 @@ public final class ChangeBatch {
 
     /** The protobuf {@code Batch} with {@code ack}. */
     public Batch toProto(AckMode ack) {
-        return proto.clone().setAck(ack == AckMode.DURABLE ? io.treecast.proto.AckMode.ACK_DURABLE : io.treecast.proto.AckMode.ACK_APPLIED).build();
+        // build() does not consume the builder (later changes copy the list), so no clone is needed
+        return proto.setAck(ack == AckMode.DURABLE ? io.treecast.proto.AckMode.ACK_DURABLE : io.treecast.proto.AckMode.ACK_APPLIED).build();
     }
 }

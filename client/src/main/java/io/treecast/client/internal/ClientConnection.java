@@ -43,6 +43,8 @@ public final class ClientConnection {
     private final ClientOptions options;
     private final Object lock = new Object();
     private Mono<RSocket> current;
+    /** The connected RSocket while it is open: lets hot calls skip the connect-or-reuse chain. */
+    private volatile RSocket open;
     private volatile boolean closed;
 
     public ClientConnection(URI uri, ClientOptions options) {
@@ -58,6 +60,10 @@ public final class ClientConnection {
     /** The live RSocket, connecting when there is none (or the last one closed). */
     public Mono<RSocket> rsocket() {
         return Mono.defer(() -> {
+            RSocket live = openOrNull();
+            if (live != null) {
+                return Mono.just(live); // the common case: no lock, no connect-or-reuse chain
+            }
             if (closed) {
                 return Mono.error(new TreecastClientException(TreecastClientException.Code.CLOSED, "the client is closed: create a new one", null));
             }
@@ -76,6 +82,12 @@ public final class ClientConnection {
                 return rsocket();
             });
         });
+    }
+
+    /** The connected RSocket, or null when there is none yet or it closed (then use {@link #rsocket()}). */
+    private RSocket openOrNull() {
+        RSocket r = open;
+        return r != null && !r.isDisposed() && !closed ? r : null;
     }
 
     private void forget(Mono<RSocket> c) {
@@ -98,7 +110,10 @@ public final class ClientConnection {
                 .connect(transport())
                 .timeout(options.connectTimeout())
                 .onErrorMap(ClientConnection::map)
-                .doOnNext(r -> r.onClose().doFinally(s -> forget(self.get())).subscribe())
+                .doOnNext(r -> {
+                    open = r;
+                    r.onClose().doFinally(s -> forget(self.get())).subscribe();
+                })
                 .doOnError(e -> forget(self.get()))
                 .cache());
         return self.get();
