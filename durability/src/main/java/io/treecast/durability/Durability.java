@@ -49,15 +49,17 @@ public final class Durability implements AutoCloseable {
     private final String bootstrapServers;
     private final Admin admin;
     private final KafkaJournal journal;
+    private final TreeState state;
     private boolean closed;
 
     private Durability(DurabilityConfig config, EmbeddedKafka embedded, String bootstrapServers, Admin admin,
-                       KafkaJournal journal) {
+                       KafkaJournal journal, TreeState state) {
         this.config = config;
         this.embedded = embedded;
         this.bootstrapServers = bootstrapServers;
         this.admin = admin;
         this.journal = journal;
+        this.state = state;
     }
 
     /**
@@ -83,7 +85,10 @@ public final class Durability implements AutoCloseable {
             admin = Admin.create(adminProps(bootstrap, config.startTimeout().toMillis()));
             int partitions = ensureTopic(admin, config, bootstrap);
             KafkaJournal journal = new KafkaJournal(config, bootstrap, partitions);
-            return new Durability(config, embedded, bootstrap, admin, journal);
+            // starts in the background: it catches up on the topic while the engine recovers
+            TreeState state = config.stateStore()
+                    ? TreeState.start(config, bootstrap, partitions, config.dataDir().resolve("state")) : null;
+            return new Durability(config, embedded, bootstrap, admin, journal, state);
         } catch (RuntimeException e) {
             if (admin != null) {
                 admin.close();
@@ -160,6 +165,14 @@ public final class Durability implements AutoCloseable {
         return journal;
     }
 
+    /**
+     * The Kafka Streams state of the tree, to pass to {@code EngineConfig.builder().snapshotStore(..)} so that
+     * resumes older than the replay ring are caught up from it; {@code null} when the config turned it off.
+     */
+    public TreeState treeState() {
+        return state;
+    }
+
     public DurabilityConfig config() {
         return config;
     }
@@ -186,7 +199,10 @@ public final class Durability implements AutoCloseable {
         return journal.durableSeq();
     }
 
-    /** Closes the journal (flushing within the close timeout) and stops the embedded broker, if any. Idempotent. */
+    /**
+     * Stops the state store, closes the journal (flushing within the close timeout) and stops the embedded broker,
+     * if any. Idempotent.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -194,7 +210,13 @@ public final class Durability implements AutoCloseable {
         }
         closed = true;
         try {
-            journal.close();
+            try {
+                if (state != null) {
+                    state.close();
+                }
+            } finally {
+                journal.close();
+            }
         } finally {
             try {
                 admin.close(config.closeTimeout());

@@ -46,6 +46,7 @@ public final class DurabilityConfig {
     private final Duration recoveryTimeout;
     private final Duration closeTimeout;
     private final String brokerHeap;
+    private final boolean stateStore;
 
     private DurabilityConfig(Builder b) {
         this.mode = b.mode;
@@ -67,6 +68,7 @@ public final class DurabilityConfig {
         this.recoveryTimeout = b.recoveryTimeout;
         this.closeTimeout = b.closeTimeout;
         this.brokerHeap = b.brokerHeap;
+        this.stateStore = b.stateStore;
     }
 
     public static Builder builder() {
@@ -115,6 +117,11 @@ public final class DurabilityConfig {
     public Duration closeTimeout() { return closeTimeout; }
     /** The embedded broker's {@code -Xmx}, e.g. {@code 768m}. */
     public String brokerHeap() { return brokerHeap; }
+    /**
+     * Whether {@link Durability} runs the Kafka Streams state ({@link TreeState}, under {@code dataDir/state}) that
+     * catches up subscribers whose resume point left the replay ring. Default true.
+     */
+    public boolean stateStore() { return stateStore; }
 
     /** Builds a {@link DurabilityConfig}; defaults suit one node with an embedded broker. */
     public static final class Builder {
@@ -137,6 +144,7 @@ public final class DurabilityConfig {
         private Duration recoveryTimeout = Duration.ofSeconds(120);
         private Duration closeTimeout = Duration.ofSeconds(10);
         private String brokerHeap = "768m";
+        private boolean stateStore = true;
 
         private Builder() {
         }
@@ -161,6 +169,7 @@ public final class DurabilityConfig {
         public Builder recoveryTimeout(Duration v) { this.recoveryTimeout = v; return this; }
         public Builder closeTimeout(Duration v) { this.closeTimeout = v; return this; }
         public Builder brokerHeap(String v) { this.brokerHeap = v; return this; }
+        public Builder stateStore(boolean v) { this.stateStore = v; return this; }
 
         public DurabilityConfig build() {
             require(mode != null, "mode", "must be EMBEDDED or EXTERNAL");

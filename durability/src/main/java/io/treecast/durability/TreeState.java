@@ -1,6 +1,10 @@
 package io.treecast.durability;
 
 import io.treecast.durability.internal.RecordCodec;
+import io.treecast.fastpath.Leaf;
+import io.treecast.fastpath.PathPattern;
+import io.treecast.fastpath.SnapshotStore;
+import io.treecast.fastpath.TreePath;
 import io.treecast.proto.LeafRecord;
 import io.treecast.proto.Watermark;
 import org.apache.kafka.common.serialization.Serdes;
@@ -22,7 +26,13 @@ import org.apache.kafka.streams.KeyValue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -42,18 +52,26 @@ import java.util.concurrent.locks.LockSupport;
  * so Kafka Streams spreads the topic's partitions across them. This class queries the local instance's partitions.
  * Thread-safe.
  */
-public final class TreeState implements AutoCloseable {
+public final class TreeState implements SnapshotStore, AutoCloseable {
     /** Name of the RocksDB store (also the interactive-query name). */
     public static final String STORE = "treecast-leaves";
 
     private final KafkaStreams streams;
     private final String tree;
     private final int partitions;
+    /** Snapshots for the engine are read here, never on its dispatcher threads. */
+    private final ExecutorService reader;
+    private final LongAdder snapshotsServed = new LongAdder();
 
     private TreeState(KafkaStreams streams, String tree, int partitions) {
         this.streams = streams;
         this.tree = tree;
         this.partitions = partitions;
+        this.reader = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "treecast-state-snapshots-" + tree);
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /** Receives one leaf of a scan. */
@@ -154,12 +172,73 @@ public final class TreeState implements AutoCloseable {
         return n;
     }
 
+    /**
+     * The engine's catch-up port: reads, on this state's own thread, every stored leaf matching {@code pattern}
+     * (a prefix scan over the pattern's leading literal segments, then the pattern), with the seq up to which the
+     * store was complete before the scan. Fails when the store is not queryable (starting, rebalancing) or when
+     * this instance does not hold every partition (its watermarks would be missing): the engine then snapshots its
+     * own tree.
+     */
+    @Override
+    public CompletableFuture<SnapshotStore.Result> snapshot(PathPattern pattern) {
+        return CompletableFuture.supplyAsync(() -> {
+            // read before the scan: every record up to it is then in the scan (or superseded there)
+            long complete = completeSeq();
+            if (complete <= 0) {
+                throw new IllegalStateException("state store of tree " + tree + " has no watermark for some partition");
+            }
+            List<Leaf> leaves = new ArrayList<>();
+            byte[] prefix = literalPrefix(pattern).getBytes(StandardCharsets.UTF_8);
+            RecordCodec.DecodedLeaf decoded = new RecordCodec.DecodedLeaf();
+            try (KeyValueIterator<Bytes, byte[]> it = store().prefixScan(Bytes.wrap(prefix), new BytesSerializer())) {
+                while (it.hasNext()) {
+                    KeyValue<Bytes, byte[]> kv = it.next();
+                    byte[] key = kv.key.get();
+                    if (key.length == 0 || key[0] == 0 || kv.value == null) {
+                        continue;
+                    }
+                    TreePath p;
+                    try {
+                        p = TreePath.parse(new String(key, StandardCharsets.UTF_8));
+                    } catch (RuntimeException notAPath) {
+                        continue;
+                    }
+                    if (pattern.matches(p)) {
+                        // the record's value field already is the engine's encoded Value: taken as it is
+                        RecordCodec.decodeLeaf(kv.value, decoded);
+                        leaves.add(new Leaf(p, decoded.value, decoded.seq));
+                    }
+                }
+            }
+            snapshotsServed.increment();
+            return new SnapshotStore.Result(complete, leaves);
+        }, reader);
+    }
+
+    /** Snapshots handed to the engine so far. */
+    public long snapshotsServed() {
+        return snapshotsServed.sum();
+    }
+
+    /** The key prefix every match of {@code pattern} starts with: its leading literal segments. */
+    static String literalPrefix(PathPattern pattern) {
+        StringBuilder b = new StringBuilder();
+        for (int k = 0; k < pattern.depth() && pattern.kind(k) == PathPattern.LITERAL; k++) {
+            b.append(pattern.literals(k)[0]);
+            if (k + 1 < pattern.depth()) {
+                b.append('/');
+            }
+        }
+        return b.toString();
+    }
+
     private ReadOnlyKeyValueStore<Bytes, byte[]> store() {
         return streams.store(StoreQueryParameters.fromNameAndType(STORE, QueryableStoreTypes.keyValueStore()));
     }
 
     @Override
     public void close() {
+        reader.shutdownNow();
         streams.close(Duration.ofSeconds(10));
     }
 }

@@ -1,6 +1,7 @@
 package io.treecast.durability.internal;
 
 import io.treecast.fastpath.LeafVisitor;
+import io.treecast.fastpath.RecordVisitor;
 import io.treecast.fastpath.TreePath;
 import io.treecast.proto.Watermark;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -46,8 +47,16 @@ public final class TopicRecovery {
         boolean leaf(String path, Object parsed, byte[] value, long seq);
     }
 
-    /** Recovers into the engine: every key is parsed as a {@link TreePath}; invalid ones are skipped and counted. */
+    /**
+     * Recovers into the engine. When it takes raw records ({@link RecordVisitor}, the engine does) they are fed to
+     * it while the readers still fetch: no per-key map, no sort, no {@link TreePath} per record, and the two halves
+     * overlap (README "Recovery"). Otherwise every key is parsed as a {@link TreePath}; invalid ones are skipped and
+     * counted.
+     */
     public static Result run(String bootstrapServers, String topic, String tree, Duration timeout, LeafVisitor into) {
+        if (into instanceof RecordVisitor records) {
+            return stream(bootstrapServers, topic, tree, timeout, records);
+        }
         // paths are parsed on the reader threads, overlapped with fetching, not on the engine's start thread
         java.util.function.Function<String, Object> parser = key -> {
             try {
@@ -66,11 +75,7 @@ public final class TopicRecovery {
         });
     }
 
-    /** Reads the topic; {@code parser} (thread-safe) turns each live key into what {@code into} receives. */
-    public static Result read(String bootstrapServers, String topic, String tree, Duration timeout,
-                              java.util.function.Function<String, Object> parser, RawVisitor into) {
-        long t0 = System.nanoTime();
-        long deadline = t0 + timeout.toNanos();
+    private static List<TopicPartition> partitions(String bootstrapServers, String topic, String tree, Duration timeout) {
         List<TopicPartition> parts = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrapServers, tree, timeout)) {
             List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
@@ -81,9 +86,121 @@ public final class TopicRecovery {
                 parts.add(new TopicPartition(topic, info.partition()));
             }
         }
-        // a key lives in one partition, so partitions can be read apart and their leaves simply concatenated
-        int threads = Math.max(1, Math.min(parts.size(), Integer.getInteger("treecast.recovery.readers",
+        return parts;
+    }
+
+    private static int readerThreads(List<TopicPartition> parts) {
+        return Math.max(1, Math.min(parts.size(), Integer.getInteger("treecast.recovery.readers",
                 Math.min(2, Runtime.getRuntime().availableProcessors()))));
+    }
+
+    private static List<TopicPartition> share(List<TopicPartition> parts, int reader, int readers) {
+        List<TopicPartition> mine = new ArrayList<>();
+        for (int j = reader; j < parts.size(); j += readers) {
+            mine.add(parts.get(j));
+        }
+        return mine;
+    }
+
+    /**
+     * Reader threads fetch and decode; the calling thread hands each record to {@code into} as it arrives. A key
+     * lives in one partition and a partition is read in order, so each path's records arrive in seq order, which is
+     * all {@link RecordVisitor} needs. Bounded hand-over: at most {@code QUEUED_CHUNKS} chunks wait.
+     */
+    static Result stream(String bootstrapServers, String topic, String tree, Duration timeout, RecordVisitor into) {
+        long t0 = System.nanoTime();
+        long deadline = t0 + timeout.toNanos();
+        List<TopicPartition> parts = partitions(bootstrapServers, topic, tree, timeout);
+        int threads = readerThreads(parts);
+        java.util.concurrent.BlockingQueue<Chunk> queue = new java.util.concurrent.ArrayBlockingQueue<>(QUEUED_CHUNKS);
+        Reader[] readers = new Reader[threads];
+        Thread[] helpers = new Thread[threads];
+        for (int i = 0; i < threads; i++) {
+            readers[i] = new Reader(bootstrapServers, topic, tree, timeout, deadline, share(parts, i, threads), null);
+            readers[i].sink = queue;
+            helpers[i] = new Thread(readers[i], "treecast-recovery-" + i);
+            helpers[i].setDaemon(true);
+        }
+        for (Thread h : helpers) {
+            h.start();
+        }
+        long live = 0;
+        long skipped = 0;
+        int finished = 0;
+        try {
+            while (finished < threads) {
+                long left = deadline - System.nanoTime();
+                Chunk c = left <= 0 ? null : queue.poll(left, java.util.concurrent.TimeUnit.NANOSECONDS);
+                if (c == null) {
+                    throw new IllegalStateException("recovery from topic " + topic + " did not finish within " + timeout
+                            + "; raise durability setting recoveryTimeout");
+                }
+                if (c == Chunk.END) {
+                    finished++;
+                    continue;
+                }
+                for (int i = 0; i < c.n; i++) {
+                    if (!into.record(c.keys[i], c.values[i], c.seqs[i])) {
+                        skipped++;
+                    } else if (c.values[i] != null) {
+                        live++;
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while recovering from topic " + topic, e);
+        } finally {
+            for (Reader r : readers) {
+                r.stop = true;
+            }
+            queue.clear();
+        }
+        long maxSeq = 0;
+        long records = 0;
+        for (Reader r : readers) {
+            if (r.failure != null) {
+                throw r.failure instanceof RuntimeException re ? re
+                        : new IllegalStateException("recovery from topic " + topic + " failed: " + r.failure, r.failure);
+            }
+            maxSeq = Math.max(maxSeq, r.maxSeq);
+            records += r.records;
+        }
+        if (skipped > 0) {
+            LOG.warn("recovery skipped {} records of topic {} whose key is not a valid path", skipped, topic);
+        }
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        LOG.info("recovered from {} records of topic {} in {} ms ({} readers feeding the engine as they read; {} leaf "
+                + "records applied), highest seq {}", records, topic, millis, threads, live, maxSeq);
+        return new Result(maxSeq, records > 0, (int) Math.min(Integer.MAX_VALUE, live), records, millis);
+    }
+
+    private static final int QUEUED_CHUNKS = 64;
+    private static final int CHUNK_RECORDS = 4096;
+
+    /** Records on their way from a reader to the loading thread. */
+    private static final class Chunk {
+        static final Chunk END = new Chunk(0);
+        final byte[][] keys;
+        final byte[][] values;
+        final long[] seqs;
+        int n;
+
+        Chunk(int size) {
+            keys = new byte[size][];
+            values = new byte[size][];
+            seqs = new long[size];
+        }
+    }
+
+    /** Reads the topic; {@code parser} (thread-safe) turns each live key into what {@code into} receives. */
+    public static Result read(String bootstrapServers, String topic, String tree, Duration timeout,
+                              java.util.function.Function<String, Object> parser, RawVisitor into) {
+        long t0 = System.nanoTime();
+        long deadline = t0 + timeout.toNanos();
+        List<TopicPartition> parts = partitions(bootstrapServers, topic, tree, timeout);
+        // a key lives in one partition, so partitions can be read apart and their leaves simply concatenated
+        int threads = readerThreads(parts);
         Reader[] readers = new Reader[threads];
         for (int i = 0; i < threads; i++) {
             List<TopicPartition> mine = new ArrayList<>();
@@ -206,7 +323,11 @@ public final class TopicRecovery {
         long maxSeq;
         long records;
         int live;
-        Throwable failure;
+        volatile Throwable failure;
+        /** Streaming mode: records go here in chunks instead of into {@link #latest}; END when done. */
+        java.util.concurrent.BlockingQueue<Chunk> sink;
+        private Chunk chunk;
+        volatile boolean stop;
 
         Reader(String bootstrapServers, String topic, String tree, Duration timeout, long deadline,
                List<TopicPartition> parts, java.util.function.Function<String, Object> parser) {
@@ -223,12 +344,49 @@ public final class TopicRecovery {
         public void run() {
             try {
                 read();
+                if (sink != null) {
+                    flush();
+                }
             } catch (Throwable t) {
                 failure = t;
+            } finally {
+                if (sink != null) {
+                    try {
+                        // never lost: the loading thread counts one END per reader
+                        while (!stop && !sink.offer(Chunk.END, 100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                            // the loader is busy; wait
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
             }
         }
 
-        private void read() throws com.google.protobuf.InvalidProtocolBufferException {
+        private void emit(byte[] key, byte[] value, long seq) throws InterruptedException {
+            if (chunk == null) {
+                chunk = new Chunk(CHUNK_RECORDS);
+            }
+            chunk.keys[chunk.n] = key;
+            chunk.values[chunk.n] = value;
+            chunk.seqs[chunk.n] = seq;
+            if (++chunk.n == CHUNK_RECORDS) {
+                flush();
+            }
+        }
+
+        private void flush() throws InterruptedException {
+            if (chunk != null && chunk.n > 0) {
+                while (!sink.offer(chunk, 100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                    if (stop) {
+                        throw new IllegalStateException("recovery stopped");
+                    }
+                }
+            }
+            chunk = null;
+        }
+
+        private void read() throws com.google.protobuf.InvalidProtocolBufferException, InterruptedException {
             String hwmPrefix = RecordCodec.WATERMARK_KEY_PREFIX + tree + "/";
             RecordCodec.DecodedLeaf decoded = new RecordCodec.DecodedLeaf();
             try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrapServers, tree, timeout)) {
@@ -237,6 +395,9 @@ public final class TopicRecovery {
                 Map<TopicPartition, Long> end = new HashMap<>(consumer.endOffsets(parts, timeout));
                 end.entrySet().removeIf(e -> consumer.position(e.getKey(), timeout) >= e.getValue());
                 while (!end.isEmpty()) {
+                    if (stop) {
+                        throw new IllegalStateException("recovery stopped");
+                    }
                     if (System.nanoTime() > deadline) {
                         throw new IllegalStateException("recovery from topic " + topic + " did not finish within "
                                 + timeout + " (" + records + " records read by one reader); raise durability setting "
@@ -253,6 +414,19 @@ public final class TopicRecovery {
                         records++;
                         byte[] keyBytes = r.key();
                         if (keyBytes == null || keyBytes.length == 0) {
+                            continue;
+                        }
+                        if (sink != null && keyBytes[0] != 0) {
+                            if (r.value() == null) {
+                                Header h = r.headers().lastHeader(RecordCodec.SEQ_HEADER);
+                                long seq = RecordCodec.readSeqHeader(h == null ? null : h.value());
+                                maxSeq = Math.max(maxSeq, seq);
+                                emit(keyBytes, null, seq);
+                            } else {
+                                RecordCodec.decodeLeaf(r.value(), decoded);
+                                maxSeq = Math.max(maxSeq, decoded.seq);
+                                emit(keyBytes, decoded.value, decoded.seq);
+                            }
                             continue;
                         }
                         String key = new String(keyBytes, StandardCharsets.UTF_8);

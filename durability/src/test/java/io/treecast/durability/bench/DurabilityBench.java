@@ -35,6 +35,7 @@ public final class DurabilityBench {
         int rate = args.length > 1 ? Integer.parseInt(args[1]) : 200_000;
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 20;
         Path dataDir = args.length > 3 ? Path.of(args[3]) : Files.createTempDirectory("treecast-bench");
+        stateDir = dataDir.resolve("treecast");
         try (EmbeddedKafka kafka = new EmbeddedKafka(dataDir, "768m", Duration.ofSeconds(120), Duration.ofSeconds(30))) {
             kafka.start();
             if (seconds > 0) {
@@ -46,8 +47,13 @@ public final class DurabilityBench {
         }
     }
 
+    /** The Kafka Streams state competes for the same two cores; on only with -Dtreecast.bench.state=true. */
+    private static final boolean STATE = Boolean.getBoolean("treecast.bench.state");
+    private static Path stateDir;
+
     private static DurabilityConfig config(String bootstrap, String topic) {
-        return DurabilityConfig.builder().bootstrapServers(bootstrap).topic(topic).treeId("bench").build();
+        return DurabilityConfig.builder().bootstrapServers(bootstrap).topic(topic).treeId("bench")
+                .stateStore(STATE).dataDir(stateDir).build();
     }
 
     private static Engine engine(Durability d) {

@@ -116,9 +116,19 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         if (journal != null) {
             Tree tree = c.tree();
             long[] maxLeaf = {0};
-            long hwm = journal.recover((path, value, seq) -> {
-                tree.load(path, value, seq);
-                maxLeaf[0] = Math.max(maxLeaf[0], seq);
+            Tree.SegmentCache segments = new Tree.SegmentCache();
+            long hwm = journal.recover(new io.treecast.fastpath.RecordVisitor() {
+                @Override
+                public void leaf(io.treecast.fastpath.TreePath path, byte[] value, long seq) {
+                    tree.load(path, value, seq);
+                    maxLeaf[0] = Math.max(maxLeaf[0], seq);
+                }
+
+                @Override
+                public boolean record(byte[] utf8Path, byte[] value, long seq) {
+                    maxLeaf[0] = Math.max(maxLeaf[0], seq);
+                    return tree.loadRecord(utf8Path, value, seq, segments);
+                }
             });
             start = Math.max(hwm, maxLeaf[0]);
             c.recovered(start);

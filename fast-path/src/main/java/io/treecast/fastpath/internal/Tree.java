@@ -184,6 +184,160 @@ public final class Tree {
         set(path, value, seq, new ArrayList<>());
     }
 
+    /**
+     * Puts one recovered journal record, path given as UTF-8 (before the engine starts). Records of one path come
+     * in seq order, different paths in any order; where a leaf and a leaf below it are both recorded, the higher
+     * seq wins (README "Recovery"). {@code value == null}: the leaf was deleted at {@code seq}. Returns false when
+     * {@code utf8} is not a valid path (nothing changes).
+     */
+    public boolean loadRecord(byte[] utf8, byte[] value, long seq, SegmentCache segments) {
+        int depth = segments.split(utf8);
+        if (depth < 0) {
+            return false;
+        }
+        Node n = root;
+        for (int i = 0; i < depth; i++) {
+            String seg = segments.segment(i);
+            Node c = n.child(seg);
+            if (c == null) {
+                if (value == null) {
+                    return true;
+                }
+                c = new Node(seg, n);
+                insert(n, c);
+            } else if (i < depth - 1 && c.value != null) {
+                // a leaf on the way: whichever of the two was written later replaced the other
+                if (value == null || c.seq > seq) {
+                    return true;
+                }
+                valueBytes -= c.value.length;
+                c.value = null;
+                leaves--;
+            }
+            n = c;
+        }
+        if (value == null) {
+            if (n.value != null && n.seq <= seq) {
+                valueBytes -= n.value.length;
+                n.value = null;
+                leaves--;
+                prune(n);
+            }
+            return true;
+        }
+        if (n.value != null && n.seq > seq) {
+            return true;
+        }
+        if (n.size > 0 && keepNewer(n, seq)) {
+            // a leaf below was set after this one: this value was replaced then
+            prune(n);
+            return true;
+        }
+        if (n.value == null) {
+            leaves++;
+        } else {
+            valueBytes -= n.value.length;
+        }
+        valueBytes += value.length;
+        n.value = value;
+        n.seq = seq;
+        return true;
+    }
+
+    /** Recovery only: drops the leaves below {@code n} older than {@code seq}; true when newer ones remain. */
+    private boolean keepNewer(Node n, long seq) {
+        Node[] t = n.children;
+        boolean newer = false;
+        for (int i = 0; t != null && i < t.length; i++) {
+            Node c = t[i];
+            if (c == null || c == TOMBSTONE) {
+                continue;
+            }
+            if (c.value != null && c.seq < seq) {
+                valueBytes -= c.value.length;
+                c.value = null;
+                leaves--;
+            } else if (c.value != null) {
+                newer = true;
+            }
+            if (c.size > 0 && keepNewer(c, seq)) {
+                newer = true;
+            }
+            if (c.value == null && c.size == 0) {
+                remove(n, c);
+                t = n.children;
+            }
+        }
+        return newer;
+    }
+
+    /**
+     * Splits UTF-8 paths into segments for {@link #loadRecord}, validating them as {@link TreePath#parse} does, and
+     * shares one String per distinct segment text (bounded), like the parser's interning. One per loading thread.
+     */
+    public static final class SegmentCache {
+        private static final int MAX_CACHED = 1 << 18;
+        private final java.util.HashMap<String, String> cache = new java.util.HashMap<>();
+        private final String[] segs = new String[io.treecast.fastpath.Limits.MAX_SEGMENTS];
+
+        /** Number of segments of {@code utf8}, or -1 when it is not a valid path. */
+        int split(byte[] utf8) {
+            if (utf8.length == 0 || utf8.length > io.treecast.fastpath.Limits.MAX_PATH_BYTES) {
+                return -1;
+            }
+            int depth = 0;
+            int start = 0;
+            boolean ascii = true;
+            for (int i = 0; i <= utf8.length; i++) {
+                int b = i < utf8.length ? utf8[i] : '/';
+                if (b == '/') {
+                    int len = i - start;
+                    if (len == 0 || len > io.treecast.fastpath.Limits.MAX_SEGMENT_BYTES
+                            || depth == io.treecast.fastpath.Limits.MAX_SEGMENTS) {
+                        return -1;
+                    }
+                    String seg = ascii ? new String(utf8, start, len, java.nio.charset.StandardCharsets.ISO_8859_1)
+                            : decode(utf8, start, len);
+                    if (seg == null) {
+                        return -1;
+                    }
+                    segs[depth++] = share(seg);
+                    start = i + 1;
+                    ascii = true;
+                } else if (b < 0) {
+                    ascii = false;
+                } else if (b < 0x20 || b == 0x7f || b == '*' || b == '{' || b == '}' || b == ',') {
+                    return -1;
+                }
+            }
+            return depth;
+        }
+
+        String segment(int i) {
+            return segs[i];
+        }
+
+        private static String decode(byte[] utf8, int off, int len) {
+            java.nio.charset.CharsetDecoder d = java.nio.charset.StandardCharsets.UTF_8.newDecoder();
+            try {
+                return d.decode(java.nio.ByteBuffer.wrap(utf8, off, len)).toString();
+            } catch (java.nio.charset.CharacterCodingException malformed) {
+                return null;
+            }
+        }
+
+        private String share(String seg) {
+            String shared = cache.get(seg);
+            if (shared != null) {
+                return shared;
+            }
+            if (cache.size() < MAX_CACHED) {
+                cache.put(seg, seg);
+            }
+            return seg;
+        }
+    }
+
     public Node find(TreePath path) {
         Node n = root;
         for (int i = 0; i < path.depth() && n != null; i++) {
