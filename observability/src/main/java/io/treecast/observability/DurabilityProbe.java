@@ -21,10 +21,10 @@ public interface DurabilityProbe {
     /** The highest seq Kafka acknowledged together with every seq below it. */
     long durableSeq();
 
-    /** Leaf records handed to the Kafka producer since start. */
+    /** Records handed to the Kafka producer since start (leaves, tombstones, seq watermarks), or -1 when unknown. */
     long recordsSent();
 
-    /** Records Kafka refused for good (each one stops the durable watermark). */
+    /** Records Kafka refused for good (each one stops the durable watermark), or -1 when unknown. */
     long producerErrors();
 
     /** The Kafka Streams state store's state ({@code RUNNING}, {@code REBALANCING}, ...), or null when there is none. */

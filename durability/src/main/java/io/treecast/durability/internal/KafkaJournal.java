@@ -200,6 +200,11 @@ public final class KafkaJournal implements Journal {
         return recordsSent.get();
     }
 
+    /** Records Kafka refused for good since start (each one stops the durable watermark before it); for metrics. */
+    public long producerErrors() {
+        return failedRecords.get();
+    }
+
     /** Applied batches handed to the producer but not yet acknowledged. */
     public long backlogSeqs() {
         return sentSeq - durableSeq;

@@ -34,7 +34,7 @@ public final class DurabilityMetrics implements MeterBinder {
         Gauge.builder("treecast.journal.durable.seq", probe, DurabilityProbe::durableSeq)
                 .description("Highest seq Kafka acknowledged together with every seq below it").register(r);
         FunctionCounter.builder("treecast.journal.records.sent", probe, p -> Math.max(0, p.recordsSent()))
-                .description("Leaf records handed to the Kafka producer").register(r);
+                .description("Records handed to the Kafka producer: leaves, tombstones and seq watermarks").register(r);
         FunctionCounter.builder("treecast.journal.producer.errors", probe, p -> Math.max(0, p.producerErrors()))
                 .description("Records Kafka refused for good").register(r);
         Gauge.builder("treecast.state.store.lag", probe, p -> p.stateStoreLag() < 0 ? Double.NaN : p.stateStoreLag())

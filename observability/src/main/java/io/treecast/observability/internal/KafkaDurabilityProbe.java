@@ -1,14 +1,18 @@
 package io.treecast.observability.internal;
 
 import io.treecast.durability.Durability;
+import io.treecast.durability.internal.KafkaJournal;
 import io.treecast.observability.DurabilityProbe;
 
 /** {@link DurabilityProbe} over the durability module's public getters. */
 public final class KafkaDurabilityProbe implements DurabilityProbe {
     private final Durability durability;
+    /** The journal's own counters; the durability module exposes its journal only as the engine's port. */
+    private final KafkaJournal journal;
 
     public KafkaDurabilityProbe(Durability durability) {
         this.durability = durability;
+        this.journal = durability.journal() instanceof KafkaJournal ? (KafkaJournal) durability.journal() : null;
     }
 
     @Override
@@ -28,12 +32,12 @@ public final class KafkaDurabilityProbe implements DurabilityProbe {
 
     @Override
     public long recordsSent() {
-        return -1;
+        return journal == null ? -1 : journal.recordsSent();
     }
 
     @Override
     public long producerErrors() {
-        return -1;
+        return journal == null ? -1 : journal.producerErrors();
     }
 
     @Override
