@@ -2,6 +2,7 @@ package io.treecast.gateway.internal;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.netty.buffer.ByteBuf;
+import io.treecast.fastpath.TreePath;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -16,7 +17,7 @@ import java.util.Arrays;
  *
  * <pre>{@code
  * BatchReader r = new BatchReader(buf);
- * while (r.nextChange()) { use(r.path(), r.isDelete() ? null : r.valueBytes()); }
+ * while (r.nextChange()) { use(r.path(), r.isDelete() ? null : r.valueBytes()); }   // path(): a TreePath
  * int ack = r.ack();
  * }</pre>
  *
@@ -34,7 +35,9 @@ final class BatchReader {
     private int changes = -1;
     private int ack;
     // the current change
-    private String path;
+    private TreePath path;
+    private int pathStart;
+    private int pathLength;
     private int valueStart;
     private int valueLength;
     /** Set when {@code set} appeared more than once: protobuf merges the Values, so they are parsed together. */
@@ -92,7 +95,21 @@ final class BatchReader {
         return false;
     }
 
-    String path() {
+    /**
+     * The current change's path, parsed and validated ({@link TreePath#parse}), from the thread's {@link PathCache}
+     * when it was seen recently.
+     *
+     * @throws io.treecast.fastpath.TreecastException INVALID_PATH
+     */
+    TreePath path() throws InvalidProtocolBufferException {
+        if (path == null) {
+            PathCache cache = PathCache.current();
+            path = cache.get(in, pathStart, pathLength);
+            if (path == null) {
+                path = TreePath.parse(utf8(pathStart, pathLength));
+                cache.put(path);
+            }
+        }
         return path;
     }
 
@@ -122,7 +139,9 @@ final class BatchReader {
     }
 
     private void readChange(int changeEnd) throws InvalidProtocolBufferException {
-        path = "";
+        path = null;
+        pathStart = pos;
+        pathLength = 0;
         hasOp = false;
         delete = false;
         mergedValue = null;
@@ -133,7 +152,8 @@ final class BatchReader {
             int wire = (int) tag & 7;
             if (field == 1 && wire == LENGTH_DELIMITED) {
                 int len = length(changeEnd);
-                path = utf8(pos, len);
+                pathStart = pos;
+                pathLength = len;
                 pos += len;
             } else if (field == 2 && wire == LENGTH_DELIMITED) {
                 int len = length(changeEnd);

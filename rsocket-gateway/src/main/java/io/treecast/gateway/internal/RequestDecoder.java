@@ -76,10 +76,9 @@ public final class RequestDecoder {
         Change[] changes = new Change[n];
         for (int i = 0; i < n; i++) {
             r.nextChange();
-            String pathText = r.path();
-            TreePath path = TreePath.parse(pathText);
+            TreePath path = r.path();
             if (!r.hasOp()) {
-                throw new TreecastException(ErrorCode.INVALID_VALUE, "change " + (i + 1) + " (" + pathText
+                throw new TreecastException(ErrorCode.INVALID_VALUE, "change " + (i + 1) + " (" + path
                         + ") is neither a set nor a delete: set field `set` (a Value) or `delete`");
             }
             if (r.isDelete()) {
@@ -88,11 +87,11 @@ public final class RequestDecoder {
             }
             byte[] value = r.valueBytes();
             if (value == null) {
-                throw new TreecastException(ErrorCode.INVALID_VALUE, "change " + (i + 1) + " (" + pathText
+                throw new TreecastException(ErrorCode.INVALID_VALUE, "change " + (i + 1) + " (" + path
                         + ") sets a Value with no kind: set one of string_value, int_value, double_value, bool_value, bytes_value");
             }
             if (value.length > maxValueBytes) {
-                throw new TreecastException(ErrorCode.VALUE_TOO_LARGE, "change " + (i + 1) + " (" + pathText
+                throw new TreecastException(ErrorCode.VALUE_TOO_LARGE, "change " + (i + 1) + " (" + path
                         + ") has a value of " + value.length + " bytes, more than the limit of " + maxValueBytes
                         + " (limits.max-value-bytes): store large data elsewhere and publish a reference");
             }

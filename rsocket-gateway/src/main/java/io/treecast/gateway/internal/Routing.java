@@ -1,13 +1,20 @@
 package io.treecast.gateway.internal;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.rsocket.metadata.CompositeMetadataCodec;
 import io.rsocket.metadata.CompositeMetadata;
 import io.rsocket.metadata.RoutingMetadata;
+import io.rsocket.metadata.TaggingMetadataCodec;
 import io.rsocket.metadata.WellKnownMimeType;
 import io.treecast.fastpath.ErrorCode;
 import io.treecast.fastpath.TreecastException;
 
 import java.util.Iterator;
+import java.util.List;
 
 /** Reads the route from composite metadata. */
 public final class Routing {
@@ -18,6 +25,19 @@ public final class Routing {
     public static final String GET = "tree.get";
     static final String ROUTES = "tree.update, tree.publish, tree.ingest, tree.subscribe, tree.get";
     private static final String ROUTING_MIME = WellKnownMimeType.MESSAGE_RSOCKET_ROUTING.getString();
+    private static final String[] KNOWN = {UPDATE, PUBLISH, INGEST, SUBSCRIBE, GET};
+    /** Each route as the one-entry composite metadata that clients usually send, for a match without parsing. */
+    private static final ByteBuf[] KNOWN_METADATA = new ByteBuf[KNOWN.length];
+
+    static {
+        for (int i = 0; i < KNOWN.length; i++) {
+            CompositeByteBuf composite = Unpooled.compositeBuffer();
+            ByteBuf routing = TaggingMetadataCodec.createRoutingMetadata(UnpooledByteBufAllocator.DEFAULT, List.of(KNOWN[i])).getContent();
+            CompositeMetadataCodec.encodeAndAddMetadata(composite, UnpooledByteBufAllocator.DEFAULT, WellKnownMimeType.MESSAGE_RSOCKET_ROUTING, routing);
+            KNOWN_METADATA[i] = Unpooled.unreleasableBuffer(Unpooled.copiedBuffer(composite));
+            composite.release();
+        }
+    }
 
     private Routing() {
     }
@@ -31,6 +51,14 @@ public final class Routing {
     public static String route(ByteBuf metadata) {
         if (metadata == null || !metadata.isReadable()) {
             throw missing();
+        }
+        // the common case, once per request: the exact bytes of a known route, no entry or String to build
+        for (int i = 0; i < KNOWN_METADATA.length; i++) {
+            ByteBuf known = KNOWN_METADATA[i];
+            if (metadata.readableBytes() == known.readableBytes()
+                    && ByteBufUtil.equals(metadata, metadata.readerIndex(), known, 0, known.readableBytes())) {
+                return KNOWN[i];
+            }
         }
         try {
             for (CompositeMetadata.Entry entry : new CompositeMetadata(metadata, false)) {

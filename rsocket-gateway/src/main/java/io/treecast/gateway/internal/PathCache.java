@@ -1,0 +1,68 @@
+package io.treecast.gateway.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.FastThreadLocal;
+import io.treecast.fastpath.TreePath;
+
+/**
+ * Recently parsed paths of one event-loop thread, looked up by their UTF-8 bytes straight in the request buffer.
+ * Publishers update the same leaves over and over; parsing a path again (a String, a split, an intern lookup per
+ * segment) was the largest share of the server's allocation per publish. Direct-mapped: a slot holds the last path
+ * that hashed to it, so the cache never grows and needs no eviction. A hit returns an already validated, immutable
+ * path; a miss costs one hash over the bytes. Thread-confined (one per thread), so no locks.
+ */
+final class PathCache {
+    private static final int SLOTS = 1 << 16;
+    private static final FastThreadLocal<PathCache> PER_THREAD = new FastThreadLocal<>() {
+        @Override
+        protected PathCache initialValue() {
+            return new PathCache();
+        }
+    };
+
+    private final TreePath[] slots = new TreePath[SLOTS];
+
+    /** The calling thread's cache. */
+    static PathCache current() {
+        return PER_THREAD.get();
+    }
+
+    /** The cached path whose UTF-8 bytes are {@code in[at, at + len)}, or null. */
+    TreePath get(ByteBuf in, int at, int len) {
+        TreePath p = slots[slot(hash(in, at, len))];
+        if (p == null) {
+            return null;
+        }
+        byte[] b = p.utf8();
+        if (b.length != len) {
+            return null;
+        }
+        for (int i = 0; i < len; i++) {
+            if (b[i] != in.getByte(at + i)) {
+                return null;
+            }
+        }
+        return p;
+    }
+
+    void put(TreePath p) {
+        byte[] b = p.utf8();
+        int h = 1;
+        for (byte x : b) {
+            h = 31 * h + x;
+        }
+        slots[slot(h)] = p;
+    }
+
+    private static int hash(ByteBuf in, int at, int len) {
+        int h = 1;
+        for (int i = 0; i < len; i++) {
+            h = 31 * h + in.getByte(at + i);
+        }
+        return h;
+    }
+
+    private static int slot(int h) {
+        return (h ^ (h >>> 16)) & (SLOTS - 1);
+    }
+}
