@@ -152,6 +152,7 @@ class SnapshotStoreResumeTest {
         assertNoDuplicateOrStaleEvents(events, end.seq());
         assertThat(store.asked).hasValue(1);
         assertThat(engine.stats().resets()).isEqualTo(1);
+        assertThat(engine.stats().resumesFromStore()).isEqualTo(1);
         assertThat(engine.currentSeq()).isEqualTo(last);
     }
 
@@ -218,6 +219,7 @@ class SnapshotStoreResumeTest {
         writeMany(10, 7);
         await().atMost(Duration.ofSeconds(10)).until(() -> engineState("r/*").equals(r.values()));
         assertThat(r.events().get(0).kind()).isEqualTo(EventKind.RESET);
+        assertThat(engine.stats().resumesFromStore()).isZero();
     }
 
     @Test

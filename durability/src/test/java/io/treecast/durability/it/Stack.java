@@ -42,7 +42,7 @@ final class Stack implements AutoCloseable {
         Durability d = Durability.start(dc);
         try {
             EngineConfig.Builder eb = EngineConfig.builder().treeId(dc.treeId())
-                    .journalCapacity(dc.journalCapacity()).journal(d.journal());
+                    .journalCapacity(dc.journalCapacity()).journal(d.journal()).snapshotStore(d.treeState());
             engineTuning.accept(eb);
             return new Stack(d, Engine.start(eb.build()));
         } catch (RuntimeException e) {
