@@ -104,6 +104,11 @@ public final class TreeState implements SnapshotStore, AutoCloseable {
         return new TreeState(streams, config.treeId(), partitions);
     }
 
+    /** The Kafka Streams application's state (CREATED, REBALANCING, RUNNING, ...), for status lines. */
+    public String phase() {
+        return streams.state().name();
+    }
+
     /** Whether the application is running (all its partitions assigned and restored). */
     public boolean running() {
         return streams.state() == KafkaStreams.State.RUNNING;
@@ -114,9 +119,37 @@ public final class TreeState implements SnapshotStore, AutoCloseable {
      * partition has none yet.
      */
     public long completeSeq() {
+        java.util.SortedSet<Integer> all = new java.util.TreeSet<>();
+        for (int part = 0; part < partitions; part++) {
+            all.add(part);
+        }
+        return completeSeq(all);
+    }
+
+    /**
+     * The partitions of the topic that Kafka Streams assigned to this instance: all of them when it runs alone,
+     * a share when several instances (servers or {@code treecast state} processes) run the same application.
+     */
+    public java.util.SortedSet<Integer> localPartitions() {
+        java.util.SortedSet<Integer> out = new java.util.TreeSet<>();
+        for (org.apache.kafka.streams.ThreadMetadata t : streams.metadataForLocalThreads()) {
+            for (org.apache.kafka.streams.TaskMetadata task : t.activeTasks()) {
+                for (org.apache.kafka.common.TopicPartition tp : task.topicPartitions()) {
+                    out.add(tp.partition());
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The seq up to which {@code parts} (held by this instance) are complete: their smallest watermark, 0 if one has none. */
+    public long completeSeq(java.util.SortedSet<Integer> parts) {
+        if (parts.isEmpty()) {
+            return 0;
+        }
         ReadOnlyKeyValueStore<Bytes, byte[]> store = store();
         long min = Long.MAX_VALUE;
-        for (int part = 0; part < partitions; part++) {
+        for (int part : parts) {
             byte[] v = store.get(Bytes.wrap(RecordCodec.watermarkKey(tree, part)));
             if (v == null) {
                 return 0;
@@ -218,6 +251,30 @@ public final class TreeState implements SnapshotStore, AutoCloseable {
     /** Snapshots handed to the engine so far. */
     public long snapshotsServed() {
         return snapshotsServed.sum();
+    }
+
+    /** The Kafka Streams state, e.g. {@code RUNNING} or {@code REBALANCING} (restoring); for metrics. */
+    public String state() {
+        return streams.state().name();
+    }
+
+    /**
+     * Records this instance's store partitions still have to read, summed; -1 when Streams cannot tell yet. Asks the
+     * brokers for end offsets: call it every few seconds at most (a metrics monitor), never per request.
+     */
+    public long lag() {
+        try {
+            long lag = 0;
+            for (java.util.Map<Integer, org.apache.kafka.streams.LagInfo> partitions : streams.allLocalStorePartitionLags().values()) {
+                for (org.apache.kafka.streams.LagInfo info : partitions.values()) {
+                    lag += Math.max(0, info.offsetLag());
+                }
+            }
+            return lag;
+        } catch (RuntimeException notYet) {
+            // not running yet, or rebalancing: the lags are unknown for now
+            return -1;
+        }
     }
 
     /** The key prefix every match of {@code pattern} starts with: its leading literal segments. */

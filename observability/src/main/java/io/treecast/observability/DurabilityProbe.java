@@ -30,8 +30,22 @@ public interface DurabilityProbe {
     /** The Kafka Streams state store's state ({@code RUNNING}, {@code REBALANCING}, ...), or null when there is none. */
     String stateStoreState();
 
-    /** Records the state store still has to read to catch up with the topic, or -1 when unknown. */
+    /** Records the state store still has to read to catch up with the topic, or -1 when unknown. Cheap: see {@link #refresh()}. */
     long stateStoreLag();
+
+    /** How long the recovery of the tree at start took, in milliseconds, or -1 before it ran. */
+    default long recoveryMillis() {
+        return -1;
+    }
+
+    /** Records the recovery at start read from the topic, or -1 before it ran. */
+    default long recoveryRecords() {
+        return -1;
+    }
+
+    /** Refreshes figures that need a call to Kafka (the state store lag); the monitor thread calls it once a second. */
+    default void refresh() {
+    }
 
     /** The real durability module; metrics read its journal and admin client. */
     static DurabilityProbe of(Durability durability) {

@@ -38,4 +38,14 @@ final class FakeDurability implements DurabilityProbe {
     public long stateStoreLag() {
         return 0;
     }
+
+    @Override
+    public long recoveryMillis() {
+        return 1500;
+    }
+
+    @Override
+    public long recoveryRecords() {
+        return 10;
+    }
 }

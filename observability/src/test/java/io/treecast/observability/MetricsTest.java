@@ -106,7 +106,9 @@ class MetricsTest {
                 .contains("treecast_journal_durable_seq 7.0")
                 .contains("treecast_journal_records_sent_total 11.0")
                 .contains("treecast_state_store_state{state=\"RUNNING\"} 1.0")
-                .contains("treecast_state_store_state{state=\"REBALANCING\"} 0.0"));
+                .contains("treecast_state_store_state{state=\"REBALANCING\"} 0.0")
+                .contains("treecast_recovery_duration_seconds 1.5")
+                .contains("treecast_recovery_records 10.0"));
         try (FakeServer other = new FakeServer(); TreecastMetrics inMemory = TreecastMetrics.create(Duration.ofSeconds(30))) {
             inMemory.attach(other, null);
             assertThat(inMemory.scrape()).doesNotContain("treecast_kafka_reachable").doesNotContain("treecast_journal_");

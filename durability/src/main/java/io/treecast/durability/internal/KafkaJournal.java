@@ -55,6 +55,7 @@ public final class KafkaJournal implements Journal {
     private volatile boolean threadFailed;
     private volatile boolean running;
     private volatile long durableSeq;
+    private volatile TopicRecovery.Result recovery;
     private volatile long sentSeq;
     private volatile Thread thread;
     /** When the journal thread entered {@code send} (0: not in it); a send blocks while Kafka is away. */
@@ -113,6 +114,7 @@ public final class KafkaJournal implements Journal {
     @Override
     public long recover(LeafVisitor into) {
         TopicRecovery.Result r = TopicRecovery.run(bootstrapServers, topic, tree, config.recoveryTimeout(), into);
+        recovery = r;
         long start = r.topicHadRecords() ? r.maxSeq() + config.journalCapacity() : 0;
         if (r.topicHadRecords()) {
             LOG.info("seq continues above {} (highest recovered seq {} + journal capacity {})", start, r.maxSeq(),
@@ -198,6 +200,11 @@ public final class KafkaJournal implements Journal {
     /** Leaf records handed to the producer since start. */
     public long recordsSent() {
         return recordsSent.get();
+    }
+
+    /** What the last {@link #recover} read (records, leaves, milliseconds), or null before it ran; for metrics. */
+    public TopicRecovery.Result lastRecovery() {
+        return recovery;
     }
 
     /** Records Kafka refused for good since start (each one stops the durable watermark before it); for metrics. */

@@ -39,6 +39,10 @@ public final class DurabilityMetrics implements MeterBinder {
                 .description("Records Kafka refused for good").register(r);
         Gauge.builder("treecast.state.store.lag", probe, p -> p.stateStoreLag() < 0 ? Double.NaN : p.stateStoreLag())
                 .description("Records the Kafka Streams state store has still to read (NaN when there is no store)").register(r);
+        Gauge.builder("treecast.recovery.duration", probe, p -> p.recoveryMillis() < 0 ? Double.NaN : p.recoveryMillis() / 1000.0)
+                .description("How long rebuilding the tree from the topic took at start").baseUnit("seconds").register(r);
+        Gauge.builder("treecast.recovery.records", probe, p -> p.recoveryMillis() < 0 ? Double.NaN : p.recoveryRecords())
+                .description("Records read from the topic to rebuild the tree at start").register(r);
         for (String state : STREAMS_STATES) {
             Gauge.builder("treecast.state.store.state", probe, p -> state.equals(p.stateStoreState()) ? 1 : 0)
                     .description("1 for the Kafka Streams state store's current state").tag("state", state).register(r);

@@ -67,6 +67,7 @@ public final class Health {
             try {
                 reachable = d.kafkaReachable();
                 journal = d.journalHealthy();
+                d.refresh();
             } catch (RuntimeException e) {
                 reachable = false;
                 journal = false;

@@ -1,7 +1,9 @@
 package io.treecast.observability.internal;
 
 import io.treecast.durability.Durability;
+import io.treecast.durability.TreeState;
 import io.treecast.durability.internal.KafkaJournal;
+import io.treecast.durability.internal.TopicRecovery;
 import io.treecast.observability.DurabilityProbe;
 
 /** {@link DurabilityProbe} over the durability module's public getters. */
@@ -9,6 +11,8 @@ public final class KafkaDurabilityProbe implements DurabilityProbe {
     private final Durability durability;
     /** The journal's own counters; the durability module exposes its journal only as the engine's port. */
     private final KafkaJournal journal;
+    /** The state store's lag as of the last {@link #refresh()}: asking for it calls the brokers. */
+    private volatile long lag = -1;
 
     public KafkaDurabilityProbe(Durability durability) {
         this.durability = durability;
@@ -42,11 +46,30 @@ public final class KafkaDurabilityProbe implements DurabilityProbe {
 
     @Override
     public String stateStoreState() {
-        return null;
+        TreeState state = durability.treeState();
+        return state == null ? null : state.state();
     }
 
     @Override
     public long stateStoreLag() {
-        return -1;
+        return lag;
+    }
+
+    @Override
+    public void refresh() {
+        TreeState state = durability.treeState();
+        lag = state == null ? -1 : state.lag();
+    }
+
+    @Override
+    public long recoveryMillis() {
+        TopicRecovery.Result r = journal == null ? null : journal.lastRecovery();
+        return r == null ? -1 : r.millis();
+    }
+
+    @Override
+    public long recoveryRecords() {
+        TopicRecovery.Result r = journal == null ? null : journal.lastRecovery();
+        return r == null ? -1 : r.records();
     }
 }

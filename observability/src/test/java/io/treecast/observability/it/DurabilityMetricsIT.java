@@ -84,6 +84,12 @@ class DurabilityMetricsIT {
                 .contains("treecast_journal_producer_errors_total 0.0")
                 .contains("treecast_journal_durable_seq 1.0")
                 .contains("treecast_engine_journal_backlog 0.0")
-                .contains("treecast_ready 1.0"));
+                .contains("treecast_ready 1.0")
+                .containsPattern("treecast_recovery_duration_seconds \\d")
+                .contains("treecast_recovery_records 0.0"));
+        // the Kafka Streams state store runs inside Durability and catches up with the topic
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(get("/metrics").body())
+                .contains("treecast_state_store_state{state=\"RUNNING\"} 1.0")
+                .contains("treecast_state_store_lag 0.0"));
     }
 }
