@@ -9,7 +9,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.awaitility.Awaitility.await;
 
@@ -20,26 +24,43 @@ import static org.awaitility.Awaitility.await;
  */
 final class ServerProcess implements AutoCloseable {
     private static final Path DIST = Path.of(System.getProperty("treecast.dist", "../distribution/target/treecast"));
+    private static final Pattern KAFKA_AT = Pattern.compile("\\(durable: Kafka \\w+ at (\\S+),");
+    /** Servers started by this JVM, so that {@link ServerLogOnFailure} can show a failing test their logs. */
+    static final Set<ServerProcess> STARTED = new CopyOnWriteArraySet<>();
 
     private final String name;
     private final List<String> extraArgs;
     private final Path log;
     private final int tcpPort;
     private final int wsPort;
+    private final int metricsPort;
+    private final long createdNanos = System.nanoTime();
     private Process process;
 
-    private ServerProcess(String name, int tcpPort, int wsPort, List<String> extraArgs) {
+    private ServerProcess(String name, int tcpPort, int wsPort, int metricsPort, List<String> extraArgs) {
         this.name = name;
         this.tcpPort = tcpPort;
         this.wsPort = wsPort;
+        this.metricsPort = metricsPort;
         this.extraArgs = extraArgs;
         this.log = Path.of("target", "e2e-logs", name + ".log");
     }
 
     /** Starts a server with {@code extraArgs} after {@code serve} and waits until its TCP port accepts. */
     static ServerProcess start(String name, String... extraArgs) throws IOException {
-        ServerProcess server = new ServerProcess(name, freePort(), freePort(), List.of(extraArgs));
-        server.launch();
+        return start(name, List.of(extraArgs));
+    }
+
+    /** Like {@link #start(String, String...)}; {@code extraArgs} e.g. from {@link KafkaFixture#serverArgs}. */
+    static ServerProcess start(String name, List<String> extraArgs) throws IOException {
+        ServerProcess server = new ServerProcess(name, freePort(), freePort(), freePort(), List.copyOf(extraArgs));
+        STARTED.add(server);
+        try {
+            server.launch();
+        } catch (IOException | RuntimeException | Error e) {
+            server.closeQuietly();
+            throw e;
+        }
         return server;
     }
 
@@ -57,6 +78,9 @@ final class ServerProcess implements AutoCloseable {
         command.add(Integer.toString(tcpPort));
         command.add("--ws-port");
         command.add(Integer.toString(wsPort));
+        // the metrics HTTP server defaults to the fixed port 9464: never let two servers (or a user's) collide
+        command.add("--set");
+        command.add("metrics.port=" + metricsPort);
         command.addAll(extraArgs);
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
@@ -66,7 +90,17 @@ final class ServerProcess implements AutoCloseable {
         await().atMost(Duration.ofSeconds(90))
                 .pollInterval(Duration.ofMillis(100))
                 .failFast("server process exited; see " + log.toAbsolutePath(), () -> !process.isAlive())
-                .until(() -> accepts(tcpPort));
+                .until(() -> accepts(tcpPort) && (!webSocketEnabled() || accepts(wsPort)));
+    }
+
+    /** {@code http://127.0.0.1:<metrics.port>}: /metrics, /health, /ready. */
+    String metricsUrl() {
+        return "http://127.0.0.1:" + metricsPort;
+    }
+
+    /** The WebSocket listener binds after the TCP one: a start is complete when both accept. */
+    private boolean webSocketEnabled() {
+        return !extraArgs.contains("websocket.enabled=false");
     }
 
     String tcpUrl() {
@@ -77,9 +111,47 @@ final class ServerProcess implements AutoCloseable {
         return "ws://127.0.0.1:" + wsPort + "/rsocket";
     }
 
+    int tcpPort() {
+        return tcpPort;
+    }
+
+    int wsPort() {
+        return wsPort;
+    }
+
+    /** The URL of {@code transport} ("tcp" or "ws"). */
+    String url(String transport) {
+        return transport.equals("ws") ? wsUrl() : tcpUrl();
+    }
+
+    /** The Kafka bootstrap address from the startup line of the last start ("(durable: Kafka ... at host:port, ..."). */
+    String bootstrapServers() throws IOException {
+        Matcher m = KAFKA_AT.matcher(logText());
+        String found = null;
+        while (m.find()) {
+            found = m.group(1);
+        }
+        if (found == null) {
+            throw new IllegalStateException(name + " printed no durable startup line; see " + log.toAbsolutePath());
+        }
+        return found;
+    }
+
+    boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
     /** Every live process this server started (e.g. the embedded Kafka broker). */
     List<ProcessHandle> descendants() {
         return process.descendants().toList();
+    }
+
+    long createdNanos() {
+        return createdNanos;
+    }
+
+    String name() {
+        return name;
     }
 
     Path log() {
@@ -117,6 +189,14 @@ final class ServerProcess implements AutoCloseable {
         }
         for (ProcessHandle child : children) {
             child.destroyForcibly();
+        }
+    }
+
+    private void closeQuietly() {
+        try {
+            close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

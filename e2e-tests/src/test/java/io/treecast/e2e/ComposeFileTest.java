@@ -1,0 +1,171 @@
+package io.treecast.e2e;
+
+import io.treecast.gateway.ServerConfig;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What can be checked of {@code compose/} without a Docker engine: the YAML parses, every image is pinned, every
+ * {@code TREECAST_*} variable set for the server is a key of its configuration (asked of {@link ServerConfig}, values
+ * validated the way {@code treecast serve} would), and every file or directory it mounts or builds from exists.
+ */
+class ComposeFileTest {
+    private static final Path COMPOSE = Path.of(System.getProperty("treecast.compose", "../compose"));
+    /** Read by {@code bin/treecast} itself, not by the server's configuration. */
+    private static final Set<String> LAUNCHER_VARIABLES = Set.of("TREECAST_JAVA_OPTS");
+    private static final Pattern PINNED = Pattern.compile("^[a-z0-9./_-]+(:[A-Za-z0-9._-]+)?(@sha256:[0-9a-f]{64})?$");
+
+    private static Map<String, Object> compose;
+    private static Map<String, Object> services;
+
+    @BeforeAll
+    static void parse() throws IOException {
+        compose = yaml(COMPOSE.resolve("docker-compose.yml"));
+        services = map(compose.get("services"));
+    }
+
+    @Test
+    void composeFileParsesAndHasKafkaTreecastPrometheusAndGrafana() {
+        assertThat(services).containsKeys("kafka", "treecast", "prometheus", "grafana");
+    }
+
+    @Test
+    void everyImageIsPinnedToATagOrDigestThatIsNotLatest() throws IOException {
+        List<String> images = new ArrayList<>();
+        services.forEach((name, service) -> {
+            Object image = map(service).get("image");
+            assertThat(image).as("service %s names its image", name).isNotNull();
+            images.add(String.valueOf(image));
+        });
+        images.addAll(dockerfileBaseImages(COMPOSE.resolve("Dockerfile")));
+        assertThat(images).allSatisfy(image -> {
+            assertThat(image).matches(PINNED);
+            assertThat(image).as("pinned: a tag or a digest").matches(".*(:[^/]+|@sha256:.+)$");
+            assertThat(image).doesNotEndWith(":latest").doesNotContain(":latest@");
+        });
+        assertThat(images).anyMatch(i -> i.startsWith("apache/kafka:")).anyMatch(i -> i.startsWith("prom/prometheus:"));
+    }
+
+    @Test
+    void everyTreecastVariableIsAConfigurationKeyWithAValidValue() throws IOException {
+        Map<String, String> env = new LinkedHashMap<>(dockerfileEnvironment(COMPOSE.resolve("Dockerfile")));
+        env.putAll(environment(map(services.get("treecast"))));
+        Set<String> known = Set.copyOf(ServerConfig.keys().stream().map(ServerConfig::environmentVariable).toList());
+        assertThat(env.keySet()).filteredOn(v -> v.startsWith("TREECAST_") && !LAUNCHER_VARIABLES.contains(v))
+                .isNotEmpty()
+                .allSatisfy(v -> assertThat(known).as("%s names a key of ServerConfig", v).contains(v));
+        assertThat(Files.readString(COMPOSE.resolve("../distribution/src/dist/bin/treecast")))
+                .as("the launcher reads the launcher variables").contains(LAUNCHER_VARIABLES);
+
+        // the server ignores unknown TREECAST_* variables, so the check above is what catches a typo; this one the values
+        ServerConfig config = ServerConfig.load(null, env, Map.of());
+        assertThat(config.durabilityMode()).isEqualTo(ServerConfig.DurabilityMode.EXTERNAL);
+        assertThat(config.durabilityBootstrapServers()).isEqualTo("kafka:9092");
+        assertThat(config.tcpHost()).as("reachable from outside the container").isEqualTo("0.0.0.0");
+        assertThat(config.get("metrics.host")).as("Prometheus scrapes from another container").isEqualTo("0.0.0.0");
+        assertThat(config.get("metrics.port")).isEqualTo(9464);
+    }
+
+    @Test
+    void prometheusScrapesTheMetricsPortThatTreecastListensOn() throws IOException {
+        Map<String, String> env = environment(map(services.get("treecast")));
+        String target = "treecast:" + env.get("TREECAST_METRICS_PORT");
+        assertThat(Files.readString(COMPOSE.resolve("prometheus/prometheus.yml"))).contains(target);
+        assertThat(ports(map(services.get("treecast")))).contains(
+                "127.0.0.1:" + env.get("TREECAST_TCP_PORT") + ":" + env.get("TREECAST_TCP_PORT"),
+                "127.0.0.1:" + env.get("TREECAST_METRICS_PORT") + ":" + env.get("TREECAST_METRICS_PORT"));
+    }
+
+    @Test
+    void everyMountedFileAndTheBuildContextExist() {
+        List<Path> mounted = new ArrayList<>();
+        services.forEach((name, service) -> {
+            Object volumes = map(service).get("volumes");
+            if (volumes == null) {
+                return;
+            }
+            for (Object v : (List<?>) volumes) {
+                String source = String.valueOf(v).split(":")[0];
+                if (source.startsWith(".") || source.startsWith("/")) {
+                    mounted.add(COMPOSE.resolve(source).normalize());
+                }
+            }
+        });
+        assertThat(mounted).as("bind mounts of prometheus and grafana").hasSizeGreaterThanOrEqualTo(4)
+                .allSatisfy(p -> assertThat(p).exists());
+
+        Map<String, Object> build = map(map(services.get("treecast")).get("build"));
+        Path context = COMPOSE.resolve(String.valueOf(build.get("context"))).normalize();
+        assertThat(context.resolve(String.valueOf(build.get("dockerfile")))).isRegularFile();
+        assertThat(context.resolve("distribution/pom.xml")).as("the Dockerfile copies distribution/target/treecast from this context")
+                .isRegularFile();
+    }
+
+    private static Map<String, String> environment(Map<String, Object> service) {
+        Map<String, String> env = new LinkedHashMap<>();
+        Object e = service.get("environment");
+        if (e instanceof Map<?, ?> m) {
+            m.forEach((k, v) -> env.put(String.valueOf(k), v == null ? "" : String.valueOf(v)));
+        } else if (e instanceof List<?> l) {
+            for (Object item : l) {
+                String[] kv = String.valueOf(item).split("=", 2);
+                env.put(kv[0], kv.length > 1 ? kv[1] : "");
+            }
+        }
+        return env;
+    }
+
+    private static List<String> ports(Map<String, Object> service) {
+        return ((List<?>) service.get("ports")).stream().map(String::valueOf).toList();
+    }
+
+    private static List<String> dockerfileBaseImages(Path dockerfile) throws IOException {
+        return Files.readAllLines(dockerfile).stream().map(String::trim)
+                .filter(l -> l.toUpperCase().startsWith("FROM "))
+                .map(l -> l.split("\\s+")[1]).toList();
+    }
+
+    /** {@code ENV K=V \ K2=V2} lines of the Dockerfile. */
+    private static Map<String, String> dockerfileEnvironment(Path dockerfile) throws IOException {
+        String text = Files.readString(dockerfile).replace("\\\n", " ");
+        Map<String, String> env = new LinkedHashMap<>();
+        Matcher line = Pattern.compile("(?m)^ENV\\s+(.+)$").matcher(text);
+        while (line.find()) {
+            Matcher kv = Pattern.compile("([A-Z_][A-Z0-9_]*)=(\\S+)").matcher(line.group(1));
+            while (kv.find()) {
+                env.put(kv.group(1), kv.group(2));
+            }
+        }
+        return env;
+    }
+
+    private static Map<String, Object> yaml(Path file) throws IOException {
+        try (Reader r = Files.newBufferedReader(file)) {
+            Object root = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
+            return map(root);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> map(Object o) {
+        assertThat(o).isInstanceOf(Map.class);
+        return (Map<String, Object>) o;
+    }
+}

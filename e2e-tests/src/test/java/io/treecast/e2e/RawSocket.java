@@ -1,0 +1,178 @@
+package io.treecast.e2e;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/**
+ * RSocket over TCP written byte by byte on a plain {@link Socket}, no RSocket library: so a test can send what no
+ * library would (a request before SETUP, a truncated frame, an unknown frame type, metadata that lies about its
+ * length) and read exactly what the server answers. Frame layout from the RSocket 1.0 spec: a 3-byte length, then
+ * stream id (4), type (6 bits) and flags (10 bits), then the frame's fields.
+ */
+final class RawSocket implements AutoCloseable {
+    static final int SETUP = 0x01;
+    static final int REQUEST_RESPONSE = 0x04;
+    static final int REQUEST_FNF = 0x05;
+    static final int REQUEST_STREAM = 0x06;
+    static final int PAYLOAD = 0x0A;
+    static final int ERROR = 0x0B;
+    static final int FLAG_METADATA = 0x100;
+    static final String COMPOSITE_METADATA = "message/x.rsocket.composite-metadata.v0";
+    static final String PROTOBUF = "application/x-protobuf";
+    /** RSocket error codes (spec) that the tests meet. */
+    static final int INVALID_SETUP = 0x001;
+    static final int REJECTED_SETUP = 0x003;
+    static final int CONNECTION_ERROR = 0x101;
+    static final int APPLICATION_ERROR = 0x201;
+
+    /** One frame read back: for ERROR, {@code code} and the UTF-8 {@code message}; for PAYLOAD, its data. */
+    record Frame(int streamId, int type, int flags, int code, String message, byte[] data) {
+        boolean isError() {
+            return type == ERROR;
+        }
+
+        @Override
+        public String toString() {
+            return isError() ? "ERROR(stream " + streamId + ", 0x" + Integer.toHexString(code) + ", " + message + ")"
+                    : "frame(type 0x" + Integer.toHexString(type) + ", stream " + streamId + ", " + data.length + " bytes)";
+        }
+    }
+
+    private final Socket socket;
+    private final DataInputStream in;
+    private final OutputStream out;
+
+    private RawSocket(int port) throws IOException {
+        socket = new Socket(InetAddress.getLoopbackAddress(), port);
+        socket.setSoTimeout(10_000);
+        in = new DataInputStream(socket.getInputStream());
+        out = socket.getOutputStream();
+    }
+
+    static RawSocket connect(int port) throws IOException {
+        return new RawSocket(port);
+    }
+
+    /** A SETUP as Treecast wants it: composite metadata, protobuf data, an empty {@code Setup} message. */
+    RawSocket setup() throws IOException {
+        return send(setupFrame(1, COMPOSITE_METADATA, PROTOBUF, new byte[0]));
+    }
+
+    RawSocket send(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+        return this;
+    }
+
+    /** The next frame, or {@code null} when the server closed the connection. */
+    Frame read() throws IOException {
+        int length;
+        try {
+            length = (in.readUnsignedByte() << 16) | (in.readUnsignedByte() << 8) | in.readUnsignedByte();
+        } catch (EOFException closed) {
+            return null;
+        }
+        byte[] f = new byte[length];
+        in.readFully(f);
+        ByteBuffer b = ByteBuffer.wrap(f);
+        int streamId = b.getInt() & 0x7fff_ffff;
+        int typeAndFlags = b.getShort() & 0xffff;
+        int type = typeAndFlags >>> 10;
+        int flags = typeAndFlags & 0x3ff;
+        if (type == ERROR) {
+            int code = b.getInt();
+            return new Frame(streamId, type, flags, code, StandardCharsets.UTF_8.decode(b).toString(), new byte[0]);
+        }
+        if ((flags & FLAG_METADATA) != 0 && b.remaining() >= 3) {
+            int mdLength = ((b.get() & 0xff) << 16) | ((b.get() & 0xff) << 8) | (b.get() & 0xff);
+            b.position(b.position() + mdLength);
+        }
+        byte[] data = new byte[b.remaining()];
+        b.get(data);
+        return new Frame(streamId, type, flags, 0, "", data);
+    }
+
+    /** Whether the server closes the connection (rather than answering) within {@code timeout}. */
+    boolean closedByServerWithin(Duration timeout) throws IOException {
+        socket.setSoTimeout((int) timeout.toMillis());
+        try {
+            InputStream raw = socket.getInputStream();
+            while (true) {
+                if (raw.read() < 0) {
+                    return true;
+                }
+            }
+        } catch (SocketTimeoutException stillOpen) {
+            return false;
+        } catch (IOException reset) {
+            return true;
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+
+    // ---- frames, as bytes -------------------------------------------------------------------------------------
+
+    static byte[] frame(int streamId, int type, int flags, byte[] body) {
+        ByteBuffer f = ByteBuffer.allocate(3 + 6 + body.length);
+        int length = 6 + body.length;
+        f.put((byte) (length >>> 16)).put((byte) (length >>> 8)).put((byte) length);
+        f.putInt(streamId).putShort((short) ((type << 10) | flags)).put(body);
+        return f.array();
+    }
+
+    static byte[] setupFrame(int majorVersion, String metadataMime, String dataMime, byte[] data) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        ByteBuffer fixed = ByteBuffer.allocate(12).putShort((short) majorVersion).putShort((short) 0)
+                .putInt(30_000).putInt(90_000);
+        body.writeBytes(fixed.array());
+        body.write(metadataMime.length());
+        body.writeBytes(metadataMime.getBytes(StandardCharsets.US_ASCII));
+        body.write(dataMime.length());
+        body.writeBytes(dataMime.getBytes(StandardCharsets.US_ASCII));
+        body.writeBytes(data);
+        return frame(0, SETUP, 0, body.toByteArray());
+    }
+
+    /** A request frame of {@code type} with optional metadata (null = none); REQUEST_STREAM gets initial demand 16. */
+    static byte[] request(int type, int streamId, byte[] metadata, byte[] data) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        if (type == REQUEST_STREAM) {
+            body.writeBytes(ByteBuffer.allocate(4).putInt(16).array());
+        }
+        int flags = 0;
+        if (metadata != null) {
+            flags |= FLAG_METADATA;
+            body.write(metadata.length >>> 16);
+            body.write(metadata.length >>> 8);
+            body.write(metadata.length);
+            body.writeBytes(metadata);
+        }
+        body.writeBytes(data);
+        return frame(streamId, type, flags, body.toByteArray());
+    }
+
+    /** Composite metadata with one routing entry (well-known MIME id 0x7E) naming {@code route}. */
+    static byte[] route(String route) {
+        byte[] tag = route.getBytes(StandardCharsets.UTF_8);
+        int contentLength = 1 + tag.length;
+        ByteBuffer b = ByteBuffer.allocate(4 + contentLength);
+        b.put((byte) (0x80 | 0x7E));
+        b.put((byte) (contentLength >>> 16)).put((byte) (contentLength >>> 8)).put((byte) contentLength);
+        b.put((byte) tag.length).put(tag);
+        return b.array();
+    }
+}

@@ -1,0 +1,94 @@
+package io.treecast.e2e;
+
+import io.treecast.client.LeafChange;
+import io.treecast.client.TreeEvent;
+import io.treecast.client.TreeValue;
+import io.treecast.client.TreecastClientException;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Consumer;
+
+/**
+ * Keeps every event of one subscription (from the client's Netty thread) and rebuilds the subscriber's view with
+ * DESIGN.md's per-leaf rule: a change is applied only if its seq is newer than what is held for that leaf (deletes
+ * included), and RESET drops everything held.
+ */
+final class Recorder implements Consumer<TreeEvent> {
+    private final ConcurrentLinkedQueue<TreeEvent> events = new ConcurrentLinkedQueue<>();
+    private volatile TreecastClientException end;
+    private volatile long lastSeq = -1;
+    private volatile boolean snapshotEnded;
+
+    @Override
+    public void accept(TreeEvent e) {
+        events.add(e);
+        if (e.kind() == TreeEvent.Kind.SNAPSHOT_END) {
+            snapshotEnded = true;
+        }
+        if (e.kind() == TreeEvent.Kind.UPDATE || e.kind() == TreeEvent.Kind.SNAPSHOT_END) {
+            lastSeq = Math.max(lastSeq, e.seq());
+        }
+    }
+
+    /** For {@code subscribe(spec, onEvent, onError)}: how the stream ended. */
+    void ended(TreecastClientException e) {
+        end = e;
+    }
+
+    TreecastClientException end() {
+        return end;
+    }
+
+    boolean snapshotEnded() {
+        return snapshotEnded;
+    }
+
+    /** The highest seq of an UPDATE or SNAPSHOT_END seen: the view is exact at this seq. */
+    long lastSeq() {
+        return lastSeq;
+    }
+
+    List<TreeEvent> events() {
+        return new ArrayList<>(events);
+    }
+
+    List<TreeEvent> updates() {
+        return events().stream().filter(e -> e.kind() == TreeEvent.Kind.UPDATE).toList();
+    }
+
+    /** Every leaf change of every UPDATE, in arrival order. */
+    List<LeafChange> updateChanges() {
+        return updates().stream().flatMap(e -> e.changes().stream()).toList();
+    }
+
+    /** The view that applying every event so far with the per-leaf rule gives, sorted by path. */
+    Map<String, TreeValue> state() {
+        Map<String, TreeValue> values = new TreeMap<>();
+        Map<String, Long> heldSeq = new HashMap<>();
+        for (TreeEvent e : events) {
+            if (e.kind() == TreeEvent.Kind.RESET) {
+                values.clear();
+                heldSeq.clear();
+                continue;
+            }
+            for (LeafChange c : e.changes()) {
+                Long held = heldSeq.get(c.path());
+                if (held != null && held >= c.seq()) {
+                    continue;
+                }
+                heldSeq.put(c.path(), c.seq());
+                if (c.isDelete()) {
+                    values.remove(c.path());
+                } else {
+                    values.put(c.path(), c.value());
+                }
+            }
+        }
+        return values;
+    }
+}
