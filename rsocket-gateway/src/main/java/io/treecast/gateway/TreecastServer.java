@@ -72,7 +72,7 @@ public final class TreecastServer implements AutoCloseable {
                     config.maxConnections(), config.maxSubscriptionsPerConnection(), config.authTokens(),
                     java.time.Duration.ofMillis(config.durabilityAckTimeoutMillis()), new GatewayStats());
             RSocketServer rsocket = RSocketServer.create(gateway)
-                    .interceptors(registry -> registry.forRequestsInResponder(connection -> new ErrorCounter(gateway, connection)))
+                    .interceptors(registry -> registry.forRequestsInResponder(responder -> new ErrorCounter(gateway)))
                     .fragment(FRAGMENT_MTU)
                     .maxInboundPayloadSize(config.maxFrameBytes())
                     .payloadDecoder(PayloadDecoder.ZERO_COPY);

@@ -1,7 +1,6 @@
 package io.treecast.gateway.internal;
 
 import io.netty.buffer.ByteBuf;
-import io.rsocket.RSocket;
 import io.rsocket.frame.FrameType;
 import io.rsocket.plugins.RequestInterceptor;
 import io.treecast.fastpath.ErrorCode;
@@ -19,11 +18,13 @@ public final class ErrorCounter implements RequestInterceptor {
     private static final Logger LOG = LoggerFactory.getLogger(ErrorCounter.class);
 
     private final Gateway gateway;
-    private final RSocket connection;
+    private final String connection;
 
-    public ErrorCounter(Gateway gateway, RSocket connection) {
+    /** Created by RSocket for each accepted connection, right after {@link Gateway#accept} on the same thread. */
+    public ErrorCounter(Gateway gateway) {
         this.gateway = gateway;
-        this.connection = connection;
+        String name = Gateway.takeAcceptedName();
+        this.connection = name == null ? "a connection" : name;
     }
 
     @Override
@@ -55,7 +56,7 @@ public final class ErrorCounter implements RequestInterceptor {
         }
         gateway.stats.error(code);
         if (code == ErrorCode.SLOW_CONSUMER) {
-            LOG.info("slow consumer ended: {}: {}", gateway.describe(connection), t.getMessage());
+            LOG.info("slow consumer ended: {}: {}", connection, t.getMessage());
         }
     }
 

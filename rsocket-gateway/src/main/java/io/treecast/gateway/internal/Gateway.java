@@ -33,9 +33,14 @@ public final class Gateway implements SocketAcceptor {
     private final Set<String> tokens;
     private final AtomicInteger connections = new AtomicInteger();
     private final Set<RSocket> peers = ConcurrentHashMap.newKeySet();
-    /** How each connection is named in logs: its number and the client_name of its SETUP. */
-    private final ConcurrentHashMap<RSocket, String> names = new ConcurrentHashMap<>();
+    /** Connections are named in logs by their number and the client_name of their SETUP. */
     private final AtomicLong connectionNumbers = new AtomicLong();
+    /**
+     * The name of the connection being accepted on this thread: RSocket builds a connection's request interceptor
+     * ({@link ErrorCounter}) right after {@link #accept} returned, on the same thread, and gives it no other way to
+     * know which connection it serves.
+     */
+    private static final ThreadLocal<String> ACCEPTING = new ThreadLocal<>();
     final io.treecast.gateway.GatewayStats stats;
     final AtomicInteger activeStreams = new AtomicInteger();
     /** Requests refused (bad input, back-pressure) that had no answer channel: fire-and-forget. */
@@ -88,11 +93,11 @@ public final class Gateway implements SocketAcceptor {
                     + " connections (limits.max-connections): share connections between clients, or retry later"));
         }
         peers.add(peer);
-        names.put(peer, "connection " + connectionNumbers.incrementAndGet() + clientName(setup));
+        String name = "connection " + connectionNumbers.incrementAndGet() + clientName(setup);
+        ACCEPTING.set(name);
         stats.connected();
         peer.onClose().doFinally(s -> {
             peers.remove(peer);
-            names.remove(peer);
             connections.decrementAndGet();
             // a client that goes away closes its connection "with an error": that is normal, not worth an ERROR log
         }).subscribe(null, closedAbruptly -> { });
@@ -113,10 +118,11 @@ public final class Gateway implements SocketAcceptor {
         }
     }
 
-    /** How logs name the connection whose requester is {@code connection}. */
-    String describe(RSocket connection) {
-        String name = names.get(connection);
-        return name == null ? "a connection" : name;
+    /** The name of the connection just accepted on this thread, once (see {@link #ACCEPTING}); null if none. */
+    static String takeAcceptedName() {
+        String name = ACCEPTING.get();
+        ACCEPTING.remove();
+        return name;
     }
 
     /** New connections are refused with SHUTTING_DOWN from now on. */
