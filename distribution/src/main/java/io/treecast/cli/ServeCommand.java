@@ -92,7 +92,8 @@ public final class ServeCommand implements Callable<Integer> {
                 .topic(config.durabilityTopic())
                 .partitions(config.durabilityPartitions())
                 .treeId(config.engineConfig(null).treeId())
-                .journalCapacity(config.engineConfig(null).journalCapacity());
+                .journalCapacity(config.engineConfig(null).journalCapacity())
+                .stateStore(config.durabilityStateStore());
         if (config.durabilityMode() == ServerConfig.DurabilityMode.EXTERNAL) {
             builder.bootstrapServers(config.durabilityBootstrapServers());
         } else {
@@ -118,7 +119,8 @@ public final class ServeCommand implements Callable<Integer> {
                 metrics.recovering();
             }
             try {
-                server = TreecastServer.start(cfg, durability == null ? null : durability.journal());
+                server = TreecastServer.start(cfg, durability == null ? null : durability.journal(),
+                        durability == null ? null : durability.treeState());
             } catch (RuntimeException e) {
                 if (durability != null) {
                     durability.close();

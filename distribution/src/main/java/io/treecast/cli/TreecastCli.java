@@ -15,7 +15,7 @@ import java.nio.charset.StandardCharsets;
 @Command(name = "treecast", mixinStandardHelpOptions = true, versionProvider = TreecastCli.Version.class,
         description = "Treecast: a broker for live tree-shaped data.",
         subcommands = {ServeCommand.class, SetCommand.class, DeleteCommand.class, GetCommand.class, SubCommand.class,
-                BenchCommand.class, CommandLine.HelpCommand.class})
+                BenchCommand.class, StateCommand.class, CommandLine.HelpCommand.class})
 public final class TreecastCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -53,6 +53,7 @@ import java.util.concurrent.locks.LockSupport;
  * Thread-safe.
  */
 public final class TreeState implements SnapshotStore, AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TreeState.class);
     /** Name of the RocksDB store (also the interactive-query name). */
     public static final String STORE = "treecast-leaves";
 
@@ -296,6 +297,10 @@ public final class TreeState implements SnapshotStore, AutoCloseable {
     @Override
     public void close() {
         reader.shutdownNow();
-        streams.close(Duration.ofSeconds(10));
+        if (!streams.close(Duration.ofSeconds(10))) {
+            // seen when the broker went away first: a stream thread keeps waiting for its group coordinator
+            LOG.warn("state store of tree {} did not stop within 10 s (state {}); its threads may linger until exit",
+                    tree, streams.state());
+        }
     }
 }

@@ -70,7 +70,7 @@ public final class ServerConfig {
         key("engine.default-outbox-capacity", "1024", v -> intIn(v, 4, Integer.MAX_VALUE), "an integer >= 4");
         key("engine.max-outbox-capacity", "1048576", v -> intIn(v, 4, Integer.MAX_VALUE), "an integer >= 4 and >= engine.default-outbox-capacity");
         key("engine.conflate-high-mark-percent", "75", v -> intIn(v, 10, 100), "an integer 10..100");
-        key("engine.dispatcher-threads", "1", v -> intIn(v, 1, 256), "an integer 1..256");
+        key("engine.dispatcher-threads", "1", v -> intIn(v, 0, 256), "an integer 0..256 (0: the writer thread delivers)");
         key("engine.max-subscriptions", "100000", v -> intIn(v, 1, Integer.MAX_VALUE), "an integer >= 1");
         key("engine.snapshot-chunk-leaves", "256", v -> intIn(v, 1, 1 << 20), "an integer 1..1048576");
         key("engine.journal-capacity", "1048576", v -> intIn(v, 1, Integer.MAX_VALUE), "an integer >= 1");
@@ -82,6 +82,7 @@ public final class ServerConfig {
         key("durability.topic", "treecast.leaves", ServerConfig::nonEmpty, "a Kafka topic name");
         key("durability.partitions", "8", v -> intIn(v, 1, 10_000), "an integer 1..10000");
         key("durability.ack-timeout-ms", "5000", v -> intIn(v, 1, 600_000), "an integer 1..600000 (milliseconds)");
+        key("durability.state-store", "true", ServerConfig::bool, "true or false");
         key("metrics.enabled", "true", ServerConfig::bool, "true or false");
         key("metrics.host", "127.0.0.1", ServerConfig::nonEmpty, "a host name or IP address to bind the metrics and health HTTP server");
         key("metrics.port", "9464", v -> intIn(v, 0, 65535), "an integer 0..65535 (0 = any free port)");
@@ -158,6 +159,8 @@ public final class ServerConfig {
     public String durabilityTopic() { return (String) values.get("durability.topic"); }
     public int durabilityPartitions() { return (Integer) values.get("durability.partitions"); }
     public long durabilityAckTimeoutMillis() { return (Integer) values.get("durability.ack-timeout-ms"); }
+    /** Whether the Kafka Streams state store runs in the server and catches up resumes older than the replay ring. */
+    public boolean durabilityStateStore() { return (Boolean) values.get("durability.state-store"); }
     public boolean metricsEnabled() { return (Boolean) values.get("metrics.enabled"); }
     public String metricsHost() { return (String) values.get("metrics.host"); }
     public int metricsPort() { return (Integer) values.get("metrics.port"); }
@@ -180,6 +183,11 @@ public final class ServerConfig {
 
     /** The engine settings ({@code engine.*}) with {@code journalOrNull}. */
     public EngineConfig engineConfig(Journal journalOrNull) {
+        return engineConfig(journalOrNull, null);
+    }
+
+    /** The engine's settings, with the journal and the store that catches up too-old resumes (either may be null). */
+    public EngineConfig engineConfig(Journal journalOrNull, io.treecast.fastpath.SnapshotStore storeOrNull) {
         return EngineConfig.builder()
                 .treeId((String) values.get("engine.tree-id"))
                 .inboundQueueCapacity((Integer) values.get("engine.inbound-queue-capacity"))
@@ -193,6 +201,7 @@ public final class ServerConfig {
                 .journalCapacity((Integer) values.get("engine.journal-capacity"))
                 .idleStrategy((IdleStrategyKind) values.get("engine.idle-strategy"))
                 .journal(journalOrNull)
+                .snapshotStore(storeOrNull)
                 .build();
     }
 

@@ -65,7 +65,19 @@ public final class TreecastServer implements AutoCloseable {
      * @param journalOrNull the durable journal, or {@code null} to run in memory (DURABLE acks then fail with UNAVAILABLE)
      */
     public static TreecastServer start(ServerConfig config, Journal journalOrNull) {
-        Engine engine = Engine.start(config.engineConfig(journalOrNull));
+        return start(config, journalOrNull, null);
+    }
+
+    /**
+     * As {@link #start(ServerConfig, Journal)}, and subscribers whose {@code resume_after} left the replay ring are
+     * caught up from {@code storeOrNull} (the durability module's Kafka Streams state) instead of the live tree.
+     *
+     * <pre>{@code
+     * TreecastServer server = TreecastServer.start(config, durability.journal(), durability.treeState());
+     * }</pre>
+     */
+    public static TreecastServer start(ServerConfig config, Journal journalOrNull, io.treecast.fastpath.SnapshotStore storeOrNull) {
+        Engine engine = Engine.start(config.engineConfig(journalOrNull, storeOrNull));
         CloseableChannel tcp = null;
         try {
             Gateway gateway = new Gateway(engine, config.maxValueBytes(), config.maxBatchChanges(), config.maxBatchBytes(),

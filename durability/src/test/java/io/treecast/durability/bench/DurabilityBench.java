@@ -45,6 +45,8 @@ public final class DurabilityBench {
                 recovery(kafka.bootstrapServers(), leaves);
             }
         }
+        // a Kafka Streams thread that missed its close window must not keep the benchmark's JVM alive
+        System.exit(0);
     }
 
     /** The Kafka Streams state competes for the same two cores; on only with -Dtreecast.bench.state=true. */
