@@ -33,6 +33,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--server-java-opts", paramLabel = "OPTS", defaultValue = "-Xms1g -Xmx1g -XX:+UseG1GC -XX:MaxGCPauseMillis=5",
             description = "JVM options of the embedded server (default: ${DEFAULT-VALUE}).")
     String serverJavaOpts;
+    @Option(names = "--durability", split = ",", paramLabel = "off|embedded", defaultValue = "off",
+            description = "Embedded server's durability, one run each: off (--in-memory), embedded (journal to a Kafka broker "
+                    + "in its own child JVM, data in a temp dir), or off,embedded for both side by side (default: ${DEFAULT-VALUE}).")
+    List<String> durabilities;
+
     @Option(names = "--transport", split = ",", paramLabel = "tcp|ws", defaultValue = "tcp",
             description = "tcp, ws, or tcp,ws for both side by side (default: ${DEFAULT-VALUE}).")
     List<String> transports;
@@ -72,47 +77,69 @@ public final class BenchCommand implements Callable<Integer> {
         LoadOptions base = new LoadOptions().rate(rate).durationSeconds(duration).warmupSeconds(warmup)
                 .publishers(publishers).subscribers(subscribers).patterns(patterns).leaves(leaves);
         List<RunResult> all = new ArrayList<>();
+        List<String> labels = new ArrayList<>();
         boolean ok = true;
         if (!floorOnly) {
+          for (String durability : url == null ? durabilities : List.of("off")) {
+            if (!durability.equals("off") && !durability.equals("embedded")) {
+                throw new IllegalArgumentException("--durability must be off, embedded or off,embedded; got " + durability);
+            }
+            String label = durabilities.size() > 1 ? "[journal " + (durability.equals("off") ? "off] " : "on]  ") : "";
             for (String t : transports) {
                 if (!t.equals("tcp") && !t.equals("ws")) {
                     throw new IllegalArgumentException("--transport must be tcp, ws or tcp,ws; got " + t);
                 }
                 ServerProcess server = null;
+                java.nio.file.Path dataDir = null;
                 try {
                     String target = url;
                     if (target == null) {
-                        server = ServerProcess.start(Arrays.asList(serverJavaOpts.trim().split("\\s+")), TreecastCli.class.getName(),
-                                List.of("serve", "--in-memory", "--host", "127.0.0.1", "--tcp-port", "0", "--ws-port", "0"));
+                        List<String> serve = new ArrayList<>(List.of("serve", "--host", "127.0.0.1", "--tcp-port", "0", "--ws-port", "0"));
+                        if (durability.equals("off")) {
+                            serve.add("--in-memory");
+                        } else {
+                            dataDir = java.nio.file.Files.createTempDirectory("treecast-bench-data");
+                            serve.addAll(List.of("--set", "durability.data-dir=" + dataDir, "--set", "metrics.port=0"));
+                        }
+                        server = ServerProcess.start(Arrays.asList(serverJavaOpts.trim().split("\\s+")), TreecastCli.class.getName(), serve);
                         target = t.equals("ws") ? server.wsUrl() : server.tcpUrl();
                         err.println("embedded server pid " + server.pid() + " at " + target);
                     } else if (t.equals("ws") != url.startsWith("ws")) {
                         throw new IllegalArgumentException("--transport " + t + " does not match --url " + url);
                     }
-                    ok &= runOne(base.copy().url(target).transport(t), all, out, err);
+                    ok &= runOne(base.copy().url(target).transport(t), all, labels, label, out, err);
                 } finally {
                     if (server != null) {
                         server.close();
                     }
+                    if (dataDir != null) {
+                        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(dataDir)) {
+                            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                        }
+                    }
                 }
             }
+          }
         }
         if (floor || floorOnly) {
-            ok &= runOne(base.copy().floor(true).url(null), all, out, err);
+            ok &= runOne(base.copy().floor(true).url(null), all, labels, "", out, err);
         }
         if (!json && all.size() > 1) {
             out.println("summary:");
-            all.forEach(r -> out.println("  " + r.toText()));
+            for (int i = 0; i < all.size(); i++) {
+                out.println("  " + labels.get(i) + all.get(i).toText());
+            }
         }
         out.flush();
         return ok ? ExitCodes.OK : ExitCodes.BENCH_FAILED;
     }
 
-    private boolean runOne(LoadOptions o, List<RunResult> all, PrintWriter out, PrintWriter err) {
+    private boolean runOne(LoadOptions o, List<RunResult> all, List<String> labels, String label, PrintWriter out, PrintWriter err) {
         if (!findMax) {
             RunResult r = new LoadGenerator(o, line -> { err.println(line); err.flush(); }).run();
             all.add(r);
-            out.println(json ? r.toJson() : r.toText());
+            labels.add(label);
+            out.println(json ? r.toJson() : label + r.toText());
             out.flush();
             return r.clean();
         }
@@ -132,6 +159,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (best != null) {
             all.add(best);
+            labels.add(label);
         }
         out.flush();
         return best != null;
