@@ -9,9 +9,11 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The operator's HTTP endpoints, on the JDK's {@link HttpServer} with one thread of its own:
+ * The operator's HTTP endpoints, on the JDK's {@link HttpServer} with two threads of its own (a long scrape does
+ * not hold up a probe):
  * <ul>
  *   <li>{@code GET /metrics}: every metric in the Prometheus text format;</li>
  *   <li>{@code GET /health}: 200 while the process and the engine's writer thread are alive, else 503;</li>
@@ -45,15 +47,23 @@ public final class ObservabilityServer implements AutoCloseable {
      */
     public static ObservabilityServer start(String host, int port, TreecastMetrics metrics) throws IOException {
         HttpServer http = HttpServer.create(new InetSocketAddress(host, port), 16);
-        ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "treecast-http");
+        AtomicInteger threads = new AtomicInteger();
+        ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "treecast-http-" + threads.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
         http.setExecutor(executor);
         http.createContext("/metrics", ex -> {
             if (allowed(ex)) {
-                send(ex, 200, PROMETHEUS_TEXT, metrics.scrape());
+                String text;
+                try {
+                    text = metrics.scrape();
+                } catch (RuntimeException e) {
+                    send(ex, 500, "text/plain; charset=utf-8", "the scrape failed: " + e + "\n");
+                    return;
+                }
+                send(ex, 200, PROMETHEUS_TEXT, text);
             }
         });
         http.createContext("/health", ex -> {
