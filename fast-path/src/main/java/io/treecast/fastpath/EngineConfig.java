@@ -60,6 +60,10 @@ public final class EngineConfig {
     public int maxOutboxCapacity() { return maxOutboxCapacity; }
     /** CONFLATE subscriptions start conflating when their outbox is this full. */
     public int conflateHighMarkPercent() { return conflateHighMarkPercent; }
+    /**
+     * Threads that deliver events (default 1). 0: the writer thread delivers after each cycle - one thread and one
+     * hand-off fewer per update, which suits machines with few cores; slow handlers then slow the writer.
+     */
     public int dispatcherThreads() { return dispatcherThreads; }
     /** Live subscriptions across the engine. */
     public int maxSubscriptions() { return maxSubscriptions; }
@@ -113,7 +117,7 @@ public final class EngineConfig {
             require(defaultOutboxCapacity >= 4, "defaultOutboxCapacity", "must be >= 4, was " + defaultOutboxCapacity);
             require(maxOutboxCapacity >= defaultOutboxCapacity, "maxOutboxCapacity", "must be >= defaultOutboxCapacity");
             require(conflateHighMarkPercent >= 10 && conflateHighMarkPercent <= 100, "conflateHighMarkPercent", "must be 10..100, was " + conflateHighMarkPercent);
-            require(dispatcherThreads >= 1, "dispatcherThreads", "must be >= 1, was " + dispatcherThreads);
+            require(dispatcherThreads >= 0, "dispatcherThreads", "must be >= 0 (0: the writer thread delivers), was " + dispatcherThreads);
             require(maxSubscriptions >= 1, "maxSubscriptions", "must be >= 1, was " + maxSubscriptions);
             require(snapshotChunkLeaves >= 1, "snapshotChunkLeaves", "must be >= 1, was " + snapshotChunkLeaves);
             require(journalCapacity >= 1, "journalCapacity", "must be >= 1, was " + journalCapacity);

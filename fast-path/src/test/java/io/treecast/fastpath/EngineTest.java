@@ -176,6 +176,32 @@ class EngineTest {
     }
 
     @Test
+    void withNoDispatcherThreadsTheWriterDeliversHonoursDemandAndEndsSubscriptionsOnClose() {
+        long dispatchersBefore = dispatcherThreadCount();
+        start(EngineConfig.builder().dispatcherThreads(0));
+        assertThat(dispatcherThreadCount()).isEqualTo(dispatchersBefore);
+        Recorder r = new Recorder();
+        Subscription sub = engine.subscribe(SubscribeOptions.of(PathPattern.parse("w/*")).withSnapshot(true), r);
+        sub.request(1);
+        await().until(() -> r.snapshotDone);
+        for (int i = 0; i < 3; i++) {
+            offerAcked(Batch.of(set("w/" + i, "v")));
+        }
+        // demand arrives from another thread and must wake the writer, which delivers
+        sub.request(2);
+        await().until(() -> r.count == 3);
+        assertThat(r.events()).extracting(Recorder.Ev::seq).containsExactly(0L, 1L, 2L);
+        sub.request(10);
+        await().until(() -> r.count == 4);
+        engine.close();
+        await().until(() -> r.endCode == ErrorCode.SHUTTING_DOWN);
+    }
+
+    private static long dispatcherThreadCount() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("treecast-dispatcher")).count();
+    }
+
+    @Test
     void eventsPerDeliveryOutsideItsRangeIsRefused() {
         assertThatThrownBy(() -> SubscribeOptions.of(PathPattern.parse("a")).withEventsPerDelivery(0))
                 .hasMessageContaining("events per delivery must be 1..1024, was 0");

@@ -39,17 +39,22 @@ class GuaranteePropertiesTest {
         return m;
     }
 
-    @Property(tries = 15)
+    @Property(tries = 25)
     void snapshotPlusEventsReconstructsTheEngineStateForRandomInterleavings(@ForAll("histories") List<Batch> history,
                                                                             @ForAll @IntRange(min = 0, max = 59) int subscribeAt,
-                                                                            @ForAll @IntRange(min = 0, max = 4) int patternIndex) throws Exception {
+                                                                            @ForAll @IntRange(min = 0, max = 4) int patternIndex,
+                                                                            @ForAll @IntRange(min = 0, max = 2) int dispatcherThreads,
+                                                                            @ForAll @IntRange(min = 1, max = 4) int eventsPerDelivery) throws Exception {
         String pattern = PATTERNS[patternIndex];
-        try (Engine engine = Engine.start(EngineConfig.builder().snapshotChunkLeaves(3).defaultOutboxCapacity(8).build())) {
+        // 0 dispatcher threads: the writer delivers; several events per delivery: grouped hand-over
+        try (Engine engine = Engine.start(EngineConfig.builder().snapshotChunkLeaves(3).defaultOutboxCapacity(8)
+                .dispatcherThreads(dispatcherThreads).build())) {
             List<Recorder> recorders = new ArrayList<>();
             for (int i = 0; i < history.size(); i++) {
                 if (i == Math.min(subscribeAt, history.size() - 1) || i == 0) {
                     Recorder r = new Recorder();
-                    engine.subscribe(SubscribeOptions.of(PathPattern.parse(pattern)).withSnapshot(true), r).request(Long.MAX_VALUE);
+                    engine.subscribe(SubscribeOptions.of(PathPattern.parse(pattern)).withSnapshot(true)
+                            .withEventsPerDelivery(eventsPerDelivery), r).request(Long.MAX_VALUE);
                     recorders.add(r);
                 }
                 // fire-and-forget: batches race with the subscriptions' snapshot walks

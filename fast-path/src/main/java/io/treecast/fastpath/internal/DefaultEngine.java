@@ -50,6 +50,8 @@ public final class DefaultEngine implements Engine, Sub.Owner {
     private final ConcurrentLinkedQueue<Object> control = new ConcurrentLinkedQueue<>();
     private final Dispatcher[] dispatchers;
     private final Thread writer;
+    /** The dispatcher the writer runs itself when {@code dispatcherThreads = 0}, else null. */
+    private final Dispatcher inlineDispatcher;
     /** The writer is parked (or about to park): producers unpark it. */
     private volatile boolean writerParked;
     /** Consecutive writer cycles without work; writer thread only. */
@@ -139,14 +141,18 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         this.inbound = new MpscQueue<>(config.inboundQueueCapacity());
         this.idle = idleStrategy(config);
         this.feed = journal == null ? null : new Feed(config.journalCapacity());
-        this.dispatchers = new Dispatcher[config.dispatcherThreads()];
+        boolean inline = config.dispatcherThreads() == 0;
+        this.dispatchers = new Dispatcher[inline ? 1 : config.dispatcherThreads()];
         core.ensureDispatchers(dispatchers.length);
         for (int i = 0; i < dispatchers.length; i++) {
-            dispatchers[i] = new Dispatcher(this, core, config.snapshotChunkLeaves());
-            Thread t = new Thread(dispatchers[i], "treecast-dispatcher-" + i);
-            t.setDaemon(false);
-            dispatchers[i].thread = t;
+            dispatchers[i] = new Dispatcher(this, core, config.snapshotChunkLeaves(), inline);
+            if (!inline) {
+                Thread t = new Thread(dispatchers[i], "treecast-dispatcher-" + i);
+                t.setDaemon(false);
+                dispatchers[i].thread = t;
+            }
         }
+        this.inlineDispatcher = inline ? dispatchers[0] : null;
         this.writer = new Thread(this::writerLoop, "treecast-writer");
         writer.setDaemon(false);
     }
@@ -154,7 +160,9 @@ public final class DefaultEngine implements Engine, Sub.Owner {
     public static Engine start(EngineConfig config) {
         DefaultEngine e = new DefaultEngine(config);
         for (Dispatcher d : e.dispatchers) {
-            d.thread.start();
+            if (!d.inline) {
+                d.thread.start();
+            }
         }
         e.writer.start();
         if (e.journal != null) {
@@ -207,7 +215,7 @@ public final class DefaultEngine implements Engine, Sub.Owner {
     }
 
     /** One volatile read per offer; an unpark only when the writer is parked. */
-    private void wakeWriter() {
+    void wakeWriter() {
         if (writerParked) {
             LockSupport.unpark(writer);
         }
@@ -339,6 +347,10 @@ public final class DefaultEngine implements Engine, Sub.Owner {
                 work += completeDurable();
                 work += core.flushConflated();
                 wakeTouched();
+                if (inlineDispatcher != null) {
+                    // fewer threads than hand-offs on small machines: the writer delivers what it just applied
+                    work += inlineDispatcher.pass();
+                }
                 if (work > 0) {
                     writerBusyNanos += System.nanoTime() - cycleStart;
                 }
@@ -381,7 +393,8 @@ public final class DefaultEngine implements Engine, Sub.Owner {
             Thread.yield();
         } else {
             writerParked = true;
-            if (inbound.size() == 0 && control.isEmpty() && !stopWriter) {
+            if (inbound.size() == 0 && control.isEmpty() && !stopWriter
+                    && (inlineDispatcher == null || !inlineDispatcher.signaled())) {
                 LockSupport.parkNanos(this, 1_000_000L);
             }
             writerParked = false;
@@ -594,7 +607,11 @@ public final class DefaultEngine implements Engine, Sub.Owner {
             d.wake();
         }
         for (Dispatcher d : dispatchers) {
-            join(d.thread);
+            if (d.inline) {
+                d.run(); // the writer has stopped: this thread finishes its deliveries and ends the subscriptions
+            } else {
+                join(d.thread);
+            }
         }
         if (journal != null) {
             try {

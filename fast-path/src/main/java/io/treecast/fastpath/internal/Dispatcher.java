@@ -48,11 +48,14 @@ final class Dispatcher implements Runnable {
     private volatile boolean signal;
     private volatile boolean parked;
     volatile boolean stopping;
+    /** Runs on the writer thread ({@code dispatcherThreads = 0}): {@link #pass()} is called by the writer loop. */
+    final boolean inline;
 
-    Dispatcher(DefaultEngine engine, EngineCore core, int snapshotChunk) {
+    Dispatcher(DefaultEngine engine, EngineCore core, int snapshotChunk, boolean inline) {
         this.engine = engine;
         this.core = core;
         this.snapshotChunk = snapshotChunk;
+        this.inline = inline;
     }
 
     void add(Sub sub) {
@@ -63,36 +66,26 @@ final class Dispatcher implements Runnable {
     /** Cheap when the dispatcher is running: one volatile write and one read; unparks only a parked thread. */
     void wake() {
         signal = true;
-        if (parked) {
+        if (inline) {
+            engine.wakeWriter();
+        } else if (parked) {
             LockSupport.unpark(thread);
         }
     }
 
+    /** Someone asked for a round since the last one began (new demand, a new or cancelled subscription). */
+    boolean signaled() {
+        return signal;
+    }
+
+    /**
+     * Serves every subscription until nothing is left to do. Also used once by {@link DefaultEngine#close()} for an
+     * inline dispatcher, after the writer has stopped, to end its subscriptions.
+     */
     @Override
     public void run() {
         while (true) {
-            signal = false;
-            int work = 0;
-            Sub n;
-            while ((n = inbox.poll()) != null) {
-                subs.add(n);
-                work++;
-            }
-            for (int i = subs.size() - 1; i >= 0; i--) {
-                Sub s = subs.get(i);
-                try {
-                    work += service(s);
-                } catch (Throwable t) {
-                    engine.loopError("dispatching to " + s, t);
-                    endWith(s, ErrorCode.INTERNAL, "the engine failed while delivering to this subscription ("
-                            + t + "); resubscribe with resume_after = " + s.lastDelivered);
-                }
-                if (s.phase == DONE) {
-                    subs.set(i, subs.get(subs.size() - 1));
-                    subs.remove(subs.size() - 1);
-                    engine.subscriptionDone(s);
-                }
-            }
+            int work = pass();
             if (work == 0) {
                 if (stopping && subs.isEmpty() && inbox.isEmpty()) {
                     return;
@@ -105,6 +98,33 @@ final class Dispatcher implements Runnable {
                 parked = false;
             }
         }
+    }
+
+    /** One round over new and current subscriptions; returns the work done (0: idle). */
+    int pass() {
+        signal = false;
+        int work = 0;
+        Sub n;
+        while ((n = inbox.poll()) != null) {
+            subs.add(n);
+            work++;
+        }
+        for (int i = subs.size() - 1; i >= 0; i--) {
+            Sub s = subs.get(i);
+            try {
+                work += service(s);
+            } catch (Throwable t) {
+                engine.loopError("dispatching to " + s, t);
+                endWith(s, ErrorCode.INTERNAL, "the engine failed while delivering to this subscription ("
+                        + t + "); resubscribe with resume_after = " + s.lastDelivered);
+            }
+            if (s.phase == DONE) {
+                subs.set(i, subs.get(subs.size() - 1));
+                subs.remove(subs.size() - 1);
+                engine.subscriptionDone(s);
+            }
+        }
+        return work;
     }
 
     private int service(Sub s) {
