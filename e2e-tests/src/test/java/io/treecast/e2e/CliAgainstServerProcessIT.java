@@ -3,6 +3,7 @@ package io.treecast.e2e;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -10,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The CLI as a user types it, against the packaged server running as its own process. */
+@ExtendWith(ServerLogOnFailure.class)
 class CliAgainstServerProcessIT {
     private static ServerProcess server;
 
@@ -80,5 +82,61 @@ class CliAgainstServerProcessIT {
         Cli.Result result = Cli.run("set", "d/x", "1", "--durable", "--url", server.tcpUrl());
         assertThat(result.exitCode()).isEqualTo(1);
         assertThat(result.err()).startsWith("error: UNAVAILABLE: ");
+    }
+
+    @Test
+    void getPrintsOneLinePerLeafAndTheSeqTheAnswerIsExactAt() throws Exception {
+        Cli.run("set", "tour/a/x", "1.5", "--url", server.tcpUrl());
+        Cli.run("set", "tour/a/y/z", "true", "--url", server.tcpUrl());
+        Cli.Result last = Cli.run("set", "tour/b", "hello", "--url", server.tcpUrl());
+        long seq = Long.parseLong(last.out().trim().substring("ok seq=".length()));
+
+        Cli.Result get = Cli.run("get", "tour/**", "--url", server.tcpUrl());
+        assertThat(get.exitCode()).as(get.err()).isZero();
+        assertThat(get.out().lines()).containsExactly("tour/a/x = 1.5", "tour/a/y/z = true", "tour/b = hello",
+                "# 3 leaves at seq " + seq);
+    }
+
+    @Test
+    void deleteOfAnInnerNodeRemovesItsWholeSubtree() throws Exception {
+        Cli.run("set", "del/a/x", "1", "--url", server.tcpUrl());
+        Cli.run("set", "del/a/y/z", "2", "--url", server.tcpUrl());
+        Cli.run("set", "del/b", "3", "--url", server.tcpUrl());
+
+        Cli.Result delete = Cli.run("delete", "del/a", "--url", server.wsUrl());
+        assertThat(delete.exitCode()).as(delete.err()).isZero();
+        assertThat(delete.out()).startsWith("ok seq=");
+
+        Cli.Result get = Cli.run("get", "del/**", "--url", server.tcpUrl(), "--json");
+        assertThat(get.out()).contains("\"path\":\"del/b\"").doesNotContain("del/a/");
+    }
+
+    @Test
+    void subWithJsonPrintsOneObjectPerLeafAndTheSnapshotEnd() throws Exception {
+        Cli.run("set", "json/a", "1", "--url", server.tcpUrl());
+        Cli.run("set", "json/b", "two", "--url", server.tcpUrl());
+
+        Cli.Result sub = Cli.run("sub", "json/*", "--snapshot", "--json", "--count", "2", "--url", server.tcpUrl());
+        assertThat(sub.exitCode()).as(sub.err()).isZero();
+        assertThat(sub.out().lines()).hasSize(2).allSatisfy(line -> assertThat(line).startsWith("{\"kind\":\"SNAPSHOT\""));
+        assertThat(sub.out()).contains("\"path\":\"json/a\"", "\"value\":1", "\"path\":\"json/b\"", "\"value\":\"two\"");
+    }
+
+    @Test
+    void benchAgainstTheRunningServerReportsLatencyPercentilesAndLosesNothing() throws Exception {
+        Cli.Result bench = Cli.run("bench", "--url", server.tcpUrl(), "--rate", "500", "--duration", "2", "--warmup", "1",
+                "--subscribers", "2", "--leaves", "100");
+        assertThat(bench.exitCode()).as(bench.out() + bench.err()).isZero();
+        assertThat(bench.err()).contains("preloaded 100 leaves").contains("[tcp   2s]");
+        assertThat(bench.out()).startsWith("tcp   rate=500/s secs=2 published=")
+                .contains(" lost=0 ", " slow-consumer=0 ")
+                .containsPattern("p50=[0-9.]+us p90=[0-9.]+us p99=[0-9.]+us p99.9=[0-9.]+us max=[0-9.]+us");
+    }
+
+    @Test
+    void serveWithABadValueStopsWithExitCode4AndNamesTheKey() throws Exception {
+        Cli.Result serve = Cli.run("serve", "--in-memory", "--set", "tcp.port=99999");
+        assertThat(serve.exitCode()).isEqualTo(4);
+        assertThat(serve.err()).startsWith("error: INVALID_CONFIG: tcp.port = \"99999\"").contains("0..65535");
     }
 }

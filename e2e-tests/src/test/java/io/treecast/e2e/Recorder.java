@@ -15,8 +15,8 @@ import java.util.function.Consumer;
 
 /**
  * Keeps every event of one subscription (from the client's Netty thread) and rebuilds the subscriber's view with
- * DESIGN.md's per-leaf rule: a change is applied only if its seq is newer than what is held for that leaf (deletes
- * included), and RESET drops everything held.
+ * DESIGN.md's per-leaf rule: a change is applied unless what is held for that leaf (deletes included) has a newer seq,
+ * changes of one event in their order, and RESET drops everything held.
  */
 final class Recorder implements Consumer<TreeEvent> {
     private final ConcurrentLinkedQueue<TreeEvent> events = new ConcurrentLinkedQueue<>();
@@ -78,7 +78,8 @@ final class Recorder implements Consumer<TreeEvent> {
             }
             for (LeafChange c : e.changes()) {
                 Long held = heldSeq.get(c.path());
-                if (held != null && held >= c.seq()) {
+                // strictly older only: a batch may change one leaf twice, and both changes carry the batch's seq
+                if (held != null && held > c.seq()) {
                     continue;
                 }
                 heldSeq.put(c.path(), c.seq());

@@ -24,6 +24,8 @@ import static org.awaitility.Awaitility.await;
  */
 final class ServerProcess implements AutoCloseable {
     private static final Path DIST = Path.of(System.getProperty("treecast.dist", "../distribution/target/treecast"));
+    /** Generous: a durable start (Kafka broker JVM, topic, recovery) takes 10-15 s here, far more when the 2 cores are busy. */
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
     private static final Pattern KAFKA_AT = Pattern.compile("\\(durable: Kafka \\w+ at (\\S+),");
     /** Servers started by this JVM, so that {@link ServerLogOnFailure} can show a failing test their logs. */
     static final Set<ServerProcess> STARTED = new CopyOnWriteArraySet<>();
@@ -87,7 +89,7 @@ final class ServerProcess implements AutoCloseable {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         builder.environment().put("TREECAST_JAVA_OPTS", "-Xmx512m -XX:+UseG1GC");
         process = builder.start();
-        await().atMost(Duration.ofSeconds(90))
+        await().atMost(START_TIMEOUT)
                 .pollInterval(Duration.ofMillis(100))
                 .failFast("server process exited; see " + log.toAbsolutePath(), () -> !process.isAlive())
                 .until(() -> accepts(tcpPort) && (!webSocketEnabled() || accepts(wsPort)));
