@@ -30,6 +30,7 @@ final class KafkaFixture implements AutoCloseable {
     static final String KAFKA_IMAGE = "apache/kafka:4.3.1";
     private static final Path REPORT = Path.of("target", "e2e-kafka-fixture.txt");
     private static volatile Boolean dockerAvailable;
+    private static boolean reportedInThisRun;
 
     private final KafkaContainer container;
     private final Path dataDir;
@@ -95,10 +96,17 @@ final class KafkaFixture implements AutoCloseable {
     }
 
     private void report() {
-        String line = "[e2e] Kafka fixture: " + describe();
+        report("[e2e] Kafka fixture: " + describe());
+    }
+
+    private static synchronized void report(String line) {
         System.out.println(line);
         try {
             Files.createDirectories(REPORT.getParent());
+            if (!reportedInThisRun) {
+                Files.deleteIfExists(REPORT); // a report of an earlier run without clean must not linger
+                reportedInThisRun = true;
+            }
             if (!Files.exists(REPORT) || !Files.readString(REPORT).contains(line)) {
                 Files.writeString(REPORT, line + System.lineSeparator(), StandardCharsets.UTF_8,
                         StandardOpenOption.CREATE, StandardOpenOption.APPEND);
