@@ -1,6 +1,8 @@
 package io.treecast.gateway;
 
 import io.treecast.fastpath.ErrorCode;
+import io.treecast.fastpath.EventKind;
+import io.treecast.fastpath.EventView;
 import io.treecast.fastpath.LatencyHistogram;
 import io.treecast.fastpath.Policy;
 
@@ -41,6 +43,8 @@ public final class GatewayStats {
     private static final Policy[] POLICIES = Policy.values();
 
     private final LongAdder[] requests = adders(ROUTES.length);
+    private final LongAdder[] changes = adders(ROUTES.length);
+    private final LongAdder changesDelivered = new LongAdder();
     private final LongAdder[] errors = adders(CODES.length);
     private final LongAdder[] subscriptionsOpened = adders(POLICIES.length);
     private final LongAdder connectionsAccepted = new LongAdder();
@@ -61,6 +65,11 @@ public final class GatewayStats {
         requests[route.ordinal()].increment();
     }
 
+    /** {@code n} leaf changes in a batch that passed validation on {@code route}. */
+    public void changes(Route route, int n) {
+        changes[route.ordinal()].add(n);
+    }
+
     /** One error sent to a client (an error frame, a stream that ends with an error, or a refused SETUP). */
     public void error(ErrorCode code) {
         errors[code.ordinal()].increment();
@@ -77,10 +86,15 @@ public final class GatewayStats {
     }
 
     /**
-     * Records the time from the engine applying the event's batch ({@code appliedNanos}, a {@link System#nanoTime()}
-     * stamp) to now, when the encoded frame is handed to the connection. 0 means unknown and records nothing.
+     * An event was encoded for a subscriber. For an UPDATE, counts its changes and records the time from the engine
+     * applying its batch ({@link EventView#appliedNanos()}) to now; a stamp of 0 (unknown) records no latency.
      */
-    public void delivered(long appliedNanos) {
+    public void delivered(EventView event) {
+        if (event.kind() != EventKind.UPDATE) {
+            return;
+        }
+        changesDelivered.add(event.size());
+        long appliedNanos = event.appliedNanos();
         if (appliedNanos != 0) {
             deliveryLatency.record(System.nanoTime() - appliedNanos);
         }
@@ -90,6 +104,16 @@ public final class GatewayStats {
 
     public long requests(Route route) {
         return requests[route.ordinal()].sum();
+    }
+
+    /** Leaf changes received on {@code route} in batches that passed validation. */
+    public long changes(Route route) {
+        return changes[route.ordinal()].sum();
+    }
+
+    /** Leaf changes sent to subscribers in UPDATE events (snapshots not included). */
+    public long changesDelivered() {
+        return changesDelivered.sum();
     }
 
     public long errors(ErrorCode code) {

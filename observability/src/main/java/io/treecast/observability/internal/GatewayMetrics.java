@@ -25,7 +25,14 @@ public final class GatewayMetrics implements MeterBinder {
             FunctionCounter.builder("treecast.gateway.requests", stats, s -> s.requests(route))
                     .description("Requests received, by route (counted once the route is known)")
                     .tag("route", route.wireName()).register(r);
+            if (route != GatewayStats.Route.SUBSCRIBE && route != GatewayStats.Route.GET) {
+                FunctionCounter.builder("treecast.gateway.changes", stats, s -> s.changes(route))
+                        .description("Leaf changes received in batches that passed validation, by route")
+                        .tag("route", route.wireName()).register(r);
+            }
         }
+        FunctionCounter.builder("treecast.gateway.changes.delivered", stats, GatewayStats::changesDelivered)
+                .description("Leaf changes sent to subscribers in UPDATE events (snapshots not included)").register(r);
         for (ErrorCode code : ErrorCode.values()) {
             FunctionCounter.builder("treecast.gateway.errors", stats, s -> s.errors(code))
                     .description("Errors sent to clients, by code (refused requests, refused SETUPs, streams ended with an error)")

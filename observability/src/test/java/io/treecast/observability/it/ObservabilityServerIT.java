@@ -80,6 +80,8 @@ class ObservabilityServerIT {
                         .contains("treecast_gateway_requests_total{route=\"tree.subscribe\"} 1.0")
                         .contains("treecast_gateway_errors_total{code=\"INVALID_PATH\"} 1.0")
                         .contains("treecast_gateway_connections 1.0")
+                        .contains("treecast_gateway_changes_total{route=\"tree.update\"} 2.0")
+                        .contains("treecast_gateway_changes_delivered_total 2.0")
                         .contains("treecast_gateway_subscriptions_opened_total{policy=\"conflate\"} 1.0")
                         .contains("treecast_engine_batches_applied_total 2.0")
                         .contains("treecast_engine_subscriptions{policy=\"conflate\"} 1.0")

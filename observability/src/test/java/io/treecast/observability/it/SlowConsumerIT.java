@@ -77,6 +77,7 @@ class SlowConsumerIT {
         assertThat(lines.list).filteredOn(e -> e.getFormattedMessage().startsWith("slow consumer ended"))
                 .singleElement()
                 .satisfies(e -> assertThat(e.getFormattedMessage())
-                        .contains("(client dashboard-7)").contains("'slow/**'").contains("last seq"));
+                        .containsPattern("connection \\d+ from /127\\.0\\.0\\.1:\\d+ \\(client dashboard-7\\)")
+                        .contains("'slow/**'").contains("last seq"));
     }
 }

@@ -51,6 +51,7 @@ public final class ConnectionHandler implements RSocket {
             }
             gateway.stats.request(io.treecast.gateway.GatewayStats.Route.PUBLISH);
             RequestDecoder.DecodedBatch b = gateway.decoder.batch(payload.data());
+            gateway.stats.changes(io.treecast.gateway.GatewayStats.Route.PUBLISH, b.batch.size());
             OfferResult r = engine.offer(b.batch);
             if (r != OfferResult.ACCEPTED) {
                 gateway.rejected.incrementAndGet();
@@ -72,6 +73,7 @@ public final class ConnectionHandler implements RSocket {
             if (Routing.UPDATE.equals(route)) {
                 gateway.stats.request(io.treecast.gateway.GatewayStats.Route.UPDATE);
                 RequestDecoder.DecodedBatch b = gateway.decoder.batch(payload.data());
+                gateway.stats.changes(io.treecast.gateway.GatewayStats.Route.UPDATE, b.batch.size());
                 Mono<Long> seq = offer(b.batch, b.ack);
                 if (b.ack == io.treecast.fastpath.AckMode.DURABLE) {
                     // the batch is applied either way; the client must learn that durability is not confirmed
@@ -173,6 +175,7 @@ public final class ConnectionHandler implements RSocket {
                 }
                 gateway.stats.request(io.treecast.gateway.GatewayStats.Route.INGEST);
                 RequestDecoder.DecodedBatch b = gateway.decoder.batch(payload.data());
+                gateway.stats.changes(io.treecast.gateway.GatewayStats.Route.INGEST, b.batch.size());
                 return offer(b.batch, io.treecast.fastpath.AckMode.APPLIED)
                         .map(seq -> ByteBufPayload.create(WireEncoder.ack(ByteBufAllocator.DEFAULT, seq)))
                         .onErrorResume(e -> Mono.just(errorAck(Errors.application(e).getMessage())));
@@ -289,7 +292,7 @@ public final class ConnectionHandler implements RSocket {
             } else {
                 sink.next(ByteBufPayload.create(WireEncoder.event(ByteBufAllocator.DEFAULT, event)));
             }
-            gateway.stats.delivered(event.appliedNanos());
+            gateway.stats.delivered(event);
         }
 
         @Override

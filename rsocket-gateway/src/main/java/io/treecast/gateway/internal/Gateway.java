@@ -93,7 +93,7 @@ public final class Gateway implements SocketAcceptor {
                     + " connections (limits.max-connections): share connections between clients, or retry later"));
         }
         peers.add(peer);
-        String name = "connection " + connectionNumbers.incrementAndGet() + clientName(setup);
+        String name = "connection " + connectionNumbers.incrementAndGet() + remoteAddress(peer) + clientName(setup);
         ACCEPTING.set(name);
         stats.connected();
         peer.onClose().doFinally(s -> {
@@ -107,6 +107,23 @@ public final class Gateway implements SocketAcceptor {
     private io.rsocket.exceptions.RejectedSetupException refused(ErrorCode code, String message) {
         stats.error(code);
         return Errors.rejectedSetup(code, message);
+    }
+
+    /**
+     * " from /127.0.0.1:53422", or "" when unknown. rsocket-java offers a connection's address to its acceptor only
+     * through its requester's {@code getDuplexConnection()}, declared in a package-private class; this runs once per
+     * connection, and any failure (another rsocket version) just leaves the address out of the logs.
+     */
+    private static String remoteAddress(RSocket peer) {
+        try {
+            java.lang.reflect.Method m = peer.getClass().getMethod("getDuplexConnection");
+            m.setAccessible(true);
+            Object connection = m.invoke(peer);
+            return connection instanceof io.rsocket.DuplexConnection
+                    ? " from " + ((io.rsocket.DuplexConnection) connection).remoteAddress() : "";
+        } catch (ReflectiveOperationException | RuntimeException unknown) {
+            return "";
+        }
     }
 
     private static String clientName(ConnectionSetupPayload setup) {
