@@ -1,25 +1,37 @@
 package io.treecast.e2e;
 
 import io.treecast.client.AckMode;
+import io.treecast.client.TreeValue;
 import io.treecast.client.TreecastClient;
 import io.treecast.client.TreecastClientException;
+import io.treecast.durability.internal.EmbeddedKafka;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
 
 /**
- * Guarantee 5 from the outside: when the embedded Kafka broker dies under the packaged server, the server keeps
- * serving from memory and a DURABLE update answers TIMEOUT with a message saying why, instead of hanging.
+ * Guarantee 5 from the outside: when Kafka dies under the packaged server, the server keeps serving from memory, a
+ * DURABLE update answers TIMEOUT with a message saying why instead of hanging, writes past the journal bound are
+ * refused with UNAVAILABLE, and when Kafka returns the backlog drains and nothing applied is lost.
  */
+@ExtendWith(ServerLogOnFailure.class)
 class KafkaOutageIT {
+    /** Small, so the bound is reached after a few hundred writes. */
+    private static final int JOURNAL_CAPACITY = 512;
+
 
     @TempDir
     Path dataDir;
@@ -50,6 +62,57 @@ class KafkaOutageIT {
 
             // the data is still served from memory, the connection still works
             assertThat(client.get("outage/**").toMap()).containsKeys("outage/before", "outage/during", "outage/durable");
+        }
+    }
+
+    /**
+     * Kafka as an external cluster the test can stop and start again on the same ports (the server's own embedded
+     * broker cannot come back by itself): durability's {@link EmbeddedKafka} launcher, a real KRaft broker in its own
+     * JVM, with the server in {@code durability.mode=external}.
+     */
+    @Test
+    void kafkaDownUnderLoadRefusesWritesPastTheJournalBoundAndLosesNothingOnceItIsBack(@TempDir Path kafkaDir) throws Exception {
+        try (EmbeddedKafka kafka = new EmbeddedKafka(kafkaDir, "512m", Duration.ofSeconds(180), Duration.ofSeconds(30))) {
+            kafka.start();
+            try (ServerProcess server = ServerProcess.start("kafka-down-and-back",
+                    "--set", "durability.mode=external", "--set", "durability.bootstrap-servers=" + kafka.bootstrapServers(),
+                    "--set", "durability.data-dir=" + dataDir, "--set", "engine.journal-capacity=" + JOURNAL_CAPACITY,
+                    "--set", "durability.ack-timeout-ms=3000")) {
+                Map<String, Long> applied = new TreeMap<>();
+                try (TreecastClient client = TreecastClient.connect(server.tcpUrl())) {
+                    client.update(b -> b.set("down/before", 0L), AckMode.DURABLE);
+                    kafka.kill();
+
+                    // under load, as fast as one client writes: applied from memory until the journal bound holds
+                    TreecastClientException refused = null;
+                    for (long i = 1; i <= 100_000 && refused == null; i++) {
+                        String path = "down/n" + (i % 300);
+                        try {
+                            client.set(path, i);
+                            applied.put(path, i);
+                        } catch (TreecastClientException e) {
+                            refused = e;
+                        }
+                    }
+                    assertThat(refused).as("the journal bound of %d batches held", JOURNAL_CAPACITY).isNotNull();
+                    assertThat(refused.code()).isEqualTo(TreecastClientException.Code.UNAVAILABLE);
+                    assertThat(refused.reason()).contains("journal backlog full").contains("Kafka");
+                    assertThat(applied).as("writes went on while Kafka was down").hasSizeGreaterThan(100);
+                    assertThat(client.get("down/**").toMap()).as("still served from memory").hasSize(applied.size() + 1);
+
+                    kafka.start(); // same ports: the server's producer reconnects and the backlog drains
+                    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+                            .until(() -> client.update(b -> b.set("down/after", 1L), AckMode.DURABLE) > 0);
+                }
+                // nothing applied is lost: a restart rebuilds the tree from Kafka alone
+                server.stop();
+                server.restart();
+                try (TreecastClient client = TreecastClient.connect(server.tcpUrl())) {
+                    Map<String, TreeValue> recovered = client.get("down/**").toMap();
+                    applied.forEach((path, value) -> assertThat(recovered.get(path)).as(path).isEqualTo(TreeValue.of(value)));
+                    assertThat(recovered).containsKeys("down/before", "down/after").hasSize(applied.size() + 2);
+                }
+            }
         }
     }
 
