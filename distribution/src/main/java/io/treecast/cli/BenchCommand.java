@@ -53,6 +53,10 @@ public final class BenchCommand implements Callable<Integer> {
     int warmup;
     @Option(names = "--publishers", defaultValue = "1", description = "Publisher connections/threads (default: ${DEFAULT-VALUE}).")
     int publishers;
+
+    @Option(names = "--batch", defaultValue = "1", paramLabel = "N",
+            description = "Leaf updates per published batch (default: ${DEFAULT-VALUE}); the rate still counts leaf updates.")
+    int batch;
     @Option(names = "--subscribers", defaultValue = "20", description = "Subscribers of the default pattern mix (default: ${DEFAULT-VALUE}).")
     int subscribers;
     @Option(names = "--pattern", paramLabel = "PATTERN", description = "Explicit subscriber patterns (repeatable; replaces the default mix).")
@@ -75,7 +79,7 @@ public final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         LoadOptions base = new LoadOptions().rate(rate).durationSeconds(duration).warmupSeconds(warmup)
-                .publishers(publishers).subscribers(subscribers).patterns(patterns).leaves(leaves);
+                .publishers(publishers).batch(batch).subscribers(subscribers).patterns(patterns).leaves(leaves);
         List<RunResult> all = new ArrayList<>();
         List<String> labels = new ArrayList<>();
         boolean ok = true;

@@ -36,6 +36,27 @@ class LoadGeneratorIT {
     }
 
     @Test
+    void batchedPublishesCountEveryLeafUpdateAndTheFloorAgrees() {
+        TreecastServer server = TreecastServer.start(ServerConfig.builder().set("tcp.port", "0").set("websocket.port", "0")
+                .set("durability.mode", "off").build(), null);
+        try {
+            // 7 does not divide 3,000: the last batch is a short one
+            LoadOptions o = new LoadOptions().url(server.tcpUri()).rate(3_000).batch(7).durationSeconds(1)
+                    .warmupSeconds(0).leaves(2_000).subscribers(3).drainTimeoutSeconds(20);
+            RunResult broker = new LoadGenerator(o, s -> { }).run();
+            RunResult floor = new LoadGenerator(o.copy().floor(true).url(null), s -> { }).run();
+            for (RunResult r : List.of(broker, floor)) {
+                assertThat(r.published()).as(r.toText()).isEqualTo(3_000);
+                assertThat(r.delivered()).as(r.toText()).isEqualTo(r.expected());
+                assertThat(r.clean()).as(r.toText()).isTrue();
+            }
+            assertThat(floor.expected()).isEqualTo(broker.expected()); // same seeds, same leaves
+        } finally {
+            server.close();
+        }
+    }
+
+    @Test
     void embeddedServerInAChildJvmOverWebSocketLosesNothingAndIsStoppedAfterwards() throws Exception {
         ServerProcess p = ServerProcess.start(List.of("-Xmx256m"), TreecastCli.class.getName(),
                 List.of("serve", "--in-memory", "--tcp-port", "0", "--ws-port", "0"));

@@ -128,9 +128,13 @@ public final class LoadGenerator {
             Sender[] senders = new Sender[pubs.length];
             for (int p = 0; p < pubs.length; p++) {
                 TreecastClient c = pubs[p];
-                senders[p] = (leaf, intended) -> c.reactive()
-                        .publish(ChangeBatch.create().set(w.path(leaf), TreeValue.of(intended)))
-                        .subscribe(null, e -> sendErrors.incrementAndGet());
+                senders[p] = (leaves, intended, n) -> {
+                    ChangeBatch b = ChangeBatch.create();
+                    for (int i = 0; i < n; i++) {
+                        b.set(w.path(leaves[i]), TreeValue.of(intended[i]));
+                    }
+                    c.reactive().publish(b).subscribe(null, e -> sendErrors.incrementAndGet());
+                };
             }
             RunResult r = drive(w, subs, senders, options.transport(), null);
             if (sendErrors.get() > 0) {
@@ -174,11 +178,13 @@ public final class LoadGenerator {
                         return;
                     }
                     long now = System.nanoTime();
-                    int leaf = (int) u[0];
-                    for (int s = 0; s < subs.length; s++) {
-                        if (w.pattern(s).matches(w.treePath(leaf))) {
-                            subs[s].record(now - u[1]);
-                            subs[s].delivered.lazySet(subs[s].delivered.get() + 1);
+                    for (int k = 0; k < u.length; k += 2) {
+                        int leaf = (int) u[k];
+                        for (int s = 0; s < subs.length; s++) {
+                            if (w.pattern(s).matches(w.treePath(leaf))) {
+                                subs[s].record(now - u[k + 1]);
+                                subs[s].delivered.lazySet(subs[s].delivered.get() + 1);
+                            }
                         }
                     }
                 }
@@ -190,7 +196,14 @@ public final class LoadGenerator {
         consumer.start();
         Sender[] senders = new Sender[options.publishers()];
         for (int p = 0; p < senders.length; p++) {
-            senders[p] = (leaf, intended) -> queue.offer(new long[]{leaf, intended});
+            senders[p] = (leaves, intended, n) -> {
+                long[] u = new long[2 * n];
+                for (int i = 0; i < n; i++) {
+                    u[2 * i] = leaves[i];
+                    u[2 * i + 1] = intended[i];
+                }
+                queue.offer(u);
+            };
         }
         try {
             return drive(w, subs, senders, "floor", null);
@@ -203,7 +216,8 @@ public final class LoadGenerator {
 
     @FunctionalInterface
     private interface Sender {
-        void send(int leaf, long intendedNanos);
+        /** Sends the first {@code n} updates of the arrays as one batch (the arrays are reused afterwards). */
+        void send(int[] leaves, long[] intendedNanos, int n);
     }
 
     private RunResult drive(Workload w, Sub[] subs, Sender[] senders, String mode, Object unused) {
@@ -218,7 +232,7 @@ public final class LoadGenerator {
         Thread[] threads = new Thread[pubs];
         for (int p = 0; p < pubs; p++) {
             int pi = p;
-            threads[p] = new Thread(() -> publish(pi, pubs, start, rate, totalUpdates, w, senders[pi], expected[pi], published),
+            threads[p] = new Thread(() -> publish(pi, pubs, options.batch(), start, rate, totalUpdates, w, senders[pi], expected[pi], published),
                     "treecast-bench-publisher-" + p);
             threads[p].start();
         }
@@ -290,19 +304,15 @@ public final class LoadGenerator {
                 conflated, slow, other, total);
     }
 
-    private static void publish(int p, int pubs, long start, long rate, long totalUpdates, Workload w, Sender sender,
+    private static void publish(int p, int pubs, int batch, long start, long rate, long totalUpdates, Workload w, Sender sender,
                                 long[] expected, AtomicLong published) {
         SplittableRandom random = new SplittableRandom(0x5EED + p);
         int leaves = w.leaves();
+        int[] batchLeaves = new int[batch];
+        long[] batchIntended = new long[batch];
+        int n = 0;
         for (long k = p; k < totalUpdates; k += pubs) {
             long intended = start + (long) (k * 1e9 / rate);
-            long gap = intended - System.nanoTime();
-            if (gap > 5_000) {
-                LockSupport.parkNanos(gap);
-            }
-            while (System.nanoTime() < intended) {
-                Thread.onSpinWait();
-            }
             int leaf = random.nextInt(leaves);
             long mask = w.mask(leaf);
             while (mask != 0) {
@@ -310,8 +320,23 @@ public final class LoadGenerator {
                 expected[s]++;
                 mask &= mask - 1;
             }
-            sender.send(leaf, intended);
-            published.lazySet(published.get() + 1);
+            batchLeaves[n] = leaf;
+            batchIntended[n] = intended;
+            n++;
+            // a batch leaves when its last update is due; its earlier updates' wait counts in their latency
+            if (n < batch && k + pubs < totalUpdates) {
+                continue;
+            }
+            long gap = intended - System.nanoTime();
+            if (gap > 5_000) {
+                LockSupport.parkNanos(gap);
+            }
+            while (System.nanoTime() < intended) {
+                Thread.onSpinWait();
+            }
+            sender.send(batchLeaves, batchIntended, n);
+            published.lazySet(published.get() + n);
+            n = 0;
         }
     }
 

@@ -16,6 +16,7 @@ public final class LoadOptions {
 
     private long rate = 50_000;
     private int publishers = 1;
+    private int batch = 1;
     private int subscribers = 20;
     private int leaves = 100_000;
     private List<String> patterns = new ArrayList<>();
@@ -30,6 +31,8 @@ public final class LoadOptions {
 
     public long rate() { return rate; }
     public int publishers() { return publishers; }
+    /** Leaf updates per published batch (each publisher sends a batch when its last update is due). */
+    public int batch() { return batch; }
     public int subscribers() { return subscribers; }
     public int leaves() { return leaves; }
     /** Explicit patterns; empty = the default mix of {@link Workload#defaultPatterns(int)}. */
@@ -48,6 +51,7 @@ public final class LoadOptions {
     /** Updates per second offered by all publishers together. */
     public LoadOptions rate(long v) { rate = v; return this; }
     public LoadOptions publishers(int v) { publishers = v; return this; }
+    public LoadOptions batch(int v) { batch = v; return this; }
     public LoadOptions subscribers(int v) { subscribers = v; return this; }
     public LoadOptions leaves(int v) { leaves = v; return this; }
     public LoadOptions patterns(List<String> v) { patterns = new ArrayList<>(v); return this; }
@@ -74,6 +78,7 @@ public final class LoadOptions {
     public LoadOptions validate() {
         require(rate >= 1, "--rate must be >= 1 (updates per second), got " + rate);
         require(publishers >= 1 && publishers <= 64, "--publishers must be 1..64, got " + publishers);
+        require(batch >= 1 && batch <= 1024, "--batch must be 1..1024, got " + batch);
         require(effectiveSubscribers() >= 1 && effectiveSubscribers() <= MAX_SUBSCRIBERS,
                 "--subscribers (or the number of --pattern) must be 1.." + MAX_SUBSCRIBERS + ", got " + effectiveSubscribers());
         require(leaves >= 100 && leaves <= 10_000_000, "--leaves must be 100..10000000, got " + leaves);
@@ -94,7 +99,7 @@ public final class LoadOptions {
     /** A copy, so that find-max can change the rate step by step. */
     public LoadOptions copy() {
         LoadOptions o = new LoadOptions();
-        o.rate = rate; o.publishers = publishers; o.subscribers = subscribers; o.leaves = leaves;
+        o.rate = rate; o.publishers = publishers; o.batch = batch; o.subscribers = subscribers; o.leaves = leaves;
         o.patterns = new ArrayList<>(patterns); o.durationSeconds = durationSeconds; o.warmupSeconds = warmupSeconds;
         o.drainTimeoutSeconds = drainTimeoutSeconds; o.url = url; o.transport = transport; o.floor = floor;
         o.outboxCapacity = outboxCapacity; o.preload = preload;
