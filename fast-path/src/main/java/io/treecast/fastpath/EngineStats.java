@@ -26,11 +26,13 @@ package io.treecast.fastpath;
  * @param outboxDepthMax    events waiting in the fullest outbox
  * @param outboxDepthTotal  events waiting in all outboxes together
  * @param outboxesOverHalf  outboxes more than half full
+ * @param outboxesByFill    outboxes by how full they are, four counts: up to 25% of their capacity, up to 50%, up to
+ *                          75%, above 75%
  */
 public record EngineStats(long seq, long durableSeq, long leaves, long subscriptions, long inboundDepth,
                           long journalBacklog, long batchesApplied, long changesApplied, long rejectedBatches,
                           long eventsDelivered, long conflatedChanges, long slowConsumerEnds, long resumesFromRing,
                           long resets, long loopErrors, long resumesFromStore, boolean writerAlive,
                           long writerBusyNanos, long treeValueBytes, long strictSubscriptions, long outboxDepthMax,
-                          long outboxDepthTotal, long outboxesOverHalf) {
+                          long outboxDepthTotal, long outboxesOverHalf, long[] outboxesByFill) {
 }

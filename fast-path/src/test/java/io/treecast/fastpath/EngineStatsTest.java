@@ -73,6 +73,8 @@ class EngineStatsTest {
         assertThat(s.outboxDepthMax()).isEqualTo(5);
         assertThat(s.outboxDepthTotal()).isEqualTo(10);
         assertThat(s.outboxesOverHalf()).isEqualTo(1);
+        // 5 of 8 is in the third quarter, 5 of 1024 in the first
+        assertThat(s.outboxesByFill()).containsExactly(1, 0, 1, 0);
     }
 
     @Test

@@ -564,6 +564,7 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         long outboxMax = 0;
         long outboxTotal = 0;
         long outboxesOverHalf = 0;
+        long[] byFill = new long[4];
         // O(subscriptions) on the caller's thread (a metrics scrape), reading each outbox's positions racily
         for (Sub s : live.values()) {
             if (s.internal) {
@@ -578,13 +579,14 @@ public final class DefaultEngine implements Engine, Sub.Owner {
             if (depth * 2 > s.capacity) {
                 outboxesOverHalf++;
             }
+            byFill[(int) Math.min(3, Math.max(0, (depth * 4 - 1) / Math.max(1, s.capacity)))]++;
         }
         long seq = currentSeq;
         return new EngineStats(seq, durableSeq(), core.tree().leafCount(), publicSubs.get(), inbound.size(),
                 journal == null ? 0 : Math.max(0, seq - durable.get()), core.batchesApplied, core.changesApplied,
                 rejected.get(), eventsDelivered.sum(), core.conflatedChanges, core.slowConsumerEnds,
                 resumesFromRing.sum(), resets.sum(), loopErrors.sum(), resumesFromStore.sum(), writer.isAlive(),
-                writerBusyNanos, core.tree().valueBytes(), strict, outboxMax, outboxTotal, outboxesOverHalf);
+                writerBusyNanos, core.tree().valueBytes(), strict, outboxMax, outboxTotal, outboxesOverHalf, byFill);
     }
 
     @Override

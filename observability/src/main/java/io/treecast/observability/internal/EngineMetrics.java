@@ -50,6 +50,13 @@ public final class EngineMetrics implements MeterBinder {
         gauge(r, "treecast.engine.outbox.depth.max", "Events waiting in the fullest subscriber outbox", s -> s.outboxDepthMax());
         gauge(r, "treecast.engine.outbox.events", "Events waiting in all subscriber outboxes together", s -> s.outboxDepthTotal());
         gauge(r, "treecast.engine.outboxes.over.half", "Subscriber outboxes more than half full", s -> s.outboxesOverHalf());
+        String[] quarters = {"0-25%", "25-50%", "50-75%", "75-100%"};
+        for (int q = 0; q < quarters.length; q++) {
+            int quarter = q;
+            Gauge.builder("treecast.engine.outboxes", cache, c -> c.get().outboxesByFill()[quarter])
+                    .description("Subscriber outboxes by how full they are (share of their capacity)")
+                    .tag("fill", quarters[q]).register(r);
+        }
         gauge(r, "treecast.engine.writer.alive", "1 while the writer thread runs", s -> s.writerAlive() ? 1 : 0);
         Gauge.builder("treecast.engine.subscriptions", cache, c -> c.get().subscriptions() - c.get().strictSubscriptions())
                 .description("Live subscriptions, by outbox policy").tag("policy", "conflate").register(r);
