@@ -202,6 +202,22 @@ class EngineTest {
     }
 
     @Test
+    void aSubscriberGetsExactlyItsMatchingChangesOfABatchInBatchOrder() {
+        start(EngineConfig.builder());
+        Recorder fx = new Recorder();
+        Recorder all = new Recorder();
+        engine.subscribe(SubscribeOptions.of(PathPattern.parse("fx/*")), fx).request(Long.MAX_VALUE);
+        engine.subscribe(SubscribeOptions.of(PathPattern.parse("**")), all).request(Long.MAX_VALUE);
+        await().until(() -> engine.stats().subscriptions() == 2);
+        long seq = offerAcked(Batch.of(set("fx/a", "1"), set("eq/b", "2"), set("fx/c", "3"), set("eq/d", "4"), set("fx/a", "5")));
+        await().until(() -> fx.count == 1 && all.count == 1);
+        assertThat(fx.events().get(0).seq()).isEqualTo(seq);
+        assertThat(fx.events().get(0).changes()).extracting(l -> l.path().toString() + "=" + new String(l.value(), UTF_8))
+                .containsExactly("fx/a=1", "fx/c=3", "fx/a=5");
+        assertThat(all.events().get(0).changes()).hasSize(5);
+    }
+
+    @Test
     void eventsPerDeliveryOutsideItsRangeIsRefused() {
         assertThatThrownBy(() -> SubscribeOptions.of(PathPattern.parse("a")).withEventsPerDelivery(0))
                 .hasMessageContaining("events per delivery must be 1..1024, was 0");

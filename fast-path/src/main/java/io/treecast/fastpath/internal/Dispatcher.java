@@ -579,7 +579,12 @@ final class Dispatcher implements Runnable {
                 int i = (int) (h & s.mask);
                 seq = s.outSeq[i];
                 ref = s.outRef[i];
-                buf.fill(seq, ref, filterFor(s, ref), s.after);
+                long matched = s.outMatched[i];
+                if (matched != 0) {
+                    buf.fillMatched(seq, ref, matched, s.after);
+                } else {
+                    buf.fill(seq, ref, filterFor(s, ref), s.after);
+                }
                 s.headRelease(h + 1);
             }
             work++;

@@ -49,6 +49,11 @@ public final class EngineCore implements SubscriptionIndex.Sink {
     private long curSeq;
     private Object curRef;
     private Change curChange;
+    /** The index of {@link #curChange} in its batch, and whether the batch's matches are tracked per change. */
+    private int curIndex;
+    private boolean curTracked;
+    /** Subscriptions that got the current multi-change batch: their tail is published once its matches are known. */
+    private final ArrayList<Sub> unreleased = new ArrayList<>();
 
     long batchesApplied;
     long changesApplied;
@@ -176,10 +181,19 @@ public final class EngineCore implements SubscriptionIndex.Sink {
         curSeq = s;
         curRef = applied;
         int n = Applied.size(applied);
+        // the dispatcher then takes each subscription's matched changes from a bit mask instead of matching again
+        curTracked = n > 1 && n <= 64;
         for (int i = 0; i < n; i++) {
             curChange = Applied.change(applied, i);
+            curIndex = i;
             index.match(curChange.path(), this);
         }
+        curTracked = false; // enqueues outside a fan-out (conflation flushes) publish at once
+        for (int i = 0; i < unreleased.size(); i++) {
+            Sub sub = unreleased.get(i);
+            sub.tailRelease(sub.tailLocal);
+        }
+        unreleased.clear();
         curRef = null;
         curChange = null;
         if (!ended.isEmpty()) {
@@ -197,9 +211,11 @@ public final class EngineCore implements SubscriptionIndex.Sink {
             return;
         }
         if (sub.stamp == curSeq) {
-            // already holds this batch (the dispatcher filters its matching changes) or is collecting it
+            // already holds this batch (its entry is not yet published) or is collecting it
             if (sub.stampConflated) {
                 conflate(sub, curChange, curSeq);
+            } else if (curTracked) {
+                sub.outMatched[(int) ((sub.tailLocal - 1) & sub.mask)] |= 1L << curIndex;
             }
             return;
         }
@@ -234,8 +250,13 @@ public final class EngineCore implements SubscriptionIndex.Sink {
         int i = (int) (t & sub.mask);
         sub.outSeq[i] = s;
         sub.outRef[i] = ref;
+        sub.outMatched[i] = curTracked ? 1L << curIndex : 0;
         sub.tailLocal = t + 1;
-        sub.tailRelease(t + 1);
+        if (curTracked) {
+            unreleased.add(sub); // later changes of this batch may still set bits: publish after the fan-out
+        } else {
+            sub.tailRelease(t + 1);
+        }
         touched[sub.dispatcherIndex] = true;
     }
 

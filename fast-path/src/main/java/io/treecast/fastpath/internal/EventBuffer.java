@@ -71,6 +71,19 @@ final class EventBuffer implements EventView {
         }
     }
 
+    /** Fills this buffer with the changes of batch entry {@code ref} whose bits are set in {@code matched}. */
+    void fillMatched(long entrySeq, Object ref, long matched, long after) {
+        reset(EventKind.UPDATE, entrySeq, false);
+        if (entrySeq <= after) {
+            return;
+        }
+        while (matched != 0) {
+            Change ch = Applied.change(ref, Long.numberOfTrailingZeros(matched));
+            add(ch.path(), ch.value(), entrySeq);
+            matched &= matched - 1;
+        }
+    }
+
     @Override
     public EventKind kind() {
         return kind;

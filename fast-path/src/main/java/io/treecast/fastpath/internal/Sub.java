@@ -46,6 +46,11 @@ public final class Sub implements Subscription {
     final int lowMark;
     final long[] outSeq;
     final Object[] outRef;
+    /**
+     * Which changes of a multi-change entry this subscription matched (bit i: change i), as the writer found them
+     * while fanning the batch out; 0: not tracked (one change, more than 64, or conflated), filter by pattern.
+     */
+    final long[] outMatched;
     final int mask;
     /** Consumer position (dispatcher writes, writer reads); a field, not an AtomicLong, to save a cache miss per enqueue. */
     volatile long head;
@@ -114,6 +119,7 @@ public final class Sub implements Subscription {
         int len = Integer.highestOneBit(Math.max(1, capacity - 1)) << 1;
         this.outSeq = new long[len];
         this.outRef = new Object[len];
+        this.outMatched = new long[len];
         this.mask = len - 1;
     }
 
