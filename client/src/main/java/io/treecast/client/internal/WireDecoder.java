@@ -21,14 +21,21 @@ final class WireDecoder {
     private static final int LENGTH_DELIMITED = 2;
     private static final int FIXED32 = 5;
 
-    private final ByteBuf in;
+    /** The message's bytes: copied out of the frame once (array loops beat a bounds-checked getByte per byte). */
+    private final byte[] in;
     private int pos;
     private int end;
 
-    private WireDecoder(ByteBuf in, int pos, int end) {
+    private WireDecoder(byte[] in, int pos, int end) {
         this.in = in;
         this.pos = pos;
         this.end = end;
+    }
+
+    private static WireDecoder over(ByteBuf buf) {
+        byte[] bytes = new byte[buf.readableBytes()];
+        buf.getBytes(buf.readerIndex(), bytes);
+        return new WireDecoder(bytes, 0, bytes.length);
     }
 
     /** Thrown for bytes that are not the expected message; the caller turns it into the client's MALFORMED. */
@@ -40,52 +47,57 @@ final class WireDecoder {
 
     /** Decodes the readable bytes of {@code in} as a {@code treecast.v1.Event} (does not move its reader index). */
     static TreeEvent event(ByteBuf in) {
-        WireDecoder r = new WireDecoder(in, in.readerIndex(), in.readerIndex() + in.readableBytes());
+        WireDecoder r = over(in);
+        return r.event();
+    }
+
+    /** Decodes the Event from here to {@code end}. */
+    private TreeEvent event() {
         int kind = 0;
         long seq = 0;
         boolean conflated = false;
         // changes are decoded after the loop: a plain UPDATE's changes take the event's seq, which may come last
         int firstChange = -1;
         int changes = 0;
-        while (r.pos < r.end) {
-            int at = r.pos;
-            long tag = r.varint();
+        while (pos < end) {
+            int at = pos;
+            long tag = varint();
             int field = (int) (tag >>> 3);
             int wire = (int) tag & 7;
             if (field == 1 && wire == VARINT) {
-                kind = (int) r.varint();
+                kind = (int) varint();
             } else if (field == 2 && wire == VARINT) {
-                seq = r.varint();
+                seq = varint();
             } else if (field == 3 && wire == LENGTH_DELIMITED) {
                 if (firstChange < 0) {
                     firstChange = at;
                 }
                 changes++;
-                r.skipBytes();
+                skipBytes();
             } else if (field == 4 && wire == VARINT) {
-                conflated = r.varint() != 0;
+                conflated = varint() != 0;
             } else {
-                r.skip(wire);
+                skip(wire);
             }
         }
         List<LeafChange> list = List.of();
         if (changes > 0) {
-            r.pos = firstChange;
-            list = r.changes(3, changes, seq);
+            pos = firstChange;
+            list = changes(3, changes, seq);
         }
         return new TreeEvent(kind(kind), seq, list, conflated);
     }
 
     /** Decodes {@code in} as a length-delimited stream of Events (a frame of a subscription with several per frame). */
     static List<TreeEvent> delimitedEvents(ByteBuf in) {
-        WireDecoder r = new WireDecoder(in, in.readerIndex(), in.readerIndex() + in.readableBytes());
+        WireDecoder r = over(in);
         if (r.pos == r.end) {
             throw new MalformedException("an empty frame: it must hold at least one event");
         }
         List<TreeEvent> out = new java.util.ArrayList<>(4);
         while (r.pos < r.end) {
             int len = r.length();
-            out.add(event(in.slice(r.pos, len)));
+            out.add(new WireDecoder(r.in, r.pos, r.pos + len).event());
             r.pos += len;
         }
         return out;
@@ -93,7 +105,7 @@ final class WireDecoder {
 
     /** Decodes {@code in} as a {@code treecast.v1.Snapshot}: its seq and its leaves. */
     static io.treecast.client.Snapshot snapshot(ByteBuf in) {
-        WireDecoder r = new WireDecoder(in, in.readerIndex(), in.readerIndex() + in.readableBytes());
+        WireDecoder r = over(in);
         long seq = 0;
         int first = -1;
         int leaves = 0;
@@ -162,7 +174,7 @@ final class WireDecoder {
             int wire = (int) tag & 7;
             if (field == 1 && wire == LENGTH_DELIMITED) {
                 int len = length();
-                path = in.toString(pos, len, StandardCharsets.UTF_8);
+                path = new String(in, pos, len, StandardCharsets.UTF_8);
                 pos += len;
             } else if (field == 2 && wire == LENGTH_DELIMITED) {
                 int len = length();
@@ -191,22 +203,20 @@ final class WireDecoder {
             int wire = (int) tag & 7;
             if (field == 1 && wire == LENGTH_DELIMITED) {
                 int len = length();
-                v = TreeValue.of(in.toString(pos, len, StandardCharsets.UTF_8));
+                v = TreeValue.of(new String(in, pos, len, StandardCharsets.UTF_8));
                 pos += len;
             } else if (field == 2 && wire == VARINT) {
                 long raw = varint();
                 v = TreeValue.of((raw >>> 1) ^ -(raw & 1)); // sint64 is zig-zag encoded
             } else if (field == 3 && wire == FIXED64) {
                 need(8);
-                v = TreeValue.of(Double.longBitsToDouble(in.getLongLE(pos)));
+                v = TreeValue.of(Double.longBitsToDouble(fixed64()));
                 pos += 8;
             } else if (field == 4 && wire == VARINT) {
                 v = TreeValue.of(varint() != 0);
             } else if (field == 5 && wire == LENGTH_DELIMITED) {
                 int len = length();
-                byte[] bytes = new byte[len];
-                in.getBytes(pos, bytes);
-                v = TreeValue.of(bytes);
+                v = TreeValue.of(java.util.Arrays.copyOfRange(in, pos, pos + len));
                 pos += len;
             } else {
                 skip(wire);
@@ -214,6 +224,14 @@ final class WireDecoder {
         }
         if (v == null) {
             throw new MalformedException("a Value with no kind set");
+        }
+        return v;
+    }
+
+    private long fixed64() {
+        long v = 0;
+        for (int i = 7; i >= 0; i--) {
+            v = (v << 8) | (in[pos + i] & 0xFF); // little-endian
         }
         return v;
     }
@@ -265,7 +283,7 @@ final class WireDecoder {
             if (pos >= end) {
                 throw new MalformedException("the message is truncated inside a varint");
             }
-            byte b = in.getByte(pos++);
+            byte b = in[pos++];
             result |= (long) (b & 0x7F) << shift;
             if (b >= 0) {
                 return result;

@@ -4,6 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.treecast.fastpath.TreePath;
 
+import java.util.Arrays;
+
 /**
  * Recently parsed paths of one event-loop thread, looked up by their UTF-8 bytes straight in the request buffer.
  * Publishers update the same leaves over and over; parsing a path again (a String, a split, an intern lookup per
@@ -21,6 +23,8 @@ final class PathCache {
     };
 
     private final TreePath[] slots = new TreePath[SLOTS];
+    /** The looked-up bytes, copied once: array loops beat a bounds-checked ByteBuf.getByte per byte. */
+    private byte[] scratch = new byte[256];
 
     /** The calling thread's cache. */
     static PathCache current() {
@@ -29,35 +33,27 @@ final class PathCache {
 
     /** The cached path whose UTF-8 bytes are {@code in[at, at + len)}, or null. */
     TreePath get(ByteBuf in, int at, int len) {
-        TreePath p = slots[slot(hash(in, at, len))];
+        if (len > scratch.length) {
+            scratch = new byte[Math.max(len, scratch.length * 2)];
+        }
+        in.getBytes(at, scratch, 0, len);
+        TreePath p = slots[slot(hash(scratch, len))];
         if (p == null) {
             return null;
         }
         byte[] b = p.utf8();
-        if (b.length != len) {
-            return null;
-        }
-        for (int i = 0; i < len; i++) {
-            if (b[i] != in.getByte(at + i)) {
-                return null;
-            }
-        }
-        return p;
+        return Arrays.equals(b, 0, b.length, scratch, 0, len) ? p : null;
     }
 
     void put(TreePath p) {
         byte[] b = p.utf8();
-        int h = 1;
-        for (byte x : b) {
-            h = 31 * h + x;
-        }
-        slots[slot(h)] = p;
+        slots[slot(hash(b, b.length))] = p;
     }
 
-    private static int hash(ByteBuf in, int at, int len) {
+    private static int hash(byte[] b, int len) {
         int h = 1;
         for (int i = 0; i < len; i++) {
-            h = 31 * h + in.getByte(at + i);
+            h = 31 * h + b[i];
         }
         return h;
     }
