@@ -50,6 +50,12 @@ public final class StateCommand implements Callable<Integer> {
     @Option(names = "--state-dir", defaultValue = "./data/state", description = "Where this instance keeps its RocksDB store (default ${DEFAULT-VALUE}).")
     Path stateDir;
 
+    @Option(names = "--application-id", paramLabel = "ID",
+            description = "Kafka Streams application id (default treecast-state-<tree>, shared with the server's own store and "
+                    + "every other instance of the tree, which split the partitions). Another id gives an independent full copy, "
+                    + "e.g. for inspection without taking partitions from a running server.")
+    String applicationId;
+
     @Option(names = "--report-seconds", defaultValue = "10", description = "Seconds between status lines (default ${DEFAULT-VALUE}).")
     int reportSeconds;
 
@@ -65,9 +71,10 @@ public final class StateCommand implements Callable<Integer> {
         DurabilityConfig config = DurabilityConfig.builder().bootstrapServers(bootstrapServers).topic(topic).treeId(tree)
                 .build();
         int partitions = partitions();
-        try (TreeState state = TreeState.start(config, bootstrapServers, partitions, stateDir)) {
+        String appId = applicationId != null ? applicationId : TreeState.applicationId(tree);
+        try (TreeState state = TreeState.start(config, bootstrapServers, partitions, stateDir, appId)) {
             out.println("treecast state: tree " + tree + ", topic " + topic + " (" + partitions + " partitions) at "
-                    + bootstrapServers + ", store under " + stateDir.toAbsolutePath());
+                    + bootstrapServers + ", application " + appId + ", store under " + stateDir.toAbsolutePath());
             out.flush();
             if (scan != null) {
                 return scanOnce(state, out);

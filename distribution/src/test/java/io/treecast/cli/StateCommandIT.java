@@ -51,7 +51,7 @@ class StateCommandIT {
 
                 String text = out.toString(StandardCharsets.UTF_8);
                 assertThat(code).as("stdout:%n%s%nstderr:%n%s", text, err.toString(StandardCharsets.UTF_8)).isZero();
-                assertThat(text).contains("a/x/1 = one again @4", "a/x/2 = two @2",
+                assertThat(text).contains("application treecast-state-cli", "a/x/1 = one again @4", "a/x/2 = two @2",
                         "# 2 leaves from partitions [0, 1, 2]").doesNotContain("b/1");
             }
         }

@@ -86,12 +86,26 @@ public final class TreeState implements SnapshotStore, AutoCloseable {
      * {@code stateDir}. The topic itself serves as the store's changelog (no extra topic).
      */
     public static TreeState start(DurabilityConfig config, String bootstrapServers, int partitions, Path stateDir) {
+        return start(config, bootstrapServers, partitions, stateDir, applicationId(config.treeId()));
+    }
+
+    /** The Streams application id the instances of a tree share: {@code treecast-state-<tree>}. */
+    public static String applicationId(String treeId) {
+        return "treecast-state-" + treeId;
+    }
+
+    /**
+     * As {@link #start(DurabilityConfig, String, int, Path)} with another application id: instances with their own id
+     * each hold every partition (an independent full copy) instead of sharing the tree's partitions.
+     */
+    public static TreeState start(DurabilityConfig config, String bootstrapServers, int partitions, Path stateDir,
+                                  String applicationId) {
         StreamsBuilder builder = new StreamsBuilder();
         builder.table(config.topic(), Consumed.with(Serdes.Bytes(), Serdes.ByteArray()),
                 Materialized.<Bytes, byte[], KeyValueStore<Bytes, byte[]>>as(STORE)
                         .withKeySerde(Serdes.Bytes()).withValueSerde(Serdes.ByteArray()));
         Properties p = new Properties();
-        p.setProperty(StreamsConfig.APPLICATION_ID_CONFIG, "treecast-state-" + config.treeId());
+        p.setProperty(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         p.setProperty(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.setProperty(StreamsConfig.STATE_DIR_CONFIG, stateDir.toAbsolutePath().toString());
         p.setProperty(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.OPTIMIZE);
