@@ -5,6 +5,7 @@ import io.treecast.client.Snapshot;
 import io.treecast.client.TreecastClient;
 import io.treecast.client.TreeValue;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -19,8 +20,10 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Guarantees 5 and 6 from the outside: the packaged server with its embedded Kafka broker is killed with SIGKILL in
- * the middle of a stream of DURABLE updates and started again on the same data directory.
+ * the middle of a stream of DURABLE updates (while another client loads it with APPLIED ones) and started again on
+ * the same data directory.
  */
+@ExtendWith(ServerLogOnFailure.class)
 class DurableRestartIT {
 
     @TempDir
@@ -46,12 +49,26 @@ class DurableRestartIT {
                     // the server was killed under us: what was acked before is what must survive
                 }
             }, "durable-writer");
+            // a second client loads the server with APPLIED writes (not waited for by Kafka) at the same time
+            AtomicLong maxAppliedSeq = new AtomicLong();
+            Thread loader = new Thread(() -> {
+                try (TreecastClient client = TreecastClient.connect(server.tcpUrl())) {
+                    for (long i = 0; !stop.get(); i++) {
+                        long n = i;
+                        maxAppliedSeq.accumulateAndGet(client.update(b -> b.set("k9load/n" + (n % 100), n)), Math::max);
+                    }
+                } catch (RuntimeException expected) {
+                    // killed under us
+                }
+            }, "applied-loader");
             writer.start();
-            await().atMost(Duration.ofSeconds(60)).until(() -> acked.size() >= 200);
+            loader.start();
+            await().atMost(Duration.ofSeconds(120)).until(() -> acked.size() >= 200);
 
             server.kill9();
             stop.set(true);
             writer.join(30_000);
+            loader.join(30_000);
             Map<String, Long> survivors = Map.copyOf(acked);
             long lastAcked = maxAckedSeq.get();
 
@@ -66,6 +83,7 @@ class DurableRestartIT {
                         .satisfies(v -> assertThat(v.asLong()).isGreaterThanOrEqualTo(value)));
                 long next = client.set("k9/after-restart", 1L);
                 assertThat(next).isGreaterThan(lastAcked);
+                assertThat(next).as("above every seq ever issued, also those Kafka never confirmed").isGreaterThan(maxAppliedSeq.get());
                 assertThat(state.seq()).isGreaterThanOrEqualTo(lastAcked);
             }
         }
