@@ -30,6 +30,11 @@ final class ServerProcess implements AutoCloseable {
     /** Servers started by this JVM, so that {@link ServerLogOnFailure} can show a failing test their logs. */
     static final Set<ServerProcess> STARTED = new CopyOnWriteArraySet<>();
 
+    static {
+        // if the test JVM itself is stopped (a CI timeout, Ctrl-C), take the servers and their brokers with it
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> STARTED.forEach(ServerProcess::destroyTree), "e2e-server-reaper"));
+    }
+
     private final String name;
     private final List<String> extraArgs;
     private final Path log;
@@ -191,6 +196,14 @@ final class ServerProcess implements AutoCloseable {
         }
         for (ProcessHandle child : children) {
             child.destroyForcibly();
+        }
+    }
+
+    private void destroyTree() {
+        Process p = process;
+        if (p != null && p.isAlive()) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
         }
     }
 
