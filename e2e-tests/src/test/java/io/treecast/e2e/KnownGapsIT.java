@@ -8,7 +8,6 @@ import io.treecast.client.TreeValue;
 import io.treecast.client.TreecastClient;
 import io.treecast.client.TreecastClientException;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -32,9 +31,12 @@ class KnownGapsIT {
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static ServerProcess server;
 
-    @BeforeAll
-    static void start() throws Exception {
-        server = ServerProcess.start("known-gaps", "--in-memory");
+    /** Started by the first test that runs, so that a class of disabled tests costs no server. */
+    private static String url() throws Exception {
+        if (server == null) {
+            server = ServerProcess.start("known-gaps", "--in-memory");
+        }
+        return server.tcpUrl();
     }
 
     @AfterAll
@@ -52,7 +54,7 @@ class KnownGapsIT {
     @Disabled("Mirror keeps the first of two same-seq changes of one leaf (client/Mirror.apply: old.seq >= c.seq)")
     @Test
     void aBatchThatSetsOneLeafTwiceLeavesTheMirrorWithTheLastValue() throws Exception {
-        try (TreecastClient client = TreecastClient.connect(server.tcpUrl()); Mirror mirror = client.mirror("twice/**")) {
+        try (TreecastClient client = TreecastClient.connect(url()); Mirror mirror = client.mirror("twice/**")) {
             assertThat(mirror.awaitReady(WAIT)).isTrue();
             long seq = client.update(b -> b.set("twice/x", "first").set("twice/x", "second"));
             await().atMost(WAIT).until(() -> mirror.seq() >= seq);
@@ -68,9 +70,9 @@ class KnownGapsIT {
      */
     @Disabled("SLOW_CONSUMER's lastSeq is ahead of what the application received when frames carry several events")
     @Test
-    void slowConsumerLastSeqIsTheLastEventTheApplicationReceived() {
-        try (TreecastClient publisher = TreecastClient.connect(server.tcpUrl());
-             TreecastClient slowClient = TreecastClient.connect(server.tcpUrl())) {
+    void slowConsumerLastSeqIsTheLastEventTheApplicationReceived() throws Exception {
+        try (TreecastClient publisher = TreecastClient.connect(url());
+             TreecastClient slowClient = TreecastClient.connect(url())) {
             List<TreeEvent> got = new CopyOnWriteArrayList<>();
             AtomicReference<Throwable> end = new AtomicReference<>();
             slowClient.reactive().subscribe(SubscribeSpec.pattern("gap/**").policy(Policy.STRICT).outboxCapacity(16))
