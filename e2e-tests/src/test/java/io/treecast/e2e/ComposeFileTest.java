@@ -116,6 +116,8 @@ class ComposeFileTest {
         assertThat(context.resolve(String.valueOf(build.get("dockerfile")))).isRegularFile();
         assertThat(context.resolve("distribution/pom.xml")).as("the Dockerfile copies distribution/target/treecast from this context")
                 .isRegularFile();
+        assertThat(COMPOSE.resolve("Dockerfile.dockerignore")).as("only the distribution is sent as build context")
+                .content().contains("!distribution/target/treecast");
     }
 
     private static Map<String, String> environment(Map<String, Object> service) {
