@@ -85,9 +85,12 @@ public final class Durability implements AutoCloseable {
             admin = Admin.create(adminProps(bootstrap, config.startTimeout().toMillis()));
             int partitions = ensureTopic(admin, config, bootstrap);
             KafkaJournal journal = new KafkaJournal(config, bootstrap, partitions);
-            // starts in the background: it catches up on the topic while the engine recovers
-            TreeState state = config.stateStore()
-                    ? TreeState.start(config, bootstrap, partitions, config.dataDir().resolve("state")) : null;
+            // begun once the engine has recovered: restoring it meanwhile would slow the restart (BENCHMARKS.md)
+            TreeState state = config.stateStore() ? TreeState.create(config, bootstrap, partitions,
+                    config.dataDir().resolve("state"), TreeState.applicationId(config.treeId())) : null;
+            if (state != null) {
+                journal.afterStart(state::begin);
+            }
             return new Durability(config, embedded, bootstrap, admin, journal, state);
         } catch (RuntimeException e) {
             if (admin != null) {

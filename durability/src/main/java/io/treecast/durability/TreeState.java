@@ -100,6 +100,18 @@ public final class TreeState implements SnapshotStore, AutoCloseable {
      */
     public static TreeState start(DurabilityConfig config, String bootstrapServers, int partitions, Path stateDir,
                                   String applicationId) {
+        TreeState state = create(config, bootstrapServers, partitions, stateDir, applicationId);
+        state.begin();
+        return state;
+    }
+
+    /**
+     * Prepares the application without starting it ({@link #begin()} does): until then it serves nothing and the
+     * engine's catch-ups fall back to its own tree. {@code Durability} begins it after recovery, so that restoring
+     * the store does not compete with the engine's restart for the CPU.
+     */
+    public static TreeState create(DurabilityConfig config, String bootstrapServers, int partitions, Path stateDir,
+                                   String applicationId) {
         StreamsBuilder builder = new StreamsBuilder();
         builder.table(config.topic(), Consumed.with(Serdes.Bytes(), Serdes.ByteArray()),
                 Materialized.<Bytes, byte[], KeyValueStore<Bytes, byte[]>>as(STORE)
@@ -115,8 +127,14 @@ public final class TreeState implements SnapshotStore, AutoCloseable {
         p.setProperty(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
         Topology topology = builder.build(p);
         KafkaStreams streams = new KafkaStreams(topology, p);
-        streams.start();
         return new TreeState(streams, config.treeId(), partitions);
+    }
+
+    /** Starts the Streams application (once; later calls do nothing). */
+    public synchronized void begin() {
+        if (streams.state() == KafkaStreams.State.CREATED) {
+            streams.start();
+        }
     }
 
     /** The Kafka Streams application's state (CREATED, REBALANCING, RUNNING, ...), for status lines. */

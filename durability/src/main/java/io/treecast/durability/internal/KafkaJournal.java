@@ -155,6 +155,20 @@ public final class KafkaJournal implements Journal {
         t.setDaemon(true);
         thread = t;
         t.start();
+        Runnable after = afterStart;
+        if (after != null) {
+            after.run();
+        }
+    }
+
+    private volatile Runnable afterStart;
+
+    /**
+     * Runs {@code action} once the engine has recovered and started the journal (on the engine's start thread), e.g.
+     * to start work that would otherwise compete with recovery for the CPU.
+     */
+    public void afterStart(Runnable action) {
+        this.afterStart = action;
     }
 
     /**
