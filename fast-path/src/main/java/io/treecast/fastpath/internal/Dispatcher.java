@@ -579,9 +579,8 @@ final class Dispatcher implements Runnable {
                 int i = (int) (h & s.mask);
                 seq = s.outSeq[i];
                 ref = s.outRef[i];
-                long matched = s.outMatched[i];
-                if (matched != 0) {
-                    buf.fillMatched(seq, ref, matched, s.after);
+                if (isTracked(ref)) {
+                    buf.fillMatched(seq, ref, s.outMatched[i], s.after);
                 } else {
                     buf.fill(seq, ref, filterFor(s, ref), s.after);
                 }
@@ -598,6 +597,15 @@ final class Dispatcher implements Runnable {
             s.heldCount = 0;
         }
         return work;
+    }
+
+    /** Entries whose matched changes the writer recorded in {@code outMatched} (see EngineCore.fanOut). */
+    private static boolean isTracked(Object ref) {
+        if (ref instanceof Conflated) {
+            return false;
+        }
+        int n = Applied.size(ref);
+        return n > 1 && n <= 64;
     }
 
     /**

@@ -250,9 +250,10 @@ public final class EngineCore implements SubscriptionIndex.Sink {
         int i = (int) (t & sub.mask);
         sub.outSeq[i] = s;
         sub.outRef[i] = ref;
-        sub.outMatched[i] = curTracked ? 1L << curIndex : 0;
         sub.tailLocal = t + 1;
         if (curTracked) {
+            // one-change batches (the common case) never touch outMatched: one cache line less per enqueue
+            sub.outMatched[i] = 1L << curIndex;
             unreleased.add(sub); // later changes of this batch may still set bits: publish after the fan-out
         } else {
             sub.tailRelease(t + 1);

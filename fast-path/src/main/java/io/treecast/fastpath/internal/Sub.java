@@ -47,8 +47,8 @@ public final class Sub implements Subscription {
     final long[] outSeq;
     final Object[] outRef;
     /**
-     * Which changes of a multi-change entry this subscription matched (bit i: change i), as the writer found them
-     * while fanning the batch out; 0: not tracked (one change, more than 64, or conflated), filter by pattern.
+     * Which changes of an entry of 2..64 changes this subscription matched (bit i: change i), as the writer found
+     * them while fanning the batch out. Not written (stale) for other entries: one change, more than 64, conflated.
      */
     final long[] outMatched;
     final int mask;
