@@ -138,8 +138,10 @@ public final class Mirror implements AutoCloseable {
                     removed = new java.util.LinkedHashSet<>();
                     for (LeafChange c : e.changes()) {
                         Held old = leaves.get(c.path());
-                        if (old != null && old.seq >= c.seq()) {
-                            continue; // per-leaf rule: never go back to an older value
+                        if (old != null && old.seq > c.seq()) {
+                            // per-leaf rule: never go back to an older value; an equal seq is a later change of the
+                            // same batch (a batch may set one leaf twice), which wins
+                            continue;
                         }
                         if (c.isDelete()) {
                             if (old != null) {

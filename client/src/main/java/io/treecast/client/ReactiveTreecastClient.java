@@ -88,15 +88,33 @@ public final class ReactiveTreecastClient {
     public Flux<TreeEvent> subscribe(SubscribeSpec spec) {
         Flux<Payload> frames = connection.rsocket()
                 .flatMapMany(r -> r.requestStream(DefaultPayload.create(spec.toProto().toByteArray(), SUBSCRIBE)));
-        Flux<TreeEvent> events;
-        if (spec.eventsPerFrame() > 1) {
-            // request-n counts frames of up to eventsPerFrame events: ask for a few frames ahead, hand out events
-            events = frames.flatMapIterable(Codec::events, FRAMES_AHEAD)
-                    .doOnDiscard(Payload.class, ReactiveTreecastClient::releaseQuietly);
-        } else {
-            events = frames.map(Codec::event);
+        if (spec.eventsPerFrame() <= 1) {
+            return frames.map(Codec::event).onErrorMap(ClientConnection::map);
         }
-        return events.onErrorMap(ClientConnection::map);
+        // request-n counts frames of up to eventsPerFrame events: ask for a few frames ahead, hand out events.
+        // An error ends the stream at once, dropping what was read ahead, so SLOW_CONSUMER's last seq is set back to
+        // the last event the application received: resuming after it then skips nothing.
+        return Flux.defer(() -> {
+            long[] lastSeen = {spec.resumeAfterSeq() >= 0 ? spec.resumeAfterSeq() : 0};
+            return frames.flatMapIterable(Codec::events, FRAMES_AHEAD)
+                    .doOnDiscard(Payload.class, ReactiveTreecastClient::releaseQuietly)
+                    .doOnNext(e -> {
+                        if (e.kind() == TreeEvent.Kind.UPDATE || e.kind() == TreeEvent.Kind.SNAPSHOT_END) {
+                            lastSeen[0] = e.seq();
+                        }
+                    })
+                    .onErrorMap(ClientConnection::map)
+                    .onErrorMap(TreecastClientException.class, ex -> lastSeqSeen(ex, lastSeen[0]));
+        });
+    }
+
+    /** SLOW_CONSUMER whose last seq is ahead of what the application received: the same, with that seq. */
+    private static TreecastClientException lastSeqSeen(TreecastClientException e, long seen) {
+        if (e.code() != TreecastClientException.Code.SLOW_CONSUMER || e.lastSeq() <= seen) {
+            return e;
+        }
+        return new TreecastClientException(e.code(), e.reason() + "; events after seq " + seen
+                + " were read ahead but not handed to the application, so resume after that: last seq " + seen, e);
     }
 
     private static void releaseQuietly(Payload p) {

@@ -208,4 +208,42 @@ class ClientIT {
             assertThat(client.set("still/ok", 1L)).isPositive();
         }
     }
+
+    @Test
+    void slowConsumerNamesTheLastSeqTheApplicationReceivedAlsoWithEventsReadAhead() {
+        try (TreecastClient publisher = TreecastClient.connect(server.tcpUri());
+             TreecastClient slow = TreecastClient.connect(server.tcpUri())) {
+            List<TreeEvent> got = new CopyOnWriteArrayList<>();
+            java.util.concurrent.atomic.AtomicReference<Throwable> end = new java.util.concurrent.atomic.AtomicReference<>();
+            // the application asks for one event; the client reads frames of up to 64 events ahead of it
+            slow.reactive().subscribe(SubscribeSpec.pattern("gap/**").policy(Policy.STRICT).outboxCapacity(16))
+                    .subscribe(new reactor.core.publisher.BaseSubscriber<TreeEvent>() {
+                        @Override
+                        protected void hookOnSubscribe(org.reactivestreams.Subscription s) {
+                            s.request(1);
+                        }
+
+                        @Override
+                        protected void hookOnNext(TreeEvent e) {
+                            got.add(e); // and asks for nothing more: the client still reads frames ahead
+                        }
+
+                        @Override
+                        protected void hookOnError(Throwable t) {
+                            end.set(t);
+                        }
+                    });
+            for (int i = 0; i < 3000 && end.get() == null; i++) {
+                publisher.set("gap/k" + (i % 10), (long) i);
+                if (i == 0) {
+                    await().atMost(WAIT).until(() -> got.size() == 1);
+                }
+            }
+            await().atMost(WAIT).until(() -> end.get() != null);
+            TreecastClientException e = (TreecastClientException) end.get();
+            assertThat(e.code()).isEqualTo(TreecastClientException.Code.SLOW_CONSUMER);
+            // resuming after lastSeq must not skip anything the application has not seen
+            assertThat(e.lastSeq()).isEqualTo(got.get(got.size() - 1).seq());
+        }
+    }
 }

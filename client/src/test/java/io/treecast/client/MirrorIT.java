@@ -187,4 +187,19 @@ class MirrorIT {
             }
         }
     }
+
+    @Test
+    void aBatchThatSetsOneLeafTwiceLeavesTheMirrorWithTheLastValue() throws Exception {
+        TreecastServer server = start(0);
+        try (TreecastClient client = TreecastClient.connect(server.tcpUri()); Mirror mirror = client.mirror("twice/**")) {
+            assertThat(mirror.awaitReady(WAIT)).isTrue();
+            // both changes carry the batch's seq; the later one is the leaf's value
+            long seq = client.update(b -> b.set("twice/x", "first").set("twice/x", "second"));
+            await().atMost(WAIT).until(() -> mirror.seq() >= seq);
+            assertThat(serverState(client, "twice/**")).containsEntry("twice/x", TreeValue.of("second"));
+            assertThat(mirror.get("twice/x")).isEqualTo(TreeValue.of("second"));
+        } finally {
+            server.close();
+        }
+    }
 }

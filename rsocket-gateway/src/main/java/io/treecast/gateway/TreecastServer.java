@@ -82,11 +82,13 @@ public final class TreecastServer implements AutoCloseable {
         try {
             Gateway gateway = new Gateway(engine, config.maxValueBytes(), config.maxBatchChanges(), config.maxBatchBytes(),
                     config.maxConnections(), config.maxSubscriptionsPerConnection(), config.authTokens(),
-                    java.time.Duration.ofMillis(config.durabilityAckTimeoutMillis()), new GatewayStats());
+                    java.time.Duration.ofMillis(config.durabilityAckTimeoutMillis()), new GatewayStats(), config.maxFrameBytes());
             RSocketServer rsocket = RSocketServer.create(gateway)
                     .interceptors(registry -> registry.forRequestsInResponder(responder -> new ErrorCounter(gateway)))
                     .fragment(FRAGMENT_MTU)
-                    .maxInboundPayloadSize(config.maxFrameBytes())
+                    // RSocket refuses a payload limit below the transport's frame length (16 MiB - 1): a smaller
+                    // limits.max-frame-bytes is enforced per request by the gateway, with a Treecast error code
+                    .maxInboundPayloadSize(Math.max(config.maxFrameBytes(), TRANSPORT_MAX_FRAME))
                     .payloadDecoder(PayloadDecoder.ZERO_COPY);
             tcp = rsocket.bindNow(TcpServerTransport.create(
                     TcpServer.create().host(config.tcpHost()).port(config.tcpPort()), TRANSPORT_MAX_FRAME));

@@ -44,6 +44,7 @@ public final class ConnectionHandler implements RSocket {
     @Override
     public Mono<Void> fireAndForget(Payload payload) {
         try {
+            checkSize(payload);
             String route = Routing.route(payload.metadata());
             if (!Routing.PUBLISH.equals(route)) {
                 gateway.rejected.incrementAndGet();
@@ -69,6 +70,7 @@ public final class ConnectionHandler implements RSocket {
     @Override
     public Mono<Payload> requestResponse(Payload payload) {
         try {
+            checkSize(payload);
             String route = Routing.route(payload.metadata());
             if (Routing.UPDATE.equals(route)) {
                 gateway.stats.request(io.treecast.gateway.GatewayStats.Route.UPDATE);
@@ -102,6 +104,7 @@ public final class ConnectionHandler implements RSocket {
     public Flux<Payload> requestStream(Payload payload) {
         SubscribeOptions options;
         try {
+            checkSize(payload);
             String route = Routing.route(payload.metadata());
             if (!Routing.SUBSCRIBE.equals(route)) {
                 return Flux.error(misrouted(route, "request-stream"));
@@ -165,6 +168,7 @@ public final class ConnectionHandler implements RSocket {
 
         Mono<Payload> onBatch(Payload payload) {
             try {
+                checkSize(payload);
                 if (first) {
                     first = false;
                     String route = Routing.route(payload.metadata());
@@ -187,6 +191,15 @@ public final class ConnectionHandler implements RSocket {
             } finally {
                 payload.release();
             }
+        }
+    }
+
+    /** limits.max-frame-bytes, when it is below what RSocket itself enforces (see TreecastServer). */
+    private void checkSize(Payload payload) {
+        int bytes = payload.data().readableBytes() + (payload.hasMetadata() ? payload.metadata().readableBytes() : 0);
+        if (bytes > gateway.maxPayloadBytes) {
+            throw new TreecastException(ErrorCode.INVALID_REQUEST, "the request is " + bytes + " bytes, more than the limit of "
+                    + gateway.maxPayloadBytes + " (limits.max-frame-bytes): send smaller requests");
         }
     }
 

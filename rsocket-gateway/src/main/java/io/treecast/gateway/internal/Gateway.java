@@ -27,6 +27,8 @@ public final class Gateway implements SocketAcceptor {
     final Engine engine;
     final RequestDecoder decoder;
     final int maxSubscriptionsPerConnection;
+    /** limits.max-frame-bytes: the largest request payload (data + metadata) accepted. */
+    final int maxPayloadBytes;
     /** How long tree.update with ACK_DURABLE waits for the journal's watermark before it answers TIMEOUT. */
     final java.time.Duration durableAckTimeout;
     private final int maxConnections;
@@ -49,8 +51,9 @@ public final class Gateway implements SocketAcceptor {
 
     public Gateway(Engine engine, int maxValueBytes, int maxBatchChanges, int maxBatchBytes, int maxConnections,
                    int maxSubscriptionsPerConnection, List<String> tokens, java.time.Duration durableAckTimeout,
-                   io.treecast.gateway.GatewayStats stats) {
+                   io.treecast.gateway.GatewayStats stats, int maxPayloadBytes) {
         this.engine = engine;
+        this.maxPayloadBytes = maxPayloadBytes;
         this.stats = stats;
         this.durableAckTimeout = durableAckTimeout;
         this.decoder = new RequestDecoder(maxValueBytes, maxBatchChanges, maxBatchBytes);
