@@ -98,12 +98,14 @@ public final class BenchCommand implements Callable<Integer> {
                 try {
                     String target = url;
                     if (target == null) {
-                        List<String> serve = new ArrayList<>(List.of("serve", "--host", "127.0.0.1", "--tcp-port", "0", "--ws-port", "0"));
+                        // metrics.port=0: never collide with a server the user runs on the default 9464
+                        List<String> serve = new ArrayList<>(List.of("serve", "--host", "127.0.0.1", "--tcp-port", "0", "--ws-port", "0",
+                                "--set", "metrics.port=0"));
                         if (durability.equals("off")) {
                             serve.add("--in-memory");
                         } else {
                             dataDir = java.nio.file.Files.createTempDirectory("treecast-bench-data");
-                            serve.addAll(List.of("--set", "durability.data-dir=" + dataDir, "--set", "metrics.port=0"));
+                            serve.addAll(List.of("--set", "durability.data-dir=" + dataDir));
                         }
                         server = ServerProcess.start(Arrays.asList(serverJavaOpts.trim().split("\\s+")), TreecastCli.class.getName(), serve);
                         target = t.equals("ws") ? server.wsUrl() : server.tcpUrl();
