@@ -173,9 +173,7 @@ final class WireDecoder {
             int field = (int) (tag >>> 3);
             int wire = (int) tag & 7;
             if (field == 1 && wire == LENGTH_DELIMITED) {
-                int len = length();
-                path = new String(in, pos, len, StandardCharsets.UTF_8);
-                pos += len;
+                path = string();
             } else if (field == 2 && wire == LENGTH_DELIMITED) {
                 int len = length();
                 int outerEnd = end;
@@ -202,9 +200,7 @@ final class WireDecoder {
             int field = (int) (tag >>> 3);
             int wire = (int) tag & 7;
             if (field == 1 && wire == LENGTH_DELIMITED) {
-                int len = length();
-                v = TreeValue.of(new String(in, pos, len, StandardCharsets.UTF_8));
-                pos += len;
+                v = TreeValue.of(string());
             } else if (field == 2 && wire == VARINT) {
                 long raw = varint();
                 v = TreeValue.of((raw >>> 1) ^ -(raw & 1)); // sint64 is zig-zag encoded
@@ -226,6 +222,14 @@ final class WireDecoder {
             throw new MalformedException("a Value with no kind set");
         }
         return v;
+    }
+
+    /** A length-prefixed UTF-8 string field's content. */
+    private String string() {
+        int len = length();
+        String s = new String(in, pos, len, StandardCharsets.UTF_8);
+        pos += len;
+        return s;
     }
 
     private long fixed64() {
