@@ -215,8 +215,9 @@ class ClientIT {
              TreecastClient slow = TreecastClient.connect(server.tcpUri())) {
             List<TreeEvent> got = new CopyOnWriteArrayList<>();
             java.util.concurrent.atomic.AtomicReference<Throwable> end = new java.util.concurrent.atomic.AtomicReference<>();
-            // the application asks for one event; the client reads frames of up to 64 events ahead of it
-            slow.reactive().subscribe(SubscribeSpec.pattern("gap/**").policy(Policy.STRICT).outboxCapacity(16))
+            // the application asks for one event (the snapshot's end: the subscription is live once it arrives);
+            // the client reads frames of up to 64 events ahead of it
+            slow.reactive().subscribe(SubscribeSpec.pattern("gap/**").snapshot().policy(Policy.STRICT).outboxCapacity(16))
                     .subscribe(new reactor.core.publisher.BaseSubscriber<TreeEvent>() {
                         @Override
                         protected void hookOnSubscribe(org.reactivestreams.Subscription s) {
@@ -233,11 +234,10 @@ class ClientIT {
                             end.set(t);
                         }
                     });
+            await().atMost(WAIT).until(() -> got.size() == 1);
+            assertThat(got.get(0).kind()).isEqualTo(TreeEvent.Kind.SNAPSHOT_END);
             for (int i = 0; i < 3000 && end.get() == null; i++) {
                 publisher.set("gap/k" + (i % 10), (long) i);
-                if (i == 0) {
-                    await().atMost(WAIT).until(() -> got.size() == 1);
-                }
             }
             await().atMost(WAIT).until(() -> end.get() != null);
             TreecastClientException e = (TreecastClientException) end.get();
