@@ -63,13 +63,13 @@ class TreecastCliTest {
     @Test
     void serveRejectsAnUnknownKeyAndNamesIt() {
         assertThat(run("serve", "--set", "tcp.prot=7000")).isEqualTo(ExitCodes.CONFIG);
-        assertThat(err()).startsWith("error: INVALID_CONFIG: unknown configuration key \"tcp.prot\" from flag --tcp.prot");
+        assertThat(err()).startsWith("error: INVALID_CONFIG: unknown configuration key \"tcp.prot\" from the command line");
     }
 
     @Test
     void serveRejectsABadValueAndSaysWhatIsAllowed() {
         assertThat(run("serve", "--tcp-port", "70000")).isEqualTo(ExitCodes.CONFIG);
-        assertThat(err()).startsWith("error: INVALID_CONFIG: tcp.port = \"70000\" from flag --tcp.port: must be an integer 0..65535");
+        assertThat(err()).startsWith("error: INVALID_CONFIG: tcp.port = \"70000\" from the command line: must be an integer 0..65535");
     }
 
     @Test

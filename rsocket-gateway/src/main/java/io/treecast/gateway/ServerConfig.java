@@ -111,7 +111,7 @@ public final class ServerConfig {
 
     /**
      * Defaults, then {@code yamlFileOrNull}, then the {@code TREECAST_*} variables of {@code environment}, then
-     * {@code overrides} (source "flag").
+     * {@code overrides} (source "the command line": --set and the dedicated flags).
      *
      * @throws ConfigException for an unreadable file, an unknown key or a bad value
      */
@@ -124,7 +124,8 @@ public final class ServerConfig {
             b.environment(environment);
         }
         if (overrides != null) {
-            overrides.forEach((k, v) -> b.set(k, v, "flag --" + k));
+            // --set KEY=VALUE and the dedicated flags (--tcp-port, ...) both land here: name the command line, not a flag
+            overrides.forEach((k, v) -> b.set(k, v, "the command line"));
         }
         return b.build();
     }
@@ -176,7 +177,7 @@ public final class ServerConfig {
         return values.get(key);
     }
 
-    /** Where the value of {@code key} came from: "default", "code", "file ...", "environment variable ...", "flag ...". */
+    /** Where the value of {@code key} came from: "default", "code", "file ...", "environment variable ...", "the command line". */
     public String sourceOf(String key) {
         return sources.get(key);
     }

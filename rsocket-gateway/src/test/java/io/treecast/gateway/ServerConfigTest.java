@@ -42,7 +42,7 @@ class ServerConfigTest {
         ServerConfig c = ServerConfig.load(yaml, Map.of("TREECAST_TCP_PORT", "7001", "TREECAST_LIMITS_MAX_VALUE_BYTES", "2000",
                 "TREECAST_SOMETHING_ELSE", "ignored"), Map.of("tcp.port", "7002"));
         assertThat(c.tcpPort()).isEqualTo(7002);
-        assertThat(c.sourceOf("tcp.port")).isEqualTo("flag --tcp.port");
+        assertThat(c.sourceOf("tcp.port")).isEqualTo("the command line");
         assertThat(c.tcpHost()).isEqualTo("0.0.0.0");
         assertThat(c.maxValueBytes()).isEqualTo(2000);
         assertThat(c.sourceOf("limits.max-value-bytes")).isEqualTo("environment variable TREECAST_LIMITS_MAX_VALUE_BYTES");
@@ -72,7 +72,7 @@ class ServerConfigTest {
     @Test
     void badFlagValueNamesTheFlag() {
         assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("engine.idle-strategy", "sleepy")))
-                .hasMessage("engine.idle-strategy = \"sleepy\" from flag --engine.idle-strategy: must be one of backoff, busy-spin, yield");
+                .hasMessage("engine.idle-strategy = \"sleepy\" from the command line: must be one of backoff, busy-spin, yield");
         assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("engine.inbound-queue-capacity", "1000")))
                 .hasMessageContaining("must be a power of two");
         assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("durability.mode", "cloud")))

@@ -38,7 +38,7 @@ public final class Operations {
         Map<String, Integer> bySource = new TreeMap<>();
         for (String key : ServerConfig.keys()) {
             String s = config.sourceOf(key);
-            String kind = s.startsWith("file ") ? s : s.startsWith("environment") ? "environment" : s.startsWith("flag") ? "flags" : null;
+            String kind = s.startsWith("file ") ? s : s.startsWith("environment") ? "environment" : s.equals("the command line") ? "flags" : null;
             if (kind != null) {
                 bySource.merge(kind, 1, Integer::sum);
             }
