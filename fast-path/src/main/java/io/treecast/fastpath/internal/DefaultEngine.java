@@ -10,7 +10,6 @@ import io.treecast.fastpath.ErrorCode;
 import io.treecast.fastpath.EventHandler;
 import io.treecast.fastpath.EventKind;
 import io.treecast.fastpath.EventView;
-import io.treecast.fastpath.IdleStrategyKind;
 import io.treecast.fastpath.Journal;
 import io.treecast.fastpath.JournalFeed;
 import io.treecast.fastpath.Leaf;
@@ -21,7 +20,6 @@ import io.treecast.fastpath.SubscribeOptions;
 import io.treecast.fastpath.Subscription;
 import io.treecast.fastpath.TreeSnapshot;
 import io.treecast.fastpath.TreecastException;
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.YieldingIdleStrategy;
@@ -171,6 +169,7 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         return e;
     }
 
+    /** The Agrona strategy for BUSY_SPIN and YIELD; null for BACKOFF, which {@link #idleWriter} implements. */
     private static IdleStrategy idleStrategy(EngineConfig config) {
         switch (config.idleStrategy()) {
             case BUSY_SPIN:
@@ -178,7 +177,7 @@ public final class DefaultEngine implements Engine, Sub.Owner {
             case YIELD:
                 return new YieldingIdleStrategy();
             default:
-                return new BackoffIdleStrategy(100, 10, 1_000, 1_000_000);
+                return null;
         }
     }
 
@@ -378,7 +377,7 @@ public final class DefaultEngine implements Engine, Sub.Owner {
      * so one of the two always sees the other and no offer waits for the timeout.
      */
     private void idleWriter(int work) {
-        if (config.idleStrategy() != IdleStrategyKind.BACKOFF) {
+        if (idle != null) {
             idle.idle(work);
             return;
         }

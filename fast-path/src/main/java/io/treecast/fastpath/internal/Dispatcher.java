@@ -570,7 +570,7 @@ final class Dispatcher implements Runnable {
                 ref = s.heldRef[s.heldIndex];
                 s.heldRef[s.heldIndex] = null;
                 s.heldIndex++;
-                buf.fill(seq, ref, filterFor(s, ref), s.after);
+                fill(s, seq, ref, -1);
             } else {
                 long h = s.headAcquire();
                 if (h == s.tailAcquire()) {
@@ -579,11 +579,7 @@ final class Dispatcher implements Runnable {
                 int i = (int) (h & s.mask);
                 seq = s.outSeq[i];
                 ref = s.outRef[i];
-                if (isTracked(ref)) {
-                    buf.fillMatched(seq, ref, s.outMatched[i], s.after);
-                } else {
-                    buf.fill(seq, ref, filterFor(s, ref), s.after);
-                }
+                fill(s, seq, ref, i);
                 s.headRelease(h + 1);
             }
             work++;
@@ -599,21 +595,21 @@ final class Dispatcher implements Runnable {
         return work;
     }
 
-    /** Entries whose matched changes the writer recorded in {@code outMatched} (see EngineCore.fanOut). */
-    private static boolean isTracked(Object ref) {
-        if (ref instanceof Conflated) {
-            return false;
-        }
-        int n = Applied.size(ref);
-        return n > 1 && n <= 64;
-    }
-
     /**
-     * The writer enqueues a batch only for subscriptions that matched one of its changes, so a one-change batch in
-     * an outbox needs no second match; larger batches are filtered to the changes this pattern matches.
+     * Fills the buffer with the part of entry {@code ref} this subscription matched. The writer enqueues a batch only
+     * for subscriptions that matched one of its changes, so a one-change batch needs no second match, and for batches
+     * it tracks ({@link Sub#tracksMatches}) it recorded the matched changes in {@code outMatched[slot]}; anything else
+     * (larger batches, conflated entries, entries held aside during a snapshot: {@code slot < 0}) is filtered by pattern.
      */
-    private static PathPattern filterFor(Sub s, Object ref) {
-        return !(ref instanceof Conflated) && Applied.size(ref) == 1 ? null : s.pattern;
+    private void fill(Sub s, long seq, Object ref, int slot) {
+        int n = ref instanceof Conflated ? -1 : Applied.size(ref);
+        if (n == 1) {
+            buf.fill(seq, ref, null, s.after);
+        } else if (slot >= 0 && Sub.tracksMatches(n)) {
+            buf.fillMatched(seq, ref, s.outMatched[slot], s.after);
+        } else {
+            buf.fill(seq, ref, s.pattern, s.after);
+        }
     }
 
     /**

@@ -182,7 +182,7 @@ public final class EngineCore implements SubscriptionIndex.Sink {
         curRef = applied;
         int n = Applied.size(applied);
         // the dispatcher then takes each subscription's matched changes from a bit mask instead of matching again
-        curTracked = n > 1 && n <= 64;
+        curTracked = Sub.tracksMatches(n);
         for (int i = 0; i < n; i++) {
             curChange = Applied.change(applied, i);
             curIndex = i;

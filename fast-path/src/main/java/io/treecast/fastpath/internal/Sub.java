@@ -51,6 +51,11 @@ public final class Sub implements Subscription {
      * them while fanning the batch out. Not written (stale) for other entries: one change, more than 64, conflated.
      */
     final long[] outMatched;
+
+    /** Whether the writer records per-change matches (in {@link #outMatched}) for an entry of {@code changes} changes. */
+    static boolean tracksMatches(int changes) {
+        return changes > 1 && changes <= 64;
+    }
     final int mask;
     /** Consumer position (dispatcher writes, writer reads); a field, not an AtomicLong, to save a cache miss per enqueue. */
     volatile long head;
