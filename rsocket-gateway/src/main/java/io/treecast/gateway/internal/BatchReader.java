@@ -125,15 +125,9 @@ final class BatchReader {
     /** The canonical bytes of the {@code set} Value; null when it has no kind set. */
     byte[] valueBytes() throws InvalidProtocolBufferException {
         if (mergedValue == null && isOneKnownField(valueStart, valueStart + valueLength)) {
-            byte[] b = new byte[valueLength];
-            in.getBytes(valueStart, b);
-            return b;
+            return bytes(valueStart, valueLength);
         }
-        byte[] raw = mergedValue;
-        if (raw == null) {
-            raw = new byte[valueLength];
-            in.getBytes(valueStart, raw);
-        }
+        byte[] raw = mergedValue != null ? mergedValue : bytes(valueStart, valueLength);
         io.treecast.proto.Value v = io.treecast.proto.Value.parseFrom(raw);
         return v.getKindCase() == io.treecast.proto.Value.KindCase.KIND_NOT_SET ? null : v.toByteArray();
     }
