@@ -1,6 +1,7 @@
 package io.treecast.client.internal;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.netty.buffer.ByteBuf;
 import io.rsocket.Payload;
 import io.treecast.client.IngestAck;
 import io.treecast.client.Snapshot;
@@ -9,6 +10,7 @@ import io.treecast.client.TreecastClientException;
 import io.treecast.proto.Ack;
 
 import java.util.List;
+import java.util.function.Function;
 
 /** Decodes the server's protobuf answers into the client's types, releasing each payload. */
 public final class Codec {
@@ -16,31 +18,24 @@ public final class Codec {
     }
 
     public static TreeEvent event(Payload p) {
-        try {
-            return WireDecoder.event(p.data());
-        } catch (WireDecoder.MalformedException | IndexOutOfBoundsException ex) {
-            throw malformed("Event", ex);
-        } finally {
-            p.release();
-        }
+        return decode(p, "Event", WireDecoder::event);
     }
 
     /** The events of one frame of a subscription that takes several events per frame. */
     public static List<TreeEvent> events(Payload p) {
-        try {
-            return WireDecoder.delimitedEvents(p.data());
-        } catch (WireDecoder.MalformedException | IndexOutOfBoundsException ex) {
-            throw malformed("Event", ex);
-        } finally {
-            p.release();
-        }
+        return decode(p, "Event", WireDecoder::delimitedEvents);
     }
 
     public static Snapshot snapshot(Payload p) {
+        return decode(p, "Snapshot", WireDecoder::snapshot);
+    }
+
+    /** Decodes the payload's data with {@code decoder}, releasing the payload; bad bytes are MALFORMED. */
+    private static <T> T decode(Payload p, String what, Function<ByteBuf, T> decoder) {
         try {
-            return WireDecoder.snapshot(p.data());
+            return decoder.apply(p.data());
         } catch (WireDecoder.MalformedException | IndexOutOfBoundsException ex) {
-            throw malformed("Snapshot", ex);
+            throw malformed(what, ex);
         } finally {
             p.release();
         }
