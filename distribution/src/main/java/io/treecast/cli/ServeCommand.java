@@ -93,7 +93,9 @@ public final class ServeCommand implements Callable<Integer> {
                 .partitions(config.durabilityPartitions())
                 .treeId(config.engineConfig(null).treeId())
                 .journalCapacity(config.engineConfig(null).journalCapacity())
-                .stateStore(config.durabilityStateStore());
+                .stateStore(config.durabilityStateStore())
+                .nice(config.durabilityNice())
+                .compression(config.durabilityCompression());
         if (config.durabilityMode() == ServerConfig.DurabilityMode.EXTERNAL) {
             builder.bootstrapServers(config.durabilityBootstrapServers());
         } else {

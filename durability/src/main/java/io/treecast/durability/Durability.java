@@ -1,5 +1,6 @@
 package io.treecast.durability;
 
+import io.treecast.durability.internal.BackgroundPriority;
 import io.treecast.durability.internal.EmbeddedKafka;
 import io.treecast.durability.internal.KafkaJournal;
 import io.treecast.fastpath.Journal;
@@ -70,6 +71,12 @@ public final class Durability implements AutoCloseable {
      *                               message says which setting or file to look at
      */
     public static Durability start(DurabilityConfig config) {
+        // built on a lowered thread: the broker's JVM, the producer's and admin client's I/O threads inherit its
+        // lower priority (the journal thread and the state store lower theirs when they start)
+        return BackgroundPriority.callLowered(config.nice(), "treecast-durability-start", () -> startHere(config));
+    }
+
+    private static Durability startHere(DurabilityConfig config) {
         EmbeddedKafka embedded = null;
         Admin admin = null;
         try {

@@ -47,6 +47,7 @@ public final class DurabilityConfig {
     private final Duration closeTimeout;
     private final String brokerHeap;
     private final boolean stateStore;
+    private final int nice;
 
     private DurabilityConfig(Builder b) {
         this.mode = b.mode;
@@ -69,6 +70,7 @@ public final class DurabilityConfig {
         this.closeTimeout = b.closeTimeout;
         this.brokerHeap = b.brokerHeap;
         this.stateStore = b.stateStore;
+        this.nice = b.nice;
     }
 
     public static Builder builder() {
@@ -123,6 +125,12 @@ public final class DurabilityConfig {
      */
     public boolean stateStore() { return stateStore; }
 
+    /**
+     * How many nice steps below the fast path the durability threads (journal, Kafka clients, Kafka Streams state)
+     * and the embedded broker run, 0..19 (0: the same priority). Linux only; see {@code BackgroundPriority}.
+     */
+    public int nice() { return nice; }
+
     /** Builds a {@link DurabilityConfig}; defaults suit one node with an embedded broker. */
     public static final class Builder {
         private Mode mode = Mode.EMBEDDED;
@@ -145,6 +153,7 @@ public final class DurabilityConfig {
         private Duration closeTimeout = Duration.ofSeconds(10);
         private String brokerHeap = "768m";
         private boolean stateStore = true;
+        private int nice = 10;
 
         private Builder() {
         }
@@ -170,6 +179,7 @@ public final class DurabilityConfig {
         public Builder closeTimeout(Duration v) { this.closeTimeout = v; return this; }
         public Builder brokerHeap(String v) { this.brokerHeap = v; return this; }
         public Builder stateStore(boolean v) { this.stateStore = v; return this; }
+        public Builder nice(int v) { this.nice = v; return this; }
 
         public DurabilityConfig build() {
             require(mode != null, "mode", "must be EMBEDDED or EXTERNAL");
@@ -194,6 +204,7 @@ public final class DurabilityConfig {
                     "must be one of none, gzip, snappy, lz4, zstd, was " + compression);
             require(journalCapacity >= 1, "journalCapacity", "must be >= 1, was " + journalCapacity);
             require(pollLimit >= 1, "pollLimit", "must be >= 1, was " + pollLimit);
+            require(nice >= 0 && nice <= 19, "nice", "must be 0..19 (nice steps below the fast path), was " + nice);
             requirePositive(kafkaLostAfter, "kafkaLostAfter");
             requirePositive(startTimeout, "startTimeout");
             requirePositive(recoveryTimeout, "recoveryTimeout");

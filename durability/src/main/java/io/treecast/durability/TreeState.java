@@ -1,5 +1,6 @@
 package io.treecast.durability;
 
+import io.treecast.durability.internal.BackgroundPriority;
 import io.treecast.durability.internal.RecordCodec;
 import io.treecast.fastpath.Leaf;
 import io.treecast.fastpath.PathPattern;
@@ -11,13 +12,14 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
-import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
-import org.apache.kafka.streams.kstream.Consumed;
-import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.apache.kafka.common.serialization.BytesSerializer;
@@ -55,21 +57,27 @@ import java.util.concurrent.locks.LockSupport;
 public final class TreeState implements SnapshotStore, AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TreeState.class);
     /** Name of the RocksDB store (also the interactive-query name). */
-    public static final String STORE = "treecast-leaves";
+    public static final String STORE = "treecast-leaf-records";
 
     private final KafkaStreams streams;
     private final String tree;
     private final int partitions;
+    /** Nice steps below the caller for the Streams threads and the snapshot reader ({@link DurabilityConfig#nice()}). */
+    private final int nice;
     /** Snapshots for the engine are read here, never on its dispatcher threads. */
     private final ExecutorService reader;
     private final LongAdder snapshotsServed = new LongAdder();
 
-    private TreeState(KafkaStreams streams, String tree, int partitions) {
+    private TreeState(KafkaStreams streams, String tree, int partitions, int nice) {
         this.streams = streams;
         this.tree = tree;
         this.partitions = partitions;
+        this.nice = nice;
         this.reader = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "treecast-state-snapshots-" + tree);
+            Thread t = new Thread(() -> {
+                BackgroundPriority.lowerCurrentThread(nice);
+                r.run();
+            }, "treecast-state-snapshots-" + tree);
             t.setDaemon(true);
             return t;
         });
@@ -112,28 +120,60 @@ public final class TreeState implements SnapshotStore, AutoCloseable {
      */
     public static TreeState create(DurabilityConfig config, String bootstrapServers, int partitions, Path stateDir,
                                    String applicationId) {
-        StreamsBuilder builder = new StreamsBuilder();
-        builder.table(config.topic(), Consumed.with(Serdes.Bytes(), Serdes.ByteArray()),
-                Materialized.<Bytes, byte[], KeyValueStore<Bytes, byte[]>>as(STORE)
-                        .withKeySerde(Serdes.Bytes()).withValueSerde(Serdes.ByteArray()));
+        // A read-only store fed by the topic, which is also its changelog (KIP-813): each record is one RocksDB put
+        // or delete. A KTable over the topic did the same with a read of the old value, a timestamp wrapper and
+        // headers per record, several times the CPU and garbage (BENCHMARKS.md, "Journal on vs off").
+        Topology topology = new Topology();
+        topology.addReadOnlyStateStore(
+                Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.Bytes(), Serdes.ByteArray())
+                        .withLoggingDisabled(),
+                "treecast-topic", null, Serdes.Bytes().deserializer(), Serdes.ByteArray().deserializer(),
+                config.topic(), "treecast-store-writer", StoreWriter::new);
         Properties p = new Properties();
         p.setProperty(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         p.setProperty(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.setProperty(StreamsConfig.STATE_DIR_CONFIG, stateDir.toAbsolutePath().toString());
-        p.setProperty(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.OPTIMIZE);
         p.setProperty(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "0");
-        p.setProperty(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "1000");
+        // each commit flushes RocksDB's memtables once enough changed: every 10 s makes fewer, larger flushes; the
+        // store serves queries from its memtables meanwhile, so this delays nothing a reader sees
+        p.setProperty(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "10000");
         p.setProperty(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "1");
+        // fewer, fuller fetches: the store may trail the journal by up to fetch.max.wait.ms, and its per-poll cost
+        // is spread over more records (the state thread was the largest durability cost at 50,000/s, BENCHMARKS.md)
+        p.setProperty(StreamsConfig.consumerPrefix("fetch.min.bytes"), String.valueOf(256 * 1024));
+        p.setProperty(StreamsConfig.consumerPrefix("fetch.max.wait.ms"), "100");
+        p.setProperty(StreamsConfig.consumerPrefix("max.poll.records"), "10000");
         p.setProperty(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
-        Topology topology = builder.build(p);
         KafkaStreams streams = new KafkaStreams(topology, p);
-        return new TreeState(streams, config.treeId(), partitions);
+        return new TreeState(streams, config.treeId(), partitions, config.nice());
+    }
+
+    /** Writes each record of the topic to the store: a value is a put, a tombstone a delete. */
+    private static final class StoreWriter implements Processor<Bytes, byte[], Void, Void> {
+        private KeyValueStore<Bytes, byte[]> store;
+
+        @Override
+        public void init(ProcessorContext<Void, Void> context) {
+            store = context.getStateStore(STORE);
+        }
+
+        @Override
+        public void process(Record<Bytes, byte[]> record) {
+            if (record.key() == null) {
+                return;
+            }
+            store.put(record.key(), record.value());
+        }
     }
 
     /** Starts the Streams application (once; later calls do nothing). */
     public synchronized void begin() {
         if (streams.state() == KafkaStreams.State.CREATED) {
-            streams.start();
+            // the stream threads (and RocksDB's, which they create) inherit the starting thread's lower priority
+            BackgroundPriority.callLowered(nice, "treecast-state-start-" + tree, () -> {
+                streams.start();
+                return null;
+            });
         }
     }
 

@@ -43,6 +43,16 @@ class DurabilityConfigTest {
     }
 
     @Test
+    void niceStepsOutside0To19AreRefusedWithTheRange() {
+        assertThatThrownBy(() -> DurabilityConfig.builder().nice(20).build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("durability setting nice must be 0..19 (nice steps below the fast path), was 20");
+        assertThatThrownBy(() -> DurabilityConfig.builder().nice(-1).build())
+                .hasMessageContaining("was -1");
+        assertThat(DurabilityConfig.builder().build().nice()).isEqualTo(10);
+    }
+
+    @Test
     void treeIdWithSlashIsRefusedBecauseItIsPartOfTheWatermarkKey() {
         assertThatThrownBy(() -> DurabilityConfig.builder().treeId("a/b").build())
                 .hasMessageContaining("durability setting treeId");

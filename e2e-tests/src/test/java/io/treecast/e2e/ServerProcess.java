@@ -118,6 +118,11 @@ final class ServerProcess implements AutoCloseable {
         return "ws://127.0.0.1:" + wsPort + "/rsocket";
     }
 
+    /** The server JVM's process id (the launcher script execs java, so it is the same process). */
+    long pid() {
+        return process.pid();
+    }
+
     int tcpPort() {
         return tcpPort;
     }

@@ -83,6 +83,10 @@ public final class ServerConfig {
         key("durability.partitions", "8", v -> intIn(v, 1, 10_000), "an integer 1..10000");
         key("durability.ack-timeout-ms", "5000", v -> intIn(v, 1, 600_000), "an integer 1..600000 (milliseconds)");
         key("durability.state-store", "true", ServerConfig::bool, "true or false");
+        key("durability.compression", "lz4", v -> oneOf(v, "none", "gzip", "snappy", "lz4", "zstd"),
+                "one of none, gzip, snappy, lz4, zstd (the journal producer's compression.type)");
+        key("durability.nice", "10", v -> intIn(v, 0, 19),
+                "an integer 0..19 (nice steps below the fast path for the journal, Kafka clients, state store and embedded broker; 0 = same priority)");
         key("metrics.enabled", "true", ServerConfig::bool, "true or false");
         key("metrics.host", "127.0.0.1", ServerConfig::nonEmpty, "a host name or IP address to bind the metrics and health HTTP server");
         key("metrics.port", "9464", v -> intIn(v, 0, 65535), "an integer 0..65535 (0 = any free port)");
@@ -162,6 +166,8 @@ public final class ServerConfig {
     public long durabilityAckTimeoutMillis() { return (Integer) values.get("durability.ack-timeout-ms"); }
     /** Whether the Kafka Streams state store runs in the server and catches up resumes older than the replay ring. */
     public boolean durabilityStateStore() { return (Boolean) values.get("durability.state-store"); }
+    public int durabilityNice() { return (Integer) values.get("durability.nice"); }
+    public String durabilityCompression() { return (String) values.get("durability.compression"); }
     public boolean metricsEnabled() { return (Boolean) values.get("metrics.enabled"); }
     public String metricsHost() { return (String) values.get("metrics.host"); }
     public int metricsPort() { return (Integer) values.get("metrics.port"); }
@@ -355,6 +361,16 @@ public final class ServerConfig {
             throw new IllegalArgumentException();
         }
         return i;
+    }
+
+    private static Object oneOf(String v, String... allowed) {
+        String t = v.trim().toLowerCase(Locale.ROOT);
+        for (String a : allowed) {
+            if (a.equals(t)) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException();
     }
 
     private static Object bool(String v) {

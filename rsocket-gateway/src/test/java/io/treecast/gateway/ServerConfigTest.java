@@ -31,6 +31,8 @@ class ServerConfigTest {
         assertThat(c.durabilityMode()).isEqualTo(ServerConfig.DurabilityMode.EMBEDDED);
         assertThat(c.durabilityTopic()).isEqualTo("treecast.leaves");
         assertThat(c.durabilityPartitions()).isEqualTo(8);
+        assertThat(c.durabilityNice()).isEqualTo(10);
+        assertThat(c.durabilityCompression()).isEqualTo("lz4");
         assertThat(c.sourceOf("tcp.port")).isEqualTo("default");
     }
 
@@ -77,6 +79,20 @@ class ServerConfigTest {
                 .hasMessageContaining("must be a power of two");
         assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("durability.mode", "cloud")))
                 .hasMessageContaining("one of embedded, external, off");
+    }
+
+    @Test
+    void durabilityPriorityAndCompressionOutsideTheirRangesNameWhatIsAllowed() {
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("durability.nice", "20")))
+                .hasMessageStartingWith("durability.nice = \"20\" from the command line: must be an integer 0..19");
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of("TREECAST_DURABILITY_NICE", "-1"), Map.of()))
+                .hasMessageStartingWith("durability.nice = \"-1\" from environment variable TREECAST_DURABILITY_NICE");
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("durability.compression", "brotli")))
+                .hasMessage("durability.compression = \"brotli\" from the command line: must be one of none, gzip, "
+                        + "snappy, lz4, zstd (the journal producer's compression.type)");
+        ServerConfig ok = ServerConfig.load(null, Map.of(), Map.of("durability.nice", "0", "durability.compression", " ZSTD"));
+        assertThat(ok.durabilityNice()).isZero();
+        assertThat(ok.durabilityCompression()).isEqualTo("zstd");
     }
 
     @Test

@@ -232,6 +232,7 @@ public final class KafkaJournal implements Journal {
     }
 
     private void run() {
+        BackgroundPriority.lowerCurrentThread(config.nice());
         JournalFeed.Consumer consumer = this::onBatch;
         long idleNanos = 0;
         try {

@@ -1,5 +1,6 @@
 package io.treecast.durability.it;
 
+import io.treecast.durability.internal.BackgroundPriority;
 import io.treecast.durability.internal.RecordCodec;
 import io.treecast.fastpath.AckMode;
 import io.treecast.fastpath.Batch;
@@ -21,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The journal, recovery and compaction against one real embedded broker shared by the class. */
 class JournalIT {
@@ -71,6 +73,42 @@ class JournalIT {
         assertThat(latest.get("fx/us/USDJPY/ask").getValue().getStringValue()).isEqualTo("151.3");
         assertThat(tombstones).containsOnlyKeys("fx/us/USDJPY/bid", "fx/us/USDJPY/ask")
                 .containsValues(subtreeDeleteSeq);
+    }
+
+    @Test
+    void journalKafkaClientAndStateThreadsRunTheConfiguredNiceStepsBelowTheEngine() throws Exception {
+        int engineNice = BackgroundPriority.currentNice();
+        assumeTrue(engineNice != Integer.MIN_VALUE && engineNice <= 12, "needs Linux and room below this thread's nice value");
+        try (Stack s = Stack.start(broker.kafka().bootstrapServers(), "priorities", b -> b.nice(7).stateStore(true), b -> { })) {
+            s.apply(Batch.of(Change.set(TreePath.parse("p/1"), Stack.value("x"))), AckMode.DURABLE).get(30, TimeUnit.SECONDS);
+            await().atMost(Duration.ofSeconds(60)).until(() -> s.durability.treeState().running());
+
+            Map<String, Integer> nice = threadNiceByName();
+            assertThat(nice).as("engine threads keep the caller's priority")
+                    .containsEntry("treecast-writer", engineNice);
+            assertThat(nice).as("durability threads (names cut to 15 characters by Linux)")
+                    .containsEntry("treecast-journa", engineNice + 7)
+                    .containsEntry("kafka-producer-", engineNice + 7)
+                    .containsEntry("treecast-state-", engineNice + 7);
+        }
+    }
+
+    /** This process's threads, by their (15-character) Linux name, with the highest nice value seen per name. */
+    private static Map<String, Integer> threadNiceByName() throws java.io.IOException {
+        Map<String, Integer> out = new HashMap<>();
+        try (var tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/task"))) {
+            for (java.nio.file.Path task : (Iterable<java.nio.file.Path>) tasks::iterator) {
+                try {
+                    String name = java.nio.file.Files.readString(task.resolve("comm")).trim();
+                    String stat = java.nio.file.Files.readString(task.resolve("stat"));
+                    int nice = Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ")[16]);
+                    out.merge(name, nice, Math::max);
+                } catch (java.nio.file.NoSuchFileException ended) {
+                    // the thread ended while we listed
+                }
+            }
+        }
+        return out;
     }
 
     @Test

@@ -75,6 +75,40 @@ class TreeStateIT {
         }
     }
 
+    @Test
+    void aStateDirectoryLeftByTheEarlierKTableStoreIsRebuiltFromTheTopicInsteadOfTrustingItsCheckpoint(@TempDir Path stateDir)
+            throws Exception {
+        String topic = "state-older-layout";
+        Properties ap = new Properties();
+        ap.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.kafka().bootstrapServers());
+        try (Admin admin = Admin.create(ap)) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1).configs(Map.of("cleanup.policy", "compact"))))
+                    .all().get(30, TimeUnit.SECONDS);
+        }
+        byte[] tree = "old".getBytes(StandardCharsets.UTF_8);
+        Properties pp = new Properties();
+        pp.setProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.kafka().bootstrapServers());
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(pp, new ByteArraySerializer(), new ByteArraySerializer())) {
+            leaf(p, topic, "a/1", "one", 1, tree);
+            leaf(p, topic, "a/2", "two", 2, tree);
+            p.send(new ProducerRecord<>(topic, 0, RecordCodec.watermarkKey("old", 0), RecordCodec.watermark(2, "old")));
+            p.flush();
+        }
+        // what an earlier build left: the KTable's store and a checkpoint claiming the whole partition was read
+        Path task = stateDir.resolve(TreeState.applicationId("old")).resolve("0_0");
+        java.nio.file.Files.createDirectories(task.resolve("rocksdb").resolve("treecast-leaves"));
+        java.nio.file.Files.writeString(task.resolve(".checkpoint"), "0\n1\n" + topic + " 0 3\n");
+
+        DurabilityConfig config = DurabilityConfig.builder().bootstrapServers(broker.kafka().bootstrapServers()).topic(topic)
+                .treeId("old").build();
+        try (TreeState state = TreeState.start(config, broker.kafka().bootstrapServers(), 1, stateDir)) {
+            assertThat(state.awaitComplete(2, Duration.ofSeconds(90))).as("state complete up to seq 2").isTrue();
+            Map<String, String> all = new TreeMap<>();
+            state.scan("", (path, r) -> all.put(path, r.getValue().getStringValue()));
+            assertThat(all).containsExactly(Map.entry("a/1", "one"), Map.entry("a/2", "two"));
+        }
+    }
+
     private static void leaf(KafkaProducer<byte[], byte[]> p, String topic, String path, String value, long seq, byte[] tree) {
         byte[] v = Value.newBuilder().setStringValue(value).build().toByteArray();
         p.send(new ProducerRecord<>(topic, path.getBytes(StandardCharsets.UTF_8), RecordCodec.leafRecord(v, seq, 1L, tree)));
