@@ -326,13 +326,26 @@ public final class TreeState implements SnapshotStore, AutoCloseable {
         return streams.store(StoreQueryParameters.fromNameAndType(STORE, QueryableStoreTypes.keyValueStore()));
     }
 
+    /**
+     * Stops Kafka Streams, waiting at most {@value #STOP_TIMEOUT_SECONDS} s; true when it reached
+     * {@code NOT_RUNNING} in that time, false (logged) when its threads are still stopping, e.g. with Kafka gone.
+     */
+    public boolean stop() {
+        reader.shutdownNow();
+        boolean stopped = streams.close(Duration.ofSeconds(STOP_TIMEOUT_SECONDS));
+        if (!stopped) {
+            // seen when the broker went away first: a stream thread keeps waiting for its group coordinator
+            LOG.warn("state store of tree {} did not stop within {} s (state {}); its threads may linger until exit",
+                    tree, STOP_TIMEOUT_SECONDS, streams.state());
+        }
+        return stopped;
+    }
+
+    private static final long STOP_TIMEOUT_SECONDS = 10;
+
+    /** {@link #stop()}. */
     @Override
     public void close() {
-        reader.shutdownNow();
-        if (!streams.close(Duration.ofSeconds(10))) {
-            // seen when the broker went away first: a stream thread keeps waiting for its group coordinator
-            LOG.warn("state store of tree {} did not stop within 10 s (state {}); its threads may linger until exit",
-                    tree, streams.state());
-        }
+        stop();
     }
 }
