@@ -9,6 +9,7 @@ import io.treecast.proto.LeafRecord;
 import io.treecast.proto.Watermark;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -332,7 +333,11 @@ public final class TreeState implements SnapshotStore, AutoCloseable {
      */
     public boolean stop() {
         reader.shutdownNow();
-        boolean stopped = streams.close(Duration.ofSeconds(STOP_TIMEOUT_SECONDS));
+        // Leave the group: a Streams member stays in it after a plain close until its session times out (45 s), and
+        // the next start's rebalance waits for it; Streams finishes a rebalance before it stops, so a stop during
+        // that time (e.g. the restart's stop) waited for it too, past the bound.
+        boolean stopped = streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(Duration.ofSeconds(STOP_TIMEOUT_SECONDS)));
         if (!stopped) {
             // seen when the broker went away first: a stream thread keeps waiting for its group coordinator
             LOG.warn("state store of tree {} did not stop within {} s (state {}); its threads may linger until exit",
