@@ -10,6 +10,7 @@ import io.treecast.proto.LeafRecord;
 import io.treecast.proto.Watermark;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
@@ -366,13 +367,30 @@ public final class TreeState implements SnapshotStore, AutoCloseable {
         return streams.store(StoreQueryParameters.fromNameAndType(STORE, QueryableStoreTypes.keyValueStore()));
     }
 
+    /**
+     * Stops Kafka Streams, waiting at most {@value #STOP_TIMEOUT_SECONDS} s; true when it reached
+     * {@code NOT_RUNNING} in that time, false (logged) when its threads are still stopping, e.g. with Kafka gone.
+     */
+    public boolean stop() {
+        reader.shutdownNow();
+        // Leave the group: a Streams member stays in it after a plain close until its session times out (45 s), and
+        // the next start's rebalance waits for it; Streams finishes a rebalance before it stops, so a stop during
+        // that time (e.g. the restart's stop) waited for it too, past the bound.
+        boolean stopped = streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(Duration.ofSeconds(STOP_TIMEOUT_SECONDS)));
+        if (!stopped) {
+            // seen when the broker went away first: a stream thread keeps waiting for its group coordinator
+            LOG.warn("state store of tree {} did not stop within {} s (state {}); its threads may linger until exit",
+                    tree, STOP_TIMEOUT_SECONDS, streams.state());
+        }
+        return stopped;
+    }
+
+    private static final long STOP_TIMEOUT_SECONDS = 10;
+
+    /** {@link #stop()}. */
     @Override
     public void close() {
-        reader.shutdownNow();
-        if (!streams.close(Duration.ofSeconds(10))) {
-            // seen when the broker went away first: a stream thread keeps waiting for its group coordinator
-            LOG.warn("state store of tree {} did not stop within 10 s (state {}); its threads may linger until exit",
-                    tree, streams.state());
-        }
+        stop();
     }
 }
