@@ -2,6 +2,7 @@ package io.treecast.durability;
 
 import io.treecast.durability.internal.BackgroundPriority;
 import io.treecast.durability.internal.RecordCodec;
+import io.treecast.durability.internal.StaticMemberId;
 import io.treecast.fastpath.Leaf;
 import io.treecast.fastpath.PathPattern;
 import io.treecast.fastpath.SnapshotStore;
@@ -61,6 +62,8 @@ public final class TreeState implements SnapshotStore, AutoCloseable {
     public static final String STORE = "treecast-leaf-records";
 
     private final KafkaStreams streams;
+    /** The static group member id of the state dir, locked while this store runs; released by {@link #stop()}. */
+    private final StaticMemberId member;
     private final String tree;
     private final int partitions;
     /** Nice steps below the caller for the Streams threads and the snapshot reader ({@link DurabilityConfig#nice()}). */
@@ -69,8 +72,9 @@ public final class TreeState implements SnapshotStore, AutoCloseable {
     private final ExecutorService reader;
     private final LongAdder snapshotsServed = new LongAdder();
 
-    private TreeState(KafkaStreams streams, String tree, int partitions, int nice) {
+    private TreeState(KafkaStreams streams, String tree, int partitions, int nice, StaticMemberId member) {
         this.streams = streams;
+        this.member = member;
         this.tree = tree;
         this.partitions = partitions;
         this.nice = nice;
@@ -145,8 +149,24 @@ public final class TreeState implements SnapshotStore, AutoCloseable {
         p.setProperty(StreamsConfig.consumerPrefix("fetch.max.wait.ms"), "100");
         p.setProperty(StreamsConfig.consumerPrefix("max.poll.records"), "10000");
         p.setProperty(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
-        KafkaStreams streams = new KafkaStreams(topology, p);
-        return new TreeState(streams, config.treeId(), partitions, config.nice());
+        // static membership: a store restarted on the same state dir after a crash (kill -9, power loss) takes its
+        // predecessor's place in the group at once; as a new dynamic member it waited for the dead one's session to
+        // time out (45 s in REBALANCING, serving no catch-ups). Streams appends "-<thread>" per stream thread.
+        StaticMemberId member = StaticMemberId.claim(stateDir);
+        if (member.id() != null) {
+            p.setProperty(StreamsConfig.mainConsumerPrefix("group.instance.id"), member.id());
+        } else {
+            LOG.warn("state dir {} is in use by another store: this one joins its group as a dynamic member (a restart "
+                    + "after a crash then waits for the old member's session, 45 s); give each store its own state dir",
+                    stateDir.toAbsolutePath());
+        }
+        try {
+            KafkaStreams streams = new KafkaStreams(topology, p);
+            return new TreeState(streams, config.treeId(), partitions, config.nice(), member);
+        } catch (RuntimeException e) {
+            member.close();
+            throw e;
+        }
     }
 
     /** Writes each record of the topic to the store: a value is a put, a tombstone a delete. */
@@ -378,6 +398,7 @@ public final class TreeState implements SnapshotStore, AutoCloseable {
         // that time (e.g. the restart's stop) waited for it too, past the bound.
         boolean stopped = streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
                 .withTimeout(Duration.ofSeconds(STOP_TIMEOUT_SECONDS)));
+        member.close();
         if (!stopped) {
             // seen when the broker went away first: a stream thread keeps waiting for its group coordinator
             LOG.warn("state store of tree {} did not stop within {} s (state {}); its threads may linger until exit",

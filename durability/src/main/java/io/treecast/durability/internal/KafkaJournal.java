@@ -64,7 +64,6 @@ public final class KafkaJournal implements Journal {
     /** When the oldest record not yet acknowledged was sent (0: none outstanding). */
     private volatile long oldestOutstandingNanos;
     private volatile long watermarkRoundSentNanos;
-    private long lastWatermarkSeq = -1;
     private volatile boolean stopRequested;
     /** The journal thread is parked for lack of work (acknowledgements then wake it to report durability). */
     private volatile boolean idle;
@@ -124,7 +123,6 @@ public final class KafkaJournal implements Journal {
         writeWatermarksSync(start);
         durableSeq = start;
         sentSeq = start;
-        lastWatermarkSeq = start;
         return start;
     }
 
@@ -328,14 +326,19 @@ public final class KafkaJournal implements Journal {
         oldestOutstandingNanos = head == null ? 0 : head.sentNanos;
     }
 
+    /**
+     * Writes the watermark of every partition once a period, also when nothing new was sent: the rewrite of an
+     * unchanged seq is the journal's heartbeat (a handful of records per second on compacted keys), without which an
+     * idle journal would never notice that Kafka is gone. One round at a time: while Kafka is away the round stays
+     * outstanding and {@link #healthy()} reports it once it is older than {@code kafkaLostAfter}.
+     */
     private void maybeWriteWatermarks() {
         long now = System.nanoTime();
         long seq = sentSeq;
-        if (watermarksOutstanding.get() > 0 || seq == lastWatermarkSeq || now - watermarkRoundSentNanos < WATERMARK_PERIOD_NANOS) {
+        if (watermarksOutstanding.get() > 0 || now - watermarkRoundSentNanos < WATERMARK_PERIOD_NANOS) {
             return;
         }
         watermarkRoundSentNanos = now;
-        lastWatermarkSeq = seq;
         byte[] value = RecordCodec.watermark(seq, tree);
         Callback cb = (md, e) -> {
             if (e == null) {

@@ -66,6 +66,33 @@ class EmbeddedKafkaIT {
     }
 
     @Test
+    void brokerIgnoresInterruptTerminateAndHangupSignalsAndStopsWhenItsParentAsks(@TempDir Path dataDir) throws Exception {
+        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, "384m", Duration.ofSeconds(90), Duration.ofSeconds(20));
+        try {
+            kafka.start();
+            long pid = kafka.pid();
+            Path log = dataDir.resolve("kafka-broker.log");
+            // what Ctrl-C (or a signal to the process group, or systemd's control-group stop) does to the child
+            for (String signal : List.of("INT", "TERM", "HUP")) {
+                Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+                assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+                assertThat(kill.exitValue()).as("kill -%s %d", signal, pid).isZero();
+                await().atMost(Duration.ofSeconds(30)).until(() -> Files.readString(log).contains("ignoring SIG" + signal));
+            }
+            assertThat(kafka.isRunning()).as("the broker after SIGINT, SIGTERM and SIGHUP").isTrue();
+            createTopic(kafka.bootstrapServers(), "after-signals");
+            produce(kafka.bootstrapServers(), "after-signals", "k", "still serving");
+            assertThat(readAll(kafka.bootstrapServers(), "after-signals")).containsExactly("k=still serving");
+
+            kafka.stop();
+            assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+            assertThat(Files.readString(log)).contains("parent asked for a clean stop");
+        } finally {
+            kafka.kill();
+        }
+    }
+
+    @Test
     void brokerHaltsWhenItsParentProcessIsKilled(@TempDir Path dataDir) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process parent = new ProcessBuilder(java, "-Xmx128m", "-cp", EmbeddedKafka.childClasspath(),

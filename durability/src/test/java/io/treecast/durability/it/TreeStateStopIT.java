@@ -2,10 +2,13 @@ package io.treecast.durability.it;
 
 import io.treecast.durability.DurabilityConfig;
 import io.treecast.durability.TreeState;
+import io.treecast.durability.internal.StaticMemberId;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -90,6 +93,58 @@ class TreeStateStopIT {
             assertThat(second.state()).isEqualTo("NOT_RUNNING");
             assertThat(members(app)).isEmpty();
         }
+    }
+
+    /**
+     * What a restart after {@code kill -9} does: the old store vanished without leaving the group (simulated by
+     * closing its Kafka Streams with REMAIN_IN_GROUP, which is what a crash leaves behind), and a new one starts on the
+     * same state directory. As a static member (its id kept in the state dir) it takes the vanished member's place at
+     * once; as a new dynamic member it joined next to the dead one and the rebalance waited for the dead one's session
+     * to time out (45 s in REBALANCING, measured with the packaged server).
+     */
+    @Test
+    void aStoreRestartedAfterACrashTakesTheVanishedMembersPlaceInsteadOfWaitingForItsSession(@TempDir Path stateDir)
+            throws Exception {
+        String app = "crash-restart";
+        TreeState first = start(stateDir, app);
+        await().atMost(Duration.ofSeconds(90)).until(first::running);
+        vanish(first);
+        assertThat(members(app)).as("the crashed store is still a member").hasSize(1);
+
+        long t0 = System.nanoTime();
+        int mostMembers = 0;
+        try (TreeState second = start(stateDir, app)) {
+            while (!second.running()) {
+                mostMembers = Math.max(mostMembers, members(app).size());
+                assertThat(System.nanoTime() - t0).as("the restarted store reaches RUNNING within 120 s")
+                        .isLessThan(TimeUnit.SECONDS.toNanos(120));
+                Thread.sleep(50);
+            }
+            System.out.printf("restarted store RUNNING %d ms after its start%n", (System.nanoTime() - t0) / 1_000_000);
+            assertThat(mostMembers).as("members of %s while the restarted store joined", app).isLessThanOrEqualTo(1);
+            List<MemberDescription> now = admin.describeConsumerGroups(List.of(app)).all().get(30, TimeUnit.SECONDS)
+                    .get(app).members().stream().toList();
+            assertThat(now).hasSize(1);
+            assertThat(now.get(0).groupInstanceId()).as("the member's static id, kept in the state dir")
+                    .hasValueSatisfying(id -> assertThat(id).startsWith("treecast-"));
+        }
+    }
+
+    /**
+     * Leaves the store as a crashed process would: its Kafka Streams closed without leaving the group, and the lock
+     * on its state dir's member id released (the OS does that when a process dies).
+     */
+    private static void vanish(TreeState state) throws Exception {
+        KafkaStreams streams = (KafkaStreams) field(state, "streams");
+        streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.REMAIN_IN_GROUP)
+                .withTimeout(Duration.ofSeconds(10)));
+        ((StaticMemberId) field(state, "member")).close();
+    }
+
+    private static Object field(TreeState state, String name) throws Exception {
+        java.lang.reflect.Field f = TreeState.class.getDeclaredField(name);
+        f.setAccessible(true);
+        return f.get(state);
     }
 
     /**

@@ -6,13 +6,37 @@ import io.treecast.durability.internal.KafkaJournal;
 import io.treecast.durability.internal.TopicRecovery;
 import io.treecast.observability.DurabilityProbe;
 
-/** {@link DurabilityProbe} over the durability module's public getters. */
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@link DurabilityProbe} over the durability module's public getters.
+ *
+ * <p>The state store's lag needs the brokers' end offsets, and Kafka Streams waits for them without a bound of ours
+ * while Kafka is away (and warns with a stack trace each time it gives up). So the monitor thread never asks for it:
+ * {@link #refresh()} hands the question to a daemon thread of its own ({@code treecast-state-lag}, one question at a
+ * time, gone when idle) and the metric shows the last answer; the lag is unknown (-1) while Kafka is unreachable, the
+ * journal reports it lost, or a question has waited longer than {@link #LAG_STALE_NANOS}.
+ */
 public final class KafkaDurabilityProbe implements DurabilityProbe {
+    static final long LAG_STALE_NANOS = TimeUnit.SECONDS.toNanos(5);
+
     private final Durability durability;
     /** The journal's own counters; the durability module exposes its journal only as the engine's port. */
     private final KafkaJournal journal;
-    /** The state store's lag as of the last {@link #refresh()}: asking for it calls the brokers. */
+    /** The state store's lag as of the last answer on the lag thread: asking for it calls the brokers. */
     private volatile long lag = -1;
+    /** When the lag thread started its current question; 0 when it has none. */
+    private volatile long lagAskedNanos;
+    private volatile boolean lastReachable = true;
+    private volatile boolean lastJournalHealthy = true;
+    private final ThreadPoolExecutor lagThread = new ThreadPoolExecutor(0, 1, 10, TimeUnit.SECONDS,
+            new SynchronousQueue<>(), r -> {
+                Thread t = new Thread(r, "treecast-state-lag");
+                t.setDaemon(true);
+                return t;
+            });
 
     public KafkaDurabilityProbe(Durability durability) {
         this.durability = durability;
@@ -21,12 +45,16 @@ public final class KafkaDurabilityProbe implements DurabilityProbe {
 
     @Override
     public boolean kafkaReachable() {
-        return durability.kafkaReachable();
+        boolean reachable = durability.kafkaReachable();
+        lastReachable = reachable;
+        return reachable;
     }
 
     @Override
     public boolean journalHealthy() {
-        return durability.journal().healthy();
+        boolean healthy = durability.journal().healthy();
+        lastJournalHealthy = healthy;
+        return healthy;
     }
 
     @Override
@@ -58,7 +86,35 @@ public final class KafkaDurabilityProbe implements DurabilityProbe {
     @Override
     public void refresh() {
         TreeState state = durability.treeState();
-        lag = state == null ? -1 : state.lag();
+        if (state == null) {
+            lag = -1;
+            return;
+        }
+        long asked = lagAskedNanos;
+        if (asked != 0) {
+            // the last question still waits for Kafka: its answer would be stale anyway
+            if (System.nanoTime() - asked > LAG_STALE_NANOS) {
+                lag = -1;
+            }
+            return;
+        }
+        if (!lastReachable || !lastJournalHealthy) {
+            // Kafka is away: asking would only wait (and make Kafka Streams warn); unknown until it is back
+            lag = -1;
+            return;
+        }
+        lagAskedNanos = System.nanoTime();
+        try {
+            lagThread.execute(() -> {
+                try {
+                    lag = state.lag();
+                } finally {
+                    lagAskedNanos = 0;
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException busy) {
+            lagAskedNanos = 0; // the thread is still finishing its last question; ask on the next refresh
+        }
     }
 
     @Override
