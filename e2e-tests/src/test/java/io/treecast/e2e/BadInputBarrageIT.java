@@ -111,6 +111,10 @@ class BadInputBarrageIT {
                 Arguments.of("SETUP with a metadata MIME type other than composite",
                         RawSocket.setupFrame(1, "text/plain", RawSocket.PROTOBUF, new byte[0]),
                         RawSocket.REJECTED_SETUP, "INVALID_REQUEST: metadata MIME type is \"text/plain\""),
+                Arguments.of("SETUP whose data is not a protobuf treecast.v1.Setup",
+                        RawSocket.setupFrame(1, RawSocket.COMPOSITE_METADATA, RawSocket.PROTOBUF,
+                                new byte[]{(byte) 0xFF, (byte) 0xFF, (byte) 0xFF}),
+                        RawSocket.REJECTED_SETUP, "MALFORMED: the SETUP data is not a valid protobuf treecast.v1.Setup"),
                 Arguments.of("a request on an even (server-side) stream id after SETUP",
                         concat(setup(), request(REQUEST_RESPONSE, 2, route("tree.get"), get)), RawSocket.CONNECTION_ERROR, ""),
                 // below the RSocket layer rsocket-java cannot answer: it closes the connection without an ERROR frame

@@ -75,14 +75,17 @@ public final class Gateway implements SocketAcceptor {
             return Mono.error(refused(ErrorCode.INVALID_REQUEST, "metadata MIME type is \"" + setup.metadataMimeType()
                     + "\": set it to " + COMPOSITE_MIME + " in the SETUP frame"));
         }
+        // parsed whether or not tokens are required: a client that sends garbage here would otherwise only learn of
+        // it once the server turns auth on
+        Setup parsed;
+        try {
+            parsed = setup.data().isReadable() ? Setup.parseFrom(setup.data().nioBuffer()) : Setup.getDefaultInstance();
+        } catch (InvalidProtocolBufferException e) {
+            return Mono.error(refused(ErrorCode.MALFORMED, "the SETUP data is not a valid protobuf treecast.v1.Setup: "
+                    + "encode {token, client_name} with the schema in proto/, or send no data"));
+        }
         if (!tokens.isEmpty()) {
-            String token;
-            try {
-                token = setup.data().isReadable() ? Setup.parseFrom(setup.data().nioBuffer()).getToken() : "";
-            } catch (InvalidProtocolBufferException e) {
-                return Mono.error(refused(ErrorCode.MALFORMED, "the SETUP data is not a valid protobuf treecast.v1.Setup: "
-                        + "encode {token, client_name} with the schema in proto/"));
-            }
+            String token = parsed.getToken();
             if (token.isEmpty()) {
                 return Mono.error(refused(ErrorCode.UNAUTHORIZED, "this server requires a token: put one in Setup.token of the SETUP frame"));
             }
@@ -96,7 +99,8 @@ public final class Gateway implements SocketAcceptor {
                     + " connections (limits.max-connections): share connections between clients, or retry later"));
         }
         peers.add(peer);
-        String name = "connection " + connectionNumbers.incrementAndGet() + remoteAddress(peer) + clientName(setup);
+        String name = "connection " + connectionNumbers.incrementAndGet() + remoteAddress(peer)
+                + (parsed.getClientName().isEmpty() ? "" : " (client " + parsed.getClientName() + ")");
         ACCEPTING.set(name);
         stats.connected();
         peer.onClose().doFinally(s -> {
@@ -125,15 +129,6 @@ public final class Gateway implements SocketAcceptor {
             return connection instanceof io.rsocket.DuplexConnection
                     ? " from " + ((io.rsocket.DuplexConnection) connection).remoteAddress() : "";
         } catch (ReflectiveOperationException | RuntimeException unknown) {
-            return "";
-        }
-    }
-
-    private static String clientName(ConnectionSetupPayload setup) {
-        try {
-            String name = setup.data().isReadable() ? Setup.parseFrom(setup.data().nioBuffer()).getClientName() : "";
-            return name.isEmpty() ? "" : " (client " + name + ")";
-        } catch (InvalidProtocolBufferException e) {
             return "";
         }
     }
