@@ -92,7 +92,7 @@ public final class ServerConfig {
         key("metrics.port", "9464", v -> intIn(v, 0, 65535), "an integer 0..65535 (0 = any free port)");
         key("metrics.ready-degraded-budget-ms", "30000", v -> intIn(v, 0, 86_400_000),
                 "an integer 0..86400000 (milliseconds Kafka may be unreachable before /ready says not ready)");
-        key("logging.level", "info", ServerConfig::logLevel, "one of error, warn, info, debug, trace");
+        key("logging.level", "info", v -> oneOf(v, "error", "warn", "info", "debug", "trace"), "one of error, warn, info, debug, trace");
     }
 
     private final Map<String, Object> values;
@@ -389,14 +389,6 @@ public final class ServerConfig {
             throw new IllegalArgumentException();
         }
         return v.trim();
-    }
-
-    private static Object logLevel(String v) {
-        String t = v.trim().toLowerCase(Locale.ROOT);
-        if (!List.of("error", "warn", "info", "debug", "trace").contains(t)) {
-            throw new IllegalArgumentException();
-        }
-        return t;
     }
 
     private static Object list(String v) {

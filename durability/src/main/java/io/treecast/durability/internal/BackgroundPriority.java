@@ -124,9 +124,13 @@ public final class BackgroundPriority {
         return r;
     }
 
-    /** The nice value of thread {@code tid} of this process, from field 19 of its {@code stat} line. */
+    /** The nice value of thread {@code tid} of this process. */
     static int niceOf(String tid) throws IOException {
-        String stat = Files.readString(Path.of("/proc/self/task", tid, "stat"), StandardCharsets.US_ASCII);
+        return niceInStatLine(Files.readString(Path.of("/proc/self/task", tid, "stat"), StandardCharsets.US_ASCII));
+    }
+
+    /** The nice value (field 19) of a Linux {@code /proc/.../stat} line, of a thread or a process. */
+    public static int niceInStatLine(String stat) {
         // the command name (field 2) is in parentheses and may hold spaces: count fields after its closing ')'
         String[] rest = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
         return Integer.parseInt(rest[16]);

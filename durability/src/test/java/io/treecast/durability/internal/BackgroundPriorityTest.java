@@ -71,7 +71,6 @@ class BackgroundPriorityTest {
         Process p = new ProcessBuilder("sh", "-c", "cat /proc/self/stat").start();
         String stat = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
         p.waitFor();
-        String[] rest = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
-        return Integer.parseInt(rest[16]);
+        return BackgroundPriority.niceInStatLine(stat);
     }
 }

@@ -100,8 +100,7 @@ class JournalIT {
             for (java.nio.file.Path task : (Iterable<java.nio.file.Path>) tasks::iterator) {
                 try {
                     String name = java.nio.file.Files.readString(task.resolve("comm")).trim();
-                    String stat = java.nio.file.Files.readString(task.resolve("stat"));
-                    int nice = Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ")[16]);
+                    int nice = BackgroundPriority.niceInStatLine(java.nio.file.Files.readString(task.resolve("stat")));
                     out.merge(name, nice, Math::max);
                 } catch (java.nio.file.NoSuchFileException ended) {
                     // the thread ended while we listed
