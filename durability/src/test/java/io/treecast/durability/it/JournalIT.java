@@ -12,8 +12,10 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -76,10 +78,11 @@ class JournalIT {
     }
 
     @Test
-    void journalKafkaClientAndStateThreadsRunTheConfiguredNiceStepsBelowTheEngine() throws Exception {
+    void journalKafkaClientAndStateThreadsRunTheConfiguredNiceStepsBelowTheEngine(@TempDir Path dataDir) throws Exception {
         int engineNice = BackgroundPriority.currentNice();
         assumeTrue(engineNice != Integer.MIN_VALUE && engineNice <= 12, "needs Linux and room below this thread's nice value");
-        try (Stack s = Stack.start(broker.kafka().bootstrapServers(), "priorities", b -> b.nice(7).stateStore(true), b -> { })) {
+        try (Stack s = Stack.start(broker.kafka().bootstrapServers(), "priorities", b -> b.nice(7).stateStore(true).dataDir(dataDir),
+                b -> { })) {
             s.apply(Batch.of(Change.set(TreePath.parse("p/1"), Stack.value("x"))), AckMode.DURABLE).get(30, TimeUnit.SECONDS);
             await().atMost(Duration.ofSeconds(60)).until(() -> s.durability.treeState().running());
 
