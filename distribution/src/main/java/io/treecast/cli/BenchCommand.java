@@ -28,6 +28,10 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--url", description = "A running server (default: an embedded one in a child JVM).")
     String url;
+    @Option(names = "--server-pid", paramLabel = "PID", description = "With --url: the server process whose CPU per update is reported "
+            + "(default: the local process listening on the URL's port, when one is visible).")
+    Long serverPid;
+
     @Option(names = "--embedded", description = "Start a server in a child JVM (the default when no --url is given).")
     boolean embedded;
     @Option(names = "--server-java-opts", paramLabel = "OPTS", defaultValue = "-Xms4g -Xmx4g -XX:+UseZGC -XX:+AlwaysPreTouch -Dio.netty.leakDetection.level=disabled",
@@ -113,7 +117,11 @@ public final class BenchCommand implements Callable<Integer> {
                     } else if (t.equals("ws") != url.startsWith("ws")) {
                         throw new IllegalArgumentException("--transport " + t + " does not match --url " + url);
                     }
-                    ok &= runOne(base.copy().url(target).transport(t), all, labels, label, out, err);
+                    long pid = server != null ? server.pid() : serverPid != null ? serverPid : localListener(target);
+                    if (pid == 0) {
+                        err.println("note: no local process found listening at " + target + ": the server's CPU is not reported (give --server-pid)");
+                    }
+                    ok &= runOne(base.copy().url(target).transport(t).serverPid(pid), all, labels, label, out, err);
                 } finally {
                     if (server != null) {
                         server.close();
@@ -138,6 +146,16 @@ public final class BenchCommand implements Callable<Integer> {
         }
         out.flush();
         return ok ? ExitCodes.OK : ExitCodes.BENCH_FAILED;
+    }
+
+    /** The pid of the local process listening on {@code url}'s port when the URL is on this machine, else 0. */
+    private static long localListener(String url) {
+        java.net.URI u = java.net.URI.create(url);
+        String host = u.getHost();
+        if (host == null || u.getPort() <= 0 || !(host.equals("127.0.0.1") || host.equals("localhost") || host.equals("::1"))) {
+            return 0;
+        }
+        return io.treecast.bench.load.ProcessCpu.pidListeningOn(u.getPort());
     }
 
     private boolean runOne(LoadOptions o, List<RunResult> all, List<String> labels, String label, PrintWriter out, PrintWriter err) {

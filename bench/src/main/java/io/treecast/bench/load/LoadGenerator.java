@@ -240,6 +240,9 @@ public final class LoadGenerator {
         Histogram progressHist = new Histogram(HIGHEST_NANOS, 3);
         long nextTick = start + TimeUnit.SECONDS.toNanos(1);
         boolean measuring = warmupNanos == 0;
+        ProcessCpu cpu = ProcessCpu.forServer(options.serverPid());
+        ProcessCpu.Sample cpuBefore = measuring ? cpu.sample() : null;
+        long publishedBefore = 0;
         long lastDelivered = -1;
         long lastChange = 0;
         int second = 0;
@@ -262,6 +265,8 @@ public final class LoadGenerator {
             }
             if (!measuring && now - start >= warmupNanos) {
                 measuring = true;
+                cpuBefore = cpu.sample();
+                publishedBefore = published.get();
             }
             long delivered = sum(subs);
             long exp = sumExpected(expected);
@@ -283,6 +288,11 @@ public final class LoadGenerator {
                 }
             }
         }
+        ProcessCpu.Sample cpuAfter = cpu.sample();
+        long measuredUpdates = published.get() - publishedBefore;
+        java.util.Map<String, Double> cpuPerUpdate = cpuBefore == null ? java.util.Map.of()
+                : cpuAfter.coreMicrosPerUpdateSince(cpuBefore, measuredUpdates);
+        java.util.Map<String, Double> cores = cpuBefore == null ? java.util.Map.of() : cpuAfter.coresSince(cpuBefore);
         for (Sub s : subs) {
             s.interval = s.recorder.getIntervalHistogram(s.interval);
             total.add(s.interval);
@@ -301,7 +311,7 @@ public final class LoadGenerator {
             }
         }
         return RunResult.of(mode, rate, options.durationSeconds(), published.get(), sumExpected(expected), sum(subs),
-                conflated, slow, other, total);
+                conflated, slow, other, total, cpuPerUpdate, cores);
     }
 
     private static void publish(int p, int pubs, int batch, long start, long rate, long totalUpdates, Workload w, Sender sender,

@@ -28,6 +28,7 @@ public final class LoadOptions {
     private boolean floor;
     private int outboxCapacity = 65_536;
     private boolean preload = true;
+    private long serverPid;
 
     public long rate() { return rate; }
     public int publishers() { return publishers; }
@@ -47,6 +48,9 @@ public final class LoadOptions {
     public boolean floor() { return floor; }
     public int outboxCapacity() { return outboxCapacity; }
     public boolean preload() { return preload; }
+    /** The server process whose CPU (and its children's) the run reports; 0 = none. */
+    public long serverPid() { return serverPid; }
+    public LoadOptions serverPid(long v) { serverPid = v; return this; }
 
     /** Updates per second offered by all publishers together. */
     public LoadOptions rate(long v) { rate = v; return this; }
@@ -102,7 +106,7 @@ public final class LoadOptions {
         o.rate = rate; o.publishers = publishers; o.batch = batch; o.subscribers = subscribers; o.leaves = leaves;
         o.patterns = new ArrayList<>(patterns); o.durationSeconds = durationSeconds; o.warmupSeconds = warmupSeconds;
         o.drainTimeoutSeconds = drainTimeoutSeconds; o.url = url; o.transport = transport; o.floor = floor;
-        o.outboxCapacity = outboxCapacity; o.preload = preload;
+        o.outboxCapacity = outboxCapacity; o.preload = preload; o.serverPid = serverPid;
         return o;
     }
 }

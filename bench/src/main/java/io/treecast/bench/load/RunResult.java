@@ -3,6 +3,7 @@ package io.treecast.bench.load;
 import org.HdrHistogram.Histogram;
 
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The outcome of one run: counts and the latency distribution (microseconds, from the intended send time).
@@ -20,13 +21,16 @@ import java.util.Locale;
  */
 public record RunResult(String mode, long rate, int seconds, long published, long expected, long delivered, long lost,
                         long conflatedEvents, long slowConsumerEnds, long otherEnds,
-                        double p50, double p90, double p99, double p999, double max, long samples) {
+                        double p50, double p90, double p99, double p999, double max, long samples,
+                        Map<String, Double> cpuPerUpdate, Map<String, Double> cores) {
 
     static RunResult of(String mode, long rate, int seconds, long published, long expected, long delivered,
-                        long conflated, long slow, long other, Histogram h) {
+                        long conflated, long slow, long other, Histogram h, Map<String, Double> cpuPerUpdate,
+                        Map<String, Double> cores) {
         return new RunResult(mode, rate, seconds, published, expected, delivered, Math.max(0, expected - delivered),
                 conflated, slow, other, us(h.getValueAtPercentile(50)), us(h.getValueAtPercentile(90)),
-                us(h.getValueAtPercentile(99)), us(h.getValueAtPercentile(99.9)), us(h.getMaxValue()), h.getTotalCount());
+                us(h.getValueAtPercentile(99)), us(h.getValueAtPercentile(99.9)), us(h.getMaxValue()), h.getTotalCount(),
+                Map.copyOf(cpuPerUpdate), Map.copyOf(cores));
     }
 
     private static double us(long nanos) {
@@ -44,7 +48,27 @@ public record RunResult(String mode, long rate, int seconds, long published, lon
                 "%-5s rate=%,d/s secs=%d published=%,d expected=%,d delivered=%,d lost=%,d conflated=%d slow-consumer=%d"
                         + " other-ends=%d | p50=%.1fus p90=%.1fus p99=%.1fus p99.9=%.1fus max=%.1fus (n=%,d)",
                 mode, rate, seconds, published, expected, delivered, lost, conflatedEvents, slowConsumerEnds, otherEnds,
-                p50, p90, p99, p999, max, samples);
+                p50, p90, p99, p999, max, samples)
+                + (cpuPerUpdate.isEmpty() ? "" : " | cpu core-us/update: " + ProcessCpu.format(ordered(cpuPerUpdate))
+                + " (cores: " + ProcessCpu.format(ordered(cores)) + ")");
+    }
+
+    /** Roles in a stable order: server, broker, children, server-side, loadgen. */
+    private static Map<String, Double> ordered(Map<String, Double> m) {
+        Map<String, Double> out = new java.util.LinkedHashMap<>();
+        for (String k : new String[]{"server", "broker", "children", "server-side", "loadgen"}) {
+            if (m.containsKey(k)) {
+                out.put(k, m.get(k));
+            }
+        }
+        return out;
+    }
+
+    private static String json(Map<String, Double> m) {
+        StringBuilder b = new StringBuilder("{");
+        ordered(m).forEach((k, v) -> b.append(b.length() == 1 ? "" : ",").append('"').append(k).append("\":")
+                .append(String.format(Locale.ROOT, "%.2f", v)));
+        return b.append('}').toString();
     }
 
     /** One JSON object, latencies in microseconds. */
@@ -52,8 +76,8 @@ public record RunResult(String mode, long rate, int seconds, long published, lon
         return String.format(Locale.ROOT,
                 "{\"mode\":\"%s\",\"rate\":%d,\"seconds\":%d,\"published\":%d,\"expected\":%d,\"delivered\":%d,\"lost\":%d,"
                         + "\"conflated\":%d,\"slowConsumer\":%d,\"otherEnds\":%d,\"p50us\":%.1f,\"p90us\":%.1f,\"p99us\":%.1f,"
-                        + "\"p999us\":%.1f,\"maxus\":%.1f,\"samples\":%d}",
+                        + "\"p999us\":%.1f,\"maxus\":%.1f,\"samples\":%d,\"cpuCoreMicrosPerUpdate\":%s,\"cpuCores\":%s}",
                 mode, rate, seconds, published, expected, delivered, lost, conflatedEvents, slowConsumerEnds, otherEnds,
-                p50, p90, p99, p999, max, samples);
+                p50, p90, p99, p999, max, samples, json(cpuPerUpdate), json(cores));
     }
 }

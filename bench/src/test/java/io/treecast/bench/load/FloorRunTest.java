@@ -28,9 +28,9 @@ class FloorRunTest {
     @Test
     void findMaxStopsAtTheFirstStepOverTheLimitAndReportsTheBestPassingOne() {
         List<RunResult> steps = List.of(
-                new RunResult("tcp", 1000, 1, 1, 1, 1, 0, 0, 0, 0, 10, 20, 30, 40, 50, 1),
-                new RunResult("tcp", 2000, 1, 1, 1, 1, 0, 0, 0, 0, 10, 20, 3000, 40, 50, 1),
-                new RunResult("tcp", 3000, 1, 1, 2, 1, 1, 0, 0, 0, 10, 20, 30, 40, 50, 1));
+                new RunResult("tcp", 1000, 1, 1, 1, 1, 0, 0, 0, 0, 10, 20, 30, 40, 50, 1, java.util.Map.of(), java.util.Map.of()),
+                new RunResult("tcp", 2000, 1, 1, 1, 1, 0, 0, 0, 0, 10, 20, 3000, 40, 50, 1, java.util.Map.of(), java.util.Map.of()),
+                new RunResult("tcp", 3000, 1, 1, 2, 1, 1, 0, 0, 0, 10, 20, 30, 40, 50, 1, java.util.Map.of(), java.util.Map.of()));
         assertThat(LoadGenerator.highestPassing(steps, 1000).rate()).isEqualTo(1000);
         assertThat(LoadGenerator.highestPassing(steps.subList(1, 3), 1000)).isNull();
     }
