@@ -8,6 +8,7 @@ import io.rsocket.transport.netty.server.TcpServerTransport;
 import io.rsocket.transport.netty.server.WebsocketRouteTransport;
 import io.treecast.fastpath.Engine;
 import io.treecast.fastpath.Journal;
+import io.treecast.gateway.internal.ChannelDirectory;
 import io.treecast.gateway.internal.ErrorCounter;
 import io.treecast.gateway.internal.Gateway;
 import org.slf4j.Logger;
@@ -45,11 +46,13 @@ public final class TreecastServer implements AutoCloseable {
     private final CloseableChannel tcp;
     private final Closeable ws;
     private final InetSocketAddress wsAddress;
+    private final java.util.List<ChannelDirectory> channels;
     private final CountDownLatch closed = new CountDownLatch(1);
     private volatile boolean closing;
 
     private TreecastServer(ServerConfig config, Engine engine, Gateway gateway, CloseableChannel tcp, Closeable ws,
-                           InetSocketAddress wsAddress) {
+                           InetSocketAddress wsAddress, java.util.List<ChannelDirectory> channels) {
+        this.channels = channels;
         this.config = config;
         this.engine = engine;
         this.gateway = gateway;
@@ -83,26 +86,25 @@ public final class TreecastServer implements AutoCloseable {
             Gateway gateway = new Gateway(engine, config.maxValueBytes(), config.maxBatchChanges(), config.maxBatchBytes(),
                     config.maxConnections(), config.maxSubscriptionsPerConnection(), config.authTokens(),
                     java.time.Duration.ofMillis(config.durabilityAckTimeoutMillis()), new GatewayStats(), config.maxFrameBytes());
-            RSocketServer rsocket = RSocketServer.create(gateway)
-                    .interceptors(registry -> registry.forRequestsInResponder(responder -> new ErrorCounter(gateway)))
-                    .fragment(FRAGMENT_MTU)
-                    // RSocket refuses a payload limit below the transport's frame length (16 MiB - 1): a smaller
-                    // limits.max-frame-bytes is enforced per request by the gateway, with a Treecast error code
-                    .maxInboundPayloadSize(Math.max(config.maxFrameBytes(), TRANSPORT_MAX_FRAME))
-                    .payloadDecoder(PayloadDecoder.ZERO_COPY);
-            tcp = rsocket.bindNow(TcpServerTransport.create(
-                    TcpServer.create().host(config.tcpHost()).port(config.tcpPort()), TRANSPORT_MAX_FRAME));
+            // one directory per listener: subscription frames are written straight to each connection's channel
+            ChannelDirectory tcpChannels = new ChannelDirectory(false, config.maxSendQueueBytes());
+            tcp = rsocketServer(config, gateway, tcpChannels).bindNow(TcpServerTransport.create(
+                    TcpServer.create().host(config.tcpHost()).port(config.tcpPort()).doOnConnection(tcpChannels::onConnection),
+                    TRANSPORT_MAX_FRAME));
             Closeable ws = null;
             InetSocketAddress wsAddress = null;
+            java.util.List<ChannelDirectory> channels = new java.util.ArrayList<>(java.util.List.of(tcpChannels));
             if (config.webSocketEnabled()) {
+                ChannelDirectory wsChannels = new ChannelDirectory(true, config.maxSendQueueBytes());
                 WebsocketRouteTransport transport = new WebsocketRouteTransport(
-                        HttpServer.create().host(config.tcpHost()).port(config.webSocketPort()), routes -> { },
-                        config.webSocketPath())
+                        HttpServer.create().host(config.tcpHost()).port(config.webSocketPort()).doOnConnection(wsChannels::onConnection),
+                        routes -> { }, config.webSocketPath())
                         .webSocketSpec(spec -> spec.maxFramePayloadLength(TRANSPORT_MAX_FRAME));
-                ws = rsocket.bindNow(transport);
+                ws = rsocketServer(config, gateway, wsChannels).bindNow(transport);
+                channels.add(wsChannels);
                 wsAddress = ws instanceof CloseableChannel ? ((CloseableChannel) ws).address() : null;
             }
-            TreecastServer server = new TreecastServer(config, engine, gateway, tcp, ws, wsAddress);
+            TreecastServer server = new TreecastServer(config, engine, gateway, tcp, ws, wsAddress, java.util.List.copyOf(channels));
             LOG.info("Treecast listening on rsocket+tcp://{}:{}{}, in {} mode", tcp.address().getHostString(), tcp.address().getPort(),
                     wsAddress == null ? "" : " and ws://" + wsAddress.getHostString() + ":" + wsAddress.getPort() + config.webSocketPath(),
                     journalOrNull == null ? "memory" : "durable");
@@ -114,6 +116,16 @@ public final class TreecastServer implements AutoCloseable {
             engine.close();
             throw e;
         }
+    }
+
+    private static RSocketServer rsocketServer(ServerConfig config, Gateway gateway, ChannelDirectory channels) {
+        return RSocketServer.create(channels.acceptor(gateway))
+                .interceptors(registry -> registry.forRequestsInResponder(responder -> new ErrorCounter(gateway)))
+                .fragment(FRAGMENT_MTU)
+                // RSocket refuses a payload limit below the transport's frame length (16 MiB - 1): a smaller
+                // limits.max-frame-bytes is enforced per request by the gateway, with a Treecast error code
+                .maxInboundPayloadSize(Math.max(config.maxFrameBytes(), TRANSPORT_MAX_FRAME))
+                .payloadDecoder(PayloadDecoder.ZERO_COPY);
     }
 
     /** The bound TCP address (the real port when configured with port 0). */
@@ -157,6 +169,27 @@ public final class TreecastServer implements AutoCloseable {
     /** Whether both listeners are bound and {@link #close()} has not begun. */
     public boolean listening() {
         return !closing && !tcp.isDisposed() && (ws == null || !ws.isDisposed());
+    }
+
+    /**
+     * Bytes of subscription frames waiting for clients' sockets, over all connections: bounded per connection by
+     * {@code limits.max-send-queue-bytes} (plus about one frame), whatever the clients' request-n.
+     */
+    public long sendBacklogBytes() {
+        long sum = 0;
+        for (ChannelDirectory c : channels) {
+            sum += c.sendBacklogBytes();
+        }
+        return sum;
+    }
+
+    /** The largest send backlog of a single connection, in bytes. */
+    public long maxSendBacklogBytes() {
+        long max = 0;
+        for (ChannelDirectory c : channels) {
+            max = Math.max(max, c.maxSendBacklogBytes());
+        }
+        return max;
     }
 
     /** Fire-and-forget requests refused so far (they have no answer frame to carry the error). */

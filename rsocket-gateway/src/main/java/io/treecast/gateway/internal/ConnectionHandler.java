@@ -1,6 +1,5 @@
 package io.treecast.gateway.internal;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.ReferenceCounted;
 import io.rsocket.Payload;
@@ -10,8 +9,6 @@ import io.rsocket.util.ByteBufPayload;
 import io.treecast.fastpath.AckListener;
 import io.treecast.fastpath.Engine;
 import io.treecast.fastpath.ErrorCode;
-import io.treecast.fastpath.EventHandler;
-import io.treecast.fastpath.EventView;
 import io.treecast.fastpath.OfferResult;
 import io.treecast.fastpath.PathPattern;
 import io.treecast.fastpath.SubscribeOptions;
@@ -20,10 +17,10 @@ import io.treecast.fastpath.TreecastException;
 import io.treecast.proto.Ack;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -36,9 +33,13 @@ public final class ConnectionHandler implements RSocket {
     private final Engine engine;
     private final AtomicInteger subscriptions = new AtomicInteger();
 
-    ConnectionHandler(Gateway gateway) {
+    /** Writes this connection's subscription frames directly; null when the channel was not found (then rsocket-java sends them). */
+    private final FrameWriter writer;
+
+    ConnectionHandler(Gateway gateway, FrameWriter writerOrNull) {
         this.gateway = gateway;
         this.engine = gateway.engine;
+        this.writer = writerOrNull;
     }
 
     @Override
@@ -116,35 +117,31 @@ public final class ConnectionHandler implements RSocket {
         } finally {
             payload.release();
         }
-        return Flux.<Payload>create(sink -> subscribe(options, sink), FluxSink.OverflowStrategy.BUFFER)
-                .doOnDiscard(ReferenceCounted.class, ConnectionHandler::releaseQuietly);
-    }
-
-    private void subscribe(SubscribeOptions options, FluxSink<Payload> sink) {
-        int max = gateway.maxSubscriptionsPerConnection;
-        if (subscriptions.incrementAndGet() > max) {
-            subscriptions.decrementAndGet();
-            sink.error(Errors.application(ErrorCode.TOO_MANY_SUBSCRIPTIONS, "this connection already has " + max
-                    + " subscriptions (limits.max-subscriptions-per-connection): cancel one, widen a pattern, or open another connection"));
-            return;
-        }
-        StreamHandler handler = new StreamHandler(sink, options.eventsPerDelivery());
-        Subscription subscription;
-        try {
-            subscription = engine.subscribe(options, handler);
-        } catch (RuntimeException e) {
-            subscriptions.decrementAndGet();
-            sink.error(Errors.application(e));
-            return;
-        }
-        gateway.activeStreams.incrementAndGet();
-        gateway.stats.subscribed(options.policy());
-        sink.onDispose(() -> {
-            subscription.cancel();
-            subscriptions.decrementAndGet();
-            gateway.activeStreams.decrementAndGet();
+        AtomicBoolean counted = new AtomicBoolean();
+        return new DirectStream(writer, options.eventsPerDelivery() > 1, gateway.stats, () -> {
+            if (counted.compareAndSet(true, false)) {
+                subscriptions.decrementAndGet();
+                gateway.activeStreams.decrementAndGet();
+            }
+        }, handler -> {
+            int max = gateway.maxSubscriptionsPerConnection;
+            if (subscriptions.incrementAndGet() > max) {
+                subscriptions.decrementAndGet();
+                throw new TreecastException(ErrorCode.TOO_MANY_SUBSCRIPTIONS, "this connection already has " + max
+                        + " subscriptions (limits.max-subscriptions-per-connection): cancel one, widen a pattern, or open another connection");
+            }
+            Subscription subscription;
+            try {
+                subscription = engine.subscribe(options, handler);
+            } catch (RuntimeException e) {
+                subscriptions.decrementAndGet();
+                throw e;
+            }
+            counted.set(true);
+            gateway.activeStreams.incrementAndGet();
+            gateway.stats.subscribed(options.policy());
+            return subscription;
         });
-        sink.onRequest(subscription::request);
     }
 
     @Override
@@ -273,64 +270,6 @@ public final class ConnectionHandler implements RSocket {
     private static void releaseQuietly(ReferenceCounted r) {
         if (r.refCnt() > 0) {
             r.release(r.refCnt());
-        }
-    }
-
-    /**
-     * Encodes events on the dispatcher thread into pooled buffers and hands them to the connection: one Event per
-     * payload, or, when the subscriber asked for several per frame, every event of an engine delivery appended to
-     * one payload as a length-delimited stream (sent at the delivery's end).
-     */
-    private final class StreamHandler implements EventHandler {
-        private final FluxSink<Payload> sink;
-        private final boolean delimited;
-        /** The payload being filled by the current delivery (delimited mode); dispatcher thread only. */
-        private ByteBuf pending;
-
-        StreamHandler(FluxSink<Payload> sink, int eventsPerDelivery) {
-            this.sink = sink;
-            this.delimited = eventsPerDelivery > 1;
-        }
-
-        @Override
-        public void onEvent(EventView event) {
-            if (sink.isCancelled()) {
-                return;
-            }
-            if (delimited) {
-                if (pending == null) {
-                    pending = ByteBufAllocator.DEFAULT.buffer(256);
-                }
-                WireEncoder.appendDelimitedEvent(pending, event);
-            } else {
-                sink.next(ByteBufPayload.create(WireEncoder.event(ByteBufAllocator.DEFAULT, event)));
-            }
-            gateway.stats.delivered(event);
-        }
-
-        @Override
-        public void onDeliveryEnd() {
-            ByteBuf frame = pending;
-            if (frame == null) {
-                return;
-            }
-            pending = null;
-            if (sink.isCancelled()) {
-                frame.release();
-                return;
-            }
-            sink.next(ByteBufPayload.create(frame));
-        }
-
-        @Override
-        public void onEnd(ErrorCode code, String message, long lastSeq) {
-            String suffix = "last seq " + lastSeq;
-            String text = message == null ? "" : message;
-            if (code == ErrorCode.SLOW_CONSUMER && !text.endsWith(suffix)) {
-                text = (text.isEmpty() ? "the subscriber fell behind by a full outbox (STRICT policy): resubscribe with resume_after = "
-                        + lastSeq + ", or use CONFLATE or a larger outbox_capacity" : text) + "; " + suffix;
-            }
-            sink.error(Errors.application(code, text));
         }
     }
 }

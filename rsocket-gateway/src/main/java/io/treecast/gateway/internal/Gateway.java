@@ -64,6 +64,11 @@ public final class Gateway implements SocketAcceptor {
 
     @Override
     public Mono<RSocket> accept(ConnectionSetupPayload setup, RSocket peer) {
+        return accept(setup, peer, null);
+    }
+
+    /** As {@link #accept(ConnectionSetupPayload, RSocket)}, with the listener's channels (subscription frames are then written directly). */
+    Mono<RSocket> accept(ConnectionSetupPayload setup, RSocket peer, ChannelDirectory channelsOrNull) {
         if (closing) {
             return Mono.error(refused(ErrorCode.SHUTTING_DOWN, "the server is shutting down: connect to another instance or retry after the restart"));
         }
@@ -99,7 +104,8 @@ public final class Gateway implements SocketAcceptor {
                     + " connections (limits.max-connections): share connections between clients, or retry later"));
         }
         peers.add(peer);
-        String name = "connection " + connectionNumbers.incrementAndGet() + remoteAddress(peer)
+        java.net.SocketAddress remote = remoteAddress(peer);
+        String name = "connection " + connectionNumbers.incrementAndGet() + (remote == null ? "" : " from " + remote)
                 + (parsed.getClientName().isEmpty() ? "" : " (client " + parsed.getClientName() + ")");
         ACCEPTING.set(name);
         stats.connected();
@@ -108,7 +114,7 @@ public final class Gateway implements SocketAcceptor {
             connections.decrementAndGet();
             // a client that goes away closes its connection "with an error": that is normal, not worth an ERROR log
         }).subscribe(null, closedAbruptly -> { });
-        return Mono.just(new ConnectionHandler(this));
+        return Mono.just(new ConnectionHandler(this, channelsOrNull == null ? null : channelsOrNull.writer(remote)));
     }
 
     private io.rsocket.exceptions.RejectedSetupException refused(ErrorCode code, String message) {
@@ -117,19 +123,19 @@ public final class Gateway implements SocketAcceptor {
     }
 
     /**
-     * " from /127.0.0.1:53422", or "" when unknown. rsocket-java offers a connection's address to its acceptor only
+     * The client's address, or null when unknown. rsocket-java offers a connection's address to its acceptor only
      * through its requester's {@code getDuplexConnection()}, declared in a package-private class; this runs once per
      * connection, and any failure (another rsocket version) just leaves the address out of the logs.
      */
-    private static String remoteAddress(RSocket peer) {
+    private static java.net.SocketAddress remoteAddress(RSocket peer) {
         try {
             java.lang.reflect.Method m = peer.getClass().getMethod("getDuplexConnection");
             m.setAccessible(true);
             Object connection = m.invoke(peer);
             return connection instanceof io.rsocket.DuplexConnection
-                    ? " from " + ((io.rsocket.DuplexConnection) connection).remoteAddress() : "";
+                    ? ((io.rsocket.DuplexConnection) connection).remoteAddress() : null;
         } catch (ReflectiveOperationException | RuntimeException unknown) {
-            return "";
+            return null;
         }
     }
 

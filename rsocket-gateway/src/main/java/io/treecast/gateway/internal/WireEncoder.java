@@ -76,7 +76,7 @@ public final class WireEncoder {
         return size;
     }
 
-    private static void writeEvent(ByteBuf out, EventView e) {
+    static void writeEvent(ByteBuf out, EventView e) {
         int kind = e.kind().ordinal();
         long seq = e.seq();
         boolean conflated = e.conflated();

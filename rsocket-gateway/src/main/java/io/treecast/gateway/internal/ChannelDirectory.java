@@ -1,0 +1,79 @@
+package io.treecast.gateway.internal;
+
+import io.netty.channel.Channel;
+import io.rsocket.ConnectionSetupPayload;
+import io.rsocket.RSocket;
+import io.rsocket.SocketAcceptor;
+import reactor.core.publisher.Mono;
+import reactor.netty.Connection;
+
+import java.net.SocketAddress;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The channels of one listener (TCP or WebSocket), by the client's address, so that an RSocket connection accepted
+ * by {@link Gateway} finds the Netty channel it runs on and gets a {@link FrameWriter} for its subscriptions.
+ * rsocket-java hands its acceptor only the connection's remote address; one directory per listener keeps that
+ * address unique.
+ *
+ * <pre>{@code
+ * ChannelDirectory tcp = new ChannelDirectory(false, 4 << 20);
+ * TcpServer.create().doOnConnection(tcp::onConnection) ... RSocketServer.create(tcp.acceptor(gateway))
+ * }</pre>
+ */
+public final class ChannelDirectory {
+    private final boolean webSocket;
+    private final long sendBudgetBytes;
+    private final Map<SocketAddress, FrameWriter> writers = new ConcurrentHashMap<>();
+
+    public ChannelDirectory(boolean webSocket, long sendBudgetBytes) {
+        this.webSocket = webSocket;
+        this.sendBudgetBytes = sendBudgetBytes;
+    }
+
+    /** For reactor-netty's {@code doOnConnection}: registers the new channel until it closes. */
+    public void onConnection(Connection connection) {
+        Channel channel = connection.channel();
+        SocketAddress remote = channel.remoteAddress();
+        if (remote == null) {
+            return;
+        }
+        FrameWriter writer = FrameWriter.attach(channel, webSocket, sendBudgetBytes);
+        writers.put(remote, writer);
+        channel.closeFuture().addListener(f -> writers.remove(remote, writer));
+    }
+
+    /** The writer of the channel connected from {@code remote}, or null. */
+    FrameWriter writer(SocketAddress remote) {
+        return remote == null ? null : writers.get(remote);
+    }
+
+    /** Bytes of subscription frames waiting for their sockets, over every connection of this listener. */
+    public long sendBacklogBytes() {
+        long sum = 0;
+        for (FrameWriter w : writers.values()) {
+            sum += w.backlogBytes();
+        }
+        return sum;
+    }
+
+    /** The largest send backlog of one connection of this listener. */
+    public long maxSendBacklogBytes() {
+        long max = 0;
+        for (FrameWriter w : writers.values()) {
+            max = Math.max(max, w.backlogBytes());
+        }
+        return max;
+    }
+
+    /** The acceptor of this listener: the gateway's SETUP checks, with this listener's channels. */
+    public SocketAcceptor acceptor(Gateway gateway) {
+        return new SocketAcceptor() {
+            @Override
+            public Mono<RSocket> accept(ConnectionSetupPayload setup, RSocket peer) {
+                return gateway.accept(setup, peer, ChannelDirectory.this);
+            }
+        };
+    }
+}

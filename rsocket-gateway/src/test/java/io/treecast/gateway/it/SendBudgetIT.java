@@ -1,0 +1,177 @@
+package io.treecast.gateway.it;
+
+import io.treecast.gateway.NoLeaks;
+import io.treecast.gateway.ServerConfig;
+import io.treecast.gateway.TreecastServer;
+import io.treecast.proto.Batch;
+import io.treecast.proto.Change;
+import io.treecast.proto.Event;
+import io.treecast.proto.Policy;
+import io.treecast.proto.Subscribe;
+import io.treecast.proto.Value;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A subscriber that asks for everything (request-n 2^31-1) and then never reads its socket must not make the server
+ * buffer without bound: its connection's send backlog stops at {@code limits.max-send-queue-bytes}, after which its
+ * outbox policy decides (STRICT ends it with SLOW_CONSUMER, CONFLATE keeps one value per leaf). Meanwhile a healthy
+ * subscriber on another connection gets every event, in order.
+ */
+@ExtendWith(NoLeaks.class)
+class SendBudgetIT {
+    private static final int VALUE_BYTES = 1024;
+    private static final int UPDATES = 30_000; // ~30 MiB of values: far more than the budget, the outbox and the socket buffers
+
+    private static TreecastServer server() {
+        return TreecastServer.start(ServerConfig.builder().set("tcp.port", "0").set("websocket.enabled", "false")
+                .set("limits.max-send-queue-bytes", "262144").set("engine.default-outbox-capacity", "256").build(), null);
+    }
+
+    @Test
+    void aStrictSubscriberThatNeverReadsEndsSlowConsumerInsteadOfBeingBufferedForever() throws Exception {
+        TreecastServer server = server();
+        try (Socket hostile = nonReadingSubscriber(server, Policy.STRICT, "big/**");
+             RawClient publisher = RawClient.tcp(server); RawClient healthy = RawClient.tcp(server)) {
+            List<Event> seen = new CopyOnWriteArrayList<>();
+            var live = healthy.subscribe(Subscribe.newBuilder().setPattern("big/**").setPolicy(Policy.CONFLATE)
+                    .setOutboxCapacity(65_536).build()).subscribe(seen::add);
+            try {
+                publish(publisher, UPDATES);
+                await().atMost(RawClient.WAIT.multipliedBy(3)).until(() -> changes(seen) >= UPDATES);
+                // every event, in seq order, for the subscriber that reads
+                for (int i = 1; i < seen.size(); i++) {
+                    assertThat(seen.get(i).getSeq()).isGreaterThan(seen.get(i - 1).getSeq());
+                }
+                // the one that did not read is ended; reading its socket now shows the end after what was sent
+                String error = readUntilError(hostile);
+                assertThat(error).startsWith("SLOW_CONSUMER: ").contains("last seq ");
+                assertThat(publisher.update(RawClient.set("after/ok", 1))).isPositive();
+            } finally {
+                live.dispose();
+            }
+        } finally {
+            server.close();
+        }
+    }
+
+    @Test
+    void aConflatingSubscriberThatNeverReadsHoldsNoMoreThanItsBudgetOfServerMemory() throws Exception {
+        TreecastServer server = server();
+        try (Socket hostile = nonReadingSubscriber(server, Policy.CONFLATE, "big/**");
+             RawClient publisher = RawClient.tcp(server); RawClient healthy = RawClient.tcp(server)) {
+            List<Event> seen = new CopyOnWriteArrayList<>();
+            var live = healthy.subscribe(Subscribe.newBuilder().setPattern("big/**").setPolicy(Policy.CONFLATE)
+                    .setOutboxCapacity(65_536).build()).subscribe(seen::add);
+            try {
+                publish(publisher, UPDATES);
+                await().atMost(RawClient.WAIT.multipliedBy(3)).until(() -> changes(seen) >= UPDATES);
+                // ~30 MiB went to the subscriber that reads; the one that does not holds at most its send budget
+                // (256 KiB) and about one frame (100 KiB here), not the 30 MiB it asked for
+                assertThat(server.maxSendBacklogBytes()).isLessThanOrEqualTo(256 * 1024 + 2 * 110 * 1024);
+                assertThat(hostile.isClosed()).isFalse();
+            } finally {
+                live.dispose();
+            }
+        } finally {
+            server.close();
+        }
+    }
+
+    private static long changes(List<Event> events) {
+        return events.stream().mapToLong(Event::getChangesCount).sum();
+    }
+
+    private static void publish(RawClient publisher, int updates) {
+        String value = "x".repeat(VALUE_BYTES);
+        for (int i = 0; i < updates; i += 100) {
+            Batch.Builder b = Batch.newBuilder();
+            for (int k = i; k < i + 100 && k < updates; k++) {
+                b.addChanges(Change.newBuilder().setPath("big/" + (k % 1000)).setSet(Value.newBuilder().setStringValue(value)));
+            }
+            // one change per event would be the worst case; batches of 100 keep the test fast and the bytes the same
+            publisher.update(b.build());
+        }
+    }
+
+    /** A raw RSocket connection: SETUP, then one tree.subscribe with request-n 2^31-1; it never reads. */
+    private static Socket nonReadingSubscriber(TreecastServer server, Policy policy, String pattern) throws IOException {
+        Socket s = new Socket();
+        s.setReceiveBufferSize(4096); // before connect: the window stays small
+        s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.tcpAddress().getPort()));
+        s.setSoTimeout(30_000);
+        s.getOutputStream().write(setupFrame());
+        byte[] subscribe = Subscribe.newBuilder().setPattern(pattern).setPolicy(policy).build().toByteArray();
+        s.getOutputStream().write(requestStream(1, Integer.MAX_VALUE, RawClient.route("tree.subscribe"), subscribe));
+        s.getOutputStream().flush();
+        return s;
+    }
+
+    /** Reads frames until an ERROR frame; returns its message. */
+    private static String readUntilError(Socket s) throws IOException {
+        DataInputStream in = new DataInputStream(s.getInputStream());
+        while (true) {
+            int length;
+            try {
+                length = (in.readUnsignedByte() << 16) | (in.readUnsignedByte() << 8) | in.readUnsignedByte();
+            } catch (EOFException closed) {
+                return "connection closed without an error frame";
+            }
+            byte[] f = new byte[length];
+            in.readFully(f);
+            ByteBuffer b = ByteBuffer.wrap(f);
+            b.getInt();
+            int type = (b.getShort() & 0xffff) >>> 10;
+            if (type == 0x0B) {
+                b.getInt();
+                return StandardCharsets.UTF_8.decode(b).toString();
+            }
+        }
+    }
+
+    private static byte[] frame(int streamId, int type, int flags, byte[] body) {
+        ByteBuffer f = ByteBuffer.allocate(3 + 6 + body.length);
+        int length = 6 + body.length;
+        f.put((byte) (length >>> 16)).put((byte) (length >>> 8)).put((byte) length);
+        f.putInt(streamId).putShort((short) ((type << 10) | flags)).put(body);
+        return f.array();
+    }
+
+    private static byte[] setupFrame() {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.writeBytes(ByteBuffer.allocate(12).putShort((short) 1).putShort((short) 0).putInt(30_000).putInt(90_000).array());
+        String md = "message/x.rsocket.composite-metadata.v0";
+        String data = "application/x-protobuf";
+        body.write(md.length());
+        body.writeBytes(md.getBytes(StandardCharsets.US_ASCII));
+        body.write(data.length());
+        body.writeBytes(data.getBytes(StandardCharsets.US_ASCII));
+        return frame(0, 0x01, 0, body.toByteArray());
+    }
+
+    private static byte[] requestStream(int streamId, int initialN, byte[] metadata, byte[] data) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.writeBytes(ByteBuffer.allocate(4).putInt(initialN).array());
+        body.write(metadata.length >>> 16);
+        body.write(metadata.length >>> 8);
+        body.write(metadata.length);
+        body.writeBytes(metadata);
+        body.writeBytes(data);
+        return frame(streamId, 0x06, 0x100, body.toByteArray());
+    }
+}
