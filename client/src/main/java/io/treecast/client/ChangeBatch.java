@@ -1,9 +1,15 @@
 package io.treecast.client;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.treecast.client.internal.ProtoWriter;
 import io.treecast.proto.Batch;
 import io.treecast.proto.Change;
 import io.treecast.proto.Delete;
 
+import java.util.ArrayList;
+import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
@@ -16,7 +22,9 @@ import java.util.function.Consumer;
  * }</pre>
  */
 public final class ChangeBatch {
-    private final Batch.Builder proto = Batch.newBuilder();
+    /** Paths and values in order; a null value is a delete. Encoded straight to protobuf bytes when sent. */
+    private final ArrayList<String> paths = new ArrayList<>(4);
+    private final ArrayList<TreeValue> values = new ArrayList<>(4);
 
     /** An empty batch to fill with {@link #set} and {@link #delete}. */
     public static ChangeBatch create() {
@@ -31,7 +39,8 @@ public final class ChangeBatch {
     }
 
     public ChangeBatch set(String path, TreeValue value) {
-        proto.addChanges(Change.newBuilder().setPath(path).setSet(value.toProto()));
+        paths.add(Objects.requireNonNull(path, "path"));
+        values.add(Objects.requireNonNull(value, "value"));
         return this;
     }
 
@@ -43,18 +52,75 @@ public final class ChangeBatch {
 
     /** Deletes a leaf, or every leaf under an inner node. */
     public ChangeBatch delete(String path) {
-        proto.addChanges(Change.newBuilder().setPath(path).setDelete(Delete.getDefaultInstance()));
+        paths.add(Objects.requireNonNull(path, "path"));
+        values.add(null);
         return this;
     }
 
     /** Number of changes so far. */
     public int size() {
-        return proto.getChangesCount();
+        return paths.size();
     }
 
     /** The protobuf {@code Batch} with {@code ack}. */
     public Batch toProto(AckMode ack) {
-        // build() does not consume the builder (later changes copy the list), so no clone is needed
-        return proto.setAck(ack == AckMode.DURABLE ? io.treecast.proto.AckMode.ACK_DURABLE : io.treecast.proto.AckMode.ACK_APPLIED).build();
+        Batch.Builder b = Batch.newBuilder();
+        for (int i = 0; i < paths.size(); i++) {
+            TreeValue v = values.get(i);
+            Change.Builder c = Change.newBuilder().setPath(paths.get(i));
+            if (v == null) {
+                c.setDelete(Delete.getDefaultInstance());
+            } else {
+                c.setSet(v.toProto());
+            }
+            b.addChanges(c);
+        }
+        return b.setAck(ack == AckMode.DURABLE ? io.treecast.proto.AckMode.ACK_DURABLE : io.treecast.proto.AckMode.ACK_APPLIED).build();
+    }
+
+    /**
+     * The encoded {@code treecast.v1.Batch}, byte for byte what {@code toProto(ack).toByteArray()} gives, written
+     * straight into one exactly sized buffer of {@code alloc} (no protobuf builders, no intermediate arrays).
+     * The caller owns the buffer.
+     */
+    ByteBuf encode(ByteBufAllocator alloc, AckMode ack) {
+        int n = paths.size();
+        int size = ack == AckMode.DURABLE ? 2 : 0;
+        for (int i = 0; i < n; i++) {
+            int change = changeSize(paths.get(i), values.get(i));
+            size += 1 + ProtoWriter.varintSize(change) + change;
+        }
+        ByteBuf out = alloc.buffer(size, size);
+        for (int i = 0; i < n; i++) {
+            String path = paths.get(i);
+            TreeValue v = values.get(i);
+            out.writeByte(0x0A); // Batch.changes
+            ProtoWriter.writeVarint(out, changeSize(path, v));
+            out.writeByte(0x0A); // Change.path
+            int pathBytes = ByteBufUtil.utf8Bytes(path);
+            ProtoWriter.writeVarint(out, pathBytes);
+            ByteBufUtil.reserveAndWriteUtf8(out, path, pathBytes); // writeUtf8 would reserve 3 bytes a char
+            if (v == null) {
+                out.writeByte(0x1A).writeByte(0); // Change.delete: an empty message
+            } else {
+                out.writeByte(0x12); // Change.set
+                ProtoWriter.writeVarint(out, v.encodedSize());
+                v.writeTo(out);
+            }
+        }
+        if (ack == AckMode.DURABLE) {
+            out.writeByte(0x10).writeByte(1); // Batch.ack = ACK_DURABLE
+        }
+        return out;
+    }
+
+    private static int changeSize(String path, TreeValue v) {
+        int p = ByteBufUtil.utf8Bytes(path);
+        int size = 1 + ProtoWriter.varintSize(p) + p;
+        if (v == null) {
+            return size + 2;
+        }
+        int value = v.encodedSize();
+        return size + 1 + ProtoWriter.varintSize(value) + value;
     }
 }

@@ -1,6 +1,10 @@
 package io.treecast.client;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.rsocket.Payload;
+import io.rsocket.util.ByteBufPayload;
 import io.rsocket.util.DefaultPayload;
 import io.treecast.client.internal.ClientConnection;
 import io.treecast.client.internal.Codec;
@@ -27,15 +31,20 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * frames ahead.
  */
 public final class ReactiveTreecastClient {
-    private static final byte[] UPDATE = ClientConnection.routeMetadata(ClientConnection.UPDATE);
-    private static final byte[] PUBLISH = ClientConnection.routeMetadata(ClientConnection.PUBLISH);
-    private static final byte[] INGEST = ClientConnection.routeMetadata(ClientConnection.INGEST);
+    private static final ByteBuf UPDATE_METADATA = shared(ClientConnection.routeMetadata(ClientConnection.UPDATE));
+    private static final ByteBuf PUBLISH_METADATA = shared(ClientConnection.routeMetadata(ClientConnection.PUBLISH));
+    private static final ByteBuf INGEST_METADATA = shared(ClientConnection.routeMetadata(ClientConnection.INGEST));
     private static final byte[] SUBSCRIBE = ClientConnection.routeMetadata(ClientConnection.SUBSCRIBE);
     private static final byte[] GET = ClientConnection.routeMetadata(ClientConnection.GET);
     /** Frames requested ahead of the subscriber's demand when several events travel per frame. */
     private static final int FRAMES_AHEAD = 32;
 
     private final ClientConnection connection;
+
+    /** A read-only buffer that ignores release: every request duplicates it instead of copying the route. */
+    private static ByteBuf shared(byte[] metadata) {
+        return Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(metadata).asReadOnly());
+    }
 
     ReactiveTreecastClient(ClientConnection connection) {
         this.connection = connection;
@@ -44,7 +53,7 @@ public final class ReactiveTreecastClient {
     /** Applies {@code batch} atomically; emits its seq. */
     public Mono<Long> update(ChangeBatch batch, AckMode ack) {
         return connection.rsocket()
-                .flatMap(r -> r.requestResponse(DefaultPayload.create(batch.toProto(ack).toByteArray(), UPDATE)))
+                .flatMap(r -> r.requestResponse(payload(batch, ack, UPDATE_METADATA)))
                 .map(Codec::ackSeq)
                 .onErrorMap(ClientConnection::map);
     }
@@ -52,8 +61,27 @@ public final class ReactiveTreecastClient {
     /** Sends {@code batch} without waiting for an answer (errors are not reported back). */
     public Mono<Void> publish(ChangeBatch batch) {
         return connection.rsocket()
-                .flatMap(r -> r.fireAndForget(DefaultPayload.create(batch.toProto(AckMode.APPLIED).toByteArray(), PUBLISH)))
+                .flatMap(r -> r.fireAndForget(payload(batch, AckMode.APPLIED, PUBLISH_METADATA)))
                 .onErrorMap(ClientConnection::map);
+    }
+
+    /**
+     * Sends {@code batch} now when the connection is open, without building a Reactor chain: the frame is queued
+     * for the connection's event loop and this returns (the throughput path of {@link TreecastClient#publish}).
+     * Returns false, having sent nothing, when there is no open connection (then use {@link #publish}).
+     */
+    boolean publishNow(ChangeBatch batch, reactor.core.CoreSubscriber<Void> errors) {
+        io.rsocket.RSocket live = connection.openOrNull();
+        if (live == null) {
+            return false;
+        }
+        live.fireAndForget(payload(batch, AckMode.APPLIED, PUBLISH_METADATA)).subscribe(errors);
+        return true;
+    }
+
+    /** One request payload: the batch encoded into a pooled buffer, the route's metadata shared (never released). */
+    private static Payload payload(ChangeBatch batch, AckMode ack, ByteBuf routeMetadata) {
+        return ByteBufPayload.create(batch.encode(ByteBufAllocator.DEFAULT, ack), routeMetadata.duplicate());
     }
 
     /**
@@ -65,8 +93,8 @@ public final class ReactiveTreecastClient {
                 .flatMapMany(r -> {
                     AtomicBoolean first = new AtomicBoolean(true);
                     Flux<Payload> payloads = Flux.from(batches).map(b -> first.getAndSet(false)
-                            ? DefaultPayload.create(b.toProto(AckMode.APPLIED).toByteArray(), INGEST)
-                            : DefaultPayload.create(b.toProto(AckMode.APPLIED).toByteArray()));
+                            ? payload(b, AckMode.APPLIED, INGEST_METADATA)
+                            : ByteBufPayload.create(b.encode(ByteBufAllocator.DEFAULT, AckMode.APPLIED)));
                     return r.requestChannel(payloads);
                 })
                 .map(Codec::ingestAck)

@@ -1,5 +1,7 @@
 package io.treecast.client;
 
+import io.treecast.client.internal.ProtoWriter;
+
 import com.google.protobuf.ByteString;
 import io.treecast.proto.Value;
 
@@ -60,6 +62,54 @@ public final class TreeValue {
             throw new IllegalStateException("value is " + kind + ", not " + k + ": " + asString());
         }
         return value;
+    }
+
+    /** Bytes of the encoded {@code treecast.v1.Value}: its one field, always present (it is a oneof). */
+    int encodedSize() {
+        switch (kind) {
+            case STRING: {
+                int n = io.netty.buffer.ByteBufUtil.utf8Bytes((String) value);
+                return 1 + ProtoWriter.varintSize(n) + n;
+            }
+            case INT: return 1 + ProtoWriter.varintSize(ProtoWriter.zigZag((Long) value));
+            case DOUBLE: return 9;
+            case BOOL: return 2;
+            default: {
+                int n = ((byte[]) value).length;
+                return 1 + ProtoWriter.varintSize(n) + n;
+            }
+        }
+    }
+
+    /** Writes the encoded {@code treecast.v1.Value} (see {@link #encodedSize()}). */
+    void writeTo(io.netty.buffer.ByteBuf out) {
+        switch (kind) {
+            case STRING: {
+                String s = (String) value;
+                out.writeByte(0x0A);
+                int n = io.netty.buffer.ByteBufUtil.utf8Bytes(s);
+                ProtoWriter.writeVarint(out, n);
+                io.netty.buffer.ByteBufUtil.reserveAndWriteUtf8(out, s, n);
+                return;
+            }
+            case INT:
+                out.writeByte(0x10);
+                ProtoWriter.writeVarint(out, ProtoWriter.zigZag((Long) value));
+                return;
+            case DOUBLE:
+                out.writeByte(0x19);
+                out.writeLongLE(Double.doubleToRawLongBits((Double) value));
+                return;
+            case BOOL:
+                out.writeByte(0x20).writeByte((Boolean) value ? 1 : 0);
+                return;
+            default: {
+                byte[] b = (byte[]) value;
+                out.writeByte(0x2A);
+                ProtoWriter.writeVarint(out, b.length);
+                out.writeBytes(b);
+            }
+        }
     }
 
     /** The protobuf form. */

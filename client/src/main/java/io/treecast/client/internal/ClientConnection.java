@@ -85,7 +85,7 @@ public final class ClientConnection {
     }
 
     /** The connected RSocket, or null when there is none yet or it closed (then use {@link #rsocket()}). */
-    private RSocket openOrNull() {
+    public RSocket openOrNull() {
         RSocket r = open;
         return r != null && !r.isDisposed() && !closed ? r : null;
     }
