@@ -41,6 +41,7 @@ public final class InboundTimeouts extends ChannelInboundHandlerAdapter {
     private long frameStartNanos;
     private long lastReadNanos;
     private ScheduledFuture<?> timer;
+    private long timerDeadline;
     private boolean closed;
 
     /**
@@ -84,6 +85,11 @@ public final class InboundTimeouts extends ChannelInboundHandlerAdapter {
         lastReadNanos = now;
         if (rsocketLengthPrefixed && msg instanceof ByteBuf) {
             scan((ByteBuf) msg, now);
+            if (frameStartNanos != 0 && frameStartNanos + frameReadNanos - timerDeadline < 0) {
+                // an unfinished frame's deadline comes before the armed one (the idle deadline): re-arm once per frame
+                timer.cancel(false);
+                arm(ctx);
+            }
         }
         ctx.fireChannelRead(msg);
     }
@@ -130,7 +136,8 @@ public final class InboundTimeouts extends ChannelInboundHandlerAdapter {
     }
 
     private void arm(ChannelHandlerContext ctx) {
-        long delay = Math.max(1, deadline() - System.nanoTime());
+        timerDeadline = deadline();
+        long delay = Math.max(1, timerDeadline - System.nanoTime());
         timer = ctx.executor().schedule(() -> check(ctx), delay, TimeUnit.NANOSECONDS);
     }
 
@@ -140,7 +147,7 @@ public final class InboundTimeouts extends ChannelInboundHandlerAdapter {
         }
         long now = System.nanoTime();
         if (frameStartNanos != 0 && now - frameStartNanos >= frameReadNanos) {
-            PARTIAL.warn("{}: a frame of {} bytes was still incomplete after {} ms", ctx.channel().remoteAddress(),
+            PARTIAL.warn("{}: a frame was still {} bytes short after {} ms", ctx.channel().remoteAddress(),
                     bodyRemaining, frameReadNanos / 1_000_000);
             close(ctx, "the connection started a frame and did not finish it within " + frameReadNanos / 1_000_000
                     + " ms (limits.frame-read-timeout-ms): send each frame whole, without pauses; the connection is closed");
