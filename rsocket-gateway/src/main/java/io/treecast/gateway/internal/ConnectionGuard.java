@@ -33,6 +33,8 @@ import java.util.Map;
  *   <li><b>the keep-alive lifetime</b>: the SETUP's max lifetime is how long the server keeps a silent connection;
  *       the guard caps it at {@code limits.max-keepalive-lifetime-ms} by rewriting the SETUP frame before RSocket
  *       reads it, so RSocket's own keep-alive check closes a silent connection in time;</li>
+ *   <li><b>malformed frames</b> (shorter than their fixed fields, metadata longer than the frame, unknown types)
+ *       close the connection with {@code MALFORMED} and one rate-limited log line, before RSocket reads them;</li>
  *   <li><b>keep-alive answers</b>: RSocket answers every KEEPALIVE with the respond flag. A client that sends them
  *       faster than {@code limits.min-keepalive-ms} allows has the extra ones dropped unanswered.</li>
  * </ul>
@@ -42,6 +44,8 @@ import java.util.Map;
 public final class ConnectionGuard implements DuplexConnection {
     private static final LogLimiter CLOSED = new LogLimiter(org.slf4j.LoggerFactory.getLogger(ConnectionGuard.class),
             "connection closed: fragment reassembly budget exceeded", 10_000_000_000L);
+    private static final LogLimiter BAD_FRAMES = new LogLimiter(org.slf4j.LoggerFactory.getLogger(ConnectionGuard.class),
+            "connection closed: malformed frame", 10_000_000_000L);
 
     /** Installs the guard on every accepted connection. */
     public static DuplexConnectionInterceptor interceptor(HygieneLimits limits, Runnable onRefusedSetup) {
@@ -85,8 +89,16 @@ public final class ConnectionGuard implements DuplexConnection {
         if (closedByGuard) {
             return null;
         }
-        if (frame.readableBytes() < FrameHeaderCodec.size()) {
-            return frame; // RSocket reports malformed frames itself
+        String malformed = malformed(frame);
+        if (malformed != null) {
+            if (malformed.isEmpty()) {
+                return null; // an unknown frame type the client marked as ignorable
+            }
+            closedByGuard = true;
+            BAD_FRAMES.warn("{}: {}", delegate.remoteAddress(), malformed);
+            delegate.sendErrorAndClose(new ConnectionErrorException("MALFORMED: " + malformed
+                    + "; the connection is closed: send RSocket 1.0 frames (see proto/README.md)"));
+            return null;
         }
         FrameType type = FrameHeaderCodec.nativeFrameType(frame);
         if (!setupSeen) {
@@ -114,6 +126,72 @@ public final class ConnectionGuard implements DuplexConnection {
             default:
                 return frame;
         }
+    }
+
+    /**
+     * What is structurally wrong with {@code frame} ("" for an unknown type with the ignore flag, to drop), or null
+     * when RSocket can read it. RSocket itself fails on these deep in its frame handling, logs an ERROR with a stack
+     * trace for each (one bad frame per connection made 500 stack traces from 500 connections) and sometimes keeps
+     * the connection; checked here they cost one rate-limited line and close the connection cleanly. Reads only
+     * the header and, with the metadata flag, the metadata length.
+     */
+    static String malformed(ByteBuf frame) {
+        int length = frame.readableBytes();
+        if (length < FrameHeaderCodec.size()) {
+            return "a frame of " + length + " bytes is shorter than the 6-byte frame header";
+        }
+        int typeAndFlags = frame.getUnsignedShort(frame.readerIndex() + Integer.BYTES);
+        int encodedType = typeAndFlags >>> 10;
+        FrameType type;
+        try {
+            type = FrameType.fromEncodedType(encodedType);
+            if (type == FrameType.RESERVED || type == FrameType.EXT) {
+                throw new IllegalArgumentException("not served");
+            }
+        } catch (IllegalArgumentException unknown) {
+            if ((typeAndFlags & FrameHeaderCodec.FLAGS_I) != 0) {
+                return "";
+            }
+            return "unknown frame type 0x" + Integer.toHexString(encodedType) + " without the ignore flag";
+        }
+        int fixed;
+        switch (type) {
+            case REQUEST_STREAM:
+            case REQUEST_CHANNEL:
+            case REQUEST_N:
+            case ERROR:
+                fixed = Integer.BYTES;
+                break;
+            case KEEPALIVE:
+                fixed = Long.BYTES;
+                break;
+            case LEASE:
+                fixed = Integer.BYTES * 2;
+                break;
+            case SETUP:
+                fixed = Integer.BYTES * 3;
+                break;
+            default:
+                fixed = 0;
+        }
+        int body = FrameHeaderCodec.size() + fixed;
+        if (length < body) {
+            return "a " + type + " frame of " + length + " bytes is shorter than its " + body + " fixed bytes";
+        }
+        boolean lengthPrefixedMetadata = (typeAndFlags & FrameHeaderCodec.FLAGS_M) != 0 && (type == FrameType.REQUEST_RESPONSE
+                || type == FrameType.REQUEST_FNF || type == FrameType.REQUEST_STREAM || type == FrameType.REQUEST_CHANNEL
+                || type == FrameType.PAYLOAD);
+        if (lengthPrefixedMetadata) {
+            if (length < body + 3) {
+                return "a " + type + " frame has the metadata flag but no room for the metadata length";
+            }
+            int metadataLength = frame.getUnsignedMedium(frame.readerIndex() + body);
+            if (body + 3 + metadataLength > length) {
+                return "a " + type + " frame says " + metadataLength + " bytes of metadata but only "
+                        + (length - body - 3) + " follow";
+            }
+        }
+        return null;
     }
 
     /**

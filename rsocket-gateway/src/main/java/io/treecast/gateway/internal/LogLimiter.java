@@ -45,6 +45,15 @@ public final class LogLimiter {
      * @return whether a line was written
      */
     public boolean warn(String format, Object... args) {
+        return emit(true, format, args);
+    }
+
+    /** As {@link #warn} at INFO, for causes that are news rather than trouble (e.g. a slow consumer ended). */
+    public boolean info(String format, Object... args) {
+        return emit(false, format, args);
+    }
+
+    private boolean emit(boolean warn, String format, Object... args) {
         long now = clock.getAsLong();
         long next = nextAllowedNanos.get();
         if (now - next < 0 || !nextAllowedNanos.compareAndSet(next, now + periodNanos)) {
@@ -58,7 +67,11 @@ public final class LogLimiter {
             shown[shown.length - 1] = LogText.escape(t.getClass().getSimpleName() + ": " + t.getMessage(), 256);
         }
         String suffix = skipped == 0 ? "" : " (" + skipped + " more like it in the last " + (periodNanos / 1_000_000) + " ms were not logged)";
-        log.warn(cause + ": " + format + suffix, shown);
+        if (warn) {
+            log.warn(cause + ": " + format + suffix, shown);
+        } else {
+            log.info(cause + ": " + format + suffix, shown);
+        }
         if (t != null && log.isDebugEnabled()) {
             log.debug(cause + ": stack trace of the line above", t);
         }
