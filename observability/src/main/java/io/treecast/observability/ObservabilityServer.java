@@ -1,26 +1,47 @@
 package io.treecast.observability;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.server.HttpServer;
+import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.http.server.HttpServerResponse;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.time.Duration;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
- * The operator's HTTP endpoints, on the JDK's {@link HttpServer} with two threads of its own (a long scrape does
- * not hold up a probe):
+ * The operator's HTTP endpoints:
  * <ul>
  *   <li>{@code GET /metrics}: every metric in the Prometheus text format;</li>
- *   <li>{@code GET /health}: 200 while the process and the engine's writer thread are alive, else 503;</li>
+ *   <li>{@code GET /health}: 200 while the process and the engine's writer thread are alive and the writer is not
+ *       stuck (work queued and no duty cycle finished for {@link TreecastMetrics#WRITER_STUCK_AFTER}), else 503;</li>
  *   <li>{@code GET /ready}: 200 once the state is recovered, the listeners are open and Kafka is reachable (or
  *       unreachable for less than the degraded budget), else 503.</li>
  * </ul>
  * {@code /health} and {@code /ready} answer a small JSON object: {@code {"status":"UP","reason":"..."}}.
+ *
+ * <p>Probes must answer whatever clients do, so the server is non-blocking (reactor-netty: a half-sent request
+ * holds no thread, only its socket) and a connection that sends nothing for {@link #READ_TIMEOUT} is closed. The
+ * answers are computed on two bounded pools of one thread each, one for probes and one for scrapes, so that a slow
+ * scrape never holds up a probe; when a pool's queue is full the request gets 503 at once instead of waiting.
  *
  * <pre>{@code
  * try (ObservabilityServer http = ObservabilityServer.start("127.0.0.1", 9464, metrics)) {
@@ -29,15 +50,22 @@ import java.util.concurrent.atomic.AtomicInteger;
  * }</pre>
  */
 public final class ObservabilityServer implements AutoCloseable {
+    /** A connection that sends nothing (an unfinished request, an idle keep-alive) for this long is closed. */
+    public static final Duration READ_TIMEOUT = Duration.ofSeconds(5);
+    /** Requests that may wait for a probe or scrape thread; more are answered 503 at once. */
+    static final int QUEUE = 32;
     private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
     private static final String JSON = "application/json; charset=utf-8";
+    private static final String TEXT = "text/plain; charset=utf-8";
 
-    private final HttpServer http;
-    private final ExecutorService executor;
+    private final DisposableServer http;
+    private final ThreadPoolExecutor probes;
+    private final ThreadPoolExecutor scrapes;
 
-    private ObservabilityServer(HttpServer http, ExecutorService executor) {
+    private ObservabilityServer(DisposableServer http, ThreadPoolExecutor probes, ThreadPoolExecutor scrapes) {
         this.http = http;
-        this.executor = executor;
+        this.probes = probes;
+        this.scrapes = scrapes;
     }
 
     /**
@@ -46,83 +74,130 @@ public final class ObservabilityServer implements AutoCloseable {
      * @throws IOException when the address cannot be bound (e.g. the port is in use)
      */
     public static ObservabilityServer start(String host, int port, TreecastMetrics metrics) throws IOException {
-        HttpServer http = HttpServer.create(new InetSocketAddress(host, port), 16);
-        AtomicInteger threads = new AtomicInteger();
-        ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
-            Thread t = new Thread(r, "treecast-http-" + threads.incrementAndGet());
+        return start(host, port, metrics, READ_TIMEOUT);
+    }
+
+    /** As {@link #start(String, int, TreecastMetrics)} with another read timeout (tests). */
+    static ObservabilityServer start(String host, int port, TreecastMetrics metrics, Duration readTimeout) throws IOException {
+        ThreadPoolExecutor probes = pool("treecast-http-probe");
+        ThreadPoolExecutor scrapes = pool("treecast-http-scrape");
+        Scheduler probeThread = Schedulers.fromExecutorService(probes);
+        Scheduler scrapeThread = Schedulers.fromExecutorService(scrapes);
+        long timeoutMillis = readTimeout.toMillis();
+        try {
+            DisposableServer http = HttpServer.create().host(host).port(port)
+                    .doOnChannelInit((observer, channel, address) -> channel.pipeline()
+                            .addFirst("treecast-close-when-silent", new CloseWhenSilent())
+                            .addFirst("treecast-read-timeout", new IdleStateHandler(timeoutMillis, 0, 0, TimeUnit.MILLISECONDS)))
+                    .handle((req, res) -> serve(req, res, metrics, probeThread, scrapeThread))
+                    .bindNow(Duration.ofSeconds(10));
+            return new ObservabilityServer(http, probes, scrapes);
+        } catch (RuntimeException e) {
+            probes.shutdownNow();
+            scrapes.shutdownNow();
+            throw new IOException("cannot serve metrics on " + host + ":" + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Closes the connection when the read-timeout handler before it reports that nothing arrived for its timeout,
+     * with a 408 answer. The HTTP codec is taken out first: closed under a half-decoded request it would make
+     * reactor-netty log a WARN and a stack trace per hostile connection.
+     */
+    private static final class CloseWhenSilent extends ChannelInboundHandlerAdapter {
+        private static final byte[] TIMEOUT = ("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+            if (evt instanceof IdleStateEvent) {
+                if (ctx.pipeline().get(reactor.netty.NettyPipeline.HttpCodec) != null) {
+                    ctx.pipeline().remove(reactor.netty.NettyPipeline.HttpCodec);
+                }
+                ctx.writeAndFlush(ctx.alloc().buffer(TIMEOUT.length).writeBytes(TIMEOUT));
+                ctx.close();
+            } else {
+                super.userEventTriggered(ctx, evt);
+            }
+        }
+    }
+
+    private static ThreadPoolExecutor pool(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(QUEUE), r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
-        });
-        http.setExecutor(executor);
-        http.createContext("/metrics", ex -> {
-            if (allowed(ex)) {
-                String text;
-                try {
-                    text = metrics.scrape();
-                } catch (RuntimeException e) {
-                    send(ex, 500, "text/plain; charset=utf-8", "the scrape failed: " + e + "\n");
-                    return;
-                }
-                send(ex, 200, PROMETHEUS_TEXT, text);
-            }
-        });
-        http.createContext("/health", ex -> {
-            if (allowed(ex)) {
-                status(ex, metrics.live());
-            }
-        });
-        http.createContext("/ready", ex -> {
-            if (allowed(ex)) {
-                status(ex, metrics.ready());
-            }
-        });
-        http.createContext("/", ex -> {
-            if (allowed(ex)) {
-                send(ex, 404, "text/plain; charset=utf-8", "not found: use /metrics, /health or /ready\n");
-            }
-        });
-        http.start();
-        return new ObservabilityServer(http, executor);
+        }, new ThreadPoolExecutor.AbortPolicy());
+    }
+
+    /** One answer: status, content type, body. */
+    private record Answer(int status, String type, String body) {
+    }
+
+    private static Publisher<Void> serve(HttpServerRequest req, HttpServerResponse res, TreecastMetrics metrics,
+                                         Scheduler probeThread, Scheduler scrapeThread) {
+        HttpMethod m = req.method();
+        if (!HttpMethod.GET.equals(m) && !HttpMethod.HEAD.equals(m)) {
+            res.header("Allow", "GET, HEAD");
+            return send(req, res, new Answer(405, TEXT, "method " + m.name() + " not allowed: use GET\n"));
+        }
+        String path = req.fullPath();
+        Supplier<Answer> work;
+        Scheduler on;
+        switch (path) {
+            case "/metrics":
+                on = scrapeThread;
+                work = () -> {
+                    try {
+                        return new Answer(200, PROMETHEUS_TEXT, metrics.scrape());
+                    } catch (RuntimeException e) {
+                        return new Answer(500, TEXT, "the scrape failed: " + e + "\n");
+                    }
+                };
+                break;
+            case "/health":
+                on = probeThread;
+                work = () -> status(metrics.live());
+                break;
+            case "/ready":
+                on = probeThread;
+                work = () -> status(metrics.ready());
+                break;
+            default:
+                return send(req, res, new Answer(404, TEXT, "not found: use /metrics, /health or /ready\n"));
+        }
+        return Mono.fromSupplier(work).subscribeOn(on)
+                .onErrorResume(RejectedExecutionException.class, busy -> Mono.just(new Answer(503, TEXT,
+                        "busy: " + QUEUE + " requests are already waiting for this endpoint; retry shortly\n")))
+                .flatMap(a -> Mono.from(send(req, res, a)));
+    }
+
+    private static Answer status(TreecastMetrics.Status s) {
+        String body = "{\"status\":\"" + (s.ok() ? "UP" : "DOWN") + "\",\"reason\":\"" + jsonEscape(s.reason()) + "\"}\n";
+        return new Answer(s.ok() ? 200 : 503, JSON, body);
+    }
+
+    private static Publisher<Void> send(HttpServerRequest req, HttpServerResponse res, Answer a) {
+        byte[] bytes = a.body.getBytes(StandardCharsets.UTF_8);
+        res.status(HttpResponseStatus.valueOf(a.status))
+                .header(HttpHeaderNames.CONTENT_TYPE, a.type)
+                .header(HttpHeaderNames.CONTENT_LENGTH, String.valueOf(bytes.length));
+        if (HttpMethod.HEAD.equals(req.method())) {
+            return res.send();
+        }
+        return res.sendByteArray(Mono.just(bytes));
     }
 
     /** The bound address (the real port when started with port 0). */
     public InetSocketAddress address() {
-        return http.getAddress();
+        return (InetSocketAddress) http.address();
     }
 
     /** {@code http://host:port}, e.g. {@code http://127.0.0.1:9464}. */
     public String uri() {
         InetSocketAddress a = address();
         return "http://" + a.getHostString() + ":" + a.getPort();
-    }
-
-    private static boolean allowed(HttpExchange ex) throws IOException {
-        String m = ex.getRequestMethod();
-        if ("GET".equals(m) || "HEAD".equals(m)) {
-            return true;
-        }
-        ex.getResponseHeaders().set("Allow", "GET, HEAD");
-        send(ex, 405, "text/plain; charset=utf-8", "method " + m + " not allowed: use GET\n");
-        return false;
-    }
-
-    private static void status(HttpExchange ex, TreecastMetrics.Status s) throws IOException {
-        String body = "{\"status\":\"" + (s.ok() ? "UP" : "DOWN") + "\",\"reason\":\"" + jsonEscape(s.reason()) + "\"}\n";
-        send(ex, s.ok() ? 200 : 503, JSON, body);
-    }
-
-    private static void send(HttpExchange ex, int code, String type, String body) throws IOException {
-        try (ex) {
-            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().set("Content-Type", type);
-            boolean head = "HEAD".equals(ex.getRequestMethod());
-            ex.sendResponseHeaders(code, head ? -1 : bytes.length);
-            if (!head) {
-                try (OutputStream out = ex.getResponseBody()) {
-                    out.write(bytes);
-                }
-            }
-        }
     }
 
     static String jsonEscape(String s) {
@@ -143,7 +218,8 @@ public final class ObservabilityServer implements AutoCloseable {
     /** Stops serving (waits up to a second for exchanges in progress). */
     @Override
     public void close() {
-        http.stop(1);
-        executor.shutdownNow();
+        http.disposeNow(Duration.ofSeconds(1));
+        probes.shutdownNow();
+        scrapes.shutdownNow();
     }
 }

@@ -47,8 +47,11 @@ public final class TreecastMetrics implements AutoCloseable {
     private final java.util.List<Object> bound = new java.util.ArrayList<>();
     private boolean attached;
 
-    private TreecastMetrics(Duration degradedBudget, Duration monitorPeriod) {
-        this.health = new Health(degradedBudget.toNanos());
+    /** {@code /health} answers 503 when the engine's writer finished no duty cycle for this long while batches wait. */
+    public static final Duration WRITER_STUCK_AFTER = Duration.ofSeconds(10);
+
+    private TreecastMetrics(Duration degradedBudget, Duration monitorPeriod, Duration writerStuckAfter) {
+        this.health = new Health(degradedBudget.toNanos(), writerStuckAfter.toNanos());
         new JvmMemoryMetrics().bindTo(registry);
         gc.bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -74,12 +77,17 @@ public final class TreecastMetrics implements AutoCloseable {
      * @param degradedBudget how long Kafka may be unreachable before {@code /ready} says not ready
      */
     public static TreecastMetrics create(Duration degradedBudget) {
-        return new TreecastMetrics(degradedBudget, Duration.ofSeconds(1));
+        return new TreecastMetrics(degradedBudget, Duration.ofSeconds(1), WRITER_STUCK_AFTER);
     }
 
     /** Like {@link #create(Duration)} with a faster monitor, for tests. */
     static TreecastMetrics create(Duration degradedBudget, Duration monitorPeriod) {
-        return new TreecastMetrics(degradedBudget, monitorPeriod);
+        return new TreecastMetrics(degradedBudget, monitorPeriod, WRITER_STUCK_AFTER);
+    }
+
+    /** With a faster monitor and another writer-stuck threshold, for tests. */
+    static TreecastMetrics create(Duration degradedBudget, Duration monitorPeriod, Duration writerStuckAfter) {
+        return new TreecastMetrics(degradedBudget, monitorPeriod, writerStuckAfter);
     }
 
     /** The tree is being recovered from durable state: {@code /ready} says so. */

@@ -64,6 +64,21 @@ public final class ServerConfig {
         key("limits.max-subscriptions-per-connection", "1024", v -> intIn(v, 1, 10_000_000), "an integer 1..10000000");
         key("limits.max-send-queue-bytes", "4194304", v -> intIn(v, 65_536, 1 << 30),
                 "an integer 65536..1073741824 (bytes of subscription frames a connection may have waiting for its socket)");
+        key("limits.min-keepalive-ms", "1000", v -> intIn(v, 1, 3_600_000),
+                "an integer 1..3600000 (milliseconds; SETUP keep-alive intervals below are refused)");
+        key("limits.max-keepalive-lifetime-ms", "120000", v -> intIn(v, 1000, 86_400_000),
+                "an integer 1000..86400000 (milliseconds; a SETUP's max lifetime above it is lowered to it)");
+        key("limits.idle-timeout-ms", "90000", v -> intIn(v, 1000, 86_400_000),
+                "an integer 1000..86400000 (milliseconds to send the SETUP, and the longest silence of a connection)");
+        key("limits.frame-read-timeout-ms", "30000", v -> intIn(v, 100, 3_600_000),
+                "an integer 100..3600000 (milliseconds one started TCP frame may take to arrive whole)");
+        key("limits.max-reassembly-bytes", "33554432", v -> intIn(v, 1 << 16, Integer.MAX_VALUE),
+                "an integer 65536..2147483647 and >= limits.max-frame-bytes (bytes of unfinished fragmented payloads per connection)");
+        key("limits.max-connections-per-ip", "1000", v -> intIn(v, 0, 10_000_000), "an integer 0..10000000 (0 = no limit)");
+        key("limits.max-updates-per-second-per-connection", "0", v -> intIn(v, 0, Integer.MAX_VALUE),
+                "an integer >= 0 (update requests per second and connection; 0 = no limit)");
+        key("limits.max-bytes-per-second-per-connection", "0", v -> intIn(v, 0, Integer.MAX_VALUE),
+                "an integer >= 0 (bytes of update requests per second and connection; 0 = no limit)");
         key("auth.tokens", "", ServerConfig::list, "a list of tokens (YAML list, or comma-separated); empty = no authentication");
         key("shutdown.drain-timeout-ms", "5000", v -> intIn(v, 0, 600_000), "an integer 0..600000 (milliseconds)");
         key("engine.tree-id", "default", ServerConfig::nonEmpty, "a non-empty name");
@@ -159,6 +174,14 @@ public final class ServerConfig {
     /** limits.max-send-queue-bytes: the send backlog per connection past which its subscriptions take no more events. */
     public int maxSendQueueBytes() { return (Integer) values.get("limits.max-send-queue-bytes"); }
     public int maxSubscriptionsPerConnection() { return (Integer) values.get("limits.max-subscriptions-per-connection"); }
+    public int minKeepAliveMillis() { return (Integer) values.get("limits.min-keepalive-ms"); }
+    public int maxKeepAliveLifetimeMillis() { return (Integer) values.get("limits.max-keepalive-lifetime-ms"); }
+    public int idleTimeoutMillis() { return (Integer) values.get("limits.idle-timeout-ms"); }
+    public int frameReadTimeoutMillis() { return (Integer) values.get("limits.frame-read-timeout-ms"); }
+    public int maxReassemblyBytes() { return (Integer) values.get("limits.max-reassembly-bytes"); }
+    public int maxConnectionsPerIp() { return (Integer) values.get("limits.max-connections-per-ip"); }
+    public int maxUpdatesPerSecondPerConnection() { return (Integer) values.get("limits.max-updates-per-second-per-connection"); }
+    public int maxBytesPerSecondPerConnection() { return (Integer) values.get("limits.max-bytes-per-second-per-connection"); }
     @SuppressWarnings("unchecked")
     public List<String> authTokens() { return (List<String>) values.get("auth.tokens"); }
     public long shutdownDrainTimeoutMillis() { return (Integer) values.get("shutdown.drain-timeout-ms"); }
@@ -315,6 +338,22 @@ public final class ServerConfig {
                 String key = "engine.max-outbox-capacity";
                 throw new ConfigException(key, sources.get(key), key + " = " + max + " from " + sources.get(key)
                         + ": must be >= engine.default-outbox-capacity (" + def + ")");
+            }
+            int reassembly = (Integer) values.get("limits.max-reassembly-bytes");
+            int frame = (Integer) values.get("limits.max-frame-bytes");
+            if (reassembly < frame) {
+                String key = "limits.max-reassembly-bytes";
+                throw new ConfigException(key, sources.get(key), key + " = " + reassembly + " from " + sources.get(key)
+                        + ": must be >= limits.max-frame-bytes (" + frame + "), or no fragmented payload of the largest size could be received");
+            }
+            int minKeepAlive = (Integer) values.get("limits.min-keepalive-ms");
+            int idle = (Integer) values.get("limits.idle-timeout-ms");
+            int lifetime = (Integer) values.get("limits.max-keepalive-lifetime-ms");
+            if (minKeepAlive >= Math.min(idle, lifetime)) {
+                String key = "limits.min-keepalive-ms";
+                throw new ConfigException(key, sources.get(key), key + " = " + minKeepAlive + " from " + sources.get(key)
+                        + ": must be below limits.idle-timeout-ms (" + idle + ") and limits.max-keepalive-lifetime-ms ("
+                        + lifetime + "), or no keep-alive interval would be accepted");
             }
             if (values.get("durability.mode") == DurabilityMode.EXTERNAL && ((String) values.get("durability.bootstrap-servers")).isEmpty()) {
                 String key = "durability.bootstrap-servers";

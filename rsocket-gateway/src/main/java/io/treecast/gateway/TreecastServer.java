@@ -10,7 +10,11 @@ import io.treecast.fastpath.Engine;
 import io.treecast.fastpath.Journal;
 import io.treecast.gateway.internal.ChannelDirectory;
 import io.treecast.gateway.internal.ErrorCounter;
+import io.treecast.gateway.internal.ConnectionGuard;
 import io.treecast.gateway.internal.Gateway;
+import io.treecast.gateway.internal.HygieneLimits;
+import io.treecast.gateway.internal.InboundTimeouts;
+import io.treecast.gateway.internal.RateLimitedResponder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.netty.http.server.HttpServer;
@@ -86,10 +90,18 @@ public final class TreecastServer implements AutoCloseable {
             Gateway gateway = new Gateway(engine, config.maxValueBytes(), config.maxBatchChanges(), config.maxBatchBytes(),
                     config.maxConnections(), config.maxSubscriptionsPerConnection(), config.authTokens(),
                     java.time.Duration.ofMillis(config.durabilityAckTimeoutMillis()), new GatewayStats(), config.maxFrameBytes());
+            HygieneLimits hygiene = hygieneLimits(config);
+            gateway.hygiene(hygiene);
             // one directory per listener: subscription frames are written straight to each connection's channel
             ChannelDirectory tcpChannels = new ChannelDirectory(false, config.maxSendQueueBytes());
-            tcp = rsocketServer(config, gateway, tcpChannels).bindNow(TcpServerTransport.create(
-                    TcpServer.create().host(config.tcpHost()).port(config.tcpPort()).doOnConnection(tcpChannels::onConnection),
+            tcp = rsocketServer(config, gateway, hygiene, tcpChannels).bindNow(TcpServerTransport.create(
+                    TcpServer.create().host(config.tcpHost()).port(config.tcpPort())
+                            // first in the pipeline, before the frame decoder: it must see the bytes of unfinished frames
+                            .doOnConnection(c -> {
+                                c.addHandlerFirst("treecast-inbound-timeouts",
+                                        new InboundTimeouts(config.idleTimeoutMillis(), config.frameReadTimeoutMillis(), true));
+                                tcpChannels.onConnection(c);
+                            }),
                     TRANSPORT_MAX_FRAME));
             Closeable ws = null;
             InetSocketAddress wsAddress = null;
@@ -97,10 +109,14 @@ public final class TreecastServer implements AutoCloseable {
             if (config.webSocketEnabled()) {
                 ChannelDirectory wsChannels = new ChannelDirectory(true, config.maxSendQueueBytes());
                 WebsocketRouteTransport transport = new WebsocketRouteTransport(
-                        HttpServer.create().host(config.tcpHost()).port(config.webSocketPort()).doOnConnection(wsChannels::onConnection),
-                        routes -> { }, config.webSocketPath())
+                        HttpServer.create().host(config.tcpHost()).port(config.webSocketPort())
+                                .doOnChannelInit((observer, channel, address) -> channel.pipeline().addFirst("treecast-inbound-timeouts",
+                                        new InboundTimeouts(config.idleTimeoutMillis(), config.frameReadTimeoutMillis(), false)))
+                                .doOnConnection(wsChannels::onConnection),
+                        routes -> { },
+                        config.webSocketPath())
                         .webSocketSpec(spec -> spec.maxFramePayloadLength(TRANSPORT_MAX_FRAME));
-                ws = rsocketServer(config, gateway, wsChannels).bindNow(transport);
+                ws = rsocketServer(config, gateway, hygiene, wsChannels).bindNow(transport);
                 channels.add(wsChannels);
                 wsAddress = ws instanceof CloseableChannel ? ((CloseableChannel) ws).address() : null;
             }
@@ -118,14 +134,31 @@ public final class TreecastServer implements AutoCloseable {
         }
     }
 
-    private static RSocketServer rsocketServer(ServerConfig config, Gateway gateway, ChannelDirectory channels) {
+    private static RSocketServer rsocketServer(ServerConfig config, Gateway gateway, HygieneLimits hygiene, ChannelDirectory channels) {
         return RSocketServer.create(channels.acceptor(gateway))
-                .interceptors(registry -> registry.forRequestsInResponder(responder -> new ErrorCounter(gateway)))
+                .interceptors(registry -> {
+                    registry.forRequestsInResponder(responder -> new ErrorCounter(gateway));
+                    // before RSocket reads a frame: reassembly budget, lifetime cap, keep-alive answer rate
+                    registry.forConnection(ConnectionGuard.interceptor(hygiene, () -> gateway.stats().error(io.treecast.fastpath.ErrorCode.INVALID_REQUEST)));
+                    if (hygiene.maxUpdatesPerSecond > 0 || hygiene.maxBytesPerSecond > 0) {
+                        registry.forResponder((io.rsocket.plugins.RSocketInterceptor) handler -> new RateLimitedResponder(
+                                handler, gateway, hygiene.maxUpdatesPerSecond, hygiene.maxBytesPerSecond));
+                    }
+                })
+                // a connection must send its SETUP within the idle timeout
+                .maxTimeToFirstFrame(Duration.ofMillis(config.idleTimeoutMillis()))
                 .fragment(FRAGMENT_MTU)
                 // RSocket refuses a payload limit below the transport's frame length (16 MiB - 1): a smaller
                 // limits.max-frame-bytes is enforced per request by the gateway, with a Treecast error code
                 .maxInboundPayloadSize(Math.max(config.maxFrameBytes(), TRANSPORT_MAX_FRAME))
                 .payloadDecoder(PayloadDecoder.ZERO_COPY);
+    }
+
+    /** The connection hygiene limits of {@code config} (keep-alive, timeouts, reassembly, per-IP, rates). */
+    static HygieneLimits hygieneLimits(ServerConfig config) {
+        return new HygieneLimits(config.minKeepAliveMillis(), config.maxKeepAliveLifetimeMillis(), config.idleTimeoutMillis(),
+                config.frameReadTimeoutMillis(), config.maxReassemblyBytes(), config.maxConnectionsPerIp(),
+                config.maxUpdatesPerSecondPerConnection(), config.maxBytesPerSecondPerConnection());
     }
 
     /** The bound TCP address (the real port when configured with port 0). */

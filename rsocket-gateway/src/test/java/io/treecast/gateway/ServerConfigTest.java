@@ -122,4 +122,33 @@ class ServerConfigTest {
         assertThat(ServerConfig.keys()).contains("tcp.host", "auth.tokens", "durability.ack-timeout-ms");
         assertThat(ServerConfig.builder().set("auth.tokens", "x, y,").build().authTokens()).isEqualTo(List.of("x", "y"));
     }
+
+    @Test
+    void connectionHygieneDefaultsAreTheDocumentedOnes() {
+        ServerConfig c = ServerConfig.defaults();
+        assertThat(c.minKeepAliveMillis()).isEqualTo(1000);
+        assertThat(c.maxKeepAliveLifetimeMillis()).isEqualTo(120_000);
+        assertThat(c.idleTimeoutMillis()).isEqualTo(90_000);
+        assertThat(c.frameReadTimeoutMillis()).isEqualTo(30_000);
+        assertThat(c.maxReassemblyBytes()).isEqualTo(32 << 20);
+        assertThat(c.maxConnectionsPerIp()).isEqualTo(1000);
+        assertThat(c.maxUpdatesPerSecondPerConnection()).isZero();
+        assertThat(c.maxBytesPerSecondPerConnection()).isZero();
+    }
+
+    @Test
+    void aReassemblyBudgetBelowTheFrameLimitIsRefusedNamingBothKeys() {
+        assertThatThrownBy(() -> ServerConfig.builder().set("limits.max-reassembly-bytes", "1048576").build())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("limits.max-reassembly-bytes = 1048576").hasMessageContaining("limits.max-frame-bytes (16777216)");
+        assertThat(ServerConfig.builder().set("limits.max-reassembly-bytes", "1048576").set("limits.max-frame-bytes", "1048576")
+                .build().maxReassemblyBytes()).isEqualTo(1 << 20);
+    }
+
+    @Test
+    void aKeepAliveFloorThatNoIntervalCouldMeetIsRefused() {
+        assertThatThrownBy(() -> ServerConfig.builder().set("limits.min-keepalive-ms", "5000").set("limits.idle-timeout-ms", "5000").build())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("limits.min-keepalive-ms = 5000").hasMessageContaining("limits.idle-timeout-ms (5000)");
+    }
 }

@@ -10,7 +10,8 @@ import org.slf4j.LoggerFactory;
  * {@link #refresh()} once a second (it asks Kafka, which may block); the HTTP threads read the result.
  *
  * <ul>
- *   <li>live: the process answers and, once the engine runs, its writer thread is alive;</li>
+ *   <li>live: the process answers and, once the engine runs, its writer thread is alive and not stuck (no duty cycle
+ *       finished for the stuck threshold while batches wait: {@link WriterWatchdog});</li>
  *   <li>ready: state recovered (the server started), listeners open, and Kafka reachable with a healthy journal,
  *       or unreachable for less than the degraded budget.</li>
  * </ul>
@@ -36,8 +37,16 @@ public final class Health {
     private Boolean lastReady;
     private boolean lastDegraded;
 
+    private final WriterWatchdog writer;
+
     public Health(long degradedBudgetNanos) {
+        this(degradedBudgetNanos, java.util.concurrent.TimeUnit.SECONDS.toNanos(10));
+    }
+
+    /** @param writerStuckAfterNanos how long the writer may finish no duty cycle while work waits before /health says 503 */
+    public Health(long degradedBudgetNanos, long writerStuckAfterNanos) {
         this.degradedBudgetNanos = degradedBudgetNanos;
+        this.writer = new WriterWatchdog(writerStuckAfterNanos);
     }
 
     public void phase(Phase p) {
@@ -81,6 +90,17 @@ public final class Health {
         }
         Served s = server;
         if (s != null && phase == Phase.SERVING) {
+            EngineStats stats = s.engine().stats();
+            boolean wasStuck = writer.stuckForNanos() > 0;
+            boolean stuck = writer.observe(System.nanoTime(), stats.inboundDepth(), stats.batchesApplied(), stats.writerBusyNanos());
+            if (stuck != wasStuck) {
+                if (stuck) {
+                    LOG.error("the engine's writer thread is stuck: no duty cycle finished for {} ms while {} batches wait; /health answers 503",
+                            writer.stuckForNanos() / 1_000_000, writer.waiting());
+                } else {
+                    LOG.info("the engine's writer thread makes progress again");
+                }
+            }
             boolean degraded = s.engine().degraded();
             if (degraded != lastDegraded) {
                 lastDegraded = degraded;
@@ -113,6 +133,12 @@ public final class Health {
         if (!stats.writerAlive() && phase != Phase.STOPPING) {
             return new Check(false, "the engine's writer thread is not running: the server cannot apply updates; restart it");
         }
+        long stuck = writer.stuckForNanos();
+        if (stuck > 0 && phase != Phase.STOPPING) {
+            return new Check(false, "the engine's writer thread is stuck: no duty cycle finished for " + stuck / 1_000_000
+                    + " ms while " + writer.waiting() + " batches wait (more than " + writer.stuckAfterNanos() / 1_000_000
+                    + " ms): updates are accepted but not applied; take a thread dump, then restart the server");
+        }
         return new Check(true, "process alive, engine writer thread alive, seq " + stats.seq());
     }
 
@@ -134,6 +160,9 @@ public final class Health {
         }
         if (!s.engine().stats().writerAlive()) {
             return new Check(false, "the engine's writer thread is not running");
+        }
+        if (writer.stuckForNanos() > 0) {
+            return new Check(false, "the engine's writer thread is stuck (see /health)");
         }
         DurabilityProbe d = durability;
         if (d == null) {

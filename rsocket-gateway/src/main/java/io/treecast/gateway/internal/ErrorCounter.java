@@ -10,12 +10,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Counts every error a connection's responder sends, by its code (the message is always {@code "CODE: text"}),
- * and logs one line when a STRICT subscription ends with SLOW_CONSUMER. Installed as an RSocket request
+ * and logs one line when a STRICT subscription ends with SLOW_CONSUMER (at most one a second, with the count of
+ * the others). Installed as an RSocket request
  * interceptor, so that the request handlers themselves stay free of bookkeeping. Runs on event loops and
  * allocates nothing unless a request fails.
  */
 public final class ErrorCounter implements RequestInterceptor {
     private static final Logger LOG = LoggerFactory.getLogger(ErrorCounter.class);
+    /** At most one line a second: a client can end many STRICT subscriptions at once on purpose. */
+    private static final LogLimiter SLOW_CONSUMERS = new LogLimiter(LOG, "slow consumer ended", 1_000_000_000L);
 
     private final Gateway gateway;
     private final String connection;
@@ -56,7 +59,8 @@ public final class ErrorCounter implements RequestInterceptor {
         }
         gateway.stats.error(code);
         if (code == ErrorCode.SLOW_CONSUMER) {
-            LOG.info("slow consumer ended: {}: {}", connection, t.getMessage());
+            // the message quotes the client's pattern: escaped and cut like every client string in a log line
+            SLOW_CONSUMERS.info("{}: {}", connection, LogText.escape(t.getMessage(), 512));
         }
     }
 

@@ -48,6 +48,9 @@ public final class Gateway implements SocketAcceptor {
     /** Requests refused (bad input, back-pressure) that had no answer channel: fire-and-forget. */
     final AtomicLong rejected = new AtomicLong();
     private volatile boolean closing;
+    private HygieneLimits hygiene = HygieneLimits.none();
+    /** Open connections per client IP address, for limits.max-connections-per-ip; an entry goes with its last connection. */
+    private final ConcurrentHashMap<java.net.InetAddress, AtomicInteger> perIp = new ConcurrentHashMap<>();
 
     public Gateway(Engine engine, int maxValueBytes, int maxBatchChanges, int maxBatchBytes, int maxConnections,
                    int maxSubscriptionsPerConnection, List<String> tokens, java.time.Duration durableAckTimeout,
@@ -60,6 +63,16 @@ public final class Gateway implements SocketAcceptor {
         this.maxConnections = maxConnections;
         this.maxSubscriptionsPerConnection = maxSubscriptionsPerConnection;
         this.tokens = Set.copyOf(tokens);
+    }
+
+    /** Sets the connection hygiene limits (keep-alive bounds, per-IP connections); before the first connection. */
+    public Gateway hygiene(HygieneLimits limits) {
+        this.hygiene = limits;
+        return this;
+    }
+
+    public HygieneLimits hygiene() {
+        return hygiene;
     }
 
     @Override
@@ -79,6 +92,17 @@ public final class Gateway implements SocketAcceptor {
         if (!COMPOSITE_MIME.equals(setup.metadataMimeType())) {
             return Mono.error(refused(ErrorCode.INVALID_REQUEST, "metadata MIME type is \"" + setup.metadataMimeType()
                     + "\": set it to " + COMPOSITE_MIME + " in the SETUP frame"));
+        }
+        long keepAlive = setup.keepAliveInterval();
+        HygieneLimits h = hygiene;
+        // (an interval below limits.min-keepalive-ms never gets here: ConnectionGuard refuses it before RSocket reads it)
+        if (keepAlive >= h.idleTimeoutMillis || keepAlive >= h.maxKeepAliveLifetimeMillis) {
+            boolean idle = h.idleTimeoutMillis <= h.maxKeepAliveLifetimeMillis;
+            long bound = idle ? h.idleTimeoutMillis : h.maxKeepAliveLifetimeMillis;
+            return Mono.error(refused(ErrorCode.INVALID_REQUEST, "the SETUP keep-alive interval is " + keepAlive
+                    + " ms, but the server closes a connection that is silent for " + bound + " ms ("
+                    + (idle ? "limits.idle-timeout-ms" : "limits.max-keepalive-lifetime-ms")
+                    + "): use a keep-alive interval well below it (20000 ms is usual)"));
         }
         // parsed whether or not tokens are required: a client that sends garbage here would otherwise only learn of
         // it once the server turns auth on
@@ -103,18 +127,50 @@ public final class Gateway implements SocketAcceptor {
             return Mono.error(refused(ErrorCode.TOO_MANY_CONNECTIONS, "the server already has " + maxConnections
                     + " connections (limits.max-connections): share connections between clients, or retry later"));
         }
-        peers.add(peer);
         java.net.SocketAddress remote = remoteAddress(peer);
+        java.net.InetAddress ip = remote instanceof java.net.InetSocketAddress ? ((java.net.InetSocketAddress) remote).getAddress() : null;
+        AtomicInteger fromIp = null;
+        if (ip != null && h.maxConnectionsPerIp > 0) {
+            // compute: the count and the entry's removal at zero (releaseIp) are atomic per address
+            fromIp = perIp.compute(ip, (a, n) -> {
+                AtomicInteger c = n == null ? new AtomicInteger() : n;
+                c.incrementAndGet();
+                return c;
+            });
+            if (fromIp.get() > h.maxConnectionsPerIp) {
+                releaseIp(ip, fromIp);
+                connections.decrementAndGet();
+                return Mono.error(refused(ErrorCode.TOO_MANY_CONNECTIONS, "the server already has " + h.maxConnectionsPerIp
+                        + " connections from " + ip.getHostAddress() + " (limits.max-connections-per-ip): share connections "
+                        + "between clients, close idle ones, or retry later"));
+            }
+        }
+        final AtomicInteger ipCount = fromIp;
+        peers.add(peer);
+        // client_name is the client's own text: escaped and cut so that it cannot forge or flood log lines
         String name = "connection " + connectionNumbers.incrementAndGet() + (remote == null ? "" : " from " + remote)
-                + (parsed.getClientName().isEmpty() ? "" : " (client " + parsed.getClientName() + ")");
+                + (parsed.getClientName().isEmpty() ? "" : " (client " + LogText.escape(parsed.getClientName()) + ")");
         ACCEPTING.set(name);
         stats.connected();
         peer.onClose().doFinally(s -> {
             peers.remove(peer);
             connections.decrementAndGet();
+            if (ipCount != null) {
+                releaseIp(ip, ipCount);
+            }
             // a client that goes away closes its connection "with an error": that is normal, not worth an ERROR log
         }).subscribe(null, closedAbruptly -> { });
         return Mono.just(new ConnectionHandler(this, channelsOrNull == null ? null : channelsOrNull.writer(remote)));
+    }
+
+    private void releaseIp(java.net.InetAddress ip, AtomicInteger count) {
+        perIp.computeIfPresent(ip, (a, n) -> n.decrementAndGet() <= 0 ? null : n);
+    }
+
+    /** Open connections from {@code ip} (0 when none or when the per-IP limit is off). */
+    public int connectionsFrom(java.net.InetAddress ip) {
+        AtomicInteger n = perIp.get(ip);
+        return n == null ? 0 : Math.max(0, n.get());
     }
 
     private io.rsocket.exceptions.RejectedSetupException refused(ErrorCode code, String message) {

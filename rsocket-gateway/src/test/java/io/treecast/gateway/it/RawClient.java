@@ -53,6 +53,18 @@ final class RawClient implements AutoCloseable {
         return connect(TcpClientTransport.create(TcpClient.newConnection().host("127.0.0.1").port(server.tcpAddress().getPort())), token);
     }
 
+    /** A TCP client with its own keep-alive interval (the default is RSocket's 20 s). */
+    static RawClient tcp(TreecastServer server, Duration keepAlive) {
+        RSocket r = RSocketConnector.create()
+                .dataMimeType("application/x-protobuf")
+                .metadataMimeType(WellKnownMimeType.MESSAGE_RSOCKET_COMPOSITE_METADATA.getString())
+                .keepAlive(keepAlive, Duration.ofSeconds(90))
+                .fragment(64 * 1024)
+                .connect(TcpClientTransport.create(TcpClient.newConnection().host("127.0.0.1").port(server.tcpAddress().getPort())))
+                .block(WAIT);
+        return new RawClient(r);
+    }
+
     static RawClient ws(TreecastServer server) {
         return connect(WebsocketClientTransport.create(HttpClient.newConnection().host("127.0.0.1")
                 .port(server.webSocketAddress().getPort()), server.config().webSocketPath()), "");

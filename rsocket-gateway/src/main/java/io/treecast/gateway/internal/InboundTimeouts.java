@@ -1,0 +1,173 @@
+package io.treecast.gateway.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.rsocket.exceptions.ConnectionErrorException;
+import io.rsocket.frame.ErrorFrameCodec;
+import io.rsocket.frame.FrameLengthCodec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The first handler of every client channel: closes a connection that sends nothing at all for
+ * {@code limits.idle-timeout-ms} and, on TCP, one whose started frame does not arrive whole within
+ * {@code limits.frame-read-timeout-ms} (a length prefix announcing 8 MiB followed by a trickle, or by nothing, held
+ * the buffer and the connection forever). On TCP the client first gets an RSocket connection ERROR frame, {@code TIMEOUT: ...} naming
+ * the limit; a WebSocket channel is just closed.
+ *
+ * <p>Per read it walks the RSocket length prefixes of the bytes (O(frames), not O(bytes)); one timer per connection
+ * is armed for the nearest deadline and re-armed when it fires early, so an active connection costs no timer work
+ * per frame. Event-loop confined.
+ */
+public final class InboundTimeouts extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(InboundTimeouts.class);
+    private static final LogLimiter IDLE = new LogLimiter(LOG, "connection closed: idle timeout", 10_000_000_000L);
+    private static final LogLimiter PARTIAL = new LogLimiter(LOG, "connection closed: frame read timeout", 10_000_000_000L);
+
+    private final long idleNanos;
+    private final long frameReadNanos;
+    private final boolean rsocketLengthPrefixed;
+    /** Bytes of the current 3-byte length prefix read so far (0 = at a frame boundary or in a body). */
+    private int prefixBytes;
+    private int prefix;
+    /** Body bytes of the current frame still to come. */
+    private int bodyRemaining;
+    /** When the unfinished frame began arriving; 0 when at a frame boundary. */
+    private long frameStartNanos;
+    private long lastReadNanos;
+    private ScheduledFuture<?> timer;
+    private long timerDeadline;
+    private boolean closed;
+
+    /**
+     * @param rsocketLengthPrefixed true on the TCP transport (frames carry the 3-byte length prefix), false on
+     *                              WebSocket (only the idle timeout applies)
+     */
+    public InboundTimeouts(long idleMillis, long frameReadMillis, boolean rsocketLengthPrefixed) {
+        this.idleNanos = TimeUnit.MILLISECONDS.toNanos(idleMillis);
+        this.frameReadNanos = TimeUnit.MILLISECONDS.toNanos(frameReadMillis);
+        this.rsocketLengthPrefixed = rsocketLengthPrefixed;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        lastReadNanos = System.nanoTime();
+        arm(ctx);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (timer != null) {
+            timer.cancel(false);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        if (timer != null) {
+            timer.cancel(false);
+        }
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closed) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        long now = System.nanoTime();
+        lastReadNanos = now;
+        if (rsocketLengthPrefixed && msg instanceof ByteBuf) {
+            scan((ByteBuf) msg, now);
+            if (frameStartNanos != 0 && frameStartNanos + frameReadNanos - timerDeadline < 0) {
+                // an unfinished frame's deadline comes before the armed one (the idle deadline): re-arm once per frame
+                timer.cancel(false);
+                arm(ctx);
+            }
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    /** Follows the frame boundaries through {@code bytes} without moving its indexes. */
+    private void scan(ByteBuf bytes, long now) {
+        int i = bytes.readerIndex();
+        int end = bytes.writerIndex();
+        boolean finishedOne = false;
+        while (i < end) {
+            if (bodyRemaining == 0) {
+                prefix = (prefix << 8) | bytes.getUnsignedByte(i++);
+                if (++prefixBytes == FrameLengthCodec.FRAME_LENGTH_SIZE) {
+                    bodyRemaining = prefix;
+                    prefix = 0;
+                    prefixBytes = 0;
+                    if (bodyRemaining == 0) {
+                        finishedOne = true;
+                    }
+                }
+            } else {
+                int n = Math.min(bodyRemaining, end - i);
+                i += n;
+                bodyRemaining -= n;
+                if (bodyRemaining == 0) {
+                    finishedOne = true;
+                }
+            }
+        }
+        boolean midFrame = bodyRemaining > 0 || prefixBytes > 0;
+        if (!midFrame) {
+            frameStartNanos = 0;
+        } else if (finishedOne || frameStartNanos == 0) {
+            frameStartNanos = now;
+        }
+    }
+
+    private long deadline() {
+        long d = lastReadNanos + idleNanos;
+        if (frameStartNanos != 0) {
+            d = Math.min(d, frameStartNanos + frameReadNanos);
+        }
+        return d;
+    }
+
+    private void arm(ChannelHandlerContext ctx) {
+        timerDeadline = deadline();
+        long delay = Math.max(1, timerDeadline - System.nanoTime());
+        timer = ctx.executor().schedule(() -> check(ctx), delay, TimeUnit.NANOSECONDS);
+    }
+
+    private void check(ChannelHandlerContext ctx) {
+        if (closed || !ctx.channel().isActive()) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (frameStartNanos != 0 && now - frameStartNanos >= frameReadNanos) {
+            PARTIAL.warn("{}: a frame was still {} bytes short after {} ms", ctx.channel().remoteAddress(),
+                    bodyRemaining, frameReadNanos / 1_000_000);
+            close(ctx, "the connection started a frame and did not finish it within " + frameReadNanos / 1_000_000
+                    + " ms (limits.frame-read-timeout-ms): send each frame whole, without pauses; the connection is closed");
+        } else if (now - lastReadNanos >= idleNanos) {
+            IDLE.warn("{}: nothing received for {} ms", ctx.channel().remoteAddress(), idleNanos / 1_000_000);
+            close(ctx, "nothing was received on this connection for " + idleNanos / 1_000_000
+                    + " ms (limits.idle-timeout-ms): send the SETUP at once and keep-alives more often; the connection is closed");
+        } else {
+            arm(ctx);
+        }
+    }
+
+    private void close(ChannelHandlerContext ctx, String message) {
+        closed = true;
+        if (rsocketLengthPrefixed) {
+            ByteBuf frame = ErrorFrameCodec.encode(ctx.alloc(), 0, new ConnectionErrorException("TIMEOUT: " + message));
+            // written from the head of the pipeline: the server's outbound frames are whole buffers, so this lands on
+            // a frame boundary; closing right after drops it only if the client does not read at all
+            ctx.writeAndFlush(FrameLengthCodec.encode(ctx.alloc(), frame.readableBytes(), frame));
+        }
+        ctx.close();
+    }
+}
