@@ -75,6 +75,8 @@ public final class DefaultEngine implements Engine, Sub.Owner {
     /** Nanoseconds the writer spent in cycles that did work (writer-owned, read racily for the busy ratio). */
     private long writerBusyNanos;
     private final AtomicLong rejected = new AtomicLong();
+    /** Batches refused by the tree budget (a subset of {@link #rejected}). */
+    final LongAdder budgetRefusals = new LongAdder();
     private volatile boolean loggedError;
 
     // writer-owned ack bookkeeping
@@ -112,7 +114,8 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         this.config = config;
         this.journal = config.journal();
         long start = 0;
-        EngineCore c = new EngineCore(config.replayRingCapacity(), 0);
+        EngineCore c = new EngineCore(config.replayRingCapacity(), config.replayRingBytes(), config.maxLeaves(),
+                config.maxTreeBytes(), 0);
         if (journal != null) {
             Tree tree = c.tree();
             long[] maxLeaf = {0};
@@ -445,6 +448,15 @@ public final class DefaultEngine implements Engine, Sub.Owner {
                 }
                 return;
             }
+        }
+        String over = core.overBudget(batch);
+        if (over != null) {
+            rejected.incrementAndGet();
+            budgetRefusals.increment();
+            if (listener != null) {
+                listener.onError(ErrorCode.RESOURCE_EXHAUSTED, over);
+            }
+            return;
         }
         Object applied = core.apply(batch);
         long seq = core.seq();

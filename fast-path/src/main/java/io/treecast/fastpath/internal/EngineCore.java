@@ -36,6 +36,16 @@ public final class EngineCore implements SubscriptionIndex.Sink {
     /** When each ring slot's batch was applied ({@link System#nanoTime()}), for the delivery latency metric. */
     private final long[] ringNanos;
     private final int ringMask;
+    /** {@link Batch#bytes()} of each slot's entry, so that the total can be kept without walking the ring. */
+    private final long[] ringBytes;
+    /** The byte budget of the ring ({@code engine.replay-ring-bytes}) and the bytes of the entries it holds. */
+    private final long ringBytesBudget;
+    private long ringBytesHeld;
+    /** The oldest seq that may still be in the ring (older ones were overwritten or dropped for bytes). */
+    private long ringOldest = 1;
+    /** {@code engine.max-leaves} and {@code engine.max-tree-bytes}. */
+    private final long maxLeaves;
+    private final long maxTreeBytes;
     private long startSeq;
     private long seq;
 
@@ -65,6 +75,17 @@ public final class EngineCore implements SubscriptionIndex.Sink {
      * @param startSeq           the seq of the last batch before this core (recovered state), 0 for a new tree
      */
     public EngineCore(int replayRingCapacity, long startSeq) {
+        this(replayRingCapacity, Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE, startSeq);
+    }
+
+    /**
+     * @param replayRingCapacity a power of two: how many recent batches stay available for resume
+     * @param replayRingBytes    the most {@link Batch#bytes()} the ring keeps; the oldest entries leave first
+     * @param maxLeaves          batches that would grow the tree past this many leaves are refused
+     * @param maxTreeBytes       batches that would grow {@link Tree#bytes()} past this are refused
+     * @param startSeq           the seq of the last batch before this core (recovered state), 0 for a new tree
+     */
+    public EngineCore(int replayRingCapacity, long replayRingBytes, long maxLeaves, long maxTreeBytes, long startSeq) {
         if (Integer.bitCount(replayRingCapacity) != 1) {
             throw new IllegalArgumentException("replay ring capacity must be a power of two, was " + replayRingCapacity);
         }
@@ -72,7 +93,11 @@ public final class EngineCore implements SubscriptionIndex.Sink {
         java.util.Arrays.fill(ringSeq, -1L);
         this.ringRef = new Object[replayRingCapacity];
         this.ringNanos = new long[replayRingCapacity];
+        this.ringBytes = new long[replayRingCapacity];
         this.ringMask = replayRingCapacity - 1;
+        this.ringBytesBudget = replayRingBytes;
+        this.maxLeaves = maxLeaves;
+        this.maxTreeBytes = maxTreeBytes;
         this.startSeq = startSeq;
         this.seq = startSeq;
     }
@@ -90,6 +115,7 @@ public final class EngineCore implements SubscriptionIndex.Sink {
     public void recovered(long s) {
         this.seq = s;
         this.startSeq = s;
+        this.ringOldest = s + 1;
     }
 
     public long startSeq() {
@@ -165,12 +191,15 @@ public final class EngineCore implements SubscriptionIndex.Sink {
             implied.clear();
         }
         Object applied = batch;
+        long bytes = batch.bytes();
         if (copied) {
-            applied = expanded.isEmpty() ? NO_CHANGES : expanded.toArray(NO_CHANGES);
+            Change[] changes = expanded.isEmpty() ? NO_CHANGES : expanded.toArray(NO_CHANGES);
+            applied = changes;
+            bytes = Batch.bytesOf(changes);
             expanded.clear();
         }
         seq = s;
-        writeRing(s, applied, System.nanoTime());
+        writeRing(s, applied, System.nanoTime(), bytes);
         fanOut(s, applied);
         batchesApplied++;
         changesApplied += Applied.size(applied);
@@ -315,14 +344,103 @@ public final class EngineCore implements SubscriptionIndex.Sink {
         return work;
     }
 
-    private void writeRing(long s, Object ref, long appliedNanos) {
+    /**
+     * Checks a batch against the tree budget before it is applied. Returns null when it fits, else the message of
+     * its RESOURCE_EXHAUSTED refusal (the only allocation, and only then). Writer thread.
+     *
+     * <p>What a batch may add is estimated from above without walking the tree while the tree is far from its
+     * budget ({@link Batch#sets()}, {@link Batch#setBytes()}); near it, each {@code set} is looked up: one on an
+     * existing leaf adds only what its value grows, one on a new path adds a leaf and its path and value bytes.
+     * What the batch's deletes and replacements free is not credited (it counts from the next batch on), so a batch
+     * that does not grow the tree - deletes, overwrites with values no larger - always passes, even over the budget.
+     */
+    public String overBudget(Batch batch) {
+        long leaves = tree.leafCount();
+        long bytes = tree.bytes();
+        if (leaves + batch.sets() <= maxLeaves
+                && bytes + batch.setBytes() + (long) Tree.NODE_BYTES * batch.setSegments() <= maxTreeBytes) {
+            return null;
+        }
+        long addLeaves = 0;
+        long addBytes = 0;
+        TreePath firstNew = null;
+        int n = batch.size();
+        for (int i = 0; i < n; i++) {
+            Change c = batch.change(i);
+            if (c.isDelete()) {
+                continue;
+            }
+            TreePath path = c.path();
+            Tree.Node node = tree.root();
+            int depth = path.depth();
+            int existing = 0;
+            while (existing < depth) {
+                Tree.Node child = node.child(path.segment(existing));
+                if (child == null) {
+                    break;
+                }
+                node = child;
+                existing++;
+            }
+            byte[] old = existing == depth ? node.value() : null;
+            if (old != null) {
+                addBytes += Math.max(0, c.value().length - old.length);
+            } else {
+                addLeaves++;
+                addBytes += path.utf8().length + c.value().length + (long) Tree.NODE_BYTES * (depth - existing);
+                if (firstNew == null) {
+                    firstNew = c.path();
+                }
+            }
+        }
+        if (addLeaves > 0 && leaves + addLeaves > maxLeaves) {
+            return "the tree holds " + leaves + " leaves and this batch would add up to " + addLeaves + " (first: " + firstNew
+                    + "), more than the budget of " + maxLeaves + " leaves (engine.max-leaves): nothing was applied; "
+                    + "delete leaves you no longer need (deletes are always accepted) or raise engine.max-leaves";
+        }
+        if (addBytes > 0 && bytes + addBytes > maxTreeBytes) {
+            return "the tree holds " + bytes + " bytes (values, paths and nodes) and this batch would add up to " + addBytes
+                    + ", more than the budget of " + maxTreeBytes + " bytes (engine.max-tree-bytes): nothing was applied; "
+                    + "delete leaves or store smaller values (deletes are always accepted), or raise engine.max-tree-bytes";
+        }
+        return null;
+    }
+
+    /** {@link Batch#bytes()} of the entries the replay ring holds now (writer thread; racy elsewhere, for metrics). */
+    public long ringBytesHeld() {
+        return ringBytesHeld;
+    }
+
+    private void writeRing(long s, Object ref, long appliedNanos, long bytes) {
         int i = (int) (s & ringMask);
+        if (ringSeq[i] != -1L) {
+            ringBytesHeld -= ringBytes[i]; // the entry this one overwrites (it was in the ring until now)
+        }
         // seqlock: mark the slot invalid before its ref changes, so that a reader never pairs an old seq with a new ref
         RING_SEQ.setOpaque(ringSeq, i, -1L);
         VarHandle.storeStoreFence();
         RING_REF.setOpaque(ringRef, i, ref);
         ringNanos[i] = appliedNanos;
+        ringBytes[i] = bytes;
         RING_SEQ.setRelease(ringSeq, i, s);
+        ringBytesHeld += bytes;
+        ringOldest = Math.max(ringOldest, s - ringMask);
+        // over the byte budget: the oldest entries leave first (a resume from them goes to the store / RESET);
+        // the newest entry always stays. Amortized O(1) per batch, no allocation.
+        while (ringBytesHeld > ringBytesBudget && ringOldest < s) {
+            dropFromRing(ringOldest++);
+        }
+    }
+
+    private void dropFromRing(long old) {
+        int i = (int) (old & ringMask);
+        if (ringSeq[i] != old) {
+            return;
+        }
+        RING_SEQ.setOpaque(ringSeq, i, -1L);
+        VarHandle.storeStoreFence();
+        RING_REF.setOpaque(ringRef, i, null); // the batch may now be collected (unless an outbox still holds it)
+        ringBytesHeld -= ringBytes[i];
     }
 
     /** The applied changes of batch {@code s} from the replay ring, or null when it is no longer (or not yet) there. Any thread. */
