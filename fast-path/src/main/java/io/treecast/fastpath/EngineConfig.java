@@ -20,6 +20,7 @@ public final class EngineConfig {
     private final long replayRingBytes;
     private final long maxLeaves;
     private final long maxTreeBytes;
+    private final long outboxBudgetSlots;
     private final int defaultOutboxCapacity;
     private final int maxOutboxCapacity;
     private final int conflateHighMarkPercent;
@@ -38,6 +39,7 @@ public final class EngineConfig {
         this.replayRingBytes = b.replayRingBytes;
         this.maxLeaves = b.maxLeaves;
         this.maxTreeBytes = b.maxTreeBytes;
+        this.outboxBudgetSlots = b.outboxBudgetSlots;
         this.defaultOutboxCapacity = b.defaultOutboxCapacity;
         this.maxOutboxCapacity = b.maxOutboxCapacity;
         this.conflateHighMarkPercent = b.conflateHighMarkPercent;
@@ -72,6 +74,13 @@ public final class EngineConfig {
      * would add more is refused with RESOURCE_EXHAUSTED.
      */
     public long maxTreeBytes() { return maxTreeBytes; }
+    /**
+     * Outbox slots (~20 B each) all subscriptions together may hold: rings start at 16 slots and double as they
+     * fill, and a conflating subscription's pending leaves count 4 slots each. A subscribe that cannot get its first
+     * ring is refused with RESOURCE_EXHAUSTED; a ring that cannot grow acts as full (STRICT ends with
+     * RESOURCE_EXHAUSTED, CONFLATE conflates); a pending map that cannot grow ends its subscription likewise.
+     */
+    public long outboxBudgetSlots() { return outboxBudgetSlots; }
     /** Outbox capacity in events when a subscriber asks for none. */
     public int defaultOutboxCapacity() { return defaultOutboxCapacity; }
     /** The largest outbox a subscriber may ask for. */
@@ -103,6 +112,7 @@ public final class EngineConfig {
         private long replayRingBytes = 256L << 20;
         private long maxLeaves = 10_000_000L;
         private long maxTreeBytes = 1L << 30;
+        private long outboxBudgetSlots = 8L << 20;
         private int defaultOutboxCapacity = 1_024;
         private int maxOutboxCapacity = 1 << 20;
         private int conflateHighMarkPercent = 75;
@@ -123,6 +133,7 @@ public final class EngineConfig {
         public Builder replayRingBytes(long v) { this.replayRingBytes = v; return this; }
         public Builder maxLeaves(long v) { this.maxLeaves = v; return this; }
         public Builder maxTreeBytes(long v) { this.maxTreeBytes = v; return this; }
+        public Builder outboxBudgetSlots(long v) { this.outboxBudgetSlots = v; return this; }
         public Builder defaultOutboxCapacity(int v) { this.defaultOutboxCapacity = v; return this; }
         public Builder maxOutboxCapacity(int v) { this.maxOutboxCapacity = v; return this; }
         public Builder conflateHighMarkPercent(int v) { this.conflateHighMarkPercent = v; return this; }
@@ -141,6 +152,7 @@ public final class EngineConfig {
             require(replayRingBytes >= 1, "replayRingBytes", "must be >= 1, was " + replayRingBytes);
             require(maxLeaves >= 1, "maxLeaves", "must be >= 1, was " + maxLeaves);
             require(maxTreeBytes >= 1, "maxTreeBytes", "must be >= 1, was " + maxTreeBytes);
+            require(outboxBudgetSlots >= 16, "outboxBudgetSlots", "must be >= 16, was " + outboxBudgetSlots);
             require(defaultOutboxCapacity >= 4, "defaultOutboxCapacity", "must be >= 4, was " + defaultOutboxCapacity);
             require(maxOutboxCapacity >= defaultOutboxCapacity, "maxOutboxCapacity", "must be >= defaultOutboxCapacity");
             require(conflateHighMarkPercent >= 10 && conflateHighMarkPercent <= 100, "conflateHighMarkPercent", "must be 10..100, was " + conflateHighMarkPercent);

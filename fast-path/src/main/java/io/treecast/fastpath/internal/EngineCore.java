@@ -65,7 +65,19 @@ public final class EngineCore implements SubscriptionIndex.Sink {
     /** Subscriptions that got the current multi-change batch: their tail is published once its matches are known. */
     private final ArrayList<Sub> unreleased = new ArrayList<>();
 
+    /**
+     * Slots one pending (conflated) leaf counts for in the outbox budget: its map entry, the Pending and the table
+     * slot are ~4 times an outbox slot (20 B). Reserved {@link #PENDING_CHUNK} leaves at a time.
+     */
+    static final int PENDING_SLOTS = 4;
+    static final int PENDING_CHUNK = 16;
+
+    /** The outbox slot budget shared by every subscription (engine.outbox-budget-slots). */
+    private final SlotBudget slots;
+
     long batchesApplied;
+    /** Subscriptions ended with RESOURCE_EXHAUSTED because the outbox budget could not give them room. */
+    long budgetEnds;
     long changesApplied;
     long conflatedChanges;
     long slowConsumerEnds;
@@ -75,7 +87,7 @@ public final class EngineCore implements SubscriptionIndex.Sink {
      * @param startSeq           the seq of the last batch before this core (recovered state), 0 for a new tree
      */
     public EngineCore(int replayRingCapacity, long startSeq) {
-        this(replayRingCapacity, Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE, startSeq);
+        this(replayRingCapacity, Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE, new SlotBudget(Long.MAX_VALUE), startSeq);
     }
 
     /**
@@ -83,9 +95,11 @@ public final class EngineCore implements SubscriptionIndex.Sink {
      * @param replayRingBytes    the most {@link Batch#bytes()} the ring keeps; the oldest entries leave first
      * @param maxLeaves          batches that would grow the tree past this many leaves are refused
      * @param maxTreeBytes       batches that would grow {@link Tree#bytes()} past this are refused
+     * @param slots              the outbox slot budget, shared with the code that reserves a new subscription's ring
      * @param startSeq           the seq of the last batch before this core (recovered state), 0 for a new tree
      */
-    public EngineCore(int replayRingCapacity, long replayRingBytes, long maxLeaves, long maxTreeBytes, long startSeq) {
+    public EngineCore(int replayRingCapacity, long replayRingBytes, long maxLeaves, long maxTreeBytes, SlotBudget slots,
+                      long startSeq) {
         if (Integer.bitCount(replayRingCapacity) != 1) {
             throw new IllegalArgumentException("replay ring capacity must be a power of two, was " + replayRingCapacity);
         }
@@ -98,6 +112,7 @@ public final class EngineCore implements SubscriptionIndex.Sink {
         this.ringBytesBudget = replayRingBytes;
         this.maxLeaves = maxLeaves;
         this.maxTreeBytes = maxTreeBytes;
+        this.slots = slots;
         this.startSeq = startSeq;
         this.seq = startSeq;
     }
@@ -153,9 +168,36 @@ public final class EngineCore implements SubscriptionIndex.Sink {
     /** Takes {@code sub} out of the index (idempotent). */
     public void unregister(Sub sub) {
         index.remove(sub);
-        if (sub.pending != null) {
-            sub.pending.clear();
-        }
+        releasePending(sub);
+        // no enqueue follows (the writer forgot it): its ring's slots go back to the budget
+        slots.release(sub.reservedSlots);
+        sub.reservedSlots = 0;
+    }
+
+    /** Drops a subscription's conflation map and gives its reservation back (writer thread). */
+    private void releasePending(Sub sub) {
+        sub.pending = null;
+        slots.release((long) sub.pendingReserved * PENDING_SLOTS);
+        sub.pendingReserved = 0;
+    }
+
+    /** The outbox budget (shared with subscribe, which reserves a new ring). */
+    public SlotBudget slots() {
+        return slots;
+    }
+
+    /**
+     * Ends {@code sub} because the outbox budget cannot give it room: the dispatcher reports RESOURCE_EXHAUSTED with
+     * {@code why} and the resume point. Allocates, but only for this rare end.
+     */
+    private void endForBudget(Sub sub, String why) {
+        sub.endReason = sub + " ended: " + why + ", and the outboxes of all subscriptions already use the server's budget of "
+                + slots.budget() + " slots (engine.outbox-budget-slots); read events faster or subscribe with a smaller "
+                + "outbox_capacity, or raise engine.outbox-budget-slots";
+        sub.endCode = ErrorCode.RESOURCE_EXHAUSTED;
+        budgetEnds++;
+        ended.add(sub);
+        touched[sub.dispatcherIndex] = true;
     }
 
     /**
@@ -264,10 +306,16 @@ public final class EngineCore implements SubscriptionIndex.Sink {
                 return;
             }
         } else if (size >= sub.highMark) {
-            sub.conflating = true;
-            conflatingSubs.add(sub);
-            sub.stampConflated = true;
-            conflate(sub, curChange, curSeq);
+            startConflating(sub);
+            return;
+        }
+        if (size > sub.mask && !sub.grow(slots)) {
+            // the ring is full and the budget gives it no more room: as if the outbox were full
+            if (sub.policy == Policy.STRICT) {
+                endForBudget(sub, "its outbox of " + (sub.mask + 1) + " events (of " + sub.capacity + " asked) is full");
+            } else {
+                startConflating(sub);
+            }
             return;
         }
         sub.stampConflated = false;
@@ -290,6 +338,19 @@ public final class EngineCore implements SubscriptionIndex.Sink {
         touched[sub.dispatcherIndex] = true;
     }
 
+    private void startConflating(Sub sub) {
+        sub.conflating = true;
+        conflatingSubs.add(sub);
+        sub.stampConflated = true;
+        conflate(sub, curChange, curSeq);
+    }
+
+    /**
+     * Keeps the newest change of the leaf for a subscription that fell behind: one entry per leaf, so the map is as
+     * large as the number of distinct leaves changed meanwhile - which deletes and new paths can make larger than the
+     * tree. Its entries are reserved from the outbox budget, {@link #PENDING_CHUNK} at a time; when the budget has no
+     * room the subscription ends with RESOURCE_EXHAUSTED (it resumes from its last seq) rather than lose a change.
+     */
     private void conflate(Sub sub, Change c, long s) {
         if (sub.pending == null) {
             sub.pending = new LinkedHashMap<>();
@@ -297,6 +358,13 @@ public final class EngineCore implements SubscriptionIndex.Sink {
         Sub.Pending prev = sub.pending.put(c.path(), new Sub.Pending(s, c.value()));
         if (prev != null && prev.seq != s) {
             conflatedChanges++;
+        }
+        if (prev == null && sub.pending.size() > sub.pendingReserved) {
+            if (slots.tryReserve((long) PENDING_CHUNK * PENDING_SLOTS)) {
+                sub.pendingReserved += PENDING_CHUNK;
+            } else {
+                endForBudget(sub, "it fell behind and holds the newest change of " + sub.pending.size() + " leaves");
+            }
         }
     }
 
@@ -310,14 +378,12 @@ public final class EngineCore implements SubscriptionIndex.Sink {
             Sub sub = conflatingSubs.get(k);
             if (sub.endCode != null || sub.cancelled) {
                 conflatingSubs.remove(k);
-                if (sub.pending != null) {
-                    sub.pending.clear();
-                }
+                releasePending(sub);
                 continue;
             }
             int size = (int) (sub.tailLocal - sub.headAcquire());
-            if (size > sub.lowMark) {
-                continue;
+            if (size > sub.lowMark || size > sub.mask) {
+                continue; // (the second: conflating because the budget did not let the ring grow, and still full)
             }
             int n = sub.pending == null ? 0 : sub.pending.size();
             if (n > 0) {
@@ -333,7 +399,7 @@ public final class EngineCore implements SubscriptionIndex.Sink {
                     max = Math.max(max, seqs[i]);
                     i++;
                 }
-                sub.pending.clear();
+                releasePending(sub); // a map sized for a burst is not kept for the next one
                 enqueue(sub, max, new Conflated(paths, values, seqs, max));
             }
             sub.stamp = -1;

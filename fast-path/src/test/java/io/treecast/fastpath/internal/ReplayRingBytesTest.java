@@ -9,6 +9,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** engine.replay-ring-bytes: the ring keeps the newest batches whose bytes fit, whatever its capacity in batches. */
 class ReplayRingBytesTest {
+    private static EngineCore ring(int capacity, long bytes) {
+        return new EngineCore(capacity, bytes, Long.MAX_VALUE, Long.MAX_VALUE, new SlotBudget(Long.MAX_VALUE), 0);
+    }
+
     private static Batch batch(String path, int valueBytes) {
         return Batch.of(Change.set(TreePath.parse(path), new byte[valueBytes]));
     }
@@ -16,7 +20,7 @@ class ReplayRingBytesTest {
     @Test
     void theOldestBatchesLeaveTheRingWhenItsBytesPassTheBudget() {
         // each batch: 3 path bytes + 100 value bytes + 32 per change = 135 bytes; 1,000 bytes hold 7 of them
-        EngineCore core = new EngineCore(1024, 1_000, Long.MAX_VALUE, Long.MAX_VALUE, 0);
+        EngineCore core = ring(1024, 1_000);
         assertThat(batch("k/1", 100).bytes()).isEqualTo(135);
         for (int i = 1; i <= 50; i++) {
             core.apply(batch("k/" + (i % 10), 100));
@@ -34,7 +38,7 @@ class ReplayRingBytesTest {
 
     @Test
     void expandedBatchesAreCountedByTheLeafLevelChangesTheRingHolds() {
-        EngineCore core = new EngineCore(1024, 10_000, Long.MAX_VALUE, Long.MAX_VALUE, 0);
+        EngineCore core = ring(1024, 10_000);
         core.apply(Batch.of(Change.set(TreePath.parse("a/x"), new byte[10]), Change.set(TreePath.parse("a/y"), new byte[10])));
         long before = core.ringBytesHeld();
         // replacing the subtree: two implied deletes (3 + 32 bytes each) and the set (1 + 5 + 32)
@@ -44,7 +48,7 @@ class ReplayRingBytesTest {
 
     @Test
     void aBatchLargerThanTheBudgetStaysAloneAsTheNewestEntry() {
-        EngineCore core = new EngineCore(16, 100, Long.MAX_VALUE, Long.MAX_VALUE, 0);
+        EngineCore core = ring(16, 100);
         core.apply(batch("a", 10));
         core.apply(batch("b", 10));
         core.apply(batch("c", 500));
@@ -59,7 +63,7 @@ class ReplayRingBytesTest {
 
     @Test
     void theCapacityInBatchesStillBoundsTheRingAndItsByteCount() {
-        EngineCore core = new EngineCore(4, Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE, 0);
+        EngineCore core = ring(4, Long.MAX_VALUE);
         for (int i = 0; i < 10; i++) {
             core.apply(batch("a", 10));
         }
