@@ -21,6 +21,7 @@ public final class EngineConfig {
     private final long maxLeaves;
     private final long maxTreeBytes;
     private final long outboxBudgetSlots;
+    private final long outboxMaxBytes;
     private final int defaultOutboxCapacity;
     private final int maxOutboxCapacity;
     private final int conflateHighMarkPercent;
@@ -40,6 +41,7 @@ public final class EngineConfig {
         this.maxLeaves = b.maxLeaves;
         this.maxTreeBytes = b.maxTreeBytes;
         this.outboxBudgetSlots = b.outboxBudgetSlots;
+        this.outboxMaxBytes = b.outboxMaxBytes;
         this.defaultOutboxCapacity = b.defaultOutboxCapacity;
         this.maxOutboxCapacity = b.maxOutboxCapacity;
         this.conflateHighMarkPercent = b.conflateHighMarkPercent;
@@ -78,9 +80,15 @@ public final class EngineConfig {
      * Outbox slots (~20 B each) all subscriptions together may hold: rings start at 16 slots and double as they
      * fill, and a conflating subscription's pending leaves count 4 slots each. A subscribe that cannot get its first
      * ring is refused with RESOURCE_EXHAUSTED; a ring that cannot grow acts as full (STRICT ends with
-     * RESOURCE_EXHAUSTED, CONFLATE conflates); a pending map that cannot grow ends its subscription likewise.
+     * SLOW_CONSUMER, CONFLATE conflates); a pending map that cannot grow ends its subscription with SLOW_CONSUMER.
      */
     public long outboxBudgetSlots() { return outboxBudgetSlots; }
+    /**
+     * Bytes of batches ({@link Batch#bytes()}) one outbox may hold: they stay in memory after they leave the replay
+     * ring. Past it the outbox counts as full (STRICT ends with SLOW_CONSUMER, CONFLATE conflates); an empty outbox
+     * always takes one batch.
+     */
+    public long outboxMaxBytes() { return outboxMaxBytes; }
     /** Outbox capacity in events when a subscriber asks for none. */
     public int defaultOutboxCapacity() { return defaultOutboxCapacity; }
     /** The largest outbox a subscriber may ask for. */
@@ -113,6 +121,7 @@ public final class EngineConfig {
         private long maxLeaves = 10_000_000L;
         private long maxTreeBytes = 1L << 30;
         private long outboxBudgetSlots = 8L << 20;
+        private long outboxMaxBytes = 64L << 20;
         private int defaultOutboxCapacity = 1_024;
         private int maxOutboxCapacity = 1 << 20;
         private int conflateHighMarkPercent = 75;
@@ -134,6 +143,7 @@ public final class EngineConfig {
         public Builder maxLeaves(long v) { this.maxLeaves = v; return this; }
         public Builder maxTreeBytes(long v) { this.maxTreeBytes = v; return this; }
         public Builder outboxBudgetSlots(long v) { this.outboxBudgetSlots = v; return this; }
+        public Builder outboxMaxBytes(long v) { this.outboxMaxBytes = v; return this; }
         public Builder defaultOutboxCapacity(int v) { this.defaultOutboxCapacity = v; return this; }
         public Builder maxOutboxCapacity(int v) { this.maxOutboxCapacity = v; return this; }
         public Builder conflateHighMarkPercent(int v) { this.conflateHighMarkPercent = v; return this; }
@@ -153,6 +163,7 @@ public final class EngineConfig {
             require(maxLeaves >= 1, "maxLeaves", "must be >= 1, was " + maxLeaves);
             require(maxTreeBytes >= 1, "maxTreeBytes", "must be >= 1, was " + maxTreeBytes);
             require(outboxBudgetSlots >= 16, "outboxBudgetSlots", "must be >= 16, was " + outboxBudgetSlots);
+            require(outboxMaxBytes >= 1, "outboxMaxBytes", "must be >= 1, was " + outboxMaxBytes);
             require(defaultOutboxCapacity >= 4, "defaultOutboxCapacity", "must be >= 4, was " + defaultOutboxCapacity);
             require(maxOutboxCapacity >= defaultOutboxCapacity, "maxOutboxCapacity", "must be >= defaultOutboxCapacity");
             require(conflateHighMarkPercent >= 10 && conflateHighMarkPercent <= 100, "conflateHighMarkPercent", "must be 10..100, was " + conflateHighMarkPercent);

@@ -32,7 +32,8 @@ package io.treecast.fastpath;
  * @param replayRingBytes   what {@code engine.replay-ring-bytes} bounds: bytes of the batches the replay ring holds
  * @param outboxSlotsUsed   what {@code engine.outbox-budget-slots} bounds: slots reserved by outboxes and pending maps
  * @param budgetRefusals    batches refused with RESOURCE_EXHAUSTED by the tree budget (also in rejectedBatches)
- * @param budgetEnds        subscriptions ended with RESOURCE_EXHAUSTED because the outbox budget gave them no room
+ * @param budgetEnds        subscriptions ended with SLOW_CONSUMER by a memory bound (outbox-budget-slots or
+ *                          outbox-max-bytes) rather than by their outbox capacity
  */
 public record EngineStats(long seq, long durableSeq, long leaves, long subscriptions, long inboundDepth,
                           long journalBacklog, long batchesApplied, long changesApplied, long rejectedBatches,

@@ -38,7 +38,10 @@ public enum ErrorCode {
      * subscribed; the message names the budget and the configuration key that raises it.
      */
     RESOURCE_EXHAUSTED,
-    /** A STRICT subscriber fell behind by a full outbox; its stream ended with the last seq it was sent. */
+    /**
+     * A STRICT subscriber fell behind by a full outbox, or a subscriber (either policy) fell behind further than the
+     * server's outbox memory bounds let it; its stream ended with the last seq it was sent: resume from it.
+     */
     SLOW_CONSUMER,
     /** A required part is not there (durability off, Kafka down past the journal bound). Nothing was applied. */
     UNAVAILABLE,

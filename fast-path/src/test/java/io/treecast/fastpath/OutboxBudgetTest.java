@@ -86,7 +86,7 @@ class OutboxBudgetTest {
     }
 
     @Test
-    void aStrictSubscriptionWhoseRingCannotGrowEndsWithResourceExhaustedWhileOthersCarryOn() {
+    void aStrictSubscriptionWhoseRingCannotGrowEndsAsASlowConsumerNamingTheBudgetWhileOthersCarryOn() {
         engine = Engine.start(EngineConfig.builder().outboxBudgetSlots(48).build());
         Recorder stuck = new Recorder();
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("k/*")).withPolicy(Policy.STRICT).withOutboxCapacity(1024), stuck);
@@ -97,10 +97,11 @@ class OutboxBudgetTest {
 
         // 16 + 16 slots to start; the stuck ring grew to 32 (48 in all) and could not double again
         await().atMost(Duration.ofSeconds(10)).until(() -> stuck.endCode != null);
-        assertThat(stuck.endCode).isEqualTo(ErrorCode.RESOURCE_EXHAUSTED);
-        assertThat(stuck.endMessage).startsWith("subscription 1 to 'k/*' ended: its outbox of 32 events (of 1024 asked) is full, "
-                + "and the outboxes of all subscriptions already use the server's budget of 48 slots (engine.outbox-budget-slots); ")
-                .endsWith("; resubscribe with resume_after = 0");
+        assertThat(stuck.endCode).isEqualTo(ErrorCode.SLOW_CONSUMER);
+        assertThat(stuck.endMessage).isEqualTo("subscription 1 to 'k/*' ended: its outbox of 32 events (of 1024 asked) is full, "
+                + "and the outboxes of all subscriptions already use the server's budget of 48 slots (engine.outbox-budget-slots); "
+                + "read events faster or subscribe with a smaller outbox_capacity, or raise engine.outbox-budget-slots; "
+                + "resubscribe with resume_after = 0");
         assertThat(engine.stats().budgetEnds()).isEqualTo(1);
         await().atMost(Duration.ofSeconds(10)).until(() -> reader.lastSeq == 40);
         await().atMost(Duration.ofSeconds(10)).until(() -> engine.stats().outboxSlotsUsed() == 16);
@@ -129,7 +130,7 @@ class OutboxBudgetTest {
     }
 
     @Test
-    void aConflatingSubscriptionWhosePendingLeavesPassTheBudgetEndsWithResourceExhausted() {
+    void aConflatingSubscriptionWhosePendingLeavesPassTheBudgetEndsAsASlowConsumerNamingTheBudget() {
         engine = Engine.start(EngineConfig.builder().outboxBudgetSlots(256 + 64).build());
         Recorder slow = new Recorder();
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("k/*")).withOutboxCapacity(1024), slow);
@@ -138,7 +139,7 @@ class OutboxBudgetTest {
         // distinct leaves: the 17th pending leaf needs a second chunk the budget does not have
         publish(1, 256 + 17, 1_000);
         await().atMost(Duration.ofSeconds(10)).until(() -> slow.endCode != null);
-        assertThat(slow.endCode).isEqualTo(ErrorCode.RESOURCE_EXHAUSTED);
+        assertThat(slow.endCode).isEqualTo(ErrorCode.SLOW_CONSUMER);
         assertThat(slow.endMessage).contains("it fell behind and holds the newest change of 17 leaves")
                 .contains("(engine.outbox-budget-slots)").endsWith("resume_after = 0");
         await().atMost(Duration.ofSeconds(10)).until(() -> engine.stats().outboxSlotsUsed() == 0);
@@ -147,5 +148,47 @@ class OutboxBudgetTest {
         await().until(() -> engine.stats().subscriptions() == 1);
         publish(274, 280, 1_000);
         await().atMost(Duration.ofSeconds(10)).until(() -> reader.lastSeq == 280);
+    }
+
+    @Test
+    void aStrictOutboxThatWouldPinMoreThanItsBytesEndsAsASlowConsumerNamingTheKey() {
+        // 3 + 100 + 32 = 135 bytes a batch: 7 fit in 1,000 bytes, the 8th does not
+        engine = Engine.start(EngineConfig.builder().outboxMaxBytes(1_000).build());
+        Recorder stuck = new Recorder();
+        engine.subscribe(SubscribeOptions.of(PathPattern.parse("k/*")).withPolicy(Policy.STRICT), stuck);
+        Recorder reader = new Recorder();
+        engine.subscribe(SubscribeOptions.of(PathPattern.parse("k/*")).withPolicy(Policy.STRICT), reader).request(Long.MAX_VALUE);
+        await().until(() -> engine.stats().subscriptions() == 2);
+        for (int i = 1; i <= 20; i++) {
+            assertThat(engine.offer(Batch.of(Change.set(TreePath.parse("k/" + (i % 10)), new byte[100])))).isEqualTo(OfferResult.ACCEPTED);
+            long seq = i;
+            // one batch at a time, so that the reader's outbox never holds more than one (a burst may fill any outbox)
+            await().atMost(Duration.ofSeconds(10)).until(() -> reader.lastSeq == seq);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> stuck.endCode != null);
+        assertThat(stuck.endCode).isEqualTo(ErrorCode.SLOW_CONSUMER);
+        assertThat(stuck.endMessage).isEqualTo("subscription 1 to 'k/*' ended: its outbox holds 945 bytes of batches and the next "
+                + "would pass its limit of 1000 bytes (engine.outbox-max-bytes); read events faster or subscribe with a smaller "
+                + "outbox_capacity, or raise engine.outbox-max-bytes; resubscribe with resume_after = 0");
+        assertThat(reader.endCode).isNull();
+        assertThat(reader.events()).hasSize(20);
+    }
+
+    @Test
+    void aConflateOutboxThatWouldPinMoreThanItsBytesConflatesAndDeliversTheNewestValues() {
+        engine = Engine.start(EngineConfig.builder().outboxMaxBytes(1_000).build());
+        Recorder slow = new Recorder();
+        Subscription sub = engine.subscribe(SubscribeOptions.of(PathPattern.parse("k/*")), slow);
+        await().until(() -> engine.stats().subscriptions() == 1);
+        publish(1, 500, 10);
+        assertThat(engine.stats().conflatedChanges()).isGreaterThan(400);
+        sub.request(Long.MAX_VALUE);
+        await().atMost(Duration.ofSeconds(10)).until(() -> slow.lastSeq == 500);
+        assertThat(slow.endCode).isNull();
+        // a batch counts at least 37 bytes ("k/0" + "v1" + 32): at most 27 of them in 1,000 bytes, then one conflated event
+        assertThat(slow.count).isLessThanOrEqualTo(27 + 1);
+        for (int leaf = 0; leaf < 10; leaf++) {
+            assertThat(slow.values()).containsEntry("k/" + leaf, "v" + (500 - ((500 - leaf) % 10)));
+        }
     }
 }

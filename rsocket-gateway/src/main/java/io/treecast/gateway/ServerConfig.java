@@ -75,6 +75,8 @@ public final class ServerConfig {
                 "an integer >= 1 (bytes of the tree: values + paths + 96 per node; a batch that would add more is refused)");
         key("engine.outbox-budget-slots", "8388608", v -> longIn(v, 16, Long.MAX_VALUE),
                 "an integer >= 16 (outbox slots, ~20 bytes each, all subscriptions together)");
+        key("engine.outbox-max-bytes", "67108864", v -> longIn(v, 1, Long.MAX_VALUE),
+                "an integer >= 1 (bytes of batches one subscription's outbox may hold)");
         key("engine.default-outbox-capacity", "1024", v -> intIn(v, 4, Integer.MAX_VALUE), "an integer >= 4");
         key("engine.max-outbox-capacity", "1048576", v -> intIn(v, 4, Integer.MAX_VALUE), "an integer >= 4 and >= engine.default-outbox-capacity");
         key("engine.conflate-high-mark-percent", "75", v -> intIn(v, 10, 100), "an integer 10..100");
@@ -211,6 +213,7 @@ public final class ServerConfig {
                 .maxLeaves((Long) values.get("engine.max-leaves"))
                 .maxTreeBytes((Long) values.get("engine.max-tree-bytes"))
                 .outboxBudgetSlots((Long) values.get("engine.outbox-budget-slots"))
+                .outboxMaxBytes((Long) values.get("engine.outbox-max-bytes"))
                 .defaultOutboxCapacity((Integer) values.get("engine.default-outbox-capacity"))
                 .maxOutboxCapacity((Integer) values.get("engine.max-outbox-capacity"))
                 .conflateHighMarkPercent((Integer) values.get("engine.conflate-high-mark-percent"))

@@ -268,7 +268,7 @@ public final class DefaultEngine implements Engine, Sub.Owner {
     private Sub register(PathPattern pattern, EventHandler handler, Policy policy, boolean snapshot, long resumeAfter, int cap,
                          boolean internal, int eventsPerDelivery) {
         Sub sub = new Sub(ids.incrementAndGet(), pattern, handler, policy, snapshot, resumeAfter, cap,
-                config.conflateHighMarkPercent(), internal, this);
+                config.outboxMaxBytes(), config.conflateHighMarkPercent(), internal, this);
         sub.eventsPerDelivery = eventsPerDelivery;
         int d;
         synchronized (this) {

@@ -135,12 +135,12 @@ final class Dispatcher implements Runnable {
         ErrorCode end = s.endCode;
         if (end != null) {
             String msg;
-            if (end == ErrorCode.SLOW_CONSUMER) {
+            if (end == ErrorCode.SLOW_CONSUMER && s.endReason != null) {
+                msg = s.endReason + "; resubscribe with resume_after = " + s.lastDelivered;
+            } else if (end == ErrorCode.SLOW_CONSUMER) {
                 msg = s + " ended: its outbox of " + s.capacity + " events filled up under the STRICT policy; "
                         + "request events faster, subscribe with a larger outbox or the CONFLATE policy, "
                         + "and resubscribe with resume_after = " + s.lastDelivered;
-            } else if (end == ErrorCode.RESOURCE_EXHAUSTED && s.endReason != null) {
-                msg = s.endReason + "; resubscribe with resume_after = " + s.lastDelivered;
             } else {
                 msg = "the engine is shutting down; resubscribe to another instance or later with resume_after = " + s.lastDelivered;
             }
@@ -455,16 +455,22 @@ final class Dispatcher implements Runnable {
     private static void holdOutbox(Sub s, int limit) {
         long h = s.headAcquire();
         long t = s.tailAcquire();
+        long bytes = 0;
         while (h < t && s.heldCount < limit) {
             if (s.heldCount == s.heldSeq.length) {
                 int n = Math.max(16, s.heldCount * 2);
                 s.heldSeq = Arrays.copyOf(s.heldSeq, n);
                 s.heldRef = Arrays.copyOf(s.heldRef, n);
             }
+            Object ref = s.entryRef(h);
             s.heldSeq[s.heldCount] = s.entrySeq(h);
-            s.heldRef[s.heldCount] = s.entryRef(h);
+            s.heldRef[s.heldCount] = ref;
             s.heldCount++;
+            bytes += Applied.bytes(ref);
             h++;
+        }
+        if (bytes > 0) {
+            s.tookOut(bytes); // held aside, bounded by the capacity: out of the outbox's byte count
         }
         s.headRelease(h);
     }
@@ -576,6 +582,7 @@ final class Dispatcher implements Runnable {
 
     private int live(Sub s) {
         int work = 0;
+        long bytes = 0;
         int budget = EVENTS_PER_CYCLE;
         while (budget > 0 && s.demand.get() > 0) {
             long seq;
@@ -594,6 +601,7 @@ final class Dispatcher implements Runnable {
                 seq = s.entrySeq(h);
                 ref = s.entryRef(h);
                 fill(s, seq, ref, h);
+                bytes += Applied.bytes(ref);
                 s.headRelease(h + 1);
             }
             work++;
@@ -605,6 +613,9 @@ final class Dispatcher implements Runnable {
         if (s.heldIndex > 0 && s.heldIndex == s.heldCount) {
             s.heldIndex = 0;
             s.heldCount = 0;
+        }
+        if (bytes > 0) {
+            s.tookOut(bytes); // once per pass: one store the writer reads only when the outbox nears its byte bound
         }
         return work;
     }

@@ -58,6 +58,8 @@ public final class EngineCore implements SubscriptionIndex.Sink {
     // matching context of the change being matched (the index calls back onMatch)
     private long curSeq;
     private Object curRef;
+    /** {@link Batch#bytes()} of {@link #curRef}: what an outbox that takes it pins. */
+    private long curBytes;
     private Change curChange;
     /** The index of {@link #curChange} in its batch, and whether the batch's matches are tracked per change. */
     private int curIndex;
@@ -76,7 +78,7 @@ public final class EngineCore implements SubscriptionIndex.Sink {
     private final SlotBudget slots;
 
     long batchesApplied;
-    /** Subscriptions ended with RESOURCE_EXHAUSTED because the outbox budget could not give them room. */
+    /** Subscriptions ended with SLOW_CONSUMER by a memory bound (outbox budget, outbox bytes), not by their capacity. */
     long budgetEnds;
     long changesApplied;
     long conflatedChanges;
@@ -187,14 +189,22 @@ public final class EngineCore implements SubscriptionIndex.Sink {
     }
 
     /**
-     * Ends {@code sub} because the outbox budget cannot give it room: the dispatcher reports RESOURCE_EXHAUSTED with
-     * {@code why} and the resume point. Allocates, but only for this rare end.
+     * Ends {@code sub} because the outbox budget cannot give it room: SLOW_CONSUMER with {@code why}, the budget and
+     * the resume point.
      */
     private void endForBudget(Sub sub, String why) {
-        sub.endReason = sub + " ended: " + why + ", and the outboxes of all subscriptions already use the server's budget of "
-                + slots.budget() + " slots (engine.outbox-budget-slots); read events faster or subscribe with a smaller "
-                + "outbox_capacity, or raise engine.outbox-budget-slots";
-        sub.endCode = ErrorCode.RESOURCE_EXHAUSTED;
+        endSlow(sub, why + ", and the outboxes of all subscriptions already use the server's budget of " + slots.budget()
+                + " slots (engine.outbox-budget-slots)", "engine.outbox-budget-slots");
+    }
+
+    /**
+     * Ends {@code sub} as a slow consumer for a memory bound rather than its capacity: SLOW_CONSUMER (what clients
+     * already resume from), with a message that names the bound and its key. Allocates, but only for this rare end.
+     */
+    private void endSlow(Sub sub, String why, String key) {
+        sub.endReason = sub + " ended: " + why + "; read events faster or subscribe with a smaller outbox_capacity, or raise "
+                + key;
+        sub.endCode = ErrorCode.SLOW_CONSUMER;
         budgetEnds++;
         ended.add(sub);
         touched[sub.dispatcherIndex] = true;
@@ -242,14 +252,15 @@ public final class EngineCore implements SubscriptionIndex.Sink {
         }
         seq = s;
         writeRing(s, applied, System.nanoTime(), bytes);
-        fanOut(s, applied);
+        fanOut(s, applied, bytes);
         batchesApplied++;
         changesApplied += Applied.size(applied);
         return applied;
     }
 
-    private void fanOut(long s, Object applied) {
+    private void fanOut(long s, Object applied, long bytes) {
         curSeq = s;
+        curBytes = bytes;
         curRef = applied;
         int n = Applied.size(applied);
         // the dispatcher then takes each subscription's matched changes from a bit mask instead of matching again
@@ -309,6 +320,21 @@ public final class EngineCore implements SubscriptionIndex.Sink {
             startConflating(sub);
             return;
         }
+        if (sub.bytesIn - sub.bytesOutSeen + curBytes > sub.maxBytes && size > 0) {
+            // near the bound: only now read what the dispatcher took out (a cache line it writes)
+            sub.bytesOutSeen = sub.bytesOutAcquire();
+            long held = sub.bytesIn - sub.bytesOutSeen;
+            if (held > 0 && held + curBytes > sub.maxBytes) {
+                // the outbox pins as many bytes as it may (an empty one always takes one batch): as if it were full
+                if (sub.policy == Policy.STRICT) {
+                    endSlow(sub, "its outbox holds " + held + " bytes of batches and the next would pass its limit of "
+                            + sub.maxBytes + " bytes (engine.outbox-max-bytes)", "engine.outbox-max-bytes");
+                } else {
+                    startConflating(sub);
+                }
+                return;
+            }
+        }
         if (size > sub.mask && !sub.grow(slots)) {
             // the ring is full and the budget gives it no more room: as if the outbox were full
             if (sub.policy == Policy.STRICT) {
@@ -319,10 +345,11 @@ public final class EngineCore implements SubscriptionIndex.Sink {
             return;
         }
         sub.stampConflated = false;
-        enqueue(sub, curSeq, curRef);
+        enqueue(sub, curSeq, curRef, curBytes);
     }
 
-    private void enqueue(Sub sub, long s, Object ref) {
+    private void enqueue(Sub sub, long s, Object ref, long bytes) {
+        sub.bytesIn += bytes;
         long t = sub.tailLocal;
         int i = (int) (t & sub.mask);
         sub.outSeq[i] = s;
@@ -349,7 +376,7 @@ public final class EngineCore implements SubscriptionIndex.Sink {
      * Keeps the newest change of the leaf for a subscription that fell behind: one entry per leaf, so the map is as
      * large as the number of distinct leaves changed meanwhile - which deletes and new paths can make larger than the
      * tree. Its entries are reserved from the outbox budget, {@link #PENDING_CHUNK} at a time; when the budget has no
-     * room the subscription ends with RESOURCE_EXHAUSTED (it resumes from its last seq) rather than lose a change.
+     * room the subscription ends with SLOW_CONSUMER (it resumes from its last seq) rather than lose a change.
      */
     private void conflate(Sub sub, Change c, long s) {
         if (sub.pending == null) {
@@ -385,6 +412,13 @@ public final class EngineCore implements SubscriptionIndex.Sink {
             if (size > sub.lowMark || size > sub.mask) {
                 continue; // (the second: conflating because the budget did not let the ring grow, and still full)
             }
+            if (sub.maxBytes != Long.MAX_VALUE) {
+                // conflating because of the outbox's bytes: wait until half of them are read, as for events
+                sub.bytesOutSeen = sub.bytesOutAcquire();
+                if (sub.bytesIn - sub.bytesOutSeen > sub.maxBytes / 2) {
+                    continue;
+                }
+            }
             int n = sub.pending == null ? 0 : sub.pending.size();
             if (n > 0) {
                 TreePath[] paths = new TreePath[n];
@@ -400,7 +434,8 @@ public final class EngineCore implements SubscriptionIndex.Sink {
                     i++;
                 }
                 releasePending(sub); // a map sized for a burst is not kept for the next one
-                enqueue(sub, max, new Conflated(paths, values, seqs, max));
+                Conflated entry = new Conflated(paths, values, seqs, max);
+                enqueue(sub, max, entry, entry.bytes);
             }
             sub.stamp = -1;
             sub.conflating = false;

@@ -62,6 +62,18 @@ public final class Sub implements Subscription {
     long reservedSlots;
     /** Pending leaves reserved from the budget for conflation (writer-owned), see {@code EngineCore.PENDING_SLOTS}. */
     int pendingReserved;
+    /**
+     * The bytes ({@code Batch.bytes()}) this outbox may pin ({@code engine.outbox-max-bytes}): batches it holds stay
+     * in memory after they leave the replay ring. Past it the outbox counts as full. {@link #bytesIn} (writer) minus
+     * {@link #bytesOut} (dispatcher, published with release; the writer reads it only when near the bound and keeps
+     * what it read in {@link #bytesOutSeen}) is what the outbox holds.
+     */
+    final long maxBytes;
+    long bytesIn;
+    long bytesOutSeen;
+    volatile long bytesOut;
+    /** The dispatcher's own running {@link #bytesOut}. */
+    long bytesOutLocal;
     /** Why the writer ended this subscription when {@link #endCode} is RESOURCE_EXHAUSTED; set before endCode. */
     volatile String endReason;
 
@@ -124,6 +136,12 @@ public final class Sub implements Subscription {
 
     public Sub(long id, PathPattern pattern, EventHandler handler, Policy policy, boolean snapshot, long resumeAfter,
                int capacity, int conflateHighMarkPercent, boolean internal, Owner owner) {
+        this(id, pattern, handler, policy, snapshot, resumeAfter, capacity, Long.MAX_VALUE, conflateHighMarkPercent, internal, owner);
+    }
+
+    public Sub(long id, PathPattern pattern, EventHandler handler, Policy policy, boolean snapshot, long resumeAfter,
+               int capacity, long maxBytes, int conflateHighMarkPercent, boolean internal, Owner owner) {
+        this.maxBytes = maxBytes;
         this.id = id;
         this.pattern = pattern;
         this.handler = handler;
@@ -181,6 +199,16 @@ public final class Sub implements Subscription {
         OUT_MATCHED.setRelease(this, matched);
         mask = nextMask;
         return true;
+    }
+
+    /** Dispatcher: counts {@code bytes} of entries taken out of the outbox and publishes the total to the writer. */
+    void tookOut(long bytes) {
+        bytesOutLocal += bytes;
+        BYTES_OUT.setRelease(this, bytesOutLocal);
+    }
+
+    long bytesOutAcquire() {
+        return (long) BYTES_OUT.getAcquire(this);
     }
 
     /** Dispatcher: the seq of the outbox entry at position {@code pos} (between head and an acquired tail). */
@@ -243,6 +271,7 @@ public final class Sub implements Subscription {
     private static final java.lang.invoke.VarHandle OUT_SEQ;
     private static final java.lang.invoke.VarHandle OUT_REF;
     private static final java.lang.invoke.VarHandle OUT_MATCHED;
+    private static final java.lang.invoke.VarHandle BYTES_OUT;
 
     static {
         try {
@@ -252,6 +281,7 @@ public final class Sub implements Subscription {
             OUT_SEQ = l.findVarHandle(Sub.class, "outSeq", long[].class);
             OUT_REF = l.findVarHandle(Sub.class, "outRef", Object[].class);
             OUT_MATCHED = l.findVarHandle(Sub.class, "outMatched", long[].class);
+            BYTES_OUT = l.findVarHandle(Sub.class, "bytesOut", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
