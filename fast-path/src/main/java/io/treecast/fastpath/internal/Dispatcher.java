@@ -465,6 +465,7 @@ final class Dispatcher implements Runnable {
             Object ref = s.entryRef(h);
             s.heldSeq[s.heldCount] = s.entrySeq(h);
             s.heldRef[s.heldCount] = ref;
+            s.forgetEntry(h);
             s.heldCount++;
             bytes += Applied.bytes(ref);
             h++;
@@ -602,6 +603,7 @@ final class Dispatcher implements Runnable {
                 ref = s.entryRef(h);
                 fill(s, seq, ref, h);
                 bytes += Applied.bytes(ref);
+                s.forgetEntry(h);
                 s.headRelease(h + 1);
             }
             work++;

@@ -229,9 +229,14 @@ public final class Sub implements Subscription {
         return a[(int) (pos & (a.length - 1))];
     }
 
-    /** Slots of the ring now (any thread, racy: for metrics). */
-    int ringLength() {
-        return outSeq.length;
+    /**
+     * Dispatcher, for the entry at {@code pos} it has read and not yet released: forgets its ref, so that a large
+     * ring that drained does not keep old batches alive until it wraps around (what {@link #maxBytes} counts is
+     * then all it pins). The writer writes this slot again only after head passes it.
+     */
+    void forgetEntry(long pos) {
+        Object[] a = (Object[]) OUT_REF.getAcquire(this);
+        a[(int) (pos & (a.length - 1))] = null;
     }
 
     @Override
