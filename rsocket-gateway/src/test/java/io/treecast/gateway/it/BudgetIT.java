@@ -86,4 +86,35 @@ class BudgetIT {
             server.close();
         }
     }
+
+    @Test
+    void aMebibyteOfRepeatedSetIsDecodedAsProtobufMergesItAndTheConnectionCarriesOn() throws Exception {
+        TreecastServer server = TreecastServer.start(ServerConfig.builder().set("tcp.port", "0").set("websocket.enabled", "false")
+                .build(), null);
+        try (RawClient client = RawClient.tcp(server); RawClient other = RawClient.tcp(server)) {
+            java.io.ByteArrayOutputStream change = new java.io.ByteArrayOutputStream();
+            com.google.protobuf.CodedOutputStream c = com.google.protobuf.CodedOutputStream.newInstance(change);
+            c.writeString(1, "merged/leaf");
+            for (int i = 0; change.size() < (1 << 20); i++) {
+                c.writeMessage(2, io.treecast.proto.Value.newBuilder().setIntValue(i).build());
+                c.flush();
+            }
+            c.writeMessage(2, io.treecast.proto.Value.newBuilder().setStringValue("last").build());
+            c.flush();
+            // written by hand: the generated classes would merge the repetitions before sending
+            java.io.ByteArrayOutputStream batch = new java.io.ByteArrayOutputStream();
+            com.google.protobuf.CodedOutputStream b = com.google.protobuf.CodedOutputStream.newInstance(batch);
+            b.writeByteArray(1, change.toByteArray());
+            b.flush();
+            assertThat(batch.size()).isGreaterThan(1 << 20);
+
+            io.rsocket.Payload answer = client.rsocket.requestResponse(io.rsocket.util.DefaultPayload.create(batch.toByteArray(),
+                    RawClient.route("tree.update"))).block(RawClient.WAIT);
+            assertThat(RawClient.parse(answer, io.treecast.proto.Ack.parser()).getSeq()).isPositive();
+            assertThat(other.get("merged/*").getLeaves(0).getSet().getStringValue()).isEqualTo("last");
+            assertThat(client.update(RawClient.set("after/x", 1))).isPositive();
+        } finally {
+            server.close();
+        }
+    }
 }
