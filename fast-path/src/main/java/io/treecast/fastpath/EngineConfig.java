@@ -17,6 +17,11 @@ public final class EngineConfig {
     private final String treeId;
     private final int inboundQueueCapacity;
     private final int replayRingCapacity;
+    private final long replayRingBytes;
+    private final long maxLeaves;
+    private final long maxTreeBytes;
+    private final long outboxBudgetSlots;
+    private final long outboxMaxBytes;
     private final int defaultOutboxCapacity;
     private final int maxOutboxCapacity;
     private final int conflateHighMarkPercent;
@@ -32,6 +37,11 @@ public final class EngineConfig {
         this.treeId = b.treeId;
         this.inboundQueueCapacity = b.inboundQueueCapacity;
         this.replayRingCapacity = b.replayRingCapacity;
+        this.replayRingBytes = b.replayRingBytes;
+        this.maxLeaves = b.maxLeaves;
+        this.maxTreeBytes = b.maxTreeBytes;
+        this.outboxBudgetSlots = b.outboxBudgetSlots;
+        this.outboxMaxBytes = b.outboxMaxBytes;
         this.defaultOutboxCapacity = b.defaultOutboxCapacity;
         this.maxOutboxCapacity = b.maxOutboxCapacity;
         this.conflateHighMarkPercent = b.conflateHighMarkPercent;
@@ -54,6 +64,31 @@ public final class EngineConfig {
     public int inboundQueueCapacity() { return inboundQueueCapacity; }
     /** Batches kept for resume (power of two). */
     public int replayRingCapacity() { return replayRingCapacity; }
+    /**
+     * The most bytes ({@link Batch#bytes()}: paths, values, 32 B per change) the replay ring keeps; past it the
+     * oldest batches leave the ring (a resume from them is caught up from the snapshot store, or gets RESET).
+     */
+    public long replayRingBytes() { return replayRingBytes; }
+    /** The most leaves the tree may hold: a batch that would add more is refused with RESOURCE_EXHAUSTED. */
+    public long maxLeaves() { return maxLeaves; }
+    /**
+     * The most bytes the tree may hold (values + paths + 96 B per node, see {@code Tree.bytes()}): a batch that
+     * would add more is refused with RESOURCE_EXHAUSTED.
+     */
+    public long maxTreeBytes() { return maxTreeBytes; }
+    /**
+     * Outbox slots (~20 B each) all subscriptions together may hold: rings start at 16 slots and double as they
+     * fill, and a conflating subscription's pending leaves count 4 slots each. A subscribe that cannot get its first
+     * ring is refused with RESOURCE_EXHAUSTED; a ring that cannot grow acts as full (STRICT ends with
+     * SLOW_CONSUMER, CONFLATE conflates); a pending map that cannot grow ends its subscription with SLOW_CONSUMER.
+     */
+    public long outboxBudgetSlots() { return outboxBudgetSlots; }
+    /**
+     * Bytes of batches ({@link Batch#bytes()}) one outbox may hold: they stay in memory after they leave the replay
+     * ring. Past it the outbox counts as full (STRICT ends with SLOW_CONSUMER, CONFLATE conflates); an empty outbox
+     * always takes one batch.
+     */
+    public long outboxMaxBytes() { return outboxMaxBytes; }
     /** Outbox capacity in events when a subscriber asks for none. */
     public int defaultOutboxCapacity() { return defaultOutboxCapacity; }
     /** The largest outbox a subscriber may ask for. */
@@ -82,6 +117,11 @@ public final class EngineConfig {
         private String treeId = "default";
         private int inboundQueueCapacity = 65_536;
         private int replayRingCapacity = 262_144;
+        private long replayRingBytes = 256L << 20;
+        private long maxLeaves = 10_000_000L;
+        private long maxTreeBytes = 1L << 30;
+        private long outboxBudgetSlots = 8L << 20;
+        private long outboxMaxBytes = 64L << 20;
         private int defaultOutboxCapacity = 1_024;
         private int maxOutboxCapacity = 1 << 20;
         private int conflateHighMarkPercent = 75;
@@ -99,6 +139,11 @@ public final class EngineConfig {
         public Builder treeId(String v) { this.treeId = v; return this; }
         public Builder inboundQueueCapacity(int v) { this.inboundQueueCapacity = v; return this; }
         public Builder replayRingCapacity(int v) { this.replayRingCapacity = v; return this; }
+        public Builder replayRingBytes(long v) { this.replayRingBytes = v; return this; }
+        public Builder maxLeaves(long v) { this.maxLeaves = v; return this; }
+        public Builder maxTreeBytes(long v) { this.maxTreeBytes = v; return this; }
+        public Builder outboxBudgetSlots(long v) { this.outboxBudgetSlots = v; return this; }
+        public Builder outboxMaxBytes(long v) { this.outboxMaxBytes = v; return this; }
         public Builder defaultOutboxCapacity(int v) { this.defaultOutboxCapacity = v; return this; }
         public Builder maxOutboxCapacity(int v) { this.maxOutboxCapacity = v; return this; }
         public Builder conflateHighMarkPercent(int v) { this.conflateHighMarkPercent = v; return this; }
@@ -114,6 +159,11 @@ public final class EngineConfig {
             require(treeId != null && !treeId.isEmpty(), "treeId", "must not be empty");
             require(isPowerOfTwo(inboundQueueCapacity), "inboundQueueCapacity", "must be a power of two, was " + inboundQueueCapacity);
             require(isPowerOfTwo(replayRingCapacity), "replayRingCapacity", "must be a power of two, was " + replayRingCapacity);
+            require(replayRingBytes >= 1, "replayRingBytes", "must be >= 1, was " + replayRingBytes);
+            require(maxLeaves >= 1, "maxLeaves", "must be >= 1, was " + maxLeaves);
+            require(maxTreeBytes >= 1, "maxTreeBytes", "must be >= 1, was " + maxTreeBytes);
+            require(outboxBudgetSlots >= 16, "outboxBudgetSlots", "must be >= 16, was " + outboxBudgetSlots);
+            require(outboxMaxBytes >= 1, "outboxMaxBytes", "must be >= 1, was " + outboxMaxBytes);
             require(defaultOutboxCapacity >= 4, "defaultOutboxCapacity", "must be >= 4, was " + defaultOutboxCapacity);
             require(maxOutboxCapacity >= defaultOutboxCapacity, "maxOutboxCapacity", "must be >= defaultOutboxCapacity");
             require(conflateHighMarkPercent >= 10 && conflateHighMarkPercent <= 100, "conflateHighMarkPercent", "must be 10..100, was " + conflateHighMarkPercent);

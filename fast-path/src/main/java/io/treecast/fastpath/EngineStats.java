@@ -28,11 +28,18 @@ package io.treecast.fastpath;
  * @param outboxesOverHalf  outboxes more than half full
  * @param outboxesByFill    outboxes by how full they are, four counts: up to 25% of their capacity, up to 50%, up to
  *                          75%, above 75%
+ * @param treeBytes         what {@code engine.max-tree-bytes} bounds: value + path bytes of the leaves + 96 B per node
+ * @param replayRingBytes   what {@code engine.replay-ring-bytes} bounds: bytes of the batches the replay ring holds
+ * @param outboxSlotsUsed   what {@code engine.outbox-budget-slots} bounds: slots reserved by outboxes and pending maps
+ * @param budgetRefusals    batches refused with RESOURCE_EXHAUSTED by the tree budget (also in rejectedBatches)
+ * @param budgetEnds        subscriptions ended with SLOW_CONSUMER by a memory bound (outbox-budget-slots or
+ *                          outbox-max-bytes) rather than by their outbox capacity
  */
 public record EngineStats(long seq, long durableSeq, long leaves, long subscriptions, long inboundDepth,
                           long journalBacklog, long batchesApplied, long changesApplied, long rejectedBatches,
                           long eventsDelivered, long conflatedChanges, long slowConsumerEnds, long resumesFromRing,
                           long resets, long loopErrors, long resumesFromStore, boolean writerAlive,
                           long writerBusyNanos, long treeValueBytes, long strictSubscriptions, long outboxDepthMax,
-                          long outboxDepthTotal, long outboxesOverHalf, long[] outboxesByFill) {
+                          long outboxDepthTotal, long outboxesOverHalf, long[] outboxesByFill, long treeBytes,
+                          long replayRingBytes, long outboxSlotsUsed, long budgetRefusals, long budgetEnds) {
 }

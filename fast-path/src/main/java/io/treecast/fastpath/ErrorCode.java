@@ -33,7 +33,15 @@ public enum ErrorCode {
     FORBIDDEN,
     /** The engine's inbound queue is full: retry later (back-pressure, nothing was applied). */
     OVERLOADED,
-    /** A STRICT subscriber fell behind by a full outbox; its stream ended with the last seq it was sent. */
+    /**
+     * A memory budget of the server is reached (tree leaves or bytes, outbox slots). Nothing was applied or
+     * subscribed; the message names the budget and the configuration key that raises it.
+     */
+    RESOURCE_EXHAUSTED,
+    /**
+     * A STRICT subscriber fell behind by a full outbox, or a subscriber (either policy) fell behind further than the
+     * server's outbox memory bounds let it; its stream ended with the last seq it was sent: resume from it.
+     */
     SLOW_CONSUMER,
     /** A required part is not there (durability off, Kafka down past the journal bound). Nothing was applied. */
     UNAVAILABLE,

@@ -84,6 +84,16 @@ public final class ServerConfig {
         key("engine.tree-id", "default", ServerConfig::nonEmpty, "a non-empty name");
         key("engine.inbound-queue-capacity", "65536", ServerConfig::powerOfTwo, "a power of two");
         key("engine.replay-ring-capacity", "262144", ServerConfig::powerOfTwo, "a power of two");
+        key("engine.replay-ring-bytes", "268435456", v -> longIn(v, 1, Long.MAX_VALUE),
+                "an integer >= 1 (bytes of paths and values the replay ring keeps; the oldest batches leave first)");
+        key("engine.max-leaves", "10000000", v -> longIn(v, 1, Long.MAX_VALUE),
+                "an integer >= 1 (leaves in the tree; a batch that would add more is refused with RESOURCE_EXHAUSTED)");
+        key("engine.max-tree-bytes", "1073741824", v -> longIn(v, 1, Long.MAX_VALUE),
+                "an integer >= 1 (bytes of the tree: values + paths + 96 per node; a batch that would add more is refused)");
+        key("engine.outbox-budget-slots", "8388608", v -> longIn(v, 16, Long.MAX_VALUE),
+                "an integer >= 16 (outbox slots, ~20 bytes each, all subscriptions together)");
+        key("engine.outbox-max-bytes", "67108864", v -> longIn(v, 1, Long.MAX_VALUE),
+                "an integer >= 1 (bytes of batches one subscription's outbox may hold)");
         key("engine.default-outbox-capacity", "1024", v -> intIn(v, 4, Integer.MAX_VALUE), "an integer >= 4");
         key("engine.max-outbox-capacity", "1048576", v -> intIn(v, 4, Integer.MAX_VALUE), "an integer >= 4 and >= engine.default-outbox-capacity");
         key("engine.conflate-high-mark-percent", "75", v -> intIn(v, 10, 100), "an integer 10..100");
@@ -226,6 +236,11 @@ public final class ServerConfig {
                 .treeId((String) values.get("engine.tree-id"))
                 .inboundQueueCapacity((Integer) values.get("engine.inbound-queue-capacity"))
                 .replayRingCapacity((Integer) values.get("engine.replay-ring-capacity"))
+                .replayRingBytes((Long) values.get("engine.replay-ring-bytes"))
+                .maxLeaves((Long) values.get("engine.max-leaves"))
+                .maxTreeBytes((Long) values.get("engine.max-tree-bytes"))
+                .outboxBudgetSlots((Long) values.get("engine.outbox-budget-slots"))
+                .outboxMaxBytes((Long) values.get("engine.outbox-max-bytes"))
                 .defaultOutboxCapacity((Integer) values.get("engine.default-outbox-capacity"))
                 .maxOutboxCapacity((Integer) values.get("engine.max-outbox-capacity"))
                 .conflateHighMarkPercent((Integer) values.get("engine.conflate-high-mark-percent"))
@@ -396,6 +411,14 @@ public final class ServerConfig {
             throw new IllegalArgumentException();
         }
         return i;
+    }
+
+    private static Object longIn(String v, long min, long max) {
+        long l = Long.parseLong(v.trim().replace("_", ""));
+        if (l < min || l > max) {
+            throw new IllegalArgumentException();
+        }
+        return l;
     }
 
     private static Object powerOfTwo(String v) {

@@ -37,6 +37,34 @@ class ServerConfigTest {
     }
 
     @Test
+    void memoryBudgetsHaveTheDocumentedDefaultsAndReachTheEngine() {
+        io.treecast.fastpath.EngineConfig defaults = ServerConfig.defaults().engineConfig(null);
+        assertThat(defaults.replayRingBytes()).isEqualTo(256L << 20);
+        assertThat(defaults.maxLeaves()).isEqualTo(10_000_000L);
+        assertThat(defaults.maxTreeBytes()).isEqualTo(1L << 30);
+        assertThat(defaults.outboxBudgetSlots()).isEqualTo(8L << 20);
+        assertThat(defaults.outboxMaxBytes()).isEqualTo(64L << 20);
+
+        io.treecast.fastpath.EngineConfig set = ServerConfig.load(null, Map.of("TREECAST_ENGINE_MAX_TREE_BYTES", "8_589_934_592"),
+                Map.of("engine.replay-ring-bytes", "1000", "engine.max-leaves", "5", "engine.outbox-budget-slots", "64",
+                        "engine.outbox-max-bytes", "4096"))
+                .engineConfig(null);
+        assertThat(set.replayRingBytes()).isEqualTo(1000);
+        assertThat(set.maxLeaves()).isEqualTo(5);
+        assertThat(set.maxTreeBytes()).isEqualTo(8L << 30);
+        assertThat(set.outboxBudgetSlots()).isEqualTo(64);
+        assertThat(set.outboxMaxBytes()).isEqualTo(4096);
+
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("engine.outbox-budget-slots", "8")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("engine.outbox-budget-slots = \"8\" from the command line: must be an integer >= 16 "
+                        + "(outbox slots, ~20 bytes each, all subscriptions together)");
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("engine.max-leaves", "0")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("engine.max-leaves = \"0\" from the command line: must be an integer >= 1");
+    }
+
+    @Test
     void fileThenEnvironmentThenFlagsEachOverrideTheOneBefore() throws IOException {
         Path yaml = dir.resolve("treecast.yaml");
         Files.writeString(yaml, "tcp:\n  port: 7000\n  host: 0.0.0.0\nlimits.max-value-bytes: 1000\nauth:\n  tokens: [a, b]\n"

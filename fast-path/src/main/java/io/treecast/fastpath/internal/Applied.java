@@ -16,6 +16,17 @@ final class Applied {
         return applied instanceof Batch ? ((Batch) applied).size() : ((Change[]) applied).length;
     }
 
+    /** The bytes an outbox entry pins ({@link Batch#bytes()}); O(changes) only for expanded batches. */
+    static long bytes(Object entry) {
+        if (entry instanceof Batch) {
+            return ((Batch) entry).bytes();
+        }
+        if (entry instanceof Conflated) {
+            return ((Conflated) entry).bytes;
+        }
+        return Batch.bytesOf((Change[]) entry);
+    }
+
     static Change change(Object applied, int i) {
         return applied instanceof Batch ? ((Batch) applied).change(i) : ((Change[]) applied)[i];
     }

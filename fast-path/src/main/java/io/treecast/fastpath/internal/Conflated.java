@@ -8,11 +8,18 @@ final class Conflated {
     final byte[][] values;
     final long[] seqs;
     final long seq;
+    /** What it counts against its subscription's {@code engine.outbox-max-bytes} (as {@code Batch.bytes()}). */
+    final long bytes;
 
     Conflated(TreePath[] paths, byte[][] values, long[] seqs, long seq) {
         this.paths = paths;
         this.values = values;
         this.seqs = seqs;
         this.seq = seq;
+        long b = 0;
+        for (int i = 0; i < paths.length; i++) {
+            b += paths[i].utf8().length + (values[i] == null ? 0 : values[i].length) + io.treecast.fastpath.Batch.CHANGE_OVERHEAD_BYTES;
+        }
+        this.bytes = b;
     }
 }

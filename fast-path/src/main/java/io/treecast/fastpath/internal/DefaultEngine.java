@@ -75,6 +75,8 @@ public final class DefaultEngine implements Engine, Sub.Owner {
     /** Nanoseconds the writer spent in cycles that did work (writer-owned, read racily for the busy ratio). */
     private long writerBusyNanos;
     private final AtomicLong rejected = new AtomicLong();
+    /** Batches refused by the tree budget (a subset of {@link #rejected}). */
+    final LongAdder budgetRefusals = new LongAdder();
     private volatile boolean loggedError;
 
     // writer-owned ack bookkeeping
@@ -112,7 +114,8 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         this.config = config;
         this.journal = config.journal();
         long start = 0;
-        EngineCore c = new EngineCore(config.replayRingCapacity(), 0);
+        EngineCore c = new EngineCore(config.replayRingCapacity(), config.replayRingBytes(), config.maxLeaves(),
+                config.maxTreeBytes(), new SlotBudget(config.outboxBudgetSlots()), 0);
         if (journal != null) {
             Tree tree = c.tree();
             long[] maxLeaf = {0};
@@ -243,14 +246,29 @@ public final class DefaultEngine implements Engine, Sub.Owner {
             throw new TreecastException(ErrorCode.TOO_MANY_SUBSCRIPTIONS, "this engine already serves its maximum of " + config.maxSubscriptions()
                     + " subscriptions: cancel unused ones, combine patterns with {a,b} or '*', or raise maxSubscriptions");
         }
+        if (!reserveOutbox(cap)) {
+            publicSubs.decrementAndGet();
+            throw new TreecastException(ErrorCode.RESOURCE_EXHAUSTED, outboxBudgetMessage());
+        }
         return register(options.pattern(), handler, options.policy(), options.snapshot(), options.resumeAfter(), cap, false,
                 options.eventsPerDelivery());
+    }
+
+    /** Reserves a new subscription's first ring; the writer releases it when it forgets the subscription. */
+    private boolean reserveOutbox(int cap) {
+        return core.slots().tryReserve(Sub.initialLength(cap));
+    }
+
+    private String outboxBudgetMessage() {
+        return "the outboxes of all subscriptions already use " + core.slots().used() + " of the server's budget of "
+                + core.slots().budget() + " slots (engine.outbox-budget-slots), so this subscription cannot get one: "
+                + "nothing was subscribed; retry later, cancel subscriptions that do not read, or raise engine.outbox-budget-slots";
     }
 
     private Sub register(PathPattern pattern, EventHandler handler, Policy policy, boolean snapshot, long resumeAfter, int cap,
                          boolean internal, int eventsPerDelivery) {
         Sub sub = new Sub(ids.incrementAndGet(), pattern, handler, policy, snapshot, resumeAfter, cap,
-                config.conflateHighMarkPercent(), internal, this);
+                config.outboxMaxBytes(), config.conflateHighMarkPercent(), internal, this);
         sub.eventsPerDelivery = eventsPerDelivery;
         int d;
         synchronized (this) {
@@ -282,11 +300,9 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         if (live.remove(sub.id) != null && !sub.internal) {
             publicSubs.decrementAndGet();
         }
-        if (sub.endCode == null && !sub.cancelled) {
-            return;
-        }
         if (!sub.cancelled) {
-            // ended by the engine: make sure the writer forgets it (STRICT ends are already out of the index)
+            // ended by the engine (or by a failed delivery): make sure the writer forgets it and releases its outbox
+            // (STRICT ends are already out of the index); a cancelled one was sent to the writer by cancel()
             control.add(new Cancel(sub));
             wakeWriter();
         }
@@ -324,6 +340,10 @@ public final class DefaultEngine implements Engine, Sub.Owner {
             }
         };
         int cap = Math.min(config.maxOutboxCapacity(), Math.max(config.defaultOutboxCapacity(), 16_384));
+        if (!reserveOutbox(cap)) {
+            result.completeExceptionally(new TreecastException(ErrorCode.RESOURCE_EXHAUSTED, outboxBudgetMessage()));
+            return result;
+        }
         Sub sub = register(pattern, collector, Policy.CONFLATE, true, SubscribeOptions.NO_RESUME, cap, true, 1);
         self[0] = sub;
         sub.request(Long.MAX_VALUE);
@@ -445,6 +465,15 @@ public final class DefaultEngine implements Engine, Sub.Owner {
                 }
                 return;
             }
+        }
+        String over = core.overBudget(batch);
+        if (over != null) {
+            rejected.incrementAndGet();
+            budgetRefusals.increment();
+            if (listener != null) {
+                listener.onError(ErrorCode.RESOURCE_EXHAUSTED, over);
+            }
+            return;
         }
         Object applied = core.apply(batch);
         long seq = core.seq();
@@ -585,7 +614,8 @@ public final class DefaultEngine implements Engine, Sub.Owner {
                 journal == null ? 0 : Math.max(0, seq - durable.get()), core.batchesApplied, core.changesApplied,
                 rejected.get(), eventsDelivered.sum(), core.conflatedChanges, core.slowConsumerEnds,
                 resumesFromRing.sum(), resets.sum(), loopErrors.sum(), resumesFromStore.sum(), writer.isAlive(),
-                writerBusyNanos, core.tree().valueBytes(), strict, outboxMax, outboxTotal, outboxesOverHalf, byFill);
+                writerBusyNanos, core.tree().valueBytes(), strict, outboxMax, outboxTotal, outboxesOverHalf, byFill,
+                core.tree().bytes(), core.ringBytesHeld(), core.slots().used(), budgetRefusals.sum(), core.budgetEnds);
     }
 
     @Override

@@ -135,7 +135,9 @@ final class Dispatcher implements Runnable {
         ErrorCode end = s.endCode;
         if (end != null) {
             String msg;
-            if (end == ErrorCode.SLOW_CONSUMER) {
+            if (end == ErrorCode.SLOW_CONSUMER && s.endReason != null) {
+                msg = s.endReason + "; resubscribe with resume_after = " + s.lastDelivered;
+            } else if (end == ErrorCode.SLOW_CONSUMER) {
                 msg = s + " ended: its outbox of " + s.capacity + " events filled up under the STRICT policy; "
                         + "request events faster, subscribe with a larger outbox or the CONFLATE policy, "
                         + "and resubscribe with resume_after = " + s.lastDelivered;
@@ -435,32 +437,52 @@ final class Dispatcher implements Runnable {
         return 1;
     }
 
-    /** Moves outbox entries into the subscription's held list so that the outbox does not fill during a snapshot. */
+    /**
+     * Moves outbox entries into the subscription's held list so that the outbox does not fill during a snapshot.
+     * While the walk (or the store) is slow, at most the subscription's outbox capacity is held; past that the
+     * entries stay in the outbox, which then fills and its policy applies (STRICT: SLOW_CONSUMER; CONFLATE: one
+     * pending change per leaf, merged into the snapshot as usual). So a snapshot holds at most twice the outbox.
+     */
     private static void holdOutbox(Sub s) {
+        holdOutbox(s, s.capacity);
+    }
+
+    /** {@link #holdOutbox(Sub)} without the bound: once the walk is done P is reached within a few writer cycles. */
+    private static void holdAll(Sub s) {
+        holdOutbox(s, Integer.MAX_VALUE);
+    }
+
+    private static void holdOutbox(Sub s, int limit) {
         long h = s.headAcquire();
         long t = s.tailAcquire();
-        while (h < t) {
-            int i = (int) (h & s.mask);
+        long bytes = 0;
+        while (h < t && s.heldCount < limit) {
             if (s.heldCount == s.heldSeq.length) {
                 int n = Math.max(16, s.heldCount * 2);
                 s.heldSeq = Arrays.copyOf(s.heldSeq, n);
                 s.heldRef = Arrays.copyOf(s.heldRef, n);
             }
-            s.heldSeq[s.heldCount] = s.outSeq[i];
-            s.heldRef[s.heldCount] = s.outRef[i];
+            Object ref = s.entryRef(h);
+            s.heldSeq[s.heldCount] = s.entrySeq(h);
+            s.heldRef[s.heldCount] = ref;
+            s.forgetEntry(h);
             s.heldCount++;
+            bytes += Applied.bytes(ref);
             h++;
+        }
+        if (bytes > 0) {
+            s.tookOut(bytes); // held aside, bounded by the capacity: out of the outbox's byte count
         }
         s.headRelease(h);
     }
 
     private int waitForSeq(Sub s) {
-        holdOutbox(s);
+        holdAll(s);
         // every outbox entry with seq <= p is there once the writer published p and is not holding conflated changes
         if (engine.currentSeq() < s.p || s.conflating) {
             return 0;
         }
-        holdOutbox(s);
+        holdAll(s);
         long p = s.p;
         HashMap<TreePath, Sub.Pending> map = s.snapshotMap;
         int keep = 0;
@@ -561,6 +583,7 @@ final class Dispatcher implements Runnable {
 
     private int live(Sub s) {
         int work = 0;
+        long bytes = 0;
         int budget = EVENTS_PER_CYCLE;
         while (budget > 0 && s.demand.get() > 0) {
             long seq;
@@ -570,16 +593,17 @@ final class Dispatcher implements Runnable {
                 ref = s.heldRef[s.heldIndex];
                 s.heldRef[s.heldIndex] = null;
                 s.heldIndex++;
-                fill(s, seq, ref, -1);
+                fill(s, seq, ref, -1L);
             } else {
                 long h = s.headAcquire();
                 if (h == s.tailAcquire()) {
                     break;
                 }
-                int i = (int) (h & s.mask);
-                seq = s.outSeq[i];
-                ref = s.outRef[i];
-                fill(s, seq, ref, i);
+                seq = s.entrySeq(h);
+                ref = s.entryRef(h);
+                fill(s, seq, ref, h);
+                bytes += Applied.bytes(ref);
+                s.forgetEntry(h);
                 s.headRelease(h + 1);
             }
             work++;
@@ -592,6 +616,9 @@ final class Dispatcher implements Runnable {
             s.heldIndex = 0;
             s.heldCount = 0;
         }
+        if (bytes > 0) {
+            s.tookOut(bytes); // once per pass: one store the writer reads only when the outbox nears its byte bound
+        }
         return work;
     }
 
@@ -599,14 +626,14 @@ final class Dispatcher implements Runnable {
      * Fills the buffer with the part of entry {@code ref} this subscription matched. The writer enqueues a batch only
      * for subscriptions that matched one of its changes, so a one-change batch needs no second match, and for batches
      * it tracks ({@link Sub#tracksMatches}) it recorded the matched changes in {@code outMatched[slot]}; anything else
-     * (larger batches, conflated entries, entries held aside during a snapshot: {@code slot < 0}) is filtered by pattern.
+     * (larger batches, conflated entries, entries held aside during a snapshot: {@code pos < 0}) is filtered by pattern.
      */
-    private void fill(Sub s, long seq, Object ref, int slot) {
+    private void fill(Sub s, long seq, Object ref, long pos) {
         int n = ref instanceof Conflated ? -1 : Applied.size(ref);
         if (n == 1) {
             buf.fill(seq, ref, null, s.after);
-        } else if (slot >= 0 && Sub.tracksMatches(n)) {
-            buf.fillMatched(seq, ref, s.outMatched[slot], s.after);
+        } else if (pos >= 0 && Sub.tracksMatches(n)) {
+            buf.fillMatched(seq, ref, s.entryMatched(pos), s.after);
         } else {
             buf.fill(seq, ref, s.pattern, s.after);
         }

@@ -36,6 +36,16 @@ public final class EngineCore implements SubscriptionIndex.Sink {
     /** When each ring slot's batch was applied ({@link System#nanoTime()}), for the delivery latency metric. */
     private final long[] ringNanos;
     private final int ringMask;
+    /** {@link Batch#bytes()} of each slot's entry, so that the total can be kept without walking the ring. */
+    private final long[] ringBytes;
+    /** The byte budget of the ring ({@code engine.replay-ring-bytes}) and the bytes of the entries it holds. */
+    private final long ringBytesBudget;
+    private long ringBytesHeld;
+    /** The oldest seq that may still be in the ring (older ones were overwritten or dropped for bytes). */
+    private long ringOldest = 1;
+    /** {@code engine.max-leaves} and {@code engine.max-tree-bytes}. */
+    private final long maxLeaves;
+    private final long maxTreeBytes;
     private long startSeq;
     private long seq;
 
@@ -48,6 +58,8 @@ public final class EngineCore implements SubscriptionIndex.Sink {
     // matching context of the change being matched (the index calls back onMatch)
     private long curSeq;
     private Object curRef;
+    /** {@link Batch#bytes()} of {@link #curRef}: what an outbox that takes it pins. */
+    private long curBytes;
     private Change curChange;
     /** The index of {@link #curChange} in its batch, and whether the batch's matches are tracked per change. */
     private int curIndex;
@@ -55,7 +67,19 @@ public final class EngineCore implements SubscriptionIndex.Sink {
     /** Subscriptions that got the current multi-change batch: their tail is published once its matches are known. */
     private final ArrayList<Sub> unreleased = new ArrayList<>();
 
+    /**
+     * Slots one pending (conflated) leaf counts for in the outbox budget: its map entry, the Pending and the table
+     * slot are ~4 times an outbox slot (20 B). Reserved {@link #PENDING_CHUNK} leaves at a time.
+     */
+    static final int PENDING_SLOTS = 4;
+    static final int PENDING_CHUNK = 16;
+
+    /** The outbox slot budget shared by every subscription (engine.outbox-budget-slots). */
+    private final SlotBudget slots;
+
     long batchesApplied;
+    /** Subscriptions ended with SLOW_CONSUMER by a memory bound (outbox budget, outbox bytes), not by their capacity. */
+    long budgetEnds;
     long changesApplied;
     long conflatedChanges;
     long slowConsumerEnds;
@@ -65,6 +89,19 @@ public final class EngineCore implements SubscriptionIndex.Sink {
      * @param startSeq           the seq of the last batch before this core (recovered state), 0 for a new tree
      */
     public EngineCore(int replayRingCapacity, long startSeq) {
+        this(replayRingCapacity, Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE, new SlotBudget(Long.MAX_VALUE), startSeq);
+    }
+
+    /**
+     * @param replayRingCapacity a power of two: how many recent batches stay available for resume
+     * @param replayRingBytes    the most {@link Batch#bytes()} the ring keeps; the oldest entries leave first
+     * @param maxLeaves          batches that would grow the tree past this many leaves are refused
+     * @param maxTreeBytes       batches that would grow {@link Tree#bytes()} past this are refused
+     * @param slots              the outbox slot budget, shared with the code that reserves a new subscription's ring
+     * @param startSeq           the seq of the last batch before this core (recovered state), 0 for a new tree
+     */
+    public EngineCore(int replayRingCapacity, long replayRingBytes, long maxLeaves, long maxTreeBytes, SlotBudget slots,
+                      long startSeq) {
         if (Integer.bitCount(replayRingCapacity) != 1) {
             throw new IllegalArgumentException("replay ring capacity must be a power of two, was " + replayRingCapacity);
         }
@@ -72,7 +109,12 @@ public final class EngineCore implements SubscriptionIndex.Sink {
         java.util.Arrays.fill(ringSeq, -1L);
         this.ringRef = new Object[replayRingCapacity];
         this.ringNanos = new long[replayRingCapacity];
+        this.ringBytes = new long[replayRingCapacity];
         this.ringMask = replayRingCapacity - 1;
+        this.ringBytesBudget = replayRingBytes;
+        this.maxLeaves = maxLeaves;
+        this.maxTreeBytes = maxTreeBytes;
+        this.slots = slots;
         this.startSeq = startSeq;
         this.seq = startSeq;
     }
@@ -90,6 +132,7 @@ public final class EngineCore implements SubscriptionIndex.Sink {
     public void recovered(long s) {
         this.seq = s;
         this.startSeq = s;
+        this.ringOldest = s + 1;
     }
 
     public long startSeq() {
@@ -127,9 +170,44 @@ public final class EngineCore implements SubscriptionIndex.Sink {
     /** Takes {@code sub} out of the index (idempotent). */
     public void unregister(Sub sub) {
         index.remove(sub);
-        if (sub.pending != null) {
-            sub.pending.clear();
-        }
+        releasePending(sub);
+        // no enqueue follows (the writer forgot it): its ring's slots go back to the budget
+        slots.release(sub.reservedSlots);
+        sub.reservedSlots = 0;
+    }
+
+    /** Drops a subscription's conflation map and gives its reservation back (writer thread). */
+    private void releasePending(Sub sub) {
+        sub.pending = null;
+        slots.release((long) sub.pendingReserved * PENDING_SLOTS);
+        sub.pendingReserved = 0;
+    }
+
+    /** The outbox budget (shared with subscribe, which reserves a new ring). */
+    public SlotBudget slots() {
+        return slots;
+    }
+
+    /**
+     * Ends {@code sub} because the outbox budget cannot give it room: SLOW_CONSUMER with {@code why}, the budget and
+     * the resume point.
+     */
+    private void endForBudget(Sub sub, String why) {
+        endSlow(sub, why + ", and the outboxes of all subscriptions already use the server's budget of " + slots.budget()
+                + " slots (engine.outbox-budget-slots)", "engine.outbox-budget-slots");
+    }
+
+    /**
+     * Ends {@code sub} as a slow consumer for a memory bound rather than its capacity: SLOW_CONSUMER (what clients
+     * already resume from), with a message that names the bound and its key. Allocates, but only for this rare end.
+     */
+    private void endSlow(Sub sub, String why, String key) {
+        sub.endReason = sub + " ended: " + why + "; read events faster or subscribe with a smaller outbox_capacity, or raise "
+                + key;
+        sub.endCode = ErrorCode.SLOW_CONSUMER;
+        budgetEnds++;
+        ended.add(sub);
+        touched[sub.dispatcherIndex] = true;
     }
 
     /**
@@ -165,20 +243,24 @@ public final class EngineCore implements SubscriptionIndex.Sink {
             implied.clear();
         }
         Object applied = batch;
+        long bytes = batch.bytes();
         if (copied) {
-            applied = expanded.isEmpty() ? NO_CHANGES : expanded.toArray(NO_CHANGES);
+            Change[] changes = expanded.isEmpty() ? NO_CHANGES : expanded.toArray(NO_CHANGES);
+            applied = changes;
+            bytes = Batch.bytesOf(changes);
             expanded.clear();
         }
         seq = s;
-        writeRing(s, applied, System.nanoTime());
-        fanOut(s, applied);
+        writeRing(s, applied, System.nanoTime(), bytes);
+        fanOut(s, applied, bytes);
         batchesApplied++;
         changesApplied += Applied.size(applied);
         return applied;
     }
 
-    private void fanOut(long s, Object applied) {
+    private void fanOut(long s, Object applied, long bytes) {
         curSeq = s;
+        curBytes = bytes;
         curRef = applied;
         int n = Applied.size(applied);
         // the dispatcher then takes each subscription's matched changes from a bit mask instead of matching again
@@ -235,17 +317,39 @@ public final class EngineCore implements SubscriptionIndex.Sink {
                 return;
             }
         } else if (size >= sub.highMark) {
-            sub.conflating = true;
-            conflatingSubs.add(sub);
-            sub.stampConflated = true;
-            conflate(sub, curChange, curSeq);
+            startConflating(sub);
+            return;
+        }
+        if (sub.bytesIn - sub.bytesOutSeen + curBytes > sub.maxBytes && size > 0) {
+            // near the bound: only now read what the dispatcher took out (a cache line it writes)
+            sub.bytesOutSeen = sub.bytesOutAcquire();
+            long held = sub.bytesIn - sub.bytesOutSeen;
+            if (held > 0 && held + curBytes > sub.maxBytes) {
+                // the outbox pins as many bytes as it may (an empty one always takes one batch): as if it were full
+                if (sub.policy == Policy.STRICT) {
+                    endSlow(sub, "its outbox holds " + held + " bytes of batches and the next would pass its limit of "
+                            + sub.maxBytes + " bytes (engine.outbox-max-bytes)", "engine.outbox-max-bytes");
+                } else {
+                    startConflating(sub);
+                }
+                return;
+            }
+        }
+        if (size > sub.mask && !sub.grow(slots)) {
+            // the ring is full and the budget gives it no more room: as if the outbox were full
+            if (sub.policy == Policy.STRICT) {
+                endForBudget(sub, "its outbox of " + (sub.mask + 1) + " events (of " + sub.capacity + " asked) is full");
+            } else {
+                startConflating(sub);
+            }
             return;
         }
         sub.stampConflated = false;
-        enqueue(sub, curSeq, curRef);
+        enqueue(sub, curSeq, curRef, curBytes);
     }
 
-    private void enqueue(Sub sub, long s, Object ref) {
+    private void enqueue(Sub sub, long s, Object ref, long bytes) {
+        sub.bytesIn += bytes;
         long t = sub.tailLocal;
         int i = (int) (t & sub.mask);
         sub.outSeq[i] = s;
@@ -261,6 +365,19 @@ public final class EngineCore implements SubscriptionIndex.Sink {
         touched[sub.dispatcherIndex] = true;
     }
 
+    private void startConflating(Sub sub) {
+        sub.conflating = true;
+        conflatingSubs.add(sub);
+        sub.stampConflated = true;
+        conflate(sub, curChange, curSeq);
+    }
+
+    /**
+     * Keeps the newest change of the leaf for a subscription that fell behind: one entry per leaf, so the map is as
+     * large as the number of distinct leaves changed meanwhile - which deletes and new paths can make larger than the
+     * tree. Its entries are reserved from the outbox budget, {@link #PENDING_CHUNK} at a time; when the budget has no
+     * room the subscription ends with SLOW_CONSUMER (it resumes from its last seq) rather than lose a change.
+     */
     private void conflate(Sub sub, Change c, long s) {
         if (sub.pending == null) {
             sub.pending = new LinkedHashMap<>();
@@ -268,6 +385,13 @@ public final class EngineCore implements SubscriptionIndex.Sink {
         Sub.Pending prev = sub.pending.put(c.path(), new Sub.Pending(s, c.value()));
         if (prev != null && prev.seq != s) {
             conflatedChanges++;
+        }
+        if (prev == null && sub.pending.size() > sub.pendingReserved) {
+            if (slots.tryReserve((long) PENDING_CHUNK * PENDING_SLOTS)) {
+                sub.pendingReserved += PENDING_CHUNK;
+            } else {
+                endForBudget(sub, "it fell behind and holds the newest change of " + sub.pending.size() + " leaves");
+            }
         }
     }
 
@@ -281,14 +405,19 @@ public final class EngineCore implements SubscriptionIndex.Sink {
             Sub sub = conflatingSubs.get(k);
             if (sub.endCode != null || sub.cancelled) {
                 conflatingSubs.remove(k);
-                if (sub.pending != null) {
-                    sub.pending.clear();
-                }
+                releasePending(sub);
                 continue;
             }
             int size = (int) (sub.tailLocal - sub.headAcquire());
-            if (size > sub.lowMark) {
-                continue;
+            if (size > sub.lowMark || size > sub.mask) {
+                continue; // (the second: conflating because the budget did not let the ring grow, and still full)
+            }
+            if (sub.maxBytes != Long.MAX_VALUE) {
+                // conflating because of the outbox's bytes: wait until half of them are read, as for events
+                sub.bytesOutSeen = sub.bytesOutAcquire();
+                if (sub.bytesIn - sub.bytesOutSeen > sub.maxBytes / 2) {
+                    continue;
+                }
             }
             int n = sub.pending == null ? 0 : sub.pending.size();
             if (n > 0) {
@@ -304,8 +433,9 @@ public final class EngineCore implements SubscriptionIndex.Sink {
                     max = Math.max(max, seqs[i]);
                     i++;
                 }
-                sub.pending.clear();
-                enqueue(sub, max, new Conflated(paths, values, seqs, max));
+                releasePending(sub); // a map sized for a burst is not kept for the next one
+                Conflated entry = new Conflated(paths, values, seqs, max);
+                enqueue(sub, max, entry, entry.bytes);
             }
             sub.stamp = -1;
             sub.conflating = false;
@@ -315,14 +445,103 @@ public final class EngineCore implements SubscriptionIndex.Sink {
         return work;
     }
 
-    private void writeRing(long s, Object ref, long appliedNanos) {
+    /**
+     * Checks a batch against the tree budget before it is applied. Returns null when it fits, else the message of
+     * its RESOURCE_EXHAUSTED refusal (the only allocation, and only then). Writer thread.
+     *
+     * <p>What a batch may add is estimated from above without walking the tree while the tree is far from its
+     * budget ({@link Batch#sets()}, {@link Batch#setBytes()}); near it, each {@code set} is looked up: one on an
+     * existing leaf adds only what its value grows, one on a new path adds a leaf and its path and value bytes.
+     * What the batch's deletes and replacements free is not credited (it counts from the next batch on), so a batch
+     * that does not grow the tree - deletes, overwrites with values no larger - always passes, even over the budget.
+     */
+    public String overBudget(Batch batch) {
+        long leaves = tree.leafCount();
+        long bytes = tree.bytes();
+        if (leaves + batch.sets() <= maxLeaves
+                && bytes + batch.setBytes() + (long) Tree.NODE_BYTES * batch.setSegments() <= maxTreeBytes) {
+            return null;
+        }
+        long addLeaves = 0;
+        long addBytes = 0;
+        TreePath firstNew = null;
+        int n = batch.size();
+        for (int i = 0; i < n; i++) {
+            Change c = batch.change(i);
+            if (c.isDelete()) {
+                continue;
+            }
+            TreePath path = c.path();
+            Tree.Node node = tree.root();
+            int depth = path.depth();
+            int existing = 0;
+            while (existing < depth) {
+                Tree.Node child = node.child(path.segment(existing));
+                if (child == null) {
+                    break;
+                }
+                node = child;
+                existing++;
+            }
+            byte[] old = existing == depth ? node.value() : null;
+            if (old != null) {
+                addBytes += Math.max(0, c.value().length - old.length);
+            } else {
+                addLeaves++;
+                addBytes += path.utf8().length + c.value().length + (long) Tree.NODE_BYTES * (depth - existing);
+                if (firstNew == null) {
+                    firstNew = c.path();
+                }
+            }
+        }
+        if (addLeaves > 0 && leaves + addLeaves > maxLeaves) {
+            return "the tree holds " + leaves + " leaves and this batch would add up to " + addLeaves + " (first: " + firstNew
+                    + "), more than the budget of " + maxLeaves + " leaves (engine.max-leaves): nothing was applied; "
+                    + "delete leaves you no longer need (deletes are always accepted) or raise engine.max-leaves";
+        }
+        if (addBytes > 0 && bytes + addBytes > maxTreeBytes) {
+            return "the tree holds " + bytes + " bytes (values, paths and nodes) and this batch would add up to " + addBytes
+                    + ", more than the budget of " + maxTreeBytes + " bytes (engine.max-tree-bytes): nothing was applied; "
+                    + "delete leaves or store smaller values (deletes are always accepted), or raise engine.max-tree-bytes";
+        }
+        return null;
+    }
+
+    /** {@link Batch#bytes()} of the entries the replay ring holds now (writer thread; racy elsewhere, for metrics). */
+    public long ringBytesHeld() {
+        return ringBytesHeld;
+    }
+
+    private void writeRing(long s, Object ref, long appliedNanos, long bytes) {
         int i = (int) (s & ringMask);
+        if (ringSeq[i] != -1L) {
+            ringBytesHeld -= ringBytes[i]; // the entry this one overwrites (it was in the ring until now)
+        }
         // seqlock: mark the slot invalid before its ref changes, so that a reader never pairs an old seq with a new ref
         RING_SEQ.setOpaque(ringSeq, i, -1L);
         VarHandle.storeStoreFence();
         RING_REF.setOpaque(ringRef, i, ref);
         ringNanos[i] = appliedNanos;
+        ringBytes[i] = bytes;
         RING_SEQ.setRelease(ringSeq, i, s);
+        ringBytesHeld += bytes;
+        ringOldest = Math.max(ringOldest, s - ringMask);
+        // over the byte budget: the oldest entries leave first (a resume from them goes to the store / RESET);
+        // the newest entry always stays. Amortized O(1) per batch, no allocation.
+        while (ringBytesHeld > ringBytesBudget && ringOldest < s) {
+            dropFromRing(ringOldest++);
+        }
+    }
+
+    private void dropFromRing(long old) {
+        int i = (int) (old & ringMask);
+        if (ringSeq[i] != old) {
+            return;
+        }
+        RING_SEQ.setOpaque(ringSeq, i, -1L);
+        VarHandle.storeStoreFence();
+        RING_REF.setOpaque(ringRef, i, null); // the batch may now be collected (unless an outbox still holds it)
+        ringBytesHeld -= ringBytes[i];
     }
 
     /** The applied changes of batch {@code s} from the replay ring, or null when it is no longer (or not yet) there. Any thread. */

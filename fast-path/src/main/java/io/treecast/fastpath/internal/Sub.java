@@ -40,23 +40,49 @@ public final class Sub implements Subscription {
     /** Events of the open delivery; dispatcher thread only. */
     int inDelivery;
 
-    // ---- outbox: a ring of (seq, applied-changes ref); capacity logical, arrays a power of two
+    // ---- outbox: a ring of (seq, applied-changes ref); capacity logical, arrays a power of two that start small
+    // and double as the outbox fills (up to the capacity), each growth reserved from the engine's slot budget
+    /** The ring's first length: a subscriber asking for a million events costs nothing until it falls behind. */
+    static final int INITIAL_SLOTS = 16;
     final int capacity;
     final int highMark;
     final int lowMark;
-    final long[] outSeq;
-    final Object[] outRef;
+    /** The longest the ring may grow: the capacity rounded up to a power of two. */
+    final int maxLength;
+    // written by the writer (a growth publishes new arrays with release), read by the dispatcher with acquire and
+    // indexed by each array's own length: every array generation holds the entries between head and tail
+    long[] outSeq;
+    Object[] outRef;
     /**
      * Which changes of an entry of 2..64 changes this subscription matched (bit i: change i), as the writer found
      * them while fanning the batch out. Not written (stale) for other entries: one change, more than 64, conflated.
      */
-    final long[] outMatched;
+    long[] outMatched;
+    /** Slots reserved from the engine's budget for the ring (writer-owned once registered). */
+    long reservedSlots;
+    /** Pending leaves reserved from the budget for conflation (writer-owned), see {@code EngineCore.PENDING_SLOTS}. */
+    int pendingReserved;
+    /**
+     * The bytes ({@code Batch.bytes()}) this outbox may pin ({@code engine.outbox-max-bytes}): batches it holds stay
+     * in memory after they leave the replay ring. Past it the outbox counts as full. {@link #bytesIn} (writer) minus
+     * {@link #bytesOut} (dispatcher, published with release; the writer reads it only when near the bound and keeps
+     * what it read in {@link #bytesOutSeen}) is what the outbox holds.
+     */
+    final long maxBytes;
+    long bytesIn;
+    long bytesOutSeen;
+    volatile long bytesOut;
+    /** The dispatcher's own running {@link #bytesOut}. */
+    long bytesOutLocal;
+    /** Why the writer ended this subscription when {@link #endCode} is RESOURCE_EXHAUSTED; set before endCode. */
+    volatile String endReason;
 
     /** Whether the writer records per-change matches (in {@link #outMatched}) for an entry of {@code changes} changes. */
     static boolean tracksMatches(int changes) {
         return changes > 1 && changes <= 64;
     }
-    final int mask;
+    /** The writer's mask of the current ring (the dispatcher uses each array's length instead). */
+    int mask;
     /** Consumer position (dispatcher writes, writer reads); a field, not an AtomicLong, to save a cache miss per enqueue. */
     volatile long head;
     /** Producer position (writer writes, dispatcher reads). */
@@ -110,6 +136,12 @@ public final class Sub implements Subscription {
 
     public Sub(long id, PathPattern pattern, EventHandler handler, Policy policy, boolean snapshot, long resumeAfter,
                int capacity, int conflateHighMarkPercent, boolean internal, Owner owner) {
+        this(id, pattern, handler, policy, snapshot, resumeAfter, capacity, Long.MAX_VALUE, conflateHighMarkPercent, internal, owner);
+    }
+
+    public Sub(long id, PathPattern pattern, EventHandler handler, Policy policy, boolean snapshot, long resumeAfter,
+               int capacity, long maxBytes, int conflateHighMarkPercent, boolean internal, Owner owner) {
+        this.maxBytes = maxBytes;
         this.id = id;
         this.pattern = pattern;
         this.handler = handler;
@@ -121,11 +153,90 @@ public final class Sub implements Subscription {
         this.capacity = capacity;
         this.highMark = Math.max(1, (int) ((long) capacity * conflateHighMarkPercent / 100));
         this.lowMark = highMark / 2;
-        int len = Integer.highestOneBit(Math.max(1, capacity - 1)) << 1;
+        this.maxLength = Integer.highestOneBit(Math.max(1, capacity - 1)) << 1;
+        int len = initialLength(capacity);
         this.outSeq = new long[len];
         this.outRef = new Object[len];
         this.outMatched = new long[len];
         this.mask = len - 1;
+        this.reservedSlots = len;
+    }
+
+    /** The ring length a subscription of {@code capacity} events starts with (what subscribing reserves). */
+    static int initialLength(int capacity) {
+        return Math.min(INITIAL_SLOTS, Integer.highestOneBit(Math.max(1, capacity - 1)) << 1);
+    }
+
+    /**
+     * Writer: doubles the ring when it is full and may still grow, reserving the new slots from {@code budget}.
+     * Entries between head and tail keep their positions (each at {@code pos & (length - 1)}). Returns false when
+     * the ring is at its length limit or the budget refuses.
+     */
+    boolean grow(SlotBudget budget) {
+        int len = mask + 1;
+        if (len >= maxLength) {
+            return false;
+        }
+        int next = len << 1;
+        // the old arrays become garbage once the dispatcher moves on: the ring's reservation becomes its new length
+        if (!budget.tryReserve(next - len)) {
+            return false;
+        }
+        reservedSlots += next - len;
+        long[] seqs = new long[next];
+        Object[] refs = new Object[next];
+        long[] matched = new long[next];
+        int nextMask = next - 1;
+        for (long p = headAcquire(); p < tailLocal; p++) {
+            int from = (int) (p & mask);
+            int to = (int) (p & nextMask);
+            seqs[to] = outSeq[from];
+            refs[to] = outRef[from];
+            matched[to] = outMatched[from];
+        }
+        OUT_SEQ.setRelease(this, seqs);
+        OUT_REF.setRelease(this, refs);
+        OUT_MATCHED.setRelease(this, matched);
+        mask = nextMask;
+        return true;
+    }
+
+    /** Dispatcher: counts {@code bytes} of entries taken out of the outbox and publishes the total to the writer. */
+    void tookOut(long bytes) {
+        bytesOutLocal += bytes;
+        BYTES_OUT.setRelease(this, bytesOutLocal);
+    }
+
+    long bytesOutAcquire() {
+        return (long) BYTES_OUT.getAcquire(this);
+    }
+
+    /** Dispatcher: the seq of the outbox entry at position {@code pos} (between head and an acquired tail). */
+    long entrySeq(long pos) {
+        long[] a = (long[]) OUT_SEQ.getAcquire(this);
+        return a[(int) (pos & (a.length - 1))];
+    }
+
+    /** Dispatcher: the applied-changes ref of the outbox entry at {@code pos}. */
+    Object entryRef(long pos) {
+        Object[] a = (Object[]) OUT_REF.getAcquire(this);
+        return a[(int) (pos & (a.length - 1))];
+    }
+
+    /** Dispatcher: the matched-changes mask of the outbox entry at {@code pos} (see {@link #outMatched}). */
+    long entryMatched(long pos) {
+        long[] a = (long[]) OUT_MATCHED.getAcquire(this);
+        return a[(int) (pos & (a.length - 1))];
+    }
+
+    /**
+     * Dispatcher, for the entry at {@code pos} it has read and not yet released: forgets its ref, so that a large
+     * ring that drained does not keep old batches alive until it wraps around (what {@link #maxBytes} counts is
+     * then all it pins). The writer writes this slot again only after head passes it.
+     */
+    void forgetEntry(long pos) {
+        Object[] a = (Object[]) OUT_REF.getAcquire(this);
+        a[(int) (pos & (a.length - 1))] = null;
     }
 
     @Override
@@ -162,12 +273,20 @@ public final class Sub implements Subscription {
 
     private static final java.lang.invoke.VarHandle HEAD;
     private static final java.lang.invoke.VarHandle TAIL;
+    private static final java.lang.invoke.VarHandle OUT_SEQ;
+    private static final java.lang.invoke.VarHandle OUT_REF;
+    private static final java.lang.invoke.VarHandle OUT_MATCHED;
+    private static final java.lang.invoke.VarHandle BYTES_OUT;
 
     static {
         try {
             java.lang.invoke.MethodHandles.Lookup l = java.lang.invoke.MethodHandles.lookup();
             HEAD = l.findVarHandle(Sub.class, "head", long.class);
             TAIL = l.findVarHandle(Sub.class, "tail", long.class);
+            OUT_SEQ = l.findVarHandle(Sub.class, "outSeq", long[].class);
+            OUT_REF = l.findVarHandle(Sub.class, "outRef", Object[].class);
+            OUT_MATCHED = l.findVarHandle(Sub.class, "outMatched", long[].class);
+            BYTES_OUT = l.findVarHandle(Sub.class, "bytesOut", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

@@ -99,6 +99,16 @@ public final class Tree {
     private long leaves;
     /** Bytes of the leaves' values (writer thread; other threads read it racily, for metrics). */
     private long valueBytes;
+    /** UTF-8 bytes of the leaves' paths (writer thread): with {@link #valueBytes}, what the tree budget counts. */
+    private long pathBytes;
+    /** Nodes below the root (writer thread). */
+    private long nodes;
+
+    /**
+     * What {@link #bytes()} counts per node besides the bytes of values and paths: the node (48 B), its slot in the
+     * parent's table and its segment's String, so that deep paths with many distinct segments are paid for too.
+     */
+    public static final int NODE_BYTES = 96;
 
     public Node root() {
         return root;
@@ -112,6 +122,19 @@ public final class Tree {
     /** Total bytes of the leaves' encoded values (writer thread; a racy read elsewhere is fine for metrics). */
     public long valueBytes() {
         return valueBytes;
+    }
+
+    /**
+     * What {@code engine.max-tree-bytes} bounds: the bytes of every leaf's value, the UTF-8 bytes of its path and
+     * {@link #NODE_BYTES} per node (writer thread; a racy read elsewhere is fine for metrics).
+     */
+    public long bytes() {
+        return valueBytes + pathBytes + NODE_BYTES * nodes;
+    }
+
+    /** Nodes below the root (writer thread). */
+    public long nodeCount() {
+        return nodes;
     }
 
     /** Reads one slot of a child table with acquire; null, TOMBSTONE or a child. */
@@ -135,8 +158,10 @@ public final class Tree {
             }
             if (i < depth - 1 && c.value != null) {
                 // a leaf on the way becomes an inner node: its value is deleted
-                implied.add(Change.delete(path.prefix(i + 1)));
+                TreePath gone = path.prefix(i + 1);
+                implied.add(Change.delete(gone));
                 valueBytes -= c.value.length;
+                pathBytes -= gone.utf8().length;
                 c.value = null;
                 SEQ.setRelease(c, seq);
                 leaves--;
@@ -148,6 +173,7 @@ public final class Tree {
         }
         if (n.value == null) {
             leaves++;
+            pathBytes += path.utf8().length;
         } else {
             valueBytes -= n.value.length;
         }
@@ -169,6 +195,7 @@ public final class Tree {
         boolean leaf = n.value != null;
         if (leaf) {
             valueBytes -= n.value.length;
+            pathBytes -= path.utf8().length;
             n.value = null;
             SEQ.setRelease(n, seq);
             leaves--;
@@ -211,6 +238,7 @@ public final class Tree {
                     return true;
                 }
                 valueBytes -= c.value.length;
+                pathBytes -= segments.end(i);
                 c.value = null;
                 leaves--;
             }
@@ -219,6 +247,7 @@ public final class Tree {
         if (value == null) {
             if (n.value != null && n.seq <= seq) {
                 valueBytes -= n.value.length;
+                pathBytes -= utf8.length;
                 n.value = null;
                 leaves--;
                 prune(n);
@@ -235,6 +264,7 @@ public final class Tree {
         }
         if (n.value == null) {
             leaves++;
+            pathBytes += utf8.length;
         } else {
             valueBytes -= n.value.length;
         }
@@ -255,6 +285,7 @@ public final class Tree {
             }
             if (c.value != null && c.seq < seq) {
                 valueBytes -= c.value.length;
+                pathBytes -= pathOf(c).utf8().length;
                 c.value = null;
                 leaves--;
             } else if (c.value != null) {
@@ -279,6 +310,8 @@ public final class Tree {
         private static final int MAX_CACHED = 1 << 18;
         private final java.util.HashMap<String, String> cache = new java.util.HashMap<>();
         private final String[] segs = new String[io.treecast.fastpath.Limits.MAX_SEGMENTS];
+        /** Where each segment ends in the UTF-8 path: the byte length of the prefix of depth i + 1. */
+        private final int[] ends = new int[io.treecast.fastpath.Limits.MAX_SEGMENTS];
 
         /** Number of segments of {@code utf8}, or -1 when it is not a valid path. */
         int split(byte[] utf8) {
@@ -301,6 +334,7 @@ public final class Tree {
                     if (seg == null) {
                         return -1;
                     }
+                    ends[depth] = i;
                     segs[depth++] = share(seg);
                     start = i + 1;
                     ascii = true;
@@ -315,6 +349,11 @@ public final class Tree {
 
         String segment(int i) {
             return segs[i];
+        }
+
+        /** The UTF-8 length of the prefix made of segments 0..i of the last split path. */
+        int end(int i) {
+            return ends[i];
         }
 
         private static String decode(byte[] utf8, int off, int len) {
@@ -366,9 +405,12 @@ public final class Tree {
             if (c == null || c == TOMBSTONE) {
                 continue;
             }
+            nodes--; // dropped with this table below
             if (c.value != null) {
-                implied.add(Change.delete(pathOf(c)));
+                TreePath gone = pathOf(c);
+                implied.add(Change.delete(gone));
                 valueBytes -= c.value.length;
+                pathBytes -= gone.utf8().length;
                 c.value = null;
                 SEQ.setRelease(c, seq);
                 leaves--;
@@ -391,7 +433,8 @@ public final class Tree {
         }
     }
 
-    private static void insert(Node parent, Node child) {
+    private void insert(Node parent, Node child) {
+        nodes++;
         Node[] t = parent.children;
         if (t == null || (parent.used + 1) * 4 > t.length * 3) {
             t = rehash(t, parent.size + 1);
@@ -435,13 +478,14 @@ public final class Tree {
         return t;
     }
 
-    private static void remove(Node parent, Node child) {
+    private void remove(Node parent, Node child) {
         Node[] t = parent.children;
         int mask = t.length - 1;
         int i = spread(child.segment.hashCode()) & mask;
         for (int probes = 0; probes < t.length; probes++) {
             if (t[i] == child) {
                 SLOTS.setRelease(t, i, TOMBSTONE);
+                nodes--;
                 parent.size--;
                 if (parent.size == 0) {
                     CHILDREN.setRelease(parent, (Node[]) null);

@@ -43,7 +43,7 @@ class TreeLoadRecordTest {
 
     /** Applies random sets and deletes in seq order, writing the leaf-level records the journal would write. */
     private static Map<String, List<Rec>> history(Tree truth, Random rnd, int batches) {
-        String[] segs = {"a", "b", "c"};
+        String[] segs = {"a", "b", "ü"};
         Map<String, List<Rec>> perPath = new LinkedHashMap<>();
         for (long seq = 1; seq <= batches; seq++) {
             int depth = 1 + rnd.nextInt(3);
@@ -97,7 +97,30 @@ class TreeLoadRecordTest {
             }
             assertThat(leaves(loaded)).as("run %d", run).isEqualTo(leaves(truth));
             assertThat(loaded.leafCount()).isEqualTo(truth.leafCount());
+            // the tree budget's count is kept exact by every path that adds or removes leaves and nodes
+            assertThat(truth.bytes()).as("run %d", run).isEqualTo(countedBytes(truth.root()));
+            assertThat(loaded.bytes()).as("run %d", run).isEqualTo(countedBytes(loaded.root()));
         }
+    }
+
+    /** What {@link Tree#bytes()} should be, counted by walking: values, leaf paths' UTF-8 and 96 B per node. */
+    private static long countedBytes(Tree.Node n) {
+        long b = 0;
+        if (n.parent() != null) {
+            b += Tree.NODE_BYTES;
+        }
+        if (n.value() != null) {
+            b += n.value().length + Tree.pathOf(n).utf8().length;
+        }
+        Tree.Node[] t = n.childTable();
+        if (t != null) {
+            for (Tree.Node c : t) {
+                if (c != null && c != Tree.TOMBSTONE) {
+                    b += countedBytes(c);
+                }
+            }
+        }
+        return b;
     }
 
     @Test
