@@ -18,7 +18,7 @@ public final class TreecastClientException extends RuntimeException {
     public enum Code {
         INVALID_PATH, INVALID_PATTERN, INVALID_VALUE, VALUE_TOO_LARGE, INVALID_BATCH, INVALID_REQUEST, MALFORMED,
         UNKNOWN_ROUTE, WRONG_INTERACTION, TOO_MANY_SUBSCRIPTIONS, TOO_MANY_CONNECTIONS, UNAUTHORIZED, FORBIDDEN,
-        OVERLOADED, SLOW_CONSUMER, UNAVAILABLE, TIMEOUT, SHUTTING_DOWN, INTERNAL,
+        OVERLOADED, SLOW_CONSUMER, UNAVAILABLE, TIMEOUT, SHUTTING_DOWN, INTERNAL, RESOURCE_EXHAUSTED,
         /** Client side: the connection could not be made or was lost. */
         CONNECTION,
         /** Client side: the client was closed by the application. */
