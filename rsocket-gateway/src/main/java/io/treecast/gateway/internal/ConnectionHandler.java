@@ -32,6 +32,9 @@ public final class ConnectionHandler implements RSocket {
     private final Gateway gateway;
     private final Engine engine;
     private final AtomicInteger subscriptions = new AtomicInteger();
+    /** tree.get requests whose answer is not yet handed to RSocket. */
+    private final AtomicInteger pendingGets = new AtomicInteger();
+    static final int MAX_PENDING_GETS = 4;
 
     /** Writes this connection's subscription frames directly; null when the channel was not found (then rsocket-java sends them). */
     private final FrameWriter writer;
@@ -89,9 +92,12 @@ public final class ConnectionHandler implements RSocket {
             if (Routing.GET.equals(route)) {
                 gateway.stats.request(io.treecast.gateway.GatewayStats.Route.GET);
                 PathPattern pattern = gateway.decoder.get(payload.data());
+                refuseGetWhileAnswersWait();
+                pendingGets.incrementAndGet();
                 return Mono.fromFuture(() -> engine.get(pattern))
                         .map(s -> ByteBufPayload.create(WireEncoder.snapshot(ByteBufAllocator.DEFAULT, s)))
-                        .onErrorMap(Errors::application);
+                        .onErrorMap(Errors::application)
+                        .doFinally(signal -> pendingGets.decrementAndGet());
             }
             return Mono.error(misrouted(route, "request-response"));
         } catch (RuntimeException e) {
@@ -188,6 +194,24 @@ public final class ConnectionHandler implements RSocket {
             } finally {
                 payload.release();
             }
+        }
+    }
+
+    /**
+     * A tree.get answer can be large (a whole subtree) and is held by the server until the client reads it; so a
+     * connection gets no new answer while {@link #MAX_PENDING_GETS} are still being computed or while its send
+     * backlog is over limits.max-send-queue-bytes (a client that asks and never reads holds about one answer more
+     * than the budget, not one per request).
+     */
+    private void refuseGetWhileAnswersWait() {
+        if (pendingGets.get() >= MAX_PENDING_GETS) {
+            throw new TreecastException(ErrorCode.OVERLOADED, "this connection already has " + MAX_PENDING_GETS
+                    + " tree.get answers being prepared: wait for them before asking again");
+        }
+        if (writer != null && !writer.ready()) {
+            throw new TreecastException(ErrorCode.OVERLOADED, "this connection has " + writer.backlogBytes()
+                    + " bytes of answers and events not yet read, more than limits.max-send-queue-bytes ("
+                    + writer.budgetBytes() + "): read what was sent before asking again");
         }
     }
 

@@ -93,6 +93,30 @@ class SendBudgetIT {
         }
     }
 
+    @Test
+    void tree_getAnswersThatAreNeverReadStopAtTheBudgetAndLaterGetsAreOverloaded() throws Exception {
+        TreecastServer server = server();
+        try (RawClient publisher = RawClient.tcp(server); RawClient healthy = RawClient.tcp(server)) {
+            publish(publisher, 2_000); // 1,000 leaves of 1 KiB: each answer ~1 MiB, four times the budget
+            try (Socket hostile = connectNonReading(server)) {
+                byte[] get = io.treecast.proto.Get.newBuilder().setPattern("**").build().toByteArray();
+                for (int i = 0; i < 20; i++) {
+                    hostile.getOutputStream().write(request(0x04, 1 + 2 * i, RawClient.route("tree.get"), get));
+                }
+                hostile.getOutputStream().flush();
+                await().atMost(RawClient.WAIT).until(() -> server.stats().requests(io.treecast.gateway.GatewayStats.Route.GET) >= 20);
+                await().atMost(RawClient.WAIT).until(() -> server.stats().errors(io.treecast.fastpath.ErrorCode.OVERLOADED) >= 10);
+                // the answers held for the client are a few, not twenty
+                assertThat(server.maxSendBacklogBytes()).isLessThan(6L << 20);
+                assertThat(healthy.get("big/*").getLeavesCount()).isEqualTo(1000);
+                String error = readUntilError(hostile);
+                assertThat(error).startsWith("OVERLOADED: ").containsAnyOf("limits.max-send-queue-bytes", "tree.get answers being prepared");
+            }
+        } finally {
+            server.close();
+        }
+    }
+
     private static long changes(List<Event> events) {
         return events.stream().mapToLong(Event::getChangesCount).sum();
     }
@@ -109,13 +133,19 @@ class SendBudgetIT {
         }
     }
 
-    /** A raw RSocket connection: SETUP, then one tree.subscribe with request-n 2^31-1; it never reads. */
-    private static Socket nonReadingSubscriber(TreecastServer server, Policy policy, String pattern) throws IOException {
+    /** A raw RSocket connection after its SETUP, with a small receive window; the test decides when it reads. */
+    private static Socket connectNonReading(TreecastServer server) throws IOException {
         Socket s = new Socket();
         s.setReceiveBufferSize(4096); // before connect: the window stays small
         s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.tcpAddress().getPort()));
         s.setSoTimeout(30_000);
         s.getOutputStream().write(setupFrame());
+        return s;
+    }
+
+    /** A raw RSocket connection: SETUP, then one tree.subscribe with request-n 2^31-1; it never reads. */
+    private static Socket nonReadingSubscriber(TreecastServer server, Policy policy, String pattern) throws IOException {
+        Socket s = connectNonReading(server);
         byte[] subscribe = Subscribe.newBuilder().setPattern(pattern).setPolicy(policy).build().toByteArray();
         s.getOutputStream().write(requestStream(1, Integer.MAX_VALUE, RawClient.route("tree.subscribe"), subscribe));
         s.getOutputStream().flush();
@@ -162,6 +192,16 @@ class SendBudgetIT {
         body.write(data.length());
         body.writeBytes(data.getBytes(StandardCharsets.US_ASCII));
         return frame(0, 0x01, 0, body.toByteArray());
+    }
+
+    private static byte[] request(int type, int streamId, byte[] metadata, byte[] data) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.write(metadata.length >>> 16);
+        body.write(metadata.length >>> 8);
+        body.write(metadata.length);
+        body.writeBytes(metadata);
+        body.writeBytes(data);
+        return frame(streamId, type, 0x100, body.toByteArray());
     }
 
     private static byte[] requestStream(int streamId, int initialN, byte[] metadata, byte[] data) {
