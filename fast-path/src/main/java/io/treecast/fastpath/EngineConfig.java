@@ -122,7 +122,7 @@ public final class EngineConfig {
         private long maxTreeBytes = 1L << 30;
         private long outboxBudgetSlots = 8L << 20;
         private long outboxMaxBytes = 64L << 20;
-        private int defaultOutboxCapacity = 1_024;
+        private int defaultOutboxCapacity = 16_384;
         private int maxOutboxCapacity = 1 << 20;
         private int conflateHighMarkPercent = 75;
         private int dispatcherThreads = 1;

@@ -338,7 +338,7 @@ class EngineTest {
 
     @Test
     void subscriptionLimitsAreEnforcedWithCodes() {
-        start(EngineConfig.builder().maxSubscriptions(1).maxOutboxCapacity(2048));
+        start(EngineConfig.builder().maxSubscriptions(1).defaultOutboxCapacity(1024).maxOutboxCapacity(2048));
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("a")), new Recorder());
         assertThatThrownBy(() -> engine.subscribe(SubscribeOptions.of(PathPattern.parse("b")), new Recorder()))
                 .isInstanceOfSatisfying(TreecastException.class, e -> {

@@ -94,7 +94,7 @@ public final class ServerConfig {
                 "an integer >= 16 (outbox slots, ~20 bytes each, all subscriptions together)");
         key("engine.outbox-max-bytes", "67108864", v -> longIn(v, 1, Long.MAX_VALUE),
                 "an integer >= 1 (bytes of batches one subscription's outbox may hold)");
-        key("engine.default-outbox-capacity", "1024", v -> intIn(v, 4, Integer.MAX_VALUE), "an integer >= 4");
+        key("engine.default-outbox-capacity", "16384", v -> intIn(v, 4, Integer.MAX_VALUE), "an integer >= 4");
         key("engine.max-outbox-capacity", "1048576", v -> intIn(v, 4, Integer.MAX_VALUE), "an integer >= 4 and >= engine.default-outbox-capacity");
         key("engine.conflate-high-mark-percent", "75", v -> intIn(v, 10, 100), "an integer 10..100");
         key("engine.dispatcher-threads", "1", v -> intIn(v, 0, 256), "an integer 0..256 (0: the writer thread delivers)");

@@ -140,7 +140,7 @@ class ServerConfigTest {
     @Test
     void maxOutboxBelowDefaultIsRefused() {
         assertThatThrownBy(() -> ServerConfig.builder().set("engine.max-outbox-capacity", "8").build())
-                .hasMessageContaining("engine.max-outbox-capacity = 8 from code: must be >= engine.default-outbox-capacity (1024)");
+                .hasMessageContaining("engine.max-outbox-capacity = 8 from code: must be >= engine.default-outbox-capacity (16384)");
     }
 
     @Test
@@ -178,5 +178,14 @@ class ServerConfigTest {
         assertThatThrownBy(() -> ServerConfig.builder().set("limits.min-keepalive-ms", "5000").set("limits.idle-timeout-ms", "5000").build())
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("limits.min-keepalive-ms = 5000").hasMessageContaining("limits.idle-timeout-ms (5000)");
+    }
+
+    @Test
+    void theDefaultOutboxHoldsA200MillisecondStallOfAGlobstarSubscriberAt50000UpdatesPerSecond() {
+        // the headline rate, every update matching '**': a subscriber whose process stalls 200 ms must not be ended
+        int eventsIn200ms = 50_000 / 5;
+        assertThat(ServerConfig.defaults().engineConfig(null, null).defaultOutboxCapacity()).isGreaterThanOrEqualTo(eventsIn200ms);
+        // and what it does not yet read waits in the send budget first: about 4 MiB of ~100-byte events
+        assertThat(ServerConfig.defaults().maxSendQueueBytes()).isGreaterThanOrEqualTo(eventsIn200ms * 100);
     }
 }

@@ -49,7 +49,7 @@ class GatewayIT {
                 .set("limits.max-batch-changes", "4")
                 .set("limits.max-batch-bytes", "512")
                 .set("limits.max-subscriptions-per-connection", "3")
-                .set("engine.max-outbox-capacity", "4096")
+                .set("engine.default-outbox-capacity", "1024").set("engine.max-outbox-capacity", "4096")
                 .build(), null);
     }
 
