@@ -28,6 +28,10 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--url", description = "A running server (default: an embedded one in a child JVM).")
     String url;
+    @Option(names = "--server-set", paramLabel = "KEY=VALUE", description = "A configuration key of the embedded server, "
+            + "as serve --set (repeatable), e.g. --server-set engine.dispatcher-threads=0.")
+    List<String> serverSets = new ArrayList<>();
+
     @Option(names = "--server-pid", paramLabel = "PID", description = "With --url: the server process whose CPU per update is reported "
             + "(default: the local process listening on the URL's port, when one is visible).")
     Long serverPid;
@@ -105,6 +109,9 @@ public final class BenchCommand implements Callable<Integer> {
                         // metrics.port=0: never collide with a server the user runs on the default 9464
                         List<String> serve = new ArrayList<>(List.of("serve", "--host", "127.0.0.1", "--tcp-port", "0", "--ws-port", "0",
                                 "--set", "metrics.port=0"));
+                        for (String kv : serverSets) {
+                            serve.addAll(List.of("--set", kv));
+                        }
                         if (durability.equals("off")) {
                             serve.add("--in-memory");
                         } else {
