@@ -150,6 +150,15 @@ public final class LoadGenerator {
             throw new IllegalStateException("interrupted", e);
         } finally {
             subscriptions.forEach(ClientSubscription::cancel);
+            if (!clients.isEmpty()) {
+                // a live server keeps nothing of the run: every path it wrote is under one root
+                try {
+                    clients.get(0).delete(Workload.ROOT);
+                    progress.accept("removed the run's leaves (" + Workload.ROOT + "/**)");
+                } catch (RuntimeException e) {
+                    progress.accept("warning: could not remove the run's leaves under " + Workload.ROOT + ": " + e.getMessage());
+                }
+            }
             clients.forEach(TreecastClient::close);
         }
     }

@@ -7,11 +7,15 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The tree ({@code markets/<region>/<class>/<instrument>/<field>}) and the subscribers' patterns, with, for each
+ * The tree ({@code treecast-bench/markets/<region>/<class>/<instrument>/<field>}: under its own root, so a run against
+ * a live server touches nothing else and removes what it wrote) and the subscribers' patterns, with, for each
  * leaf, a bit mask of the subscribers whose pattern matches it: publishers add it to per-subscriber expected counts
  * without matching anything on the hot path.
  */
 public final class Workload {
+    /** The first segment of every path the load generator writes; the run deletes it at the end. */
+    public static final String ROOT = "treecast-bench";
+
     static final String[] REGIONS = {"eu", "us", "asia", "latam"};
     static final String[] CLASSES = {"fx", "eq", "rates", "cmdty", "crypto"};
     static final String[] FIELDS = {"bid", "ask", "last", "volume", "ts"};
@@ -45,7 +49,7 @@ public final class Workload {
                         if (n == leaves) {
                             break outer;
                         }
-                        paths[n] = "markets/" + region + "/" + cls + "/i" + inst + "/" + field;
+                        paths[n] = ROOT + "/markets/" + region + "/" + cls + "/i" + inst + "/" + field;
                         treePaths[n] = TreePath.parse(paths[n]);
                         long m = 0;
                         for (int s = 0; s < parsed.length; s++) {
@@ -67,7 +71,7 @@ public final class Workload {
      */
     public static List<String> defaultPatterns(int subscribers) {
         List<String> out = new ArrayList<>();
-        out.add("**");
+        out.add(ROOT + "/**");
         int i = 0;
         while (out.size() < subscribers) {
             // i % 5 picks the shape, i / 5 the region/class/field, so the first 20 are all different.
@@ -77,11 +81,11 @@ public final class Workload {
             String c = CLASSES[k % CLASSES.length];
             String f = FIELDS[k % FIELDS.length];
             switch (i % 5) {
-                case 0: out.add("markets/" + r + "/**"); break;
-                case 1: out.add("markets/*/" + c + "/*/" + f); break;
-                case 2: out.add("markets/{" + r + "," + r2 + "}/" + c + "/**"); break;
-                case 3: out.add("**/" + f); break;
-                default: out.add("markets/" + r + "/*/*/{bid,ask}"); break;
+                case 0: out.add(ROOT + "/markets/" + r + "/**"); break;
+                case 1: out.add(ROOT + "/markets/*/" + c + "/*/" + f); break;
+                case 2: out.add(ROOT + "/markets/{" + r + "," + r2 + "}/" + c + "/**"); break;
+                case 3: out.add(ROOT + "/**/" + f); break;
+                default: out.add(ROOT + "/markets/" + r + "/*/*/{bid,ask}"); break;
             }
             i++;
         }

@@ -15,7 +15,8 @@ class WorkloadTest {
     @Test
     void defaultMixStartsWithTheFirehoseAndUsesEveryWildcardKind() {
         List<String> p = Workload.defaultPatterns(20);
-        assertThat(p).hasSize(20).startsWith("**").doesNotHaveDuplicates();
+        assertThat(p).hasSize(20).startsWith("treecast-bench/**").doesNotHaveDuplicates();
+        assertThat(p).allMatch(s -> s.startsWith(Workload.ROOT + "/"), "every pattern stays under the run's own root");
         assertThat(p.subList(1, 20)).anyMatch(s -> s.contains("/**")).anyMatch(s -> s.contains("/*/"))
                 .anyMatch(s -> s.contains("{"));
     }
@@ -30,7 +31,7 @@ class WorkloadTest {
         assertThat(paths).hasSize(1_000);
         for (String r : Workload.REGIONS) {
             for (String c : Workload.CLASSES) {
-                assertThat(paths).anyMatch(s -> s.startsWith("markets/" + r + "/" + c + "/"));
+                assertThat(paths).anyMatch(s -> s.startsWith("treecast-bench/markets/" + r + "/" + c + "/"));
             }
         }
     }
