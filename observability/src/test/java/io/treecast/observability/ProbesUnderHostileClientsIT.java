@@ -137,4 +137,30 @@ class ProbesUnderHostileClientsIT {
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> get("/health").statusCode() == 200);
     }
+
+    @Test
+    void healthTurns503WhileAnEventLoopIsHeldAndBackTo200WhenItRunsAgain() throws Exception {
+        metrics = TreecastMetrics.create(Duration.ofSeconds(30), Duration.ofMillis(100), Duration.ofMillis(1500));
+        endpoints = ObservabilityServer.start("127.0.0.1", 0, metrics);
+        server = TreecastServer.start(ServerConfig.builder().set("tcp.port", "0").set("websocket.enabled", "false").build(), null);
+        metrics.attach(server, null);
+        assertThat(get("/health").statusCode()).isEqualTo(200);
+        CountDownLatch release = new CountDownLatch(1);
+        // a task that never returns, as a bug on a connection's event loop would be
+        reactor.netty.tcp.TcpResources.get().onServer(true).next().execute(() -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> get("/health").statusCode() == 503);
+            assertThat(get("/health").body()).contains("\"status\":\"DOWN\"").contains("event loop").contains("run no task");
+            assertThat(get("/ready").statusCode()).isEqualTo(503);
+        } finally {
+            release.countDown();
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> get("/health").statusCode() == 200);
+    }
 }

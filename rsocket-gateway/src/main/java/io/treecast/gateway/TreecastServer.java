@@ -51,6 +51,11 @@ public final class TreecastServer implements AutoCloseable {
     private final Closeable ws;
     private final InetSocketAddress wsAddress;
     private final java.util.List<ChannelDirectory> channels;
+    /** Stamps from every server event loop, so /health can tell a loop held by a task that never returns. */
+    private final io.treecast.gateway.internal.EventLoopHeartbeat tcpHeartbeat =
+            io.treecast.gateway.internal.EventLoopHeartbeat.start(reactor.netty.tcp.TcpResources.get().onServer(true));
+    private final io.treecast.gateway.internal.EventLoopHeartbeat wsHeartbeat =
+            io.treecast.gateway.internal.EventLoopHeartbeat.start(reactor.netty.http.HttpResources.get().onServer(true));
     private final CountDownLatch closed = new CountDownLatch(1);
     private volatile boolean closing;
 
@@ -225,6 +230,14 @@ public final class TreecastServer implements AutoCloseable {
         return max;
     }
 
+    /**
+     * How long the least recently heard of the server's event loops has not run its heartbeat timer, in ns (about
+     * 250 ms when all run): a loop held by a task that never returns makes this grow.
+     */
+    public long eventLoopSilenceNanos() {
+        return Math.max(tcpHeartbeat.longestSilenceNanos(), wsHeartbeat.longestSilenceNanos());
+    }
+
     /** Fire-and-forget requests refused so far (they have no answer frame to carry the error). */
     public long rejectedWithoutAnswer() {
         return gateway.rejectedWithoutAnswer();
@@ -273,6 +286,8 @@ public final class TreecastServer implements AutoCloseable {
             if (ws != null) {
                 ws.onClose().block(Duration.ofSeconds(5));
             }
+            tcpHeartbeat.close();
+            wsHeartbeat.close();
             LOG.info("Treecast stopped");
         } finally {
             closed.countDown();

@@ -139,6 +139,12 @@ public final class Health {
                     + " ms while " + writer.waiting() + " batches wait (more than " + writer.stuckAfterNanos() / 1_000_000
                     + " ms): updates are accepted but not applied; take a thread dump, then restart the server");
         }
+        long silent = s.eventLoopSilenceNanos();
+        if (silent > writer.stuckAfterNanos() && phase != Phase.STOPPING) {
+            return new Check(false, "an event loop of the server has run no task for " + silent / 1_000_000
+                    + " ms (more than " + writer.stuckAfterNanos() / 1_000_000 + " ms): the connections it serves get no answer; "
+                    + "take a thread dump, then restart the server");
+        }
         return new Check(true, "process alive, engine writer thread alive, seq " + stats.seq());
     }
 
@@ -163,6 +169,9 @@ public final class Health {
         }
         if (writer.stuckForNanos() > 0) {
             return new Check(false, "the engine's writer thread is stuck (see /health)");
+        }
+        if (s.eventLoopSilenceNanos() > writer.stuckAfterNanos()) {
+            return new Check(false, "an event loop of the server is stuck (see /health)");
         }
         DurabilityProbe d = durability;
         if (d == null) {

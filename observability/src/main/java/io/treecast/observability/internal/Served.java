@@ -16,6 +16,11 @@ public interface Served {
 
     boolean listening();
 
+    /** How long the least recently heard event loop of the server has been silent, in ns (0 when not known). */
+    default long eventLoopSilenceNanos() {
+        return 0;
+    }
+
     static Served of(TreecastServer server) {
         return new Served() {
             public Engine engine() { return server.engine(); }
@@ -23,6 +28,7 @@ public interface Served {
             public int connections() { return server.connections(); }
             public long rejectedWithoutAnswer() { return server.rejectedWithoutAnswer(); }
             public boolean listening() { return server.listening(); }
+            public long eventLoopSilenceNanos() { return server.eventLoopSilenceNanos(); }
         };
     }
 }
