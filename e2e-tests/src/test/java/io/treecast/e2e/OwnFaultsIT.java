@@ -3,6 +3,7 @@ package io.treecast.e2e;
 import io.treecast.client.AckMode;
 import io.treecast.client.LeafChange;
 import io.treecast.client.Snapshot;
+import io.treecast.client.TreeValue;
 import io.treecast.client.TreecastClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -99,6 +100,69 @@ class OwnFaultsIT {
             long next = client.update(b -> b.set("frozen/after", 1L), AckMode.DURABLE);
             assertThat(next).as("seq continues above what subscribers saw").isGreaterThan(seen.seq());
             assertThat(dataDir.resolve("journal-backlog-default.bin")).as("journaled, then deleted").doesNotExist();
+        }
+    }
+
+    /**
+     * The embedded broker's JVM {@code kill -9}ed under a modest write load: the server restarts it, a subscriber's
+     * view never goes back (no RESET, seqs only grow), and after a restart of the server every acknowledged value is
+     * there, at a seq not lower than the subscriber saw.
+     */
+    @Test
+    void aBrokerKilledUnderLoadIsRestartedAndNothingAcknowledgedIsLostOrGoesBack() throws Exception {
+        Map<String, Long> acked = new java.util.concurrent.ConcurrentHashMap<>();
+        Recorder view = new Recorder();
+        try (ServerProcess server = ServerProcess.start("own-faults-broker-kill",
+                "--set", "durability.mode=embedded", "--set", "durability.data-dir=" + dataDir);
+             TreecastClient subscriber = TreecastClient.connect(server.tcpUrl());
+             TreecastClient writer = TreecastClient.connect(server.tcpUrl())) {
+            var subscription = subscriber.subscribe("load/**", o -> o.snapshot(), view);
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread load = new Thread(() -> {
+                for (long i = 0; !stop.get(); i++) {
+                    String path = "load/n" + (i % 100);
+                    try {
+                        writer.set(path, i); // APPLIED: acknowledged once applied, Kafka or not
+                        acked.merge(path, i, Math::max);
+                    } catch (RuntimeException refused) {
+                        // UNAVAILABLE past the journal bound while the broker is away: not acknowledged
+                    }
+                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000); // pacing, ~1,000 updates/s at most
+                }
+            }, "load-writer");
+            load.start();
+            try {
+                await().atMost(Duration.ofSeconds(60)).until(() -> acked.size() == 100);
+                long broker = brokerPid(server);
+                ProcessHandle.of(broker).orElseThrow().destroyForcibly();
+                await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(1))
+                        .until(() -> server.logText().contains("embedded Kafka broker restarted"));
+                await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+                        .until(() -> writer.update(b -> b.set("load/durable", 1L), AckMode.DURABLE) > 0);
+            } finally {
+                stop.set(true);
+                load.join(30_000);
+            }
+            assertThat(server.logText()).contains("exited with code 137 (killed by signal 9, SIGKILL)");
+            await().atMost(Duration.ofSeconds(60)).until(() -> view.lastSeq() >= writer.get("load/**").seq());
+            subscription.cancel();
+            List<Long> seqs = view.events().stream().filter(e -> e.kind() == io.treecast.client.TreeEvent.Kind.UPDATE)
+                    .map(io.treecast.client.TreeEvent::seq).toList();
+            assertThat(view.events()).as("no RESET while the broker was away and back")
+                    .noneMatch(e -> e.kind() == io.treecast.client.TreeEvent.Kind.RESET);
+            assertThat(seqs).as("the subscriber's seqs only grow").isSorted().doesNotHaveDuplicates();
+            assertThat(server.stop()).isEqualTo(143);
+        }
+        Map<String, TreeValue> seen = view.state();
+        try (ServerProcess again = ServerProcess.start("own-faults-after-broker-kill",
+                "--set", "durability.mode=embedded", "--set", "durability.data-dir=" + dataDir);
+             TreecastClient client = TreecastClient.connect(again.tcpUrl())) {
+            Snapshot now = client.get("load/**");
+            // each path is written with growing values: it holds the acknowledged one or a newer one (applied, its ack lost)
+            acked.forEach((path, value) -> assertThat(now.toMap().get(path)).as(path).isNotNull()
+                    .satisfies(v -> assertThat(v.asLong()).isGreaterThanOrEqualTo(value)));
+            assertThat(now.toMap()).as("what the subscriber saw, nothing older").containsAllEntriesOf(seen);
+            assertThat(now.seq()).isGreaterThanOrEqualTo(view.lastSeq());
         }
     }
 
