@@ -5,6 +5,8 @@ import io.treecast.fastpath.EventView;
 import io.treecast.fastpath.Journal;
 import io.treecast.fastpath.JournalFeed;
 import io.treecast.fastpath.LeafVisitor;
+import io.treecast.fastpath.RecordVisitor;
+import io.treecast.fastpath.TreePath;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -15,9 +17,6 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import io.treecast.fastpath.RecordVisitor;
-import io.treecast.fastpath.TreePath;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -179,6 +178,7 @@ public final class KafkaJournal implements Journal {
             if (into instanceof RecordVisitor records) {
                 records.record(e.key(), value, e.seq());
             } else if (value != null) {
+                // a plain LeafVisitor cannot delete; the engine always passes a RecordVisitor
                 into.leaf(TreePath.parse(new String(e.key(), StandardCharsets.UTF_8)), value, e.seq());
             }
             acks.add(producer.send(toRecord(e)));
