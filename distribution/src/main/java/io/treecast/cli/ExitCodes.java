@@ -14,6 +14,11 @@ public final class ExitCodes {
     public static final int CONFIG = 4;
     /** {@code bench}: a run lost, conflated or ended a subscription, or find-max found no passing rate. */
     public static final int BENCH_FAILED = 5;
+    /**
+     * {@code serve} or {@code state}: the data dir (or state dir) is in use by another Treecast process
+     * ({@code error: DATA_DIR_LOCKED: ...}); nothing in it was touched.
+     */
+    public static final int DATA_DIR_LOCKED = 6;
     /** An unexpected failure (a bug): {@code error: INTERNAL: ...}. */
     public static final int INTERNAL = 70;
 

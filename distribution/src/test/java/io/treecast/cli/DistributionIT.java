@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -21,11 +22,81 @@ class DistributionIT {
     private static final Path LAUNCHER = HOME.resolve("bin/treecast");
 
     private static Process launch(String... args) throws IOException {
+        return launch(Map.of(), args);
+    }
+
+    /** The launcher with {@code env} added to (or, for an empty value, removed from) the environment. */
+    private static Process launch(Map<String, String> env, String... args) throws IOException {
         List<String> cmd = new java.util.ArrayList<>(List.of(LAUNCHER.toString()));
         cmd.addAll(List.of(args));
         // run from an unrelated directory: the launcher must find its home by itself
-        return new ProcessBuilder(cmd).directory(Path.of(System.getProperty("java.io.tmpdir")).toFile())
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(Path.of(System.getProperty("java.io.tmpdir")).toFile())
+                .redirectError(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().remove("TREECAST_JAVA_OPTS");
+        pb.environment().remove("TREECAST_PROFILE");
+        env.forEach((k, v) -> {
+            if (v.isEmpty()) {
+                pb.environment().remove(k);
+            } else {
+                pb.environment().put(k, v);
+            }
+        });
+        return pb.start();
+    }
+
+    /** The java command line the launcher would run, one argument per line (its dry-run mode). */
+    private static List<String> dryRun(Map<String, String> env, String... args) throws Exception {
+        Map<String, String> e = new java.util.HashMap<>(env);
+        e.put("TREECAST_LAUNCHER_DRY_RUN", "1");
+        Process p = launch(e, args);
+        List<String> lines = all(p).lines().toList();
+        assertThat(p.exitValue()).isZero();
+        return lines;
+    }
+
+    @Test
+    void serveStartedByTheLauncherRunsWithExitOnOutOfMemoryAndASmallGrowableHeapWithoutPreTouch() throws Exception {
+        Process serve = launch("serve", "--in-memory", "--host", "127.0.0.1", "--tcp-port", "0", "--ws-port", "0",
+                "--set", "metrics.port=0");
+        try {
+            BufferedReader r = new BufferedReader(new InputStreamReader(serve.getInputStream(), StandardCharsets.UTF_8));
+            assertThat(r.readLine()).contains("listening on");
+            // the launcher execs java: the launched process is the server's JVM, its arguments are what it runs with
+            List<String> args = List.of(Files.readString(Path.of("/proc", Long.toString(serve.pid()), "cmdline"))
+                    .split("\0"));
+            assertThat(args).contains("-XX:+ExitOnOutOfMemoryError", "-Xms256m", "-Xmx2g", "-XX:+UseZGC")
+                    .doesNotContain("-XX:+AlwaysPreTouch", "-Xms4g");
+            assertThat(args.indexOf("-XX:+ExitOnOutOfMemoryError")).isLessThan(args.indexOf("-Xmx2g"));
+        } finally {
+            serve.destroy();
+            if (!serve.waitFor(30, TimeUnit.SECONDS)) {
+                serve.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
+    void productionProfileKeepsTheFixedPreTouchedHeapAndEveryCommandExitsOnOutOfMemory() throws Exception {
+        assertThat(dryRun(Map.of("TREECAST_PROFILE", "production"), "serve"))
+                .contains("-XX:+ExitOnOutOfMemoryError", "-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch", "-XX:+UseZGC")
+                .endsWith("-jar", HOME.resolve("treecast.jar").toString(), "serve");
+        assertThat(dryRun(Map.of(), "state", "--bootstrap-servers", "127.0.0.1:9092"))
+                .contains("-XX:+ExitOnOutOfMemoryError", "-Xmx512m");
+        assertThat(dryRun(Map.of(), "bench")).contains("-XX:+ExitOnOutOfMemoryError", "-Xmx1g");
+        // TREECAST_JAVA_OPTS replaces the defaults, not the exit on OutOfMemoryError (it may turn it off after it)
+        assertThat(dryRun(Map.of("TREECAST_JAVA_OPTS", "-Xmx3g -XX:-ExitOnOutOfMemoryError"), "serve"))
+                .containsSubsequence("-XX:+ExitOnOutOfMemoryError", "-Xmx3g", "-XX:-ExitOnOutOfMemoryError")
+                .doesNotContain("-Xms256m");
+
+        ProcessBuilder badProfile = new ProcessBuilder(LAUNCHER.toString(), "serve", "--in-memory");
+        badProfile.environment().remove("TREECAST_JAVA_OPTS");
+        badProfile.environment().put("TREECAST_PROFILE", "prod");
+        Process bad = badProfile.start();
+        String err = new String(bad.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(bad.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(bad.exitValue()).isEqualTo(ExitCodes.USAGE);
+        assertThat(err).isEqualTo("error: USAGE: TREECAST_PROFILE=prod is not a profile: use production, or unset it "
+                + "for the defaults\n");
     }
 
     private static String all(Process p) throws Exception {

@@ -33,7 +33,8 @@ class StateCommandIT {
         try (EmbeddedKafka kafka = new EmbeddedKafka(dir.resolve("broker"), "512m", Duration.ofSeconds(90), Duration.ofSeconds(20))) {
             kafka.start();
             DurabilityConfig dc = DurabilityConfig.builder().bootstrapServers(kafka.bootstrapServers()).topic("cli.state")
-                    .partitions(3).treeId("cli").journalCapacity(1024).stateStore(false).build();
+                    .partitions(3).treeId("cli").journalCapacity(1024).stateStore(false)
+                    .dataDir(dir.resolve("data")).build(); // locked, and where a backlog file would go: not ./data
             try (Durability d = Durability.start(dc);
                  Engine engine = Engine.start(EngineConfig.builder().treeId("cli").journalCapacity(1024)
                          .journal(d.journal()).build())) {

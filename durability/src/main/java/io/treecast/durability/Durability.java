@@ -1,6 +1,7 @@
 package io.treecast.durability;
 
 import io.treecast.durability.internal.BackgroundPriority;
+import io.treecast.durability.internal.DataDirLock;
 import io.treecast.durability.internal.EmbeddedKafka;
 import io.treecast.durability.internal.KafkaJournal;
 import io.treecast.fastpath.Journal;
@@ -44,6 +45,7 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class Durability implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Durability.class);
+    private static final java.time.Duration ADMIN_CLOSE = java.time.Duration.ofSeconds(1);
 
     private final DurabilityConfig config;
     private final EmbeddedKafka embedded;
@@ -51,11 +53,13 @@ public final class Durability implements AutoCloseable {
     private final Admin admin;
     private final KafkaJournal journal;
     private final TreeState state;
+    private final DataDirLock lock;
     private boolean closed;
 
-    private Durability(DurabilityConfig config, EmbeddedKafka embedded, String bootstrapServers, Admin admin,
-                       KafkaJournal journal, TreeState state) {
+    private Durability(DurabilityConfig config, DataDirLock lock, EmbeddedKafka embedded, String bootstrapServers,
+                       Admin admin, KafkaJournal journal, TreeState state) {
         this.config = config;
+        this.lock = lock;
         this.embedded = embedded;
         this.bootstrapServers = bootstrapServers;
         this.admin = admin;
@@ -67,8 +71,12 @@ public final class Durability implements AutoCloseable {
      * Starts (EMBEDDED) or reaches (EXTERNAL) the Kafka cluster, creates the topic if it is missing
      * ({@code cleanup.policy=compact}) and prepares the journal. Blocks up to {@link DurabilityConfig#startTimeout()}.
      *
-     * @throws IllegalStateException when the broker does not start or the cluster is not reachable in time; the
-     *                               message says which setting or file to look at
+     * The data dir is locked first ({@code <dataDir>/treecast.lock}, an OS lock held until {@link #close()}), before
+     * anything in it is read or written: a second server on the same data dir is refused at once and harms nothing.
+     *
+     * @throws DataDirLockedException when another process (or another {@code Durability} here) holds the data dir
+     * @throws IllegalStateException  when the broker does not start or the cluster is not reachable in time; the
+     *                                message says which setting or file to look at
      */
     public static Durability start(DurabilityConfig config) {
         // built on a lowered thread: the broker's JVM, the producer's and admin client's I/O threads inherit its
@@ -77,6 +85,9 @@ public final class Durability implements AutoCloseable {
     }
 
     private static Durability startHere(DurabilityConfig config) {
+        // before anything in the data dir is touched (the broker's logs, the state store, the journal's backlog file)
+        DataDirLock lock = DataDirLock.acquire(config.dataDir(),
+                "durability setting dataDir, server key durability.data-dir");
         EmbeddedKafka embedded = null;
         Admin admin = null;
         try {
@@ -84,6 +95,9 @@ public final class Durability implements AutoCloseable {
             if (config.mode() == DurabilityConfig.Mode.EMBEDDED) {
                 embedded = new EmbeddedKafka(config.dataDir(), config.brokerHeap(), config.startTimeout(),
                         config.closeTimeout());
+                // a broker that dies (kill -9, crash, OutOfMemoryError) is restarted with back-off; the journal's
+                // producer reconnects to the same port and resends what waited
+                embedded.supervise();
                 embedded.start();
                 bootstrap = embedded.bootstrapServers();
             } else {
@@ -98,13 +112,17 @@ public final class Durability implements AutoCloseable {
             if (state != null) {
                 journal.afterStart(state::begin);
             }
-            return new Durability(config, embedded, bootstrap, admin, journal, state);
+            return new Durability(config, lock, embedded, bootstrap, admin, journal, state);
         } catch (RuntimeException e) {
-            if (admin != null) {
-                admin.close();
-            }
-            if (embedded != null) {
-                embedded.close();
+            try {
+                if (admin != null) {
+                    admin.close();
+                }
+                if (embedded != null) {
+                    embedded.close();
+                }
+            } finally {
+                lock.close();
             }
             throw e;
         }
@@ -229,12 +247,28 @@ public final class Durability implements AutoCloseable {
             }
         } finally {
             try {
-                admin.close(config.closeTimeout());
+                // it only answers health probes: nothing to flush, and with Kafka away a full close bound here added
+                // 10 s to every stop
+                admin.close(ADMIN_CLOSE);
             } finally {
-                if (embedded != null) {
-                    embedded.close();
+                try {
+                    if (embedded != null) {
+                        embedded.close();
+                    }
+                } finally {
+                    lock.close(); // last: the broker child has stopped (or was killed) by now
                 }
             }
         }
+    }
+
+    /** Restarts of the embedded broker after it died on its own (0 for an external cluster); for metrics and tests. */
+    public long brokerRestarts() {
+        return embedded == null ? 0 : embedded.restarts();
+    }
+
+    /** The embedded broker's process id, or -1 (external cluster, or not running right now); for operators and tests. */
+    public long brokerPid() {
+        return embedded == null ? -1 : embedded.pid();
     }
 }

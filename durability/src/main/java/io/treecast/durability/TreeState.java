@@ -152,14 +152,9 @@ public final class TreeState implements SnapshotStore, AutoCloseable {
         // static membership: a store restarted on the same state dir after a crash (kill -9, power loss) takes its
         // predecessor's place in the group at once; as a new dynamic member it waited for the dead one's session to
         // time out (45 s in REBALANCING, serving no catch-ups). Streams appends "-<thread>" per stream thread.
+        // refused (DataDirLockedException) when another store holds the state dir: before Kafka Streams touches it
         StaticMemberId member = StaticMemberId.claim(stateDir);
-        if (member.id() != null) {
-            p.setProperty(StreamsConfig.mainConsumerPrefix("group.instance.id"), member.id());
-        } else {
-            LOG.warn("state dir {} is in use by another store: this one joins its group as a dynamic member (a restart "
-                    + "after a crash then waits for the old member's session, 45 s); give each store its own state dir",
-                    stateDir.toAbsolutePath());
-        }
+        p.setProperty(StreamsConfig.mainConsumerPrefix("group.instance.id"), member.id());
         try {
             KafkaStreams streams = new KafkaStreams(topology, p);
             return new TreeState(streams, config.treeId(), partitions, config.nice(), member);

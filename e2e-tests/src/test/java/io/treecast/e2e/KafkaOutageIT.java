@@ -25,7 +25,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * Guarantee 5 from the outside: when Kafka dies under the packaged server, the server keeps serving from memory, a
  * DURABLE update answers TIMEOUT with a message saying why instead of hanging, writes past the journal bound are
- * refused with UNAVAILABLE, and when Kafka returns the backlog drains and nothing applied is lost.
+ * refused with UNAVAILABLE, and when Kafka returns (the embedded broker restarted by the server's supervisor, or an
+ * external one started again) the backlog drains and nothing applied is lost.
  */
 @ExtendWith(ServerLogOnFailure.class)
 class KafkaOutageIT {
@@ -62,12 +63,28 @@ class KafkaOutageIT {
 
             // the data is still served from memory, the connection still works
             assertThat(client.get("outage/**").toMap()).containsKeys("outage/before", "outage/during", "outage/durable");
+
+            // the server's supervisor restarts its broker (one line saying why) and the journal catches up
+            await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+                    .until(() -> client.update(b -> b.set("outage/after-restart", 4L), AckMode.DURABLE) > applied);
+            assertThat(server.logText()).contains("embedded Kafka broker exited with code 137 (killed by signal 9, SIGKILL)")
+                    .contains("embedded Kafka broker restarted");
+            assertThat(server.descendants().stream().filter(p -> commandLine(p).contains("KafkaChildMain")))
+                    .as("the restarted broker").hasSize(1)
+                    .noneMatch(p -> brokers.stream().anyMatch(old -> old.pid() == p.pid()));
+        }
+        // nothing applied while the broker was dead is lost: a restart rebuilds every value from Kafka
+        try (ServerProcess again = ServerProcess.start("kafka-outage-restart",
+                "--set", "durability.mode=embedded", "--set", "durability.data-dir=" + dataDir);
+             TreecastClient client = TreecastClient.connect(again.tcpUrl())) {
+            assertThat(client.get("outage/**").toMap()).containsEntry("outage/during", TreeValue.of(2L))
+                    .containsEntry("outage/durable", TreeValue.of(3L)).containsEntry("outage/after-restart", TreeValue.of(4L));
         }
     }
 
     /**
      * Kafka as an external cluster the test can stop and start again on the same ports (the server's own embedded
-     * broker cannot come back by itself): durability's {@link EmbeddedKafka} launcher, a real KRaft broker in its own
+     * broker comes back by itself within seconds, too soon to fill the journal bound): durability's {@link EmbeddedKafka} launcher, a real KRaft broker in its own
      * JVM, with the server in {@code durability.mode=external}.
      */
     @Test

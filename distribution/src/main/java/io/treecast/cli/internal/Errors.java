@@ -2,6 +2,7 @@ package io.treecast.cli.internal;
 
 import io.treecast.cli.ExitCodes;
 import io.treecast.client.TreecastClientException;
+import io.treecast.durability.DataDirLockedException;
 import io.treecast.fastpath.TreecastException;
 import io.treecast.gateway.ConfigException;
 
@@ -28,6 +29,10 @@ public final class Errors {
         if (t instanceof ConfigException) {
             err.println("error: INVALID_CONFIG: " + t.getMessage());
             return ExitCodes.CONFIG;
+        }
+        if (t instanceof DataDirLockedException) {
+            err.println("error: DATA_DIR_LOCKED: " + t.getMessage());
+            return ExitCodes.DATA_DIR_LOCKED;
         }
         if (t instanceof UsageException || t instanceof IllegalArgumentException) {
             err.println("error: USAGE: " + t.getMessage());

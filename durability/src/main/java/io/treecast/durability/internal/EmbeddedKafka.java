@@ -35,12 +35,27 @@ import java.util.jar.Manifest;
  * GC never touch the engine's. The child gets our own classpath (Kafka's jars are dependencies of this module),
  * listens on free loopback ports chosen at the first start (kept across {@link #stop()}/{@link #start()} so that
  * clients reconnect), keeps its data and cluster id under {@code dataDir/kafka} and logs to
- * {@code dataDir/kafka-broker.log}. The child halts by itself when this process dies (see {@link KafkaChildMain}).
+ * {@code dataDir/kafka-broker.log} (size-bounded, rotated: {@link #LOG_MAX_BYTES} per file, {@link #LOG_FILES} files;
+ * the child's raw stdout/stderr, e.g. a JVM error, goes to {@code dataDir/kafka-broker.out}). The child halts by itself
+ * when this process dies (see {@link KafkaChildMain}).
  *
- * <p>Not thread-safe: one owner starts and stops it.
+ * <p>{@link #supervise()} makes it restart a child that exits without being asked to (a crash, {@code kill -9}, an
+ * OutOfMemoryError), with back-off, each restart logged once with why; the ports stay, so Kafka clients reconnect and
+ * the journal's producer resends what waited. {@link #stop()} and {@link #kill()} are never undone by the supervisor.
+ *
+ * <p>Thread-safe: start, stop and kill are serialized with the supervisor's restarts.
  */
 public final class EmbeddedKafka implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
+    /** Size at which {@code kafka-broker.log} rolls over (in the child, and at each start). */
+    public static final long LOG_MAX_BYTES = 10L * 1024 * 1024;
+    /** Files kept: {@code kafka-broker.log} and {@code .1} to {@code .(LOG_FILES-1)}. */
+    public static final int LOG_FILES = 4;
+    /** First and longest wait before restarting a child that exited on its own. */
+    static final long RESTART_BACKOFF_MIN_MS = 1_000;
+    static final long RESTART_BACKOFF_MAX_MS = 30_000;
+    /** A child that served this long before it exited restarts after the shortest back-off again. */
+    static final long STABLE_AFTER_MS = 60_000;
 
     private final Path dataDir;
     private final String heap;
@@ -48,8 +63,15 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final Duration stopTimeout;
     private final int brokerPort;
     private final int controllerPort;
-    private Process process;
+    private volatile Process process;
     private OutputStream processStdin;
+    /** True from {@link #start()} until {@link #stop()}/{@link #kill()}: the supervisor restarts only a wanted broker. */
+    private volatile boolean wanted;
+    private boolean supervised;
+    private volatile boolean closed;
+    private Thread supervisor;
+    private volatile long startedAtNanos;
+    private final java.util.concurrent.atomic.AtomicLong restarts = new java.util.concurrent.atomic.AtomicLong();
 
     public EmbeddedKafka(Path dataDir, String heap, Duration startTimeout, Duration stopTimeout) {
         this.dataDir = dataDir.toAbsolutePath().normalize();
@@ -75,23 +97,56 @@ public final class EmbeddedKafka implements AutoCloseable {
         return process != null && process.isAlive();
     }
 
+    /**
+     * Restarts the child whenever it exits without {@link #stop()} or {@link #kill()} (crash, {@code kill -9},
+     * OutOfMemoryError), after a back-off of 1 s doubling up to 30 s (back to 1 s once a child served 60 s), one
+     * WARN line per restart with the exit code. Call before {@link #start()}; the supervisor thread is created by
+     * the first start, so it inherits that thread's CPU priority (and hands it to the restarted child).
+     */
+    public synchronized void supervise() {
+        supervised = true;
+    }
+
+    /** Restarts done by the supervisor since this launcher was created. */
+    public long restarts() {
+        return restarts.get();
+    }
+
     /** Formats the storage on first use, starts the child JVM and waits until the broker answers metadata requests. */
-    public void start() {
+    public synchronized void start() {
         if (isRunning()) {
             return;
         }
+        wanted = true;
+        startChild();
+        if (supervised && supervisor == null) {
+            Thread t = new Thread(this::superviseLoop, "treecast-broker-supervisor");
+            t.setDaemon(true);
+            supervisor = t;
+            t.start();
+        }
+        notifyAll();
+    }
+
+    private void startChild() {
         try {
             Path kafkaDir = dataDir.resolve("kafka");
             Files.createDirectories(kafkaDir);
             Path props = writeServerProperties(kafkaDir);
             Path logFile = dataDir.resolve("kafka-broker.log");
+            rotate(logFile, LOG_MAX_BYTES, LOG_FILES);
+            rotate(dataDir.resolve("kafka-broker.out"), 0, 2);
             if (!Files.exists(kafkaDir.resolve("logs").resolve("meta.properties"))) {
                 format(props, logFile, clusterId(kafkaDir));
             }
             long t0 = System.nanoTime();
             process = launch(List.of("kafka.Kafka", props.toString()), logFile);
             processStdin = process.getOutputStream();
+            startedAtNanos = System.nanoTime();
             awaitServing(logFile);
+            if (!wanted) {
+                return; // stop() came while it started; it stops this child
+            }
             LOG.info("embedded Kafka broker serving at {} (pid {}, started in {} ms, data in {}, log {})",
                     bootstrapServers(), process.pid(), (System.nanoTime() - t0) / 1_000_000, kafkaDir, logFile);
         } catch (IOException e) {
@@ -100,13 +155,29 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
-    /** Asks the broker to shut down cleanly; kills it if it does not within the stop timeout. */
-    public void stop() {
+    /**
+     * Asks the broker to shut down cleanly; kills it if it does not within the stop timeout. Not undone by the
+     * supervisor.
+     *
+     * @return true when no broker ran or it exited by itself with code 0 within the stop timeout; false when it had
+     *         to be killed or failed its shutdown
+     */
+    public boolean stop() {
+        wanted = false; // also makes a start in progress (e.g. the supervisor's) return early, so that this is bounded
+        synchronized (this) {
+            wanted = false;
+            notifyAll();
+            return stopChild();
+        }
+    }
+
+    private boolean stopChild() {
         Process p = process;
         if (p == null) {
-            return;
+            return true;
         }
         process = null;
+        long t0 = System.nanoTime();
         try {
             if (p.isAlive()) {
                 try {
@@ -119,18 +190,26 @@ public final class EmbeddedKafka implements AutoCloseable {
                     LOG.warn("embedded Kafka broker (pid {}) did not stop within {}; killing it", p.pid(), stopTimeout);
                     p.destroyForcibly();
                     p.waitFor(stopTimeout.toMillis(), TimeUnit.MILLISECONDS);
+                    return false;
                 }
             }
+            int code = p.exitValue();
+            LOG.info("embedded Kafka broker (pid {}) stopped in {} ms{}", p.pid(), (System.nanoTime() - t0) / 1_000_000,
+                    code == 0 ? "" : " with exit code " + code + describeExit(code));
+            return code == 0;
         } catch (InterruptedException e) {
             p.destroyForcibly();
             Thread.currentThread().interrupt();
+            return false;
         } finally {
             closeQuietly(processStdin);
         }
     }
 
-    /** Kills the broker at once (like a crash or {@code kill -9}); for tests of Kafka outages. */
-    public void kill() {
+    /** Kills the broker at once (like a crash or {@code kill -9}) and does not restart it; for tests of Kafka outages. */
+    public synchronized void kill() {
+        wanted = false;
+        notifyAll();
         Process p = process;
         if (p == null) {
             return;
@@ -145,9 +224,120 @@ public final class EmbeddedKafka implements AutoCloseable {
         closeQuietly(processStdin);
     }
 
+    /** Stops the broker and the supervisor. */
     @Override
     public void close() {
+        closed = true;
         stop();
+        Thread t;
+        synchronized (this) {
+            t = supervisor;
+        }
+        if (t != null) {
+            t.interrupt();
+        }
+    }
+
+    /**
+     * The supervisor: waits for the wanted child to exit; when it did so on its own, logs why and starts a new one
+     * after a back-off; a start that fails is retried the same way.
+     */
+    private void superviseLoop() {
+        int failures = 0;
+        String why = null;
+        try {
+            while (!closed) {
+                Process p;
+                synchronized (this) {
+                    while (!closed && !wanted) {
+                        wait();
+                    }
+                    if (closed) {
+                        return;
+                    }
+                    p = process;
+                }
+                if (p != null) {
+                    int code = p.waitFor();
+                    long upMs = (System.nanoTime() - startedAtNanos) / 1_000_000;
+                    synchronized (this) {
+                        if (closed || !wanted || process != p) {
+                            continue; // stopped or killed on purpose, or already replaced
+                        }
+                        process = null;
+                        closeQuietly(processStdin);
+                    }
+                    if (upMs >= STABLE_AFTER_MS) {
+                        failures = 0;
+                    }
+                    why = "exited with code " + code + describeExit(code) + " after " + upMs / 1000 + " s";
+                }
+                long backoff = Math.min(RESTART_BACKOFF_MAX_MS, RESTART_BACKOFF_MIN_MS << Math.min(failures, 16));
+                failures++;
+                LOG.warn("embedded Kafka broker {}; restarting it in {} ms (restart {}); the journal buffers meanwhile "
+                        + "(see {})", why, backoff, restarts.get() + 1, dataDir.resolve("kafka-broker.log"));
+                synchronized (this) {
+                    long until = System.nanoTime() + backoff * 1_000_000;
+                    long left;
+                    while (!closed && wanted && (left = until - System.nanoTime()) > 0) {
+                        wait(Math.max(1, left / 1_000_000));
+                    }
+                    if (closed || !wanted || process != null) {
+                        continue;
+                    }
+                    try {
+                        startChild();
+                        if (process != null) {
+                            restarts.incrementAndGet();
+                            LOG.info("embedded Kafka broker restarted (pid {}, restart {})", process.pid(), restarts.get());
+                        }
+                    } catch (RuntimeException e) {
+                        why = "could not be restarted: " + e.getMessage().lines().findFirst().orElse("");
+                        process = null;
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            // close(): nothing more to supervise
+        } catch (Throwable t) {
+            LOG.error("the embedded Kafka broker's supervisor stopped on an unexpected error; a broker that exits "
+                    + "now stays down until the server restarts", t);
+        }
+    }
+
+    /** " (killed by SIGKILL)" and the like, for the restart line. */
+    static String describeExit(int code) {
+        if (code == 137) {
+            return " (killed by signal 9, SIGKILL)";
+        }
+        if (code > 128 && code < 160) {
+            return " (killed by signal " + (code - 128) + ")";
+        }
+        if (code == 3) {
+            return " (it halted: its parent's pipe closed)";
+        }
+        return "";
+    }
+
+    /**
+     * Rolls {@code file} over when it is larger than {@code maxBytes}: {@code .(files-2)} becomes {@code .(files-1)}
+     * (the oldest is dropped), ..., {@code file} becomes {@code .1}. With {@code maxBytes} 0 a non-empty file always
+     * rolls (the child's raw output: one file per start, the previous one kept).
+     */
+    static void rotate(Path file, long maxBytes, int files) throws IOException {
+        if (!Files.exists(file) || Files.size(file) <= maxBytes || files < 2) {
+            return;
+        }
+        Path dir = file.getParent();
+        String name = file.getFileName().toString();
+        Files.deleteIfExists(dir.resolve(name + "." + (files - 1)));
+        for (int i = files - 2; i >= 1; i--) {
+            Path from = dir.resolve(name + "." + i);
+            if (Files.exists(from)) {
+                Files.move(from, dir.resolve(name + "." + (i + 1)), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        Files.move(file, dir.resolve(name + ".1"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 
     private Path writeServerProperties(Path kafkaDir) throws IOException {
@@ -170,6 +360,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.setProperty("share.coordinator.state.topic.replication.factor", "1");
         p.setProperty("share.coordinator.state.topic.min.isr", "1");
         p.setProperty("group.initial.rebalance.delay.ms", "0");
+        // one node: a controlled shutdown has nowhere to move leadership to; it only waits for the controller's consent
+        // over broker heartbeats (EmbeddedKafkaIT's stop: 1.2 s with it, 0.4 s without, on a quiet machine)
+        p.setProperty("controlled.shutdown.enable", "false");
         // two shared cores: few threads, and a cleaner that looks for work often enough for small test segments
         p.setProperty("num.network.threads", "2");
         p.setProperty("num.io.threads", "2");
@@ -205,7 +398,8 @@ public final class EmbeddedKafka implements AutoCloseable {
             }
             if (p.exitValue() != 0) {
                 throw new IllegalStateException("formatting the embedded Kafka storage failed (exit " + p.exitValue()
-                        + "); see " + logFile + ":\n" + tail(logFile));
+                        + "); see " + logFile + " and kafka-broker.out:\n" + tail(logFile) + "\n"
+                        + tail(dataDir.resolve("kafka-broker.out")));
             }
         } catch (InterruptedException e) {
             p.destroyForcibly();
@@ -223,15 +417,21 @@ public final class EmbeddedKafka implements AutoCloseable {
         cmd.add("-Xms128m");
         cmd.add("-XX:+UseG1GC");
         cmd.add("-XX:MaxGCPauseMillis=20");
+        // an OutOfMemoryError ends the child instead of leaving a wedged broker; the supervisor restarts it
+        cmd.add("-XX:+ExitOnOutOfMemoryError");
         cmd.add("-Djava.awt.headless=true");
         cmd.add("-Dlogback.configurationFile=io/treecast/durability/kafka-child-logback.xml");
+        cmd.add("-Dtreecast.broker.log=" + logFile);
+        cmd.add("-Dtreecast.broker.log.max-bytes=" + LOG_MAX_BYTES);
+        cmd.add("-Dtreecast.broker.log.max-index=" + (LOG_FILES - 1));
         cmd.add("-cp");
         cmd.add(childClasspath());
         cmd.add(KafkaChildMain.class.getName());
         cmd.addAll(mainAndArgs);
+        // the log itself is written (and rolled) by logback in the child; raw output (a JVM error) goes next to it
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("kafka-broker.out").toFile()));
         return pb.start();
     }
 
@@ -239,7 +439,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         long deadline = System.nanoTime() + startTimeout.toNanos();
         // wait for the listener first, so that the admin client does not log a warning per refused connection
         while (!portOpen() && System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
+            if (!process.isAlive() || !wanted) {
                 break;
             }
             LockSupport.parkNanos(100_000_000L);
@@ -251,11 +451,15 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.setProperty(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "200");
         try (Admin admin = Admin.create(p)) {
             while (true) {
+                if (!wanted) {
+                    return; // stop() was called meanwhile: it stops this child next
+                }
                 if (!process.isAlive()) {
                     int code = process.exitValue();
                     process = null;
                     throw new IllegalStateException("the embedded Kafka broker exited with code " + code
-                            + " while starting; see " + logFile + ":\n" + tail(logFile));
+                            + " while starting; see " + logFile + " and kafka-broker.out:\n" + tail(logFile)
+                            + "\n" + tail(dataDir.resolve("kafka-broker.out")));
                 }
                 try {
                     if (!admin.describeCluster().nodes().get(2, TimeUnit.SECONDS).isEmpty()) {
@@ -265,7 +469,7 @@ public final class EmbeddedKafka implements AutoCloseable {
                     // the broker is still starting
                 }
                 if (System.nanoTime() > deadline) {
-                    stop();
+                    stopChild();
                     throw new IllegalStateException("the embedded Kafka broker did not serve within " + startTimeout
                             + " (raise durability setting startTimeout on a slow machine); see " + logFile);
                 }

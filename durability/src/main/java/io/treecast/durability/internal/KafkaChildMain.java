@@ -29,7 +29,7 @@ public final class KafkaChildMain {
         // next start waited for its session). Ignored here, with one line in the broker log; the parent stops it last.
         // A broker that must go at once without its parent: kill -9.
         for (String name : new String[]{"INT", "TERM", "HUP"}) {
-            sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> System.out.println(
+            sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> log(
                     "treecast: ignoring SIG" + signal.getName() + ": the parent process stops the broker"));
         }
         String[] rest = new String[args.length - 1];
@@ -42,7 +42,7 @@ public final class KafkaChildMain {
             String line;
             while ((line = in.readLine()) != null) {
                 if (line.trim().equals("stop")) {
-                    System.out.println("treecast: parent asked for a clean stop");
+                    log("treecast: parent asked for a clean stop");
                     System.exit(0);
                     return;
                 }
@@ -50,8 +50,15 @@ public final class KafkaChildMain {
         } catch (Throwable e) {
             // a broken pipe means the same as end-of-file: the parent is gone
         }
-        System.out.println("treecast: parent process is gone (stdin closed), halting the broker");
-        System.out.flush();
+        log("treecast: parent process is gone (stdin closed), halting the broker");
         Runtime.getRuntime().halt(3);
+    }
+
+    /**
+     * One line in the broker's log ({@code kafka-broker.log}, written and rolled by logback; the appender writes
+     * through at once, so a line logged before {@code halt} is in the file).
+     */
+    private static void log(String line) {
+        org.slf4j.LoggerFactory.getLogger("io.treecast.broker").warn(line);
     }
 }

@@ -5,6 +5,8 @@ import io.treecast.fastpath.EventView;
 import io.treecast.fastpath.Journal;
 import io.treecast.fastpath.JournalFeed;
 import io.treecast.fastpath.LeafVisitor;
+import io.treecast.fastpath.RecordVisitor;
+import io.treecast.fastpath.TreePath;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -16,7 +18,13 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Future;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Properties;
@@ -32,6 +40,10 @@ import java.util.concurrent.locks.LockSupport;
  * watermark over the contiguous prefix of fully acknowledged batches. While Kafka is away the producer buffers (and
  * retries without end, so nothing is dropped); when its buffer is full the journal thread waits, the engine's
  * journal ring fills and the engine refuses writes: that is the configured bound.
+ *
+ * <p>A stop waits up to {@code closeTimeout} for Kafka to acknowledge what was applied; what it did not acknowledge
+ * by then (Kafka unreachable) is kept in {@link JournalBacklog}'s file in the data dir, which the next
+ * {@link #recover} replays into the tree and writes to the topic before the engine serves.
  */
 public final class KafkaJournal implements Journal {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaJournal.class);
@@ -67,6 +79,8 @@ public final class KafkaJournal implements Journal {
     private volatile boolean stopRequested;
     /** The journal thread is parked for lack of work (acknowledgements then wake it to report durability). */
     private volatile boolean idle;
+    /** Set by close(): records the producer fails from now on are kept in the backlog file, not reported as refused. */
+    private volatile boolean closing;
     private boolean closed;
     private JournalFeed feed;
 
@@ -115,15 +129,82 @@ public final class KafkaJournal implements Journal {
     public long recover(LeafVisitor into) {
         TopicRecovery.Result r = TopicRecovery.run(bootstrapServers, topic, tree, config.recoveryTimeout(), into);
         recovery = r;
-        long start = r.topicHadRecords() ? r.maxSeq() + config.journalCapacity() : 0;
-        if (r.topicHadRecords()) {
-            LOG.info("seq continues above {} (highest recovered seq {} + journal capacity {})", start, r.maxSeq(),
+        Path backlogFile = JournalBacklog.file(config.dataDir(), tree);
+        JournalBacklog.Contents backlog = Files.exists(backlogFile) ? replayBacklog(backlogFile, into) : null;
+        long maxSeq = Math.max(r.maxSeq(), backlog == null ? 0 : backlog.maxSeq());
+        boolean hadRecords = r.topicHadRecords() || (backlog != null && !backlog.entries().isEmpty());
+        long start = hadRecords ? maxSeq + config.journalCapacity() : 0;
+        if (hadRecords) {
+            LOG.info("seq continues above {} (highest recovered seq {} + journal capacity {})", start, maxSeq,
                     config.journalCapacity());
         }
         writeWatermarksSync(start);
+        if (backlog != null) {
+            try {
+                Files.delete(backlogFile);
+            } catch (IOException e) {
+                // harmless: replaying it again at the next start re-applies the same records with the same seqs
+                LOG.warn("could not delete {} after journaling it ({}); the next start replays it again", backlogFile,
+                        e.toString());
+            }
+        }
         durableSeq = start;
         sentSeq = start;
         return start;
+    }
+
+    /**
+     * Puts the backlog kept at the last stop into the tree after the topic (its seqs are above the topic's for the
+     * same leaves, so it wins, in seq order) and writes it to the topic, waiting for Kafka's acknowledgement, so that
+     * the file may be deleted.
+     */
+    private JournalBacklog.Contents replayBacklog(Path file, LeafVisitor into) {
+        JournalBacklog.Contents c;
+        try {
+            c = JournalBacklog.read(file);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the journal backlog kept at the last stop: " + e.getMessage()
+                    + "; move the file away to start without it (the updates in it are then lost)", e);
+        }
+        if (!c.topic().equals(topic) || !c.tree().equals(tree)) {
+            throw new IllegalStateException("the journal backlog " + file + " belongs to topic " + c.topic()
+                    + ", tree " + c.tree() + ", not to topic " + topic + ", tree " + tree
+                    + ": start with that topic and tree to journal it, or move the file away");
+        }
+        RecordCodec.DecodedLeaf decoded = new RecordCodec.DecodedLeaf();
+        List<Future<RecordMetadata>> acks = new ArrayList<>(c.entries().size());
+        for (JournalBacklog.Entry e : c.entries()) {
+            byte[] value = e.value() == null ? null : RecordCodec.decodeLeaf(e.value(), decoded).value;
+            if (into instanceof RecordVisitor records) {
+                records.record(e.key(), value, e.seq());
+            } else if (value != null) {
+                // a plain LeafVisitor cannot delete; the engine always passes a RecordVisitor
+                into.leaf(TreePath.parse(new String(e.key(), StandardCharsets.UTF_8)), value, e.seq());
+            }
+            acks.add(producer.send(toRecord(e)));
+        }
+        producer.flush();
+        try {
+            for (Future<RecordMetadata> f : acks) {
+                f.get(config.recoveryTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            }
+        } catch (Exception ex) {
+            throw new IllegalStateException("could not write the journal backlog kept at the last stop (" + file
+                    + ") to topic " + topic + " at " + bootstrapServers + " within " + config.recoveryTimeout()
+                    + ": " + ex.getMessage() + "; it stays there for the next start", ex);
+        }
+        LOG.info("replayed the journal backlog kept at the last stop: {} records up to seq {} from {}, now in topic {}",
+                c.entries().size(), c.maxSeq(), file, topic);
+        return c;
+    }
+
+    private ProducerRecord<byte[], byte[]> toRecord(JournalBacklog.Entry e) {
+        if (e.value() == null) {
+            RecordHeaders headers = new RecordHeaders();
+            headers.add(RecordCodec.SEQ_HEADER, RecordCodec.seqHeader(e.seq()));
+            return new ProducerRecord<>(topic, null, null, e.key(), null, headers);
+        }
+        return new ProducerRecord<>(topic, e.key(), e.value());
     }
 
     private void writeWatermarksSync(long seq) {
@@ -266,17 +347,33 @@ public final class KafkaJournal implements Journal {
     }
 
     private void onBatch(EventView batch, long appliedAtMicros) {
+        BatchAck ack = toRecords(batch, appliedAtMicros);
+        ack.sentNanos = System.nanoTime();
+        // in the pending queue before the first send: a stop that interrupts the batch still finds all of it
+        pending.addLast(ack);
+        for (ProducerRecord<byte[], byte[]> rec : ack.records) {
+            if (!send(rec, ack)) {
+                return;
+            }
+        }
+        sentSeq = ack.seq;
+    }
+
+    /**
+     * The batch's records as they go to the topic, kept with the batch until Kafka acknowledged all of them, so that
+     * a stop with Kafka unreachable can keep them in the backlog file.
+     */
+    private BatchAck toRecords(EventView batch, long appliedAtMicros) {
         long seq = batch.seq();
         int size = batch.size();
-        BatchAck ack = new BatchAck(seq, size, System.nanoTime(), Thread.currentThread());
-        pending.addLast(ack);
+        BatchAck ack = new BatchAck(seq, size, Thread.currentThread());
         for (int i = 0; i < size; i++) {
-            ProducerRecord<byte[], byte[]> rec;
             long changeSeq = batch.changeSeq(i);
             if (changeSeq <= 0) {
                 changeSeq = seq;
             }
             byte[] key = batch.path(i).utf8();
+            ProducerRecord<byte[], byte[]> rec;
             if (batch.isDelete(i)) {
                 RecordHeaders headers = new RecordHeaders();
                 headers.add(RecordCodec.SEQ_HEADER, RecordCodec.seqHeader(changeSeq));
@@ -285,11 +382,10 @@ public final class KafkaJournal implements Journal {
                 rec = new ProducerRecord<>(topic, key,
                         RecordCodec.leafRecord(batch.value(i), changeSeq, appliedAtMicros, treeUtf8));
             }
-            if (!send(rec, ack)) {
-                return;
-            }
+            ack.records[i] = rec;
+            ack.seqs[i] = changeSeq;
         }
-        sentSeq = seq;
+        return ack;
     }
 
     /** Hands one record to the producer, waiting while Kafka is away; false when the journal is closing. */
@@ -299,7 +395,8 @@ public final class KafkaJournal implements Journal {
             producer.send(rec, callback);
             recordsSent.incrementAndGet();
             return true;
-        } catch (KafkaException e) {
+        } catch (KafkaException | IllegalStateException e) {
+            // IllegalStateException: the producer was closed before this send began
             if (!running) {
                 // close() woke us up: what was not handed over is not durable, and never reported as such
                 stopRequested = true;
@@ -355,6 +452,10 @@ public final class KafkaJournal implements Journal {
         }
     }
 
+    /**
+     * Waits up to {@code closeTimeout} for Kafka to acknowledge every applied batch; what it did not (Kafka
+     * unreachable, or slower than the bound) is written to the backlog file that the next {@link #recover} replays.
+     */
     @Override
     public void close() {
         Thread t;
@@ -365,7 +466,9 @@ public final class KafkaJournal implements Journal {
             }
             closed = true;
             running = false;
+            closing = true;
         }
+        boolean threadEnded = true;
         if (t != null) {
             LockSupport.unpark(t);
             join(t, config.closeTimeout().toMillis() + 500);
@@ -374,10 +477,75 @@ public final class KafkaJournal implements Journal {
                 producer.close(Duration.ZERO);
                 join(t, 5_000);
             }
+            threadEnded = !t.isAlive();
+        }
+        int keptBatches = 0;
+        int keptRecords = 0;
+        if (t != null && threadEnded) {
+            // the journal thread has ended (join: its pending queue and the feed are ours now)
+            List<JournalBacklog.Entry> backlog = unjournaled();
+            if (!backlog.isEmpty()) {
+                producer.close(Duration.ZERO); // what it still holds is in the file now: do not wait for Kafka
+                keptRecords = backlog.size();
+                keptBatches = keptBatchCount;
+                Path file = JournalBacklog.file(config.dataDir(), tree);
+                try {
+                    JournalBacklog.write(file, topic, tree, backlog);
+                    LOG.warn("Kafka did not acknowledge {} applied batches ({} records, seq {} to {}) within {}: kept "
+                                    + "in {}; the next start replays them before it serves", keptBatches, keptRecords,
+                            durableSeq + 1, backlog.get(backlog.size() - 1).seq(), config.closeTimeout(), file);
+                } catch (IOException | RuntimeException e) {
+                    LOG.error("could not keep the {} records Kafka did not acknowledge (seq above {}) in {}: they are "
+                            + "lost at this stop", keptRecords, durableSeq, file, e);
+                }
+            }
+        } else if (t != null) {
+            LOG.error("the journal thread of tree {} did not end within its bound; the updates above durable seq {} "
+                    + "that Kafka did not acknowledge are lost at this stop", tree, durableSeq);
         }
         producer.close(config.closeTimeout());
         LOG.info("journal of tree {} closed: durable seq {}, sent seq {}{}", tree, durableSeq, sentSeq,
-                stopRequested ? " (Kafka unreachable: the rest was not written)" : "");
+                keptBatches > 0 ? " (Kafka did not acknowledge the rest: " + keptBatches
+                        + " batches kept in the backlog file)" : "");
+    }
+
+    private int keptBatchCount;
+
+    /**
+     * Every record of every applied batch Kafka has not wholly acknowledged, in seq order: the batches still pending
+     * (sent, or being sent when the stop came) and those the journal never took from the feed. Called after the
+     * journal thread ended.
+     */
+    private List<JournalBacklog.Entry> unjournaled() {
+        List<JournalBacklog.Entry> out = new ArrayList<>();
+        int batches = 0;
+        for (BatchAck ack : pending) {
+            if (ack.get() != 0) {
+                batches++;
+                ack.addTo(out);
+            }
+        }
+        pending.clear();
+        if (feed != null) {
+            int[] n = {0};
+            JournalFeed.Consumer keep = (batch, appliedAtMicros) -> {
+                toRecords(batch, appliedAtMicros).addTo(out);
+                n[0]++;
+            };
+            try {
+                while (feed.poll(keep, Integer.MAX_VALUE) > 0) {
+                    // drains the feed: the writer has stopped (the engine closes its journal after its writer)
+                }
+            } catch (RuntimeException e) {
+                // only after the journal thread failed inside a batch (it left that slot of the feed half-taken)
+                LOG.error("could not take the rest of the engine's journal feed after the journal thread failed; the "
+                        + "batches after seq {} that were in it are lost at this stop", n[0] == 0 ? durableSeq
+                        : out.get(out.size() - 1).seq(), e);
+            }
+            batches += n[0];
+        }
+        keptBatchCount = batches;
+        return out;
     }
 
     private static void join(Thread t, long millis) {
@@ -395,14 +563,25 @@ public final class KafkaJournal implements Journal {
     private final class BatchAck extends AtomicInteger implements Callback {
         private static final long serialVersionUID = 1L;
         final long seq;
-        final long sentNanos;
+        long sentNanos;
         final Thread journalThread;
+        /** The batch's records and their seqs, kept until Kafka acknowledged them all (for the backlog file). */
+        final ProducerRecord<byte[], byte[]>[] records;
+        final long[] seqs;
 
-        BatchAck(long seq, int records, long sentNanos, Thread journalThread) {
+        @SuppressWarnings("unchecked")
+        BatchAck(long seq, int records, Thread journalThread) {
             super(records);
             this.seq = seq;
-            this.sentNanos = sentNanos;
             this.journalThread = journalThread;
+            this.records = new ProducerRecord[records];
+            this.seqs = new long[records];
+        }
+
+        void addTo(List<JournalBacklog.Entry> out) {
+            for (int i = 0; i < records.length; i++) {
+                out.add(new JournalBacklog.Entry(seqs[i], records[i].key(), records[i].value()));
+            }
         }
 
         @Override
@@ -413,6 +592,8 @@ public final class KafkaJournal implements Journal {
                 if (decrementAndGet() == 0 && idle) {
                     LockSupport.unpark(journalThread);
                 }
+            } else if (closing) {
+                // the stop closed the producer: this batch goes to the backlog file
             } else if (failedRecords.getAndIncrement() == 0) {
                 LOG.error("Kafka refused a record of batch seq {} of tree {}; the durable watermark stops before it "
                         + "and the journal reports itself unhealthy", seq, tree, exception);

@@ -1,5 +1,7 @@
 package io.treecast.durability.internal;
 
+import io.treecast.durability.DataDirLockedException;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -17,9 +19,11 @@ import java.util.UUID;
  * {@code <state dir>/treecast-instance-id} and locked while the store runs. A store restarted on the same state dir
  * after a crash comes back with the same id and takes the vanished member's place at once (a new dynamic member
  * waited for the old one's session to time out). The lock is the OS's ({@link FileChannel#tryLock()}), so a crashed
- * or {@code kill -9}ed process releases it; a second process on the same state dir (a mistake, e.g. a
- * {@code treecast state} next to the server on its {@code data/state}) gets no id and joins as a dynamic member,
- * instead of fencing the first one out of the group with the same id.
+ * or {@code kill -9}ed process releases it; a second store on the same state dir (a mistake, e.g. a
+ * {@code treecast state} next to the server on its {@code data/state}) is refused with {@link DataDirLockedException}
+ * before it touches the directory: it would fence the first one out of the group with the same id, and as a dynamic
+ * member it failed anyway on Kafka Streams' own lock of the directory ({@code StreamsException: Unable to initialize
+ * state}).
  */
 public final class StaticMemberId implements AutoCloseable {
     public static final String FILE = "treecast-instance-id";
@@ -34,7 +38,11 @@ public final class StaticMemberId implements AutoCloseable {
         this.id = id;
     }
 
-    /** Reads (or creates) the id of {@code stateDir} and locks it; {@link #id()} is null when another holder has it. */
+    /**
+     * Reads (or creates) the id of {@code stateDir} and locks it.
+     *
+     * @throws DataDirLockedException when another store (in this or another process) holds {@code stateDir}
+     */
     public static StaticMemberId claim(Path stateDir) {
         Path file = stateDir.resolve(FILE);
         FileChannel ch = null;
@@ -49,7 +57,10 @@ public final class StaticMemberId implements AutoCloseable {
             }
             if (lock == null) {
                 ch.close();
-                return new StaticMemberId(null, null, null);
+                Path abs = stateDir.toAbsolutePath().normalize();
+                throw new DataDirLockedException(abs, "state dir " + abs + " is in use by another state store (the "
+                        + "server's own store under its data dir, or another treecast state): stop that one first, "
+                        + "or give this one its own directory (--state-dir)");
             }
             ByteBuffer buf = ByteBuffer.allocate((int) Math.min(ch.size(), 256));
             while (buf.hasRemaining() && ch.read(buf, buf.position()) > 0) {
@@ -76,7 +87,7 @@ public final class StaticMemberId implements AutoCloseable {
         }
     }
 
-    /** The id, or null when another process (or another store in this JVM) holds this state dir. */
+    /** The id ({@code treecast-<uuid>}). */
     public String id() {
         return id;
     }
@@ -84,9 +95,6 @@ public final class StaticMemberId implements AutoCloseable {
     /** Releases the lock (idempotent); the id stays in the file for the next start. */
     @Override
     public void close() {
-        if (channel == null) {
-            return;
-        }
         try {
             if (lock.isValid()) {
                 lock.release();

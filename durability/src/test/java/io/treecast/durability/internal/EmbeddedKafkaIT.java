@@ -65,6 +65,52 @@ class EmbeddedKafkaIT {
         }
     }
 
+    /**
+     * A stop of a broker with what the server gives it (a compacted topic of 8 partitions written to, a consumer group
+     * with committed offsets, clients still connected) ends with the child's own clean exit, not with the kill after
+     * the stop bound: it used to wait for the controller's consent to a controlled shutdown (3 of 6 stops killed).
+     */
+    @Test
+    void brokerWithTopicsGroupsAndConnectedClientsStopsCleanlyByItself(@TempDir Path dataDir) throws Exception {
+        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, "384m", Duration.ofSeconds(90), Duration.ofSeconds(20));
+        try {
+            kafka.start();
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+                admin.createTopics(List.of(new NewTopic("busy", 8, (short) 1)
+                        .configs(Map.of("cleanup.policy", "compact")))).all().get(60, TimeUnit.SECONDS);
+            }
+            Properties pp = new Properties();
+            pp.setProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+            pp.setProperty(ProducerConfig.ACKS_CONFIG, "all");
+            Properties cp = new Properties();
+            cp.setProperty(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+            cp.setProperty(ConsumerConfig.GROUP_ID_CONFIG, "busy-group");
+            cp.setProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(pp, new StringSerializer(), new StringSerializer());
+                 KafkaConsumer<String, String> consumer = new KafkaConsumer<>(cp, new StringDeserializer(), new StringDeserializer())) {
+                for (int i = 0; i < 2_000; i++) {
+                    producer.send(new ProducerRecord<>("busy", "k" + (i % 300), "v" + i));
+                }
+                producer.flush();
+                consumer.subscribe(List.of("busy"));
+                int[] seen = {0};
+                await().atMost(Duration.ofSeconds(60)).until(() -> {
+                    seen[0] += consumer.poll(Duration.ofMillis(200)).count();
+                    return seen[0] >= 2_000;
+                });
+                consumer.commitSync();
+                long pid = kafka.pid();
+                long t0 = System.nanoTime();
+                // the clients are still connected, as the server's are when its broker stops last
+                assertThat(kafka.stop()).as("the broker exited by itself with code 0 within the stop bound").isTrue();
+                System.out.printf("broker stop took %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+                assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+            }
+        } finally {
+            kafka.kill();
+        }
+    }
+
     @Test
     void brokerIgnoresInterruptTerminateAndHangupSignalsAndStopsWhenItsParentAsks(@TempDir Path dataDir) throws Exception {
         EmbeddedKafka kafka = new EmbeddedKafka(dataDir, "384m", Duration.ofSeconds(90), Duration.ofSeconds(20));

@@ -1,5 +1,6 @@
 package io.treecast.durability.internal;
 
+import io.treecast.durability.DataDirLockedException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -7,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class StaticMemberIdTest {
 
@@ -24,11 +26,12 @@ class StaticMemberIdTest {
     }
 
     @Test
-    void aSecondHolderOfAStateDirGetsNoIdUntilTheFirstReleasesIt(@TempDir Path stateDir) {
+    void aSecondHolderOfAStateDirIsRefusedWithTheDirectoryAndWhatToDoUntilTheFirstReleasesIt(@TempDir Path stateDir) {
         try (StaticMemberId first = StaticMemberId.claim(stateDir)) {
-            try (StaticMemberId second = StaticMemberId.claim(stateDir)) {
-                assertThat(second.id()).as("the id while another store holds the state dir").isNull();
-            }
+            assertThatThrownBy(() -> StaticMemberId.claim(stateDir))
+                    .isInstanceOf(DataDirLockedException.class)
+                    .hasMessageContaining("state dir " + stateDir.toAbsolutePath().normalize() + " is in use by another state store")
+                    .hasMessageContaining("--state-dir");
             assertThat(first.id()).isNotNull();
             first.close();
             try (StaticMemberId third = StaticMemberId.claim(stateDir)) {

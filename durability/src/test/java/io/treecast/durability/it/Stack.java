@@ -35,8 +35,10 @@ final class Stack implements AutoCloseable {
     static Stack start(String bootstrap, String topic, Consumer<DurabilityConfig.Builder> durabilityTuning,
                        Consumer<EngineConfig.Builder> engineTuning) {
         // the Kafka Streams state costs a second consumer of the topic: only the tests about it turn it on
+        // a data dir of its own (it is locked, and holds the journal's backlog file after a stop with Kafka away),
+        // never ./data in the source tree; a test that restarts on the same dir sets it
         DurabilityConfig.Builder db = DurabilityConfig.builder().bootstrapServers(bootstrap).topic(topic)
-                .partitions(4).treeId("it").journalCapacity(4096).stateStore(false);
+                .partitions(4).treeId("it").journalCapacity(4096).stateStore(false).dataDir(tempDataDir());
         durabilityTuning.accept(db);
         DurabilityConfig dc = db.build();
         Durability d = Durability.start(dc);
@@ -48,6 +50,17 @@ final class Stack implements AutoCloseable {
         } catch (RuntimeException e) {
             d.close();
             throw e;
+        }
+    }
+
+    private static java.nio.file.Path tempDataDir() {
+        try {
+            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("treecast-stack-");
+            dir.toFile().deleteOnExit();
+            dir.resolve("treecast.lock").toFile().deleteOnExit();
+            return dir;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 
