@@ -38,7 +38,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--embedded", description = "Start a server in a child JVM (the default when no --url is given).")
     boolean embedded;
-    @Option(names = "--server-java-opts", paramLabel = "OPTS", defaultValue = "-Xms4g -Xmx4g -XX:+UseZGC -XX:+AlwaysPreTouch -Dio.netty.leakDetection.level=disabled",
+    @Option(names = "--server-java-opts", paramLabel = "OPTS", defaultValue = "-XX:+ExitOnOutOfMemoryError -Xms256m -Xmx2g -XX:+UseZGC -Dio.netty.leakDetection.level=disabled",
             description = "JVM options of the embedded server (default: ${DEFAULT-VALUE}).")
     String serverJavaOpts;
     @Option(names = "--durability", split = ",", paramLabel = "off|embedded", defaultValue = "off",
