@@ -97,6 +97,7 @@ public final class TreecastServer implements AutoCloseable {
                     java.time.Duration.ofMillis(config.durabilityAckTimeoutMillis()), new GatewayStats(), config.maxFrameBytes());
             HygieneLimits hygiene = hygieneLimits(config);
             gateway.hygiene(hygiene);
+            gateway.maxGetsInFlight(config.maxGetsInFlight());
             // one directory per listener: subscription frames are written straight to each connection's channel
             ChannelDirectory tcpChannels = new ChannelDirectory(false, config.maxSendQueueBytes());
             tcp = rsocketServer(config, gateway, hygiene, tcpChannels).bindNow(TcpServerTransport.create(

@@ -49,6 +49,10 @@ public final class GatewayMetrics implements MeterBinder {
                 .description("Fire-and-forget publishes refused (they have no answer frame; also counted by code when known)").register(r);
         Gauge.builder("treecast.gateway.connections", server, Served::connections)
                 .description("Open client connections").register(r);
+        Gauge.builder("treecast.gateway.send.backlog", server, Served::sendBacklogBytes).baseUnit("bytes")
+                .description("Subscription frames waiting for clients' sockets, all connections (each bounded by limits.max-send-queue-bytes)").register(r);
+        Gauge.builder("treecast.gateway.send.backlog.max", server, Served::maxSendBacklogBytes).baseUnit("bytes")
+                .description("The largest send backlog of one connection").register(r);
         Gauge.builder("treecast.gateway.listening", server, s -> s.listening() ? 1 : 0)
                 .description("1 while the TCP (and WebSocket) listeners accept connections").register(r);
     }

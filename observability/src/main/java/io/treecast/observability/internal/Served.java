@@ -16,6 +16,16 @@ public interface Served {
 
     boolean listening();
 
+    /** Bytes of subscription frames waiting for clients' sockets (0 when not known). */
+    default long sendBacklogBytes() {
+        return 0;
+    }
+
+    /** The largest send backlog of one connection, in bytes (0 when not known). */
+    default long maxSendBacklogBytes() {
+        return 0;
+    }
+
     /** How long the least recently heard event loop of the server has been silent, in ns (0 when not known). */
     default long eventLoopSilenceNanos() {
         return 0;
@@ -29,6 +39,8 @@ public interface Served {
             public long rejectedWithoutAnswer() { return server.rejectedWithoutAnswer(); }
             public boolean listening() { return server.listening(); }
             public long eventLoopSilenceNanos() { return server.eventLoopSilenceNanos(); }
+            public long sendBacklogBytes() { return server.sendBacklogBytes(); }
+            public long maxSendBacklogBytes() { return server.maxSendBacklogBytes(); }
         };
     }
 }

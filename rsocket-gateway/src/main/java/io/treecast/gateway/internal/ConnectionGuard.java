@@ -154,6 +154,16 @@ public final class ConnectionGuard implements DuplexConnection {
             }
             return "unknown frame type 0x" + Integer.toHexString(encodedType) + " without the ignore flag";
         }
+        int streamId = frame.getInt(frame.readerIndex()) & 0x7FFF_FFFF;
+        if (streamId != 0 && (streamId & 1) == 0) {
+            // RSocket gives even stream ids to the server's own requests; this server makes none, so rsocket-java would
+            // fail on the frame deep in its requester ("non-existent stream") and log a stack trace per connection
+            return "a " + type + " frame on stream " + streamId + ": a client's streams have odd ids, and this server "
+                    + "starts no streams of its own";
+        }
+        if (type == FrameType.PAYLOAD && (typeAndFlags & (FrameHeaderCodec.FLAGS_N | FrameHeaderCodec.FLAGS_C)) == 0) {
+            return "a PAYLOAD frame on stream " + streamId + " sets neither NEXT nor COMPLETE: set one or both";
+        }
         int fixed;
         switch (type) {
             case REQUEST_STREAM:

@@ -34,7 +34,7 @@ public final class ConnectionHandler implements RSocket {
     private final AtomicInteger subscriptions = new AtomicInteger();
     /** tree.get requests whose answer is not yet handed to RSocket. */
     private final AtomicInteger pendingGets = new AtomicInteger();
-    static final int MAX_PENDING_GETS = 4;
+    static final int MAX_PENDING_GETS = 1;
 
     /** Writes this connection's subscription frames directly; null when the channel was not found (then rsocket-java sends them). */
     private final FrameWriter writer;
@@ -93,11 +93,13 @@ public final class ConnectionHandler implements RSocket {
                 gateway.stats.request(io.treecast.gateway.GatewayStats.Route.GET);
                 PathPattern pattern = gateway.decoder.get(payload.data());
                 refuseGetWhileAnswersWait();
-                pendingGets.incrementAndGet();
                 return Mono.fromFuture(() -> engine.get(pattern))
                         .map(s -> ByteBufPayload.create(WireEncoder.snapshot(ByteBufAllocator.DEFAULT, s)))
                         .onErrorMap(Errors::application)
-                        .doFinally(signal -> pendingGets.decrementAndGet());
+                        .doFinally(signal -> {
+                            pendingGets.decrementAndGet();
+                            gateway.getsInFlight.decrementAndGet();
+                        });
             }
             return Mono.error(misrouted(route, "request-response"));
         } catch (RuntimeException e) {
@@ -198,20 +200,28 @@ public final class ConnectionHandler implements RSocket {
     }
 
     /**
-     * A tree.get answer can be large (a whole subtree) and is held by the server until the client reads it; so a
-     * connection gets no new answer while {@link #MAX_PENDING_GETS} are still being computed or while its send
-     * backlog is over limits.max-send-queue-bytes (a client that asks and never reads holds about one answer more
-     * than the budget, not one per request).
+     * A tree.get answer can be large (a whole subtree, first on the heap, then encoded) and is held by the server
+     * until the client reads it; so a connection gets no new answer while one of its own is being prepared or while
+     * its send backlog is over limits.max-send-queue-bytes, and the server prepares at most limits.max-gets-in-flight
+     * at a time (a client that asks and never reads holds about one answer more than the budget, not one per
+     * request; twenty pipelined gets on a big tree no longer fill the heap).
      */
     private void refuseGetWhileAnswersWait() {
-        if (pendingGets.get() >= MAX_PENDING_GETS) {
-            throw new TreecastException(ErrorCode.OVERLOADED, "this connection already has " + MAX_PENDING_GETS
-                    + " tree.get answers being prepared: wait for them before asking again");
-        }
         if (writer != null && !writer.ready()) {
             throw new TreecastException(ErrorCode.OVERLOADED, "this connection has " + writer.backlogBytes()
                     + " bytes of answers and events not yet read, more than limits.max-send-queue-bytes ("
                     + writer.budgetBytes() + "): read what was sent before asking again");
+        }
+        if (pendingGets.incrementAndGet() > MAX_PENDING_GETS) {
+            pendingGets.decrementAndGet();
+            throw new TreecastException(ErrorCode.OVERLOADED, "this connection already has a tree.get answer being prepared: "
+                    + "wait for it before asking again (answers are whole subtrees, held in memory until sent)");
+        }
+        if (gateway.getsInFlight.incrementAndGet() > gateway.maxGetsInFlight) {
+            gateway.getsInFlight.decrementAndGet();
+            pendingGets.decrementAndGet();
+            throw new TreecastException(ErrorCode.OVERLOADED, "the server is already preparing " + gateway.maxGetsInFlight
+                    + " tree.get answers (limits.max-gets-in-flight): retry shortly, or subscribe with a snapshot instead");
         }
     }
 

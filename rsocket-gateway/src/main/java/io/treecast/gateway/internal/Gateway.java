@@ -45,6 +45,9 @@ public final class Gateway implements SocketAcceptor {
     private static final ThreadLocal<String> ACCEPTING = new ThreadLocal<>();
     final io.treecast.gateway.GatewayStats stats;
     final AtomicInteger activeStreams = new AtomicInteger();
+    /** tree.get answers being prepared, all connections (limits.max-gets-in-flight). */
+    final AtomicInteger getsInFlight = new AtomicInteger();
+    volatile int maxGetsInFlight = 2;
     /** Requests refused (bad input, back-pressure) that had no answer channel: fire-and-forget. */
     final AtomicLong rejected = new AtomicLong();
     private volatile boolean closing;
@@ -200,6 +203,11 @@ public final class Gateway implements SocketAcceptor {
         String name = ACCEPTING.get();
         ACCEPTING.remove();
         return name;
+    }
+
+    /** limits.max-gets-in-flight: tree.get answers prepared at once, server-wide. */
+    public void maxGetsInFlight(int n) {
+        this.maxGetsInFlight = n;
     }
 
     /** New connections are refused with SHUTTING_DOWN from now on. */

@@ -82,7 +82,7 @@ public final class RateLimitedResponder extends RSocketProxy {
 
     @Override
     public Flux<Payload> requestChannel(Publisher<Payload> payloads) {
-        return super.requestChannel(Flux.from(payloads).handle((p, sink) -> {
+        return super.requestChannel(Flux.from(payloads).<Payload>handle((p, sink) -> {
             String refused = admit(p);
             if (refused != null) {
                 p.release();
@@ -90,8 +90,19 @@ public final class RateLimitedResponder extends RSocketProxy {
             } else {
                 sink.next(p);
             }
-        }));
+        }).contextWrite(ctx -> ctx.put(ON_NEXT_DROPPED, RELEASE_DROPPED)));
     }
+
+    /**
+     * Reactor's context key for a per-subscription "next dropped" hook: payloads that race in after the channel was
+     * ended by the limit are dropped by the operator, and must be released, not leaked.
+     */
+    private static final String ON_NEXT_DROPPED = "reactor.onNextDropped.local";
+    private static final java.util.function.Consumer<Object> RELEASE_DROPPED = o -> {
+        if (o instanceof io.netty.util.ReferenceCounted && ((io.netty.util.ReferenceCounted) o).refCnt() > 0) {
+            ((io.netty.util.ReferenceCounted) o).release();
+        }
+    };
 
     private static String routeOrNull(Payload p) {
         try {

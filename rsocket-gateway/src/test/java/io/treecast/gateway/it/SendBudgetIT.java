@@ -110,7 +110,7 @@ class SendBudgetIT {
                 assertThat(server.maxSendBacklogBytes()).isLessThan(6L << 20);
                 assertThat(healthy.get("big/*").getLeavesCount()).isEqualTo(1000);
                 String error = readUntilError(hostile);
-                assertThat(error).startsWith("OVERLOADED: ").containsAnyOf("limits.max-send-queue-bytes", "tree.get answers being prepared");
+                assertThat(error).startsWith("OVERLOADED: ").containsAnyOf("limits.max-send-queue-bytes", "tree.get answer being prepared", "limits.max-gets-in-flight");
             }
         } finally {
             server.close();
