@@ -80,7 +80,7 @@ class HostileClientsIT {
      * and glibc malloc arenas of threads that start under load, socket buffers counted in user space. 192 MiB is
      * several times what these add up to here, and still well below the smallest unbounded growth the issue saw
      * (+720 MiB for the fragments, +1.4 GiB for the never-reading subscriber); row 11 is sized so that an unbounded
-     * server would hold ~900 MiB.
+     * server would hold ~840 MiB.
      */
     private static final long MARGIN = 192L << 20;
     private static final long MIB = 1 << 20;
@@ -425,8 +425,10 @@ class HostileClientsIT {
             double afterCores = coresUsedOver(Duration.ofSeconds(3));
             System.out.printf("[hostile] keep-alive: server CPU %.3f cores idle, %.3f cores after 200 refused SETUPs%n",
                     idleCores, afterCores);
-            // before: ~2,500 KEEPALIVE/s to each connection, 1.3 cores. An idle server uses a few percent of one
-            assertThat(afterCores).as("cores the server uses after the attack").isLessThan(0.25);
+            // before: ~2,500 KEEPALIVE/s to each connection, 1.3 cores. An idle server uses 0.04-0.12 cores here (the
+            // engine's back-off idle loop, the JIT after the start); half a core leaves room for a busy machine and
+            // still fails on any keep-alive storm of this size
+            assertThat(afterCores).as("cores the server uses after the attack").isLessThan(0.5);
             for (RawSocket raw : refused) {
                 assertThat(raw.closedByServerWithin(WAIT)).isTrue();
             }
@@ -591,17 +593,7 @@ class HostileClientsIT {
     @Test
     void twentyGetsOfABigTreeOnAConnectionThatNeverReadsAreHeldToTheSendBudget() throws Exception {
         start("unread-gets");
-        String value = "g".repeat(200);
-        try (RawUpdater loader = new RawUpdater(server)) {
-            for (int b = 0; b < 200; b++) { // 200,000 leaves x 200 bytes: each tree.get ** answer is ~46 MB
-                Batch.Builder batch = Batch.newBuilder();
-                for (int k = 0; k < 1000; k++) {
-                    batch.addChanges(Change.newBuilder().setPath("big/" + b + "/" + k).setSet(Value.newBuilder().setStringValue(value)));
-                }
-                RawSocket.Frame ack = loader.update(batch.build());
-                assertThat(ack.isError()).as("%s", ack).isFalse();
-            }
-        }
+        loadBigTree();
         // one tree.get ** read to its end is served: the tree itself is not too big to answer
         long answerBytes = 0;
         try (RawSocket reader = RawSocket.connect(server.tcpPort())) {
@@ -629,8 +621,8 @@ class HostileClientsIT {
             await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
                     .until(() -> !server.isAlive() || coresUsedOver(Duration.ofSeconds(1)) < 0.3);
             serverCarriesOn();
-            // unbounded, 20 answers of ~46 MB would be ~900 MiB; the budget is the send queue plus one answer
-            memoryStaysWithin(4 * MIB + 64 * MIB, "limits.max-send-queue-bytes (4 MiB) + one ~46 MB answer");
+            // unbounded, 20 answers of ~42 MiB would be ~840 MiB; the budget is the send queue plus one answer
+            memoryStaysWithin(4 * MIB + 64 * MIB, "limits.max-send-queue-bytes (4 MiB) + one ~42 MiB answer");
 
             // every get is answered: with the snapshot, or refused with OVERLOADED naming the send budget
             Map<Integer, String> answers = new HashMap<>();
@@ -649,6 +641,57 @@ class HostileClientsIT {
             System.out.printf("[hostile] 20 unread gets: answers %s%n", answers.values());
         }
         serverCarriesOn();
+    }
+
+    /**
+     * Row 11's sibling, found while writing it: the same 20 tree.get ** pipelined on one connection that reads every
+     * answer as fast as it can. The answers are ~42 MiB each; were they built one at a time (or refused past a bound)
+     * the heap would hold a few of them at most.
+     */
+    @Test
+    void twentyPipelinedGetsOfABigTreeReadPromptlyDoNotExhaustTheHeap() throws Exception {
+        start("pipelined-gets");
+        loadBigTree();
+        try (RawSocket reader = RawSocket.connect(server.tcpPort())) {
+            reader.readTimeout(WAIT).setup();
+            byte[] get = Get.newBuilder().setPattern("**").build().toByteArray();
+            for (int i = 0; i < 20; i++) {
+                reader.send(request(REQUEST_RESPONSE, 1 + 2 * i, route("tree.get"), get));
+            }
+            Map<Integer, String> answers = new HashMap<>();
+            while (answers.size() < 20) {
+                RawSocket.Frame f = reader.read();
+                if (f == null) {
+                    await().atMost(WAIT).until(() -> !server.isAlive() || server.logText().contains("OutOfMemoryError"));
+                    throw new AssertionError("the connection closed after answers " + answers.values() + "; the server "
+                            + (server.logText().contains("OutOfMemoryError") ? "ran out of heap and exited (OutOfMemoryError)"
+                            : "exited") + "; see " + server.log().toAbsolutePath());
+                }
+                if (f.isError()) {
+                    assertThat(f.message()).startsWith("OVERLOADED: ");
+                    answers.put(f.streamId(), "OVERLOADED");
+                } else if ((f.flags() & FLAG_FOLLOWS) == 0) {
+                    answers.put(f.streamId(), "snapshot");
+                }
+            }
+            System.out.printf("[hostile] 20 pipelined gets read promptly: answers %s%n", answers.values());
+        }
+        serverCarriesOn();
+    }
+
+    /** 200,000 leaves x 200 bytes under big/: each tree.get ** answer is ~42 MiB. */
+    private void loadBigTree() throws IOException {
+        String value = "g".repeat(200);
+        try (RawUpdater loader = new RawUpdater(server)) {
+            for (int b = 0; b < 200; b++) {
+                Batch.Builder batch = Batch.newBuilder();
+                for (int k = 0; k < 1000; k++) {
+                    batch.addChanges(Change.newBuilder().setPath("big/" + b + "/" + k).setSet(Value.newBuilder().setStringValue(value)));
+                }
+                RawSocket.Frame ack = loader.update(batch.build());
+                assertThat(ack.isError()).as("%s", ack).isFalse();
+            }
+        }
     }
 
     // ---- helpers -----------------------------------------------------------------------------------------------
