@@ -26,7 +26,10 @@ final class RawSocket implements AutoCloseable {
     static final int REQUEST_STREAM = 0x06;
     static final int PAYLOAD = 0x0A;
     static final int ERROR = 0x0B;
+    static final int KEEPALIVE = 0x03;
     static final int FLAG_METADATA = 0x100;
+    /** More fragments of this payload follow. */
+    static final int FLAG_FOLLOWS = 0x80;
     static final String COMPOSITE_METADATA = "message/x.rsocket.composite-metadata.v0";
     static final String PROTOBUF = "application/x-protobuf";
     /** RSocket error codes (spec) that the tests meet. */
@@ -52,15 +55,30 @@ final class RawSocket implements AutoCloseable {
     private final DataInputStream in;
     private final OutputStream out;
 
-    private RawSocket(int port) throws IOException {
-        socket = new Socket(InetAddress.getLoopbackAddress(), port);
+    private RawSocket(int port, int receiveBufferBytes) throws IOException {
+        socket = new Socket();
+        if (receiveBufferBytes > 0) {
+            socket.setReceiveBufferSize(receiveBufferBytes); // before connect: the TCP window stays that small
+        }
+        socket.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), 10_000);
         socket.setSoTimeout(10_000);
         in = new DataInputStream(socket.getInputStream());
         out = socket.getOutputStream();
     }
 
     static RawSocket connect(int port) throws IOException {
-        return new RawSocket(port);
+        return new RawSocket(port, 0);
+    }
+
+    /** A connection whose receive buffer is {@code receiveBufferBytes}: a client that reads nothing holds little. */
+    static RawSocket connect(int port, int receiveBufferBytes) throws IOException {
+        return new RawSocket(port, receiveBufferBytes);
+    }
+
+    /** How long {@link #read()} waits for a byte before it throws {@link SocketTimeoutException}. */
+    RawSocket readTimeout(Duration timeout) throws IOException {
+        socket.setSoTimeout((int) timeout.toMillis());
+        return this;
     }
 
     /** A SETUP as Treecast wants it: composite metadata, protobuf data, an empty {@code Setup} message. */
@@ -74,16 +92,17 @@ final class RawSocket implements AutoCloseable {
         return this;
     }
 
-    /** The next frame, or {@code null} when the server closed the connection. */
+    /** The next frame, or {@code null} when the server closed (or reset) the connection. */
     Frame read() throws IOException {
         int length;
+        byte[] f;
         try {
             length = (in.readUnsignedByte() << 16) | (in.readUnsignedByte() << 8) | in.readUnsignedByte();
-        } catch (EOFException closed) {
+            f = new byte[length];
+            in.readFully(f);
+        } catch (EOFException | java.net.SocketException closed) {
             return null;
         }
-        byte[] f = new byte[length];
-        in.readFully(f);
         ByteBuffer b = ByteBuffer.wrap(f);
         int streamId = b.getInt() & 0x7fff_ffff;
         int typeAndFlags = b.getShort() & 0xffff;
@@ -135,9 +154,19 @@ final class RawSocket implements AutoCloseable {
     }
 
     static byte[] setupFrame(int majorVersion, String metadataMime, String dataMime, byte[] data) {
+        return setupFrame(majorVersion, 30_000, 90_000, metadataMime, dataMime, data);
+    }
+
+    /** A Treecast SETUP (composite metadata, protobuf, no data) with this keep-alive interval and max lifetime. */
+    static byte[] setupFrame(int keepAliveMillis, int maxLifetimeMillis) {
+        return setupFrame(1, keepAliveMillis, maxLifetimeMillis, COMPOSITE_METADATA, PROTOBUF, new byte[0]);
+    }
+
+    static byte[] setupFrame(int majorVersion, int keepAliveMillis, int maxLifetimeMillis, String metadataMime,
+                             String dataMime, byte[] data) {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         ByteBuffer fixed = ByteBuffer.allocate(12).putShort((short) majorVersion).putShort((short) 0)
-                .putInt(30_000).putInt(90_000);
+                .putInt(keepAliveMillis).putInt(maxLifetimeMillis);
         body.writeBytes(fixed.array());
         body.write(metadataMime.length());
         body.writeBytes(metadataMime.getBytes(StandardCharsets.US_ASCII));
@@ -149,9 +178,14 @@ final class RawSocket implements AutoCloseable {
 
     /** A request frame of {@code type} with optional metadata (null = none); REQUEST_STREAM gets initial demand 16. */
     static byte[] request(int type, int streamId, byte[] metadata, byte[] data) {
+        return request(type, streamId, 16, metadata, data);
+    }
+
+    /** As {@link #request(int, int, byte[], byte[])}; a REQUEST_STREAM asks for {@code initialN} events. */
+    static byte[] request(int type, int streamId, int initialN, byte[] metadata, byte[] data) {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         if (type == REQUEST_STREAM) {
-            body.writeBytes(ByteBuffer.allocate(4).putInt(16).array());
+            body.writeBytes(ByteBuffer.allocate(4).putInt(initialN).array());
         }
         int flags = 0;
         if (metadata != null) {

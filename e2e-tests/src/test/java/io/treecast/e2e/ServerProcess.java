@@ -37,6 +37,7 @@ final class ServerProcess implements AutoCloseable {
 
     private final String name;
     private final List<String> extraArgs;
+    private final String javaOpts;
     private final Path log;
     private final int tcpPort;
     private final int wsPort;
@@ -44,8 +45,9 @@ final class ServerProcess implements AutoCloseable {
     private final long createdNanos = System.nanoTime();
     private Process process;
 
-    private ServerProcess(String name, int tcpPort, int wsPort, int metricsPort, List<String> extraArgs) {
+    private ServerProcess(String name, int tcpPort, int wsPort, int metricsPort, List<String> extraArgs, String javaOpts) {
         this.name = name;
+        this.javaOpts = javaOpts;
         this.tcpPort = tcpPort;
         this.wsPort = wsPort;
         this.metricsPort = metricsPort;
@@ -60,7 +62,19 @@ final class ServerProcess implements AutoCloseable {
 
     /** Like {@link #start(String, String...)}; {@code extraArgs} e.g. from {@link KafkaFixture#serverArgs}. */
     static ServerProcess start(String name, List<String> extraArgs) throws IOException {
-        ServerProcess server = new ServerProcess(name, freePort(), freePort(), freePort(), List.copyOf(extraArgs));
+        return startWithJavaOpts(name, DEFAULT_JAVA_OPTS, extraArgs);
+    }
+
+    /** The JVM options of {@link #start}: a modest heap, so that tests do not take the launcher's 4 GiB each. */
+    static final String DEFAULT_JAVA_OPTS = "-Xmx512m -XX:+UseG1GC";
+
+    /**
+     * Like {@link #start(String, List)} with the server JVM's options ({@code TREECAST_JAVA_OPTS}) chosen by the test,
+     * e.g. a pre-touched fixed heap and {@code -XX:+ExitOnOutOfMemoryError} so that memory can be measured and an
+     * OutOfMemoryError is a crash the test sees.
+     */
+    static ServerProcess startWithJavaOpts(String name, String javaOpts, List<String> extraArgs) throws IOException {
+        ServerProcess server = new ServerProcess(name, freePort(), freePort(), freePort(), List.copyOf(extraArgs), javaOpts);
         STARTED.add(server);
         try {
             server.launch();
@@ -92,7 +106,7 @@ final class ServerProcess implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        builder.environment().put("TREECAST_JAVA_OPTS", "-Xmx512m -XX:+UseG1GC");
+        builder.environment().put("TREECAST_JAVA_OPTS", javaOpts);
         process = builder.start();
         await().atMost(START_TIMEOUT)
                 .pollInterval(Duration.ofMillis(100))
