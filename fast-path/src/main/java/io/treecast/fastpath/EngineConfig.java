@@ -29,6 +29,7 @@ public final class EngineConfig {
     private final int maxSubscriptions;
     private final int snapshotChunkLeaves;
     private final int journalCapacity;
+    private final long journalBytes;
     private final IdleStrategyKind idleStrategy;
     private final Journal journal;
     private final SnapshotStore snapshotStore;
@@ -49,6 +50,7 @@ public final class EngineConfig {
         this.maxSubscriptions = b.maxSubscriptions;
         this.snapshotChunkLeaves = b.snapshotChunkLeaves;
         this.journalCapacity = b.journalCapacity;
+        this.journalBytes = b.journalBytes;
         this.idleStrategy = b.idleStrategy;
         this.journal = b.journal;
         this.snapshotStore = b.snapshotStore;
@@ -106,6 +108,8 @@ public final class EngineConfig {
     public int snapshotChunkLeaves() { return snapshotChunkLeaves; }
     /** Applied batches that may wait for the journal before writes are refused with UNAVAILABLE. */
     public int journalCapacity() { return journalCapacity; }
+    /** Bytes of applied batches that may wait for the journal's durable watermark before writes get UNAVAILABLE. */
+    public long journalBytes() { return journalBytes; }
     public IdleStrategyKind idleStrategy() { return idleStrategy; }
     /** The journal, or {@code null} to run in memory (DURABLE acks then fail with UNAVAILABLE). */
     public Journal journal() { return journal; }
@@ -129,6 +133,7 @@ public final class EngineConfig {
         private int maxSubscriptions = 100_000;
         private int snapshotChunkLeaves = 256;
         private int journalCapacity = 1 << 20;
+        private long journalBytes = 512L << 20;
         private IdleStrategyKind idleStrategy = IdleStrategyKind.BACKOFF;
         private Journal journal;
         private SnapshotStore snapshotStore;
@@ -151,6 +156,8 @@ public final class EngineConfig {
         public Builder maxSubscriptions(int v) { this.maxSubscriptions = v; return this; }
         public Builder snapshotChunkLeaves(int v) { this.snapshotChunkLeaves = v; return this; }
         public Builder journalCapacity(int v) { this.journalCapacity = v; return this; }
+        /** {@code engine.journal-bytes}: the byte budget of the journal backlog (default 512 MiB). */
+        public Builder journalBytes(long v) { this.journalBytes = v; return this; }
         public Builder idleStrategy(IdleStrategyKind v) { this.idleStrategy = v; return this; }
         public Builder journal(Journal v) { this.journal = v; return this; }
         public Builder snapshotStore(SnapshotStore v) { this.snapshotStore = v; return this; }
@@ -171,6 +178,7 @@ public final class EngineConfig {
             require(maxSubscriptions >= 1, "maxSubscriptions", "must be >= 1, was " + maxSubscriptions);
             require(snapshotChunkLeaves >= 1, "snapshotChunkLeaves", "must be >= 1, was " + snapshotChunkLeaves);
             require(journalCapacity >= 1, "journalCapacity", "must be >= 1, was " + journalCapacity);
+            require(journalBytes >= 1, "journalBytes", "must be >= 1, was " + journalBytes);
             require(idleStrategy != null, "idleStrategy", "must be set");
             return new EngineConfig(this);
         }

@@ -160,4 +160,32 @@ class JournalPortTest {
         j.healthy = false;
         assertThat(engine.degraded()).isTrue();
     }
+
+    @Test
+    void journalBacklogPastItsByteBudgetRefusesBatchesWithUnavailableNamingTheKeyAndRecovers() {
+        MemoryJournal j = new MemoryJournal();
+        j.allowDurableUpTo = 41;
+        // 1 KiB values: the byte budget (8 KiB) is reached long before the batch count (1024)
+        engine = Engine.start(EngineConfig.builder().journal(j).journalCapacity(1024).journalBytes(8 * 1024).build());
+        String value = "v".repeat(1024);
+        List<Ack> acks = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            Ack a = new Ack();
+            acks.add(a);
+            engine.offer(Batch.of(set("heavy/" + i, value)), AckMode.APPLIED, a);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> acks.stream().allMatch(a -> a.seq.get() > 0 || a.code.get() != null));
+        long applied = acks.stream().filter(a -> a.seq.get() > 0).count();
+        assertThat(applied).isBetween(7L, 9L); // ~1 KiB and a few bytes each: the 8th or 9th reaches 8 KiB
+        Ack refused = acks.get(19);
+        assertThat(refused.code.get()).isEqualTo(ErrorCode.UNAVAILABLE);
+        assertThat(refused.message).contains("journal backlog full").contains("engine.journal-bytes (8192)")
+                .contains("nothing was applied");
+        // once Kafka confirms, the room is back
+        j.allowDurableUpTo = Long.MAX_VALUE;
+        await().until(() -> engine.durableSeq() == engine.currentSeq());
+        Ack later = new Ack();
+        engine.offer(Batch.of(set("heavy/late", value)), AckMode.APPLIED, later);
+        await().until(() -> later.seq.get() > 0);
+    }
 }

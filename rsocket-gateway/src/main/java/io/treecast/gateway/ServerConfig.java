@@ -103,6 +103,8 @@ public final class ServerConfig {
         key("engine.max-subscriptions", "100000", v -> intIn(v, 1, Integer.MAX_VALUE), "an integer >= 1");
         key("engine.snapshot-chunk-leaves", "256", v -> intIn(v, 1, 1 << 20), "an integer 1..1048576");
         key("engine.journal-capacity", "1048576", v -> intIn(v, 1, Integer.MAX_VALUE), "an integer >= 1");
+        key("engine.journal-bytes", "536870912", v -> longIn(v, 1, Long.MAX_VALUE),
+                "an integer >= 1 (bytes of applied batches that may wait for Kafka before writes get UNAVAILABLE)");
         key("engine.idle-strategy", "backoff", v -> IdleStrategyKind.valueOf(v.trim().toUpperCase(Locale.ROOT).replace('-', '_')),
                 "one of backoff, busy-spin, yield");
         key("durability.mode", "embedded", v -> DurabilityMode.valueOf(v.trim().toUpperCase(Locale.ROOT)), "one of embedded, external, off");
@@ -251,6 +253,7 @@ public final class ServerConfig {
                 .maxSubscriptions((Integer) values.get("engine.max-subscriptions"))
                 .snapshotChunkLeaves((Integer) values.get("engine.snapshot-chunk-leaves"))
                 .journalCapacity((Integer) values.get("engine.journal-capacity"))
+                .journalBytes((Long) values.get("engine.journal-bytes"))
                 .idleStrategy((IdleStrategyKind) values.get("engine.idle-strategy"))
                 .journal(journalOrNull)
                 .snapshotStore(storeOrNull)

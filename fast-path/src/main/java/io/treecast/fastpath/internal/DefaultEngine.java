@@ -465,6 +465,16 @@ public final class DefaultEngine implements Engine, Sub.Owner {
                 }
                 return;
             }
+            long heldBytes = feed.bytesNotDurable(durable.get());
+            if (heldBytes >= config.journalBytes()) {
+                rejected.incrementAndGet();
+                if (listener != null) {
+                    listener.onError(ErrorCode.UNAVAILABLE, "journal backlog full: " + heldBytes + " bytes of " + backlog
+                            + " batches not yet durable, the budget of engine.journal-bytes (" + config.journalBytes()
+                            + "); is Kafka reachable? nothing was applied: retry later");
+                }
+                return;
+            }
         }
         String over = core.overBudget(batch);
         if (over != null) {
@@ -478,7 +488,7 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         Object applied = core.apply(batch);
         long seq = core.seq();
         if (feed != null) {
-            feed.append(seq, applied, System.currentTimeMillis() * 1000L);
+            feed.append(seq, applied, System.currentTimeMillis() * 1000L, core.appliedBytes());
         }
         if (listener != null) {
             if (mode == AckMode.APPLIED) {
@@ -677,6 +687,13 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         private final long[] seqs;
         private final Object[] refs;
         private final long[] micros;
+        /**
+         * Writer only: the bytes of every batch appended so far, and that running total as of each slot's seq, so
+         * the bytes not yet durable are one subtraction (engine.journal-bytes) however far the watermark moved.
+         */
+        private final long[] cumulativeBytes;
+        private long totalBytes;
+        private long firstSeq = -1;
         private final int mask;
         private final AtomicLong head = new AtomicLong();
         private final AtomicLong tail = new AtomicLong();
@@ -687,10 +704,27 @@ public final class DefaultEngine implements Engine, Sub.Owner {
             seqs = new long[len];
             refs = new Object[len];
             micros = new long[len];
+            cumulativeBytes = new long[len];
             mask = len - 1;
         }
 
-        void append(long seq, Object ref, long at) {
+        /**
+         * Bytes of the batches after {@code durableSeq} (writer thread). Valid while fewer than the ring's length are
+         * not durable, which the batch-count check before it guarantees.
+         */
+        long bytesNotDurable(long durableSeq) {
+            if (firstSeq < 0 || durableSeq < firstSeq) {
+                return totalBytes;
+            }
+            return totalBytes - cumulativeBytes[(int) (durableSeq & mask)];
+        }
+
+        void append(long seq, Object ref, long at, long bytes) {
+            if (firstSeq < 0) {
+                firstSeq = seq;
+            }
+            totalBytes += bytes;
+            cumulativeBytes[(int) (seq & mask)] = totalBytes;
             long t = tail.get();
             if (t - head.get() > mask) {
                 // cannot happen while backlog < capacity is checked first; refuse loudly rather than overwrite

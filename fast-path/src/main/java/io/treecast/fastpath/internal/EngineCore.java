@@ -258,6 +258,11 @@ public final class EngineCore implements SubscriptionIndex.Sink {
         return applied;
     }
 
+    /** {@link Batch#bytes()} of the batch {@link #apply} applied last (what the journal backlog holds for it). */
+    long appliedBytes() {
+        return curBytes;
+    }
+
     private void fanOut(long s, Object applied, long bytes) {
         curSeq = s;
         curBytes = bytes;
