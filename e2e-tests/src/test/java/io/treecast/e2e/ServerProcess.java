@@ -66,7 +66,7 @@ final class ServerProcess implements AutoCloseable {
     }
 
     /** The JVM options of {@link #start}: a modest heap, so that tests do not take the launcher's 4 GiB each. */
-    static final String DEFAULT_JAVA_OPTS = "-Xmx512m -XX:+UseG1GC";
+    static final String DEFAULT_JAVA_OPTS = ("-Xmx512m -XX:+UseG1GC " + System.getProperty("treecast.e2e.serverOpts", "")).trim();
 
     /**
      * Like {@link #start(String, List)} with the server JVM's options ({@code TREECAST_JAVA_OPTS}) chosen by the test,

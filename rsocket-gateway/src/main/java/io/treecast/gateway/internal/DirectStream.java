@@ -41,6 +41,11 @@ final class DirectStream extends Flux<Payload> implements EventHandler, org.reac
     private static final int FLAG_FOLLOWS = 0b00_1000_0000;
     private static final int FLAG_NEXT = 0b00_0010_0000;
     private static final Field STREAM_ID = streamIdField();
+    /**
+     * {@code -Dtreecast.gateway.rsocket-frames=true} sends events through rsocket-java's own path again (the same
+     * demand rules, no send budget): an escape hatch, and the A/B switch for measurements.
+     */
+    private static final boolean RSOCKET_FRAMES = Boolean.getBoolean("treecast.gateway.rsocket-frames");
 
     private final FrameWriter writer;
     private final boolean delimited;
@@ -108,7 +113,7 @@ final class DirectStream extends Flux<Payload> implements EventHandler, org.reac
     }
 
     private boolean direct() {
-        return writer != null && streamId > 0;
+        return !RSOCKET_FRAMES && writer != null && streamId > 0;
     }
 
     @Override
