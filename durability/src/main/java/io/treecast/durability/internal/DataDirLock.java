@@ -98,6 +98,11 @@ public final class DataDirLock implements AutoCloseable {
     /** Releases the lock (idempotent). The file stays; a later holder rewrites it. */
     @Override
     public void close() {
+        release(lock, channel);
+    }
+
+    /** Releases a file lock and closes its channel, quietly: the OS releases the lock with the process anyway. */
+    static void release(FileLock lock, FileChannel channel) {
         try {
             if (lock.isValid()) {
                 lock.release();

@@ -95,13 +95,6 @@ public final class StaticMemberId implements AutoCloseable {
     /** Releases the lock (idempotent); the id stays in the file for the next start. */
     @Override
     public void close() {
-        try {
-            if (lock.isValid()) {
-                lock.release();
-            }
-            channel.close();
-        } catch (IOException e) {
-            // the OS releases the lock with the process anyway
-        }
+        DataDirLock.release(lock, channel);
     }
 }
