@@ -87,24 +87,26 @@ public final class ChangeBatch {
         int n = paths.size();
         int size = ack == AckMode.DURABLE ? 2 : 0;
         for (int i = 0; i < n; i++) {
-            int change = changeSize(paths.get(i), values.get(i));
+            TreeValue v = values.get(i);
+            int change = changeSize(ByteBufUtil.utf8Bytes(paths.get(i)), v == null ? -1 : v.encodedSize());
             size += 1 + ProtoWriter.varintSize(change) + change;
         }
         ByteBuf out = alloc.buffer(size, size);
         for (int i = 0; i < n; i++) {
             String path = paths.get(i);
             TreeValue v = values.get(i);
-            out.writeByte(0x0A); // Batch.changes
-            ProtoWriter.writeVarint(out, changeSize(path, v));
-            out.writeByte(0x0A); // Change.path
             int pathBytes = ByteBufUtil.utf8Bytes(path);
+            int valueBytes = v == null ? -1 : v.encodedSize();
+            out.writeByte(0x0A); // Batch.changes
+            ProtoWriter.writeVarint(out, changeSize(pathBytes, valueBytes));
+            out.writeByte(0x0A); // Change.path
             ProtoWriter.writeVarint(out, pathBytes);
             ByteBufUtil.reserveAndWriteUtf8(out, path, pathBytes); // writeUtf8 would reserve 3 bytes a char
             if (v == null) {
                 out.writeByte(0x1A).writeByte(0); // Change.delete: an empty message
             } else {
                 out.writeByte(0x12); // Change.set
-                ProtoWriter.writeVarint(out, v.encodedSize());
+                ProtoWriter.writeVarint(out, valueBytes);
                 v.writeTo(out);
             }
         }
@@ -114,13 +116,12 @@ public final class ChangeBatch {
         return out;
     }
 
-    private static int changeSize(String path, TreeValue v) {
-        int p = ByteBufUtil.utf8Bytes(path);
-        int size = 1 + ProtoWriter.varintSize(p) + p;
-        if (v == null) {
+    /** Bytes of an encoded Change: its path, then its set Value ({@code valueBytes}) or, when negative, a delete. */
+    private static int changeSize(int pathBytes, int valueBytes) {
+        int size = 1 + ProtoWriter.varintSize(pathBytes) + pathBytes;
+        if (valueBytes < 0) {
             return size + 2;
         }
-        int value = v.encodedSize();
-        return size + 1 + ProtoWriter.varintSize(value) + value;
+        return size + 1 + ProtoWriter.varintSize(valueBytes) + valueBytes;
     }
 }

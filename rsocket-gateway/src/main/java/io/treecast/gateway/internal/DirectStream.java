@@ -52,6 +52,7 @@ final class DirectStream extends Flux<Payload> implements EventHandler, org.reac
     /** Bytes reserved before the Event in each frame: the RSocket header when sending directly, else none. */
     private int headerBytes;
     private final Ending ending;
+    private final java.util.function.Function<EventHandler, Subscription> starter;
     private final io.treecast.gateway.GatewayStats stats;
     private volatile CoreSubscriber<? super Payload> downstream;
     private volatile Subscription engineSubscription;
@@ -61,8 +62,12 @@ final class DirectStream extends Flux<Payload> implements EventHandler, org.reac
     /** Passed to the engine and not yet delivered. */
     private final AtomicLong granted = new AtomicLong();
     private volatile boolean starved;
-    /** A running average of this stream's frame sizes, to grant no more deliveries than the budget has room for. */
-    private volatile int averageFrameBytes;
+    /**
+     * A running average of this stream's frame sizes, to grant no more deliveries than the budget has room for.
+     * Written by the dispatcher per frame, read by the event loop now and then: plain, a stale value only sizes a
+     * grant a little differently (an int is never torn).
+     */
+    private int averageFrameBytes;
     private final AtomicBoolean done = new AtomicBoolean();
     /** The frame being filled by the current delivery; dispatcher thread only. */
     private ByteBuf pending;
@@ -86,8 +91,6 @@ final class DirectStream extends Flux<Payload> implements EventHandler, org.reac
         // until this stream's frames are seen, assume large ones: the first grants are a few deliveries, not a slice
         this.averageFrameBytes = writerOrNull == null ? 256 : (int) Math.min(Integer.MAX_VALUE, writerOrNull.budgetBytes() / 4);
     }
-
-    private final java.util.function.Function<EventHandler, Subscription> starter;
 
     // ------------------------------------------------------------------ rsocket side (event loop)
 
@@ -170,17 +173,19 @@ final class DirectStream extends Flux<Payload> implements EventHandler, org.reac
             }
             long limit = SLICE;
             if (direct()) {
-                if (!writer.ready()) {
+                long room = writer.budgetBytes() - writer.backlogBytes();
+                if (room < 0) {
                     starved = true;
-                    // the backlog may have drained between the check and the flag: look once more (no lost wake-up)
-                    if (!writer.ready()) {
+                    writer.streamStarved();
+                    // the backlog may have drained between the check and the flags: look once more (no lost wake-up)
+                    room = writer.budgetBytes() - writer.backlogBytes();
+                    if (room < 0) {
                         return;
                     }
                     starved = false;
                 }
                 // no more deliveries in flight than the room left holds at this stream's average frame size; one
                 // always, so a frame larger than the whole budget still goes (the budget is then overshot once)
-                long room = writer.budgetBytes() - writer.backlogBytes();
                 limit = Math.max(1, Math.min(SLICE, room / Math.max(64, averageFrameBytes)));
             }
             long want = limit - outstanding;

@@ -42,6 +42,8 @@ public final class FrameWriter implements Runnable {
     private final AtomicLong queuedBytes = new AtomicLong();
     private final CopyOnWriteArrayList<DirectStream> streams = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
+    /** Some stream of this connection starved since the last wake-up ({@link #streamStarved}). */
+    private volatile boolean anyStarved;
 
     private FrameWriter(Channel channel, boolean webSocket, long budgetBytes) {
         this.channel = channel;
@@ -70,7 +72,7 @@ public final class FrameWriter implements Runnable {
         return webSocket ? 0 : 3;
     }
 
-    /** Whether the send backlog is below the budget: streams may take more from the engine. */
+    /** Whether the send backlog is within the budget: starved streams may take more from the engine. */
     boolean ready() {
         return backlogBytes() <= budgetBytes;
     }
@@ -101,10 +103,9 @@ public final class FrameWriter implements Runnable {
         }
         queuedBytes.addAndGet(frame.readableBytes());
         queue.offer(frame);
+        // should the channel close meanwhile, the pass this schedules releases the frame: only the event loop
+        // takes from the queue (it has a single consumer)
         schedule();
-        if (closed) {
-            drainReleasing(); // the channel closed meanwhile: whatever is left is nobody's
-        }
     }
 
     /** Runs {@code signal} on the event loop after every frame queued before it (stream ends go this way). */
@@ -152,11 +153,24 @@ public final class FrameWriter implements Runnable {
         wakeStarved();
     }
 
-    /** Asks every stream that stopped for lack of room to take demand again, while there is room. */
+    /**
+     * A stream of this connection stopped taking events for lack of room (it sets its own flag first, then this one,
+     * then looks at the backlog once more, so a drain in between is never missed).
+     */
+    void streamStarved() {
+        anyStarved = true;
+    }
+
+    /**
+     * Asks every stream that stopped for lack of room to take demand again, while there is room. Runs after every
+     * pass; walks the streams only when one of them starved, so a connection with many subscriptions pays nothing
+     * per pass while it keeps up.
+     */
     void wakeStarved() {
-        if (!ready()) {
+        if (!anyStarved || !ready()) {
             return;
         }
+        anyStarved = false;
         for (DirectStream s : streams) {
             s.roomAvailable();
         }
