@@ -51,6 +51,16 @@ public interface Engine extends AutoCloseable {
     /** The leaves matching {@code pattern}, exact at one seq, computed off the writer thread. */
     CompletableFuture<TreeSnapshot> get(PathPattern pattern);
 
+    /**
+     * The direct children of the node at {@code pathOrNull} (null: the root) whose names sort after
+     * {@code after} ("" = from the first), at most {@code limit} of them, sorted by name. Read from the live tree
+     * without involving the writer, so a child added or removed meanwhile may be missed or still listed; a path
+     * that is a leaf or does not exist has no children. Costs O(children of the node); call it off event loops.
+     */
+    default ChildListing children(TreePath pathOrNull, String after, int limit) {
+        throw new UnsupportedOperationException("this engine does not list children");
+    }
+
     /** The last seq applied. */
     long currentSeq();
 

@@ -19,6 +19,8 @@ import io.treecast.fastpath.Policy;
 import io.treecast.fastpath.SubscribeOptions;
 import io.treecast.fastpath.Subscription;
 import io.treecast.fastpath.TreeSnapshot;
+import io.treecast.fastpath.ChildListing;
+import io.treecast.fastpath.TreePath;
 import io.treecast.fastpath.TreecastException;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
@@ -26,6 +28,7 @@ import org.agrona.concurrent.YieldingIdleStrategy;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.PriorityQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -576,6 +579,41 @@ public final class DefaultEngine implements Engine, Sub.Owner {
     /** Where too-old resumes are caught up from; null when none is configured. */
     io.treecast.fastpath.SnapshotStore snapshotStore() {
         return config.snapshotStore();
+    }
+
+    @Override
+    public ChildListing children(TreePath pathOrNull, String after, int limit) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit must be at least 1, was " + limit);
+        }
+        long seq = currentSeq;
+        Tree.Node node = pathOrNull == null ? core.tree().root() : core.tree().find(pathOrNull);
+        Tree.Node[] table = node == null ? null : node.childTable();
+        if (table == null) {
+            return new ChildListing(seq, List.of(), false);
+        }
+        // the tree may be read from any thread (Tree's javadoc); a max-heap keeps the first `limit` names + 1
+        PriorityQueue<ChildListing.Child> first = new PriorityQueue<>(Math.min(limit + 1, 1024),
+                (a, b) -> b.name().compareTo(a.name()));
+        String from = after == null ? "" : after;
+        for (int i = 0; i < table.length; i++) {
+            Tree.Node c = Tree.slot(table, i);
+            if (c == null || c == Tree.TOMBSTONE || c.segment().compareTo(from) <= 0) {
+                continue;
+            }
+            c.seqAcquire();
+            first.add(new ChildListing.Child(c.segment(), c.value() != null));
+            if (first.size() > limit + 1) {
+                first.poll();
+            }
+        }
+        boolean more = first.size() > limit;
+        if (more) {
+            first.poll();
+        }
+        ChildListing.Child[] sorted = first.toArray(new ChildListing.Child[0]);
+        java.util.Arrays.sort(sorted, (a, b) -> a.name().compareTo(b.name()));
+        return new ChildListing(seq, List.of(sorted), more);
     }
 
     @Override

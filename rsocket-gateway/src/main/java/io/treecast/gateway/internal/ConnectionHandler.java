@@ -101,6 +101,14 @@ public final class ConnectionHandler implements RSocket {
                             gateway.getsInFlight.decrementAndGet();
                         });
             }
+            if (Routing.CHILDREN.equals(route)) {
+                RequestDecoder.ChildrenRequest r = gateway.decoder.children(payload.data());
+                // O(children of the node): off the event loop; the answer is bounded by RequestDecoder.MAX_CHILDREN
+                return Mono.fromCallable(() -> engine.children(r.pathOrNull(), r.after(), r.limit()))
+                        .subscribeOn(reactor.core.scheduler.Schedulers.boundedElastic())
+                        .map(l -> ByteBufPayload.create(WireEncoder.children(l)))
+                        .onErrorMap(Errors::application);
+            }
             return Mono.error(misrouted(route, "request-response"));
         } catch (RuntimeException e) {
             return Mono.error(Errors.application(e));
@@ -282,6 +290,7 @@ public final class ConnectionHandler implements RSocket {
         switch (route) {
             case Routing.UPDATE:
             case Routing.GET:
+            case Routing.CHILDREN:
                 expected = "request-response";
                 break;
             case Routing.PUBLISH:

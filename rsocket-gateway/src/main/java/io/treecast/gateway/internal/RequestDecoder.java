@@ -143,6 +143,32 @@ public final class RequestDecoder {
         }
     }
 
+    /** Default and maximum {@code ListChildren.limit}: an answer stays small whatever the node. */
+    public static final int DEFAULT_CHILDREN = 1000;
+    public static final int MAX_CHILDREN = 10_000;
+
+    /** A decoded {@code ListChildren}: the node (null = the root), the name to start after, the page size. */
+    public record ChildrenRequest(io.treecast.fastpath.TreePath pathOrNull, String after, int limit) {
+    }
+
+    public ChildrenRequest children(ByteBuf data) {
+        io.treecast.proto.ListChildren proto;
+        try {
+            proto = io.treecast.proto.ListChildren.parseFrom(data.nioBuffer());
+        } catch (InvalidProtocolBufferException e) {
+            throw malformed("ListChildren", e);
+        }
+        int limit = proto.getLimit();
+        if (limit < 0 || limit > MAX_CHILDREN) {
+            throw new TreecastException(ErrorCode.INVALID_REQUEST, "limit " + Integer.toUnsignedString(limit)
+                    + " is too large: ask for 1.." + MAX_CHILDREN + " children (0 = " + DEFAULT_CHILDREN
+                    + ") and page on with after = the last name");
+        }
+        String path = proto.getPath();
+        return new ChildrenRequest(path.isEmpty() ? null : io.treecast.fastpath.TreePath.parse(path), proto.getAfter(),
+                limit == 0 ? DEFAULT_CHILDREN : limit);
+    }
+
     private static TreecastException malformed(String message, InvalidProtocolBufferException e) {
         return new TreecastException(ErrorCode.MALFORMED, "the payload is not a valid protobuf treecast.v1." + message
                 + " (" + e.getMessage() + "): encode the request with the schema in proto/");

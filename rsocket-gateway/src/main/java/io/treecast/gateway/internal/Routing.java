@@ -23,9 +23,11 @@ public final class Routing {
     public static final String INGEST = "tree.ingest";
     public static final String SUBSCRIBE = "tree.subscribe";
     public static final String GET = "tree.get";
-    static final String ROUTES = "tree.update, tree.publish, tree.ingest, tree.subscribe, tree.get";
+    /** The direct children of one node, for browsing a big tree level by level (the web console). */
+    public static final String CHILDREN = "tree.children";
+    static final String ROUTES = "tree.update, tree.publish, tree.ingest, tree.subscribe, tree.get, tree.children";
     private static final String ROUTING_MIME = WellKnownMimeType.MESSAGE_RSOCKET_ROUTING.getString();
-    private static final String[] KNOWN = {UPDATE, PUBLISH, INGEST, SUBSCRIBE, GET};
+    private static final String[] KNOWN = {UPDATE, PUBLISH, INGEST, SUBSCRIBE, GET, CHILDREN};
     /** Each route as the one-entry composite metadata that clients usually send, for a match without parsing. */
     private static final ByteBuf[] KNOWN_METADATA = new ByteBuf[KNOWN.length];
 

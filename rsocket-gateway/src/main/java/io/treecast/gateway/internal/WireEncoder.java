@@ -104,6 +104,15 @@ public final class WireEncoder {
         }
     }
 
+    /** A {@code Children} answer (route tree.children; off the hot path, so through the generated classes). */
+    public static byte[] children(io.treecast.fastpath.ChildListing listing) {
+        io.treecast.proto.Children.Builder b = io.treecast.proto.Children.newBuilder().setSeq(listing.seq()).setMore(listing.more());
+        for (io.treecast.fastpath.ChildListing.Child c : listing.children()) {
+            b.addChildren(io.treecast.proto.Child.newBuilder().setName(c.name()).setLeaf(c.leaf()));
+        }
+        return b.build().toByteArray();
+    }
+
     /** Encodes a {@code treecast.v1.Snapshot}: seq, then every leaf as a {@code set} with its own seq. */
     public static ByteBuf snapshot(ByteBufAllocator alloc, TreeSnapshot snapshot) {
         List<Leaf> leaves = snapshot.leaves();

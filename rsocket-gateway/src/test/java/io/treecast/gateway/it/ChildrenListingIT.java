@@ -1,0 +1,104 @@
+package io.treecast.gateway.it;
+
+import io.rsocket.Payload;
+import io.rsocket.exceptions.ApplicationErrorException;
+import io.rsocket.util.DefaultPayload;
+import io.treecast.gateway.NoLeaks;
+import io.treecast.gateway.ServerConfig;
+import io.treecast.gateway.TreecastServer;
+import io.treecast.proto.Batch;
+import io.treecast.proto.Change;
+import io.treecast.proto.Child;
+import io.treecast.proto.Children;
+import io.treecast.proto.ListChildren;
+import io.treecast.proto.Value;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/** Route tree.children: one level of the tree at a time, sorted and paged, and its bad inputs. */
+@ExtendWith(NoLeaks.class)
+class ChildrenListingIT {
+    private static TreecastServer server;
+    private static RawClient client;
+
+    @BeforeAll
+    static void start() {
+        server = TreecastServer.start(ServerConfig.builder().set("tcp.port", "0").set("websocket.port", "0").build(), null);
+        client = RawClient.tcp(server);
+        Batch.Builder b = Batch.newBuilder();
+        for (String p : List.of("t/b/x", "t/a", "t/c/y/z", "t/d", "u/v")) {
+            b.addChanges(Change.newBuilder().setPath(p).setSet(Value.newBuilder().setIntValue(1)));
+        }
+        client.update(b.build());
+    }
+
+    @AfterAll
+    static void stop() {
+        if (client != null) {
+            client.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private static Children list(ListChildren request) {
+        Payload p = client.rsocket.requestResponse(RawClient.payload("tree.children", request)).block(RawClient.WAIT);
+        return RawClient.parse(p, Children.parser());
+    }
+
+    private static List<String> names(Children c) {
+        return c.getChildrenList().stream().map(ch -> ch.getName() + (ch.getLeaf() ? "" : "/")).toList();
+    }
+
+    @Test
+    void listsTheDirectChildrenSortedWithLeavesAndInnerNodesTold() {
+        Children t = list(ListChildren.newBuilder().setPath("t").build());
+        assertThat(names(t)).containsExactly("a", "b/", "c/", "d");
+        assertThat(t.getMore()).isFalse();
+        assertThat(t.getSeq()).isPositive();
+        assertThat(names(list(ListChildren.newBuilder().build()))).contains("t/", "u/");
+    }
+
+    @Test
+    void pagesWithLimitAndAfter() {
+        Children first = list(ListChildren.newBuilder().setPath("t").setLimit(2).build());
+        assertThat(names(first)).containsExactly("a", "b/");
+        assertThat(first.getMore()).isTrue();
+        Children rest = list(ListChildren.newBuilder().setPath("t").setLimit(2).setAfter("b").build());
+        assertThat(names(rest)).containsExactly("c/", "d");
+        assertThat(rest.getMore()).isFalse();
+    }
+
+    @Test
+    void aLeafOrAMissingNodeHasNoChildren() {
+        assertThat(list(ListChildren.newBuilder().setPath("t/a").build()).getChildrenList()).isEmpty();
+        assertThat(list(ListChildren.newBuilder().setPath("no/such/node").build()).getChildrenList()).isEmpty();
+    }
+
+    @Test
+    void badPathAndTooLargeLimitAreRefusedWithTheirCodesAndTheConnectionCarriesOn() {
+        Throwable badPath = catchThrowable(() -> client.rsocket.requestResponse(RawClient.payload("tree.children",
+                ListChildren.newBuilder().setPath("t//a").build())).block(RawClient.WAIT));
+        assertThat(badPath).isInstanceOf(ApplicationErrorException.class);
+        assertThat(badPath.getMessage()).startsWith("INVALID_PATH: ").contains("t//a");
+        Throwable tooMany = catchThrowable(() -> client.rsocket.requestResponse(RawClient.payload("tree.children",
+                ListChildren.newBuilder().setLimit(10_001).build())).block(RawClient.WAIT));
+        assertThat(tooMany).isInstanceOf(ApplicationErrorException.class);
+        assertThat(tooMany.getMessage()).startsWith("INVALID_REQUEST: limit 10001 is too large").contains("after");
+        Throwable garbage = catchThrowable(() -> client.rsocket.requestResponse(DefaultPayload.create(
+                new byte[]{(byte) 0xff, (byte) 0xff}, RawClient.route("tree.children"))).block(RawClient.WAIT));
+        assertThat(garbage.getMessage()).startsWith("MALFORMED: ").contains("treecast.v1.ListChildren");
+        Throwable asStream = catchThrowable(() -> client.rsocket.requestStream(RawClient.payload("tree.children",
+                ListChildren.getDefaultInstance())).blockFirst(RawClient.WAIT));
+        assertThat(asStream.getMessage()).isEqualTo("WRONG_INTERACTION: route tree.children is request-response, it was called as request-stream: call it as request-response");
+        assertThat(names(list(ListChildren.newBuilder().setPath("u").build()))).containsExactly("v");
+    }
+}
