@@ -6,6 +6,7 @@ import io.treecast.durability.DurabilityConfig;
 import io.treecast.gateway.ServerConfig;
 import io.treecast.gateway.TreecastServer;
 import io.treecast.observability.DurabilityProbe;
+import io.treecast.observability.Console;
 import io.treecast.observability.ObservabilityServer;
 import io.treecast.observability.TreecastMetrics;
 import org.slf4j.Logger;
@@ -112,7 +113,8 @@ public final class ServeCommand implements Callable<Integer> {
         // metrics first: /health and /ready answer while Kafka starts and the tree recovers
         TreecastMetrics metrics = cfg.metricsEnabled()
                 ? TreecastMetrics.create(Duration.ofMillis(cfg.metricsReadyDegradedBudgetMillis())) : null;
-        ObservabilityServer http = metrics == null ? null : metricsEndpoints(cfg, metrics);
+        Console console = metrics != null && cfg.consoleEnabled() ? Console.fromClasspath() : null;
+        ObservabilityServer http = metrics == null ? null : metricsEndpoints(cfg, metrics, console);
         Durability durability;
         TreecastServer server;
         try {
@@ -132,6 +134,10 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (RuntimeException e) {
             closeMetrics(metrics, http);
             throw e;
+        }
+        if (console != null) {
+            console.describe(server.webSocketUri() == null ? 0 : java.net.URI.create(server.webSocketUri()).getPort(),
+                    cfg.webSocketPath(), !cfg.authTokens().isEmpty());
         }
         if (metrics != null) {
             metrics.attach(server, durability == null ? null : DurabilityProbe.of(durability));
@@ -160,6 +166,9 @@ public final class ServeCommand implements Callable<Integer> {
                 durability == null ? "off (in memory, no durability)" : durability.config().mode().name().toLowerCase()
                         + " at " + durability.bootstrapServers() + ", topic " + durability.config().topic(),
                 server.engine().currentSeq(), server.engine().stats().leaves(), Operations.jvm());
+        if (http != null && console != null) {
+            LOG.info("web console on {}/ (console.enabled=false turns it off)", http.uri());
+        }
         server.awaitClose();
         return ExitCodes.OK;
     }
@@ -168,9 +177,9 @@ public final class ServeCommand implements Callable<Integer> {
      * The HTTP endpoints on {@code metrics.host:metrics.port}, or null (with a warning) when that port is taken:
      * the broker still serves, since its clients matter more than its scrapes.
      */
-    private static ObservabilityServer metricsEndpoints(ServerConfig cfg, TreecastMetrics metrics) {
+    private static ObservabilityServer metricsEndpoints(ServerConfig cfg, TreecastMetrics metrics, Console console) {
         try {
-            return ObservabilityServer.start(cfg.metricsHost(), cfg.metricsPort(), metrics);
+            return ObservabilityServer.start(cfg.metricsHost(), cfg.metricsPort(), metrics, console);
         } catch (IOException | RuntimeException e) {
             LOG.warn("no /metrics, /health or /ready: cannot listen on {}:{} ({}); set metrics.port (0 = any free port) "
                     + "or metrics.enabled=false", cfg.metricsHost(), cfg.metricsPort(), e.getMessage());

@@ -36,6 +36,8 @@ import java.util.function.Supplier;
  *   <li>{@code GET /ready}: 200 once the state is recovered, the listeners are open and Kafka is reachable (or
  *       unreachable for less than the degraded budget), else 503.</li>
  * </ul>
+ * With a {@link Console}, {@code /} is the web console (a live tree browser built on the JavaScript client) and
+ * {@code /console/*} its files and {@code config.json}.
  * {@code /health} and {@code /ready} answer a small JSON object: {@code {"status":"UP","reason":"..."}}.
  *
  * <p>Probes must answer whatever clients do, so the server is non-blocking (reactor-netty: a half-sent request
@@ -74,11 +76,21 @@ public final class ObservabilityServer implements AutoCloseable {
      * @throws IOException when the address cannot be bound (e.g. the port is in use)
      */
     public static ObservabilityServer start(String host, int port, TreecastMetrics metrics) throws IOException {
-        return start(host, port, metrics, READ_TIMEOUT);
+        return start(host, port, metrics, READ_TIMEOUT, null);
+    }
+
+    /** As {@link #start(String, int, TreecastMetrics)}, also serving the web console (null: none). */
+    public static ObservabilityServer start(String host, int port, TreecastMetrics metrics, Console consoleOrNull) throws IOException {
+        return start(host, port, metrics, READ_TIMEOUT, consoleOrNull);
     }
 
     /** As {@link #start(String, int, TreecastMetrics)} with another read timeout (tests). */
     static ObservabilityServer start(String host, int port, TreecastMetrics metrics, Duration readTimeout) throws IOException {
+        return start(host, port, metrics, readTimeout, null);
+    }
+
+    private static ObservabilityServer start(String host, int port, TreecastMetrics metrics, Duration readTimeout,
+                                             Console console) throws IOException {
         ThreadPoolExecutor probes = pool("treecast-http-probe");
         ThreadPoolExecutor scrapes = pool("treecast-http-scrape");
         Scheduler probeThread = Schedulers.fromExecutorService(probes);
@@ -89,7 +101,7 @@ public final class ObservabilityServer implements AutoCloseable {
                     .doOnChannelInit((observer, channel, address) -> channel.pipeline()
                             .addFirst("treecast-close-when-silent", new CloseWhenSilent())
                             .addFirst("treecast-read-timeout", new IdleStateHandler(timeoutMillis, 0, 0, TimeUnit.MILLISECONDS)))
-                    .handle((req, res) -> serve(req, res, metrics, probeThread, scrapeThread))
+                    .handle((req, res) -> serve(req, res, metrics, console, probeThread, scrapeThread))
                     .bindNow(Duration.ofSeconds(10));
             return new ObservabilityServer(http, probes, scrapes);
         } catch (RuntimeException e) {
@@ -136,13 +148,22 @@ public final class ObservabilityServer implements AutoCloseable {
     }
 
     private static Publisher<Void> serve(HttpServerRequest req, HttpServerResponse res, TreecastMetrics metrics,
-                                         Scheduler probeThread, Scheduler scrapeThread) {
+                                         Console console, Scheduler probeThread, Scheduler scrapeThread) {
         HttpMethod m = req.method();
         if (!HttpMethod.GET.equals(m) && !HttpMethod.HEAD.equals(m)) {
             res.header("Allow", "GET, HEAD");
             return send(req, res, new Answer(405, TEXT, "method " + m.name() + " not allowed: use GET\n"));
         }
         String path = req.fullPath();
+        Console.Served page = console == null ? null : console.answer(path);
+        if (page != null) {
+            // files held in memory since the start: answered on the event loop, like the 404 below
+            res.status(HttpResponseStatus.valueOf(page.status()))
+                    .header(HttpHeaderNames.CONTENT_TYPE, page.type())
+                    .header(HttpHeaderNames.CONTENT_LENGTH, String.valueOf(page.body().length))
+                    .header(HttpHeaderNames.CACHE_CONTROL, "no-cache");
+            return HttpMethod.HEAD.equals(m) ? res.send() : res.sendByteArray(Mono.just(page.body()));
+        }
         Supplier<Answer> work;
         Scheduler on;
         switch (path) {
@@ -165,7 +186,8 @@ public final class ObservabilityServer implements AutoCloseable {
                 work = () -> status(metrics.ready());
                 break;
             default:
-                return send(req, res, new Answer(404, TEXT, "not found: use /metrics, /health or /ready\n"));
+                return send(req, res, new Answer(404, TEXT, console == null ? "not found: use /metrics, /health or /ready\n"
+                        : "not found: use / (the console), /metrics, /health or /ready\n"));
         }
         return Mono.fromSupplier(work).subscribeOn(on)
                 .onErrorResume(RejectedExecutionException.class, busy -> Mono.just(new Answer(503, TEXT,

@@ -123,6 +123,8 @@ public final class ServerConfig {
         key("metrics.port", "9464", v -> intIn(v, 0, 65535), "an integer 0..65535 (0 = any free port)");
         key("metrics.ready-degraded-budget-ms", "30000", v -> intIn(v, 0, 86_400_000),
                 "an integer 0..86400000 (milliseconds Kafka may be unreachable before /ready says not ready)");
+        key("console.enabled", "true", ServerConfig::bool,
+                "true or false (the web console at / of the metrics HTTP server; needs metrics.enabled)");
         key("logging.level", "info", v -> oneOf(v, "error", "warn", "info", "debug", "trace"), "one of error, warn, info, debug, trace");
     }
 
@@ -214,6 +216,8 @@ public final class ServerConfig {
     public String metricsHost() { return (String) values.get("metrics.host"); }
     public int metricsPort() { return (Integer) values.get("metrics.port"); }
     public long metricsReadyDegradedBudgetMillis() { return (Integer) values.get("metrics.ready-degraded-budget-ms"); }
+    /** Whether the metrics HTTP server also serves the web console at {@code /} (console.enabled). */
+    public boolean consoleEnabled() { return (Boolean) values.get("console.enabled"); }
     /** The log level of Treecast's own loggers, lower case: error, warn, info, debug or trace. */
     public String loggingLevel() { return (String) values.get("logging.level"); }
 
