@@ -1,5 +1,6 @@
 import { WebsocketClientTransport } from "rsocket-websocket-client";
 import { TcpClientTransport } from "rsocket-tcp-client";
+import * as net from "net";
 import { ClientOptions, TransportFactory, TreecastClient } from "./client";
 
 export * from "./api";
@@ -12,7 +13,11 @@ export function transportFor(url: string): TransportFactory {
   const u = new URL(url);
   if (u.protocol === "tcp:") {
     const port = Number(u.port || 7070);
-    return () => new TcpClientTransport({ connectionOptions: { host: u.hostname, port } });
+    return () => new TcpClientTransport({
+      connectionOptions: { host: u.hostname, port },
+      // rsocket's connection stops listening for errors once closed; a late ECONNRESET must not crash the process
+      socketCreator: (options) => net.connect(options).on("error", () => undefined),
+    });
   }
   if (u.protocol === "ws:" || u.protocol === "wss:") {
     return () => new WebsocketClientTransport({ url, wsCreator: (to) => newWebSocket(to) });
@@ -25,7 +30,8 @@ function newWebSocket(url: string): WebSocket {
   if (native) return new native(url);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const WS = require("ws");
-  return new WS(url) as WebSocket;
+  // as for TCP: an 'error' after rsocket let go of the socket must not become an uncaught exception
+  return new WS(url).on("error", () => undefined) as WebSocket;
 }
 
 /**
