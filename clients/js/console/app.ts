@@ -9,7 +9,7 @@ const ROW_RENDERS_PER_SECOND = 30;
 /** Rows rendered in one frame at most, so that a frame stays short under any load. */
 const ROWS_PER_FRAME = 3000;
 /** Children listed per page of a node. */
-const PAGE = 500;
+const PAGE = 1000;
 /** Leaves the pattern table shows at most. */
 const MAX_MATCHES = 2000;
 /** How often an open node's listing is refreshed (new or removed inner nodes). */
@@ -134,6 +134,13 @@ function report(e: unknown, where: HTMLElement): void {
   where.className = "info error";
 }
 
+/** Adds an error line to a node's children (the rows stay). */
+function note(where: HTMLElement, e: unknown): void {
+  const line = document.createElement("div");
+  report(e, line);
+  where.appendChild(line);
+}
+
 // ---- tree ----
 
 interface OpenNode {
@@ -169,7 +176,7 @@ const tree = {
     try {
       await this.page(node);
     } catch (e) {
-      report(e, kids);
+      note(kids, e);
       return node;
     }
     node.timer = setInterval(() => void this.relist(node), RELIST_MS);
@@ -215,7 +222,7 @@ const tree = {
         }
       },
       onEnd: (error) => {
-        if (error) report(error, node.kids);
+        if (error) note(node.kids, error);
       },
     });
   },
@@ -313,19 +320,22 @@ function firstAfter(names: Iterable<string>, name: string): string | undefined {
   return best;
 }
 
-/** `{a,b,c}` alternations of at most 256 names and ~900 bytes each (the server's pattern limits). */
+const utf8 = new TextEncoder();
+
+/** `{a,b,c}` alternations within the server's pattern limits: one segment of at most 255 bytes, 256 names. */
 function alternations(names: string[]): string[] {
   const out: string[] = [];
   let cur: string[] = [];
-  let bytes = 0;
+  let bytes = 2;
   for (const n of names) {
-    if (cur.length && (cur.length >= 256 || bytes + n.length + 1 > 900)) {
+    const size = utf8.encode(n).length + 1;
+    if (cur.length && (cur.length >= 256 || bytes + size > 255)) {
       out.push(cur.length === 1 ? cur[0] : `{${cur.join(",")}}`);
       cur = [];
-      bytes = 0;
+      bytes = 2;
     }
     cur.push(n);
-    bytes += n.length + 1;
+    bytes += size;
   }
   if (cur.length) out.push(cur.length === 1 ? cur[0] : `{${cur.join(",")}}`);
   return out;
