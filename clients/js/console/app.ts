@@ -7,7 +7,7 @@ import {
 /** Per row, at most this many renders a second whatever the update rate (the rest is conflated). */
 const ROW_RENDERS_PER_SECOND = 30;
 /** Rows rendered in one frame at most, so that a frame stays short under any load. */
-const ROWS_PER_FRAME = 3000;
+const ROWS_PER_FRAME = 1000;
 /** Children listed per page of a node. */
 const PAGE = 1000;
 /** Leaves the pattern table shows at most. */
@@ -23,18 +23,37 @@ interface Cell {
   deleted: boolean;
 }
 
-/** One rendered leaf: its latest state, applied to the DOM at most ROW_RENDERS_PER_SECOND times a second. */
+/** How long a changed row stays highlighted; a row is highlighted at most once per this period. */
+const FLASH_MS = 400;
+
+/**
+ * One rendered leaf: its latest state, applied to the DOM at most ROW_RENDERS_PER_SECOND times a second, and only
+ * while the row is on screen (an IntersectionObserver tells); a row scrolled away is rendered when it comes back.
+ */
 class LeafRow {
   latest: Cell = { seq: 0, deleted: false };
   lastRender = -1e9;
+  flashedAt = -1e9;
   rendered = false;
+  visible = true;
+  /** Changed while off screen: render when it becomes visible. */
+  stale = false;
   constructor(readonly path: string, readonly valueEl: HTMLElement, readonly typeEl: HTMLElement, readonly seqEl: HTMLElement,
               readonly flashEl: HTMLElement, readonly onDeleted: () => void) {
+    rowOf.set(flashEl, this);
+    visibility.observe(flashEl);
+  }
+
+  /** Forgets the row (its node was closed or the pattern changed). */
+  dispose(): void {
+    visibility.unobserve(this.flashEl);
+    dirty.delete(this);
   }
 
   render(now: number): void {
     const c = this.latest;
     if (c.deleted) {
+      visibility.unobserve(this.flashEl);
       this.onDeleted();
       return;
     }
@@ -43,11 +62,30 @@ class LeafRow {
       this.typeEl.textContent = c.value.kind;
     }
     this.seqEl.textContent = String(c.seq);
-    if (this.rendered) this.flashEl.animate([{ background: "#ffe08a" }, { background: "transparent" }], 600);
+    if (this.rendered && now - this.flashedAt > FLASH_MS) {
+      this.flashEl.classList.add("flash");
+      this.flashedAt = now;
+      flashing.push(this);
+    }
     this.rendered = true;
     this.lastRender = now;
   }
 }
+
+const rowOf = new WeakMap<Element, LeafRow>();
+const visibility = new IntersectionObserver((entries) => {
+  for (const e of entries) {
+    const row = rowOf.get(e.target);
+    if (!row) continue;
+    row.visible = e.isIntersecting;
+    if (row.visible && row.stale) {
+      row.stale = false;
+      dirty.add(row);
+    }
+  }
+});
+/** Rows highlighted, oldest first: the highlight is taken off FLASH_MS later. */
+let flashing: LeafRow[] = [];
 
 /** Rows with a state not yet on screen; drained once per animation frame. */
 const dirty = new Set<LeafRow>();
@@ -69,11 +107,19 @@ function frame(now: number): void {
   const minGap = 1000 / ROW_RENDERS_PER_SECOND;
   for (const row of dirty) {
     if (budget <= 0) break;
+    if (!row.visible && !row.latest.deleted) {
+      dirty.delete(row);
+      row.stale = true;
+      continue;
+    }
     if (now - row.lastRender < minGap && row.rendered && !row.latest.deleted) continue;
     dirty.delete(row);
     row.render(now);
     budget--;
   }
+  let cooled = 0;
+  while (cooled < flashing.length && now - flashing[cooled].flashedAt >= FLASH_MS / 2) flashing[cooled++].flashEl.classList.remove("flash");
+  if (cooled > 0) flashing = flashing.slice(cooled);
   $("seq").textContent = String(maxSeq);
   chart.draw();
   requestAnimationFrame(frame);
@@ -307,7 +353,7 @@ const tree = {
     node.subs = [];
     for (const r of node.rows.values()) {
       if (r.node) this.close(r.node);
-      if (r.row) dirty.delete(r.row);
+      if (r.row) r.row.dispose();
     }
     node.rows.clear();
   },
@@ -347,17 +393,19 @@ const patterns = {
   pattern: "",
   sub: null as ClientSubscription | null,
   rows: new Map<string, { tr: HTMLElement; row: LeafRow }>(),
+  shown: -1,
 
   stop(): void {
     this.sub?.cancel();
     this.sub = null;
-    for (const r of this.rows.values()) dirty.delete(r.row);
+    for (const r of this.rows.values()) r.row.dispose();
     this.rows.clear();
     $("matches").textContent = "";
   },
 
   watch(pattern: string): void {
     this.stop();
+    this.shown = -1;
     this.pattern = pattern;
     const info = $("pattern-info");
     info.className = "info";
@@ -373,7 +421,10 @@ const patterns = {
           if (!r && !c.deleted && this.rows.size < MAX_MATCHES) r = this.add(c.path);
           if (r) touch(r.row, { value: c.value, seq: c.seq, deleted: c.deleted });
         }
-        info.textContent = `${this.rows.size} matching leaves${this.rows.size >= MAX_MATCHES ? ` (showing the first ${MAX_MATCHES})` : ""}`;
+        if (this.rows.size !== this.shown) {
+          this.shown = this.rows.size;
+          info.textContent = `${this.rows.size} matching leaves${this.rows.size >= MAX_MATCHES ? ` (showing the first ${MAX_MATCHES})` : ""}`;
+        }
       },
       onEnd: (error) => {
         if (error) report(error, info);

@@ -3,7 +3,7 @@ const { describe, it, before, after } = require("node:test");
 const assert = require("node:assert/strict");
 const net = require("node:net");
 const { startServer, until } = require("./server.cjs");
-const { connect, ChangeBatch, Value, TreecastError, TreecastClient, transportFor } = require("../dist/index.js");
+const { connect, ChangeBatch, Value, TreecastError, TreecastClient, transportFor } = require("..");
 
 let server;
 let tcp;

@@ -7,7 +7,7 @@ const os = require("node:os");
 const path = require("node:path");
 const puppeteer = require("puppeteer-core");
 const { startServer } = require("./server.cjs");
-const { connect, ChangeBatch } = require("../dist/index.js");
+const { connect, ChangeBatch } = require("..");
 
 const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
 const TARGET = path.join(__dirname, "../target");
@@ -136,6 +136,8 @@ describe("the web console", () => {
     await expand("big", "big/g00");
     assert.equal(await page.$$eval(`${row("big")} ~ .kids > div > .row`, (r) => r.length), 100);
     await expand("big/g42", "big/g42/k999");
+    // rows render only while on screen: scroll to the last one
+    await page.$eval(row("big/g42/k999"), (e) => e.scrollIntoView());
     await page.waitForFunction((sel) => document.querySelector(sel + " .value")?.textContent === "999", {}, row("big/g42/k999"));
     await expand("flat", "flat/k0");
     // 20,000 siblings: the first page only, and a link to the next
