@@ -162,3 +162,33 @@ describe("the web console", () => {
     assert.equal(await page.$eval("#chart-path", (e) => e.textContent), "big/g42/k000");
   });
 });
+
+describe("the web console on a server with tokens", () => {
+  let secured;
+  let authPage;
+  before(async () => {
+    secured = await startServer("--set", "auth.tokens=s3cret");
+    const w = await connect(secured.tcp, { token: "s3cret" });
+    await w.set("secret/leaf", 1);
+    w.close();
+    authPage = await browser.newPage();
+    await authPage.goto(secured.http + "/", { waitUntil: "load" });
+  });
+  after(async () => {
+    await authPage?.close();
+    await secured?.stop();
+  });
+
+  it("asks for a token, shows UNAUTHORIZED for a wrong one, and browses with the right one", async () => {
+    await authPage.waitForSelector("#token:not([hidden])");
+    assert.match(await authPage.$eval("#auth-message", (e) => e.textContent), /needs a token/);
+    await authPage.type("#token", "nope");
+    await authPage.click("#connect");
+    await authPage.waitForFunction(() => /UNAUTHORIZED/.test(document.getElementById("auth-message").textContent), { timeout: 10_000 });
+    await authPage.$eval("#token", (e) => (e.value = ""));
+    await authPage.type("#token", "s3cret");
+    await authPage.click("#connect");
+    await authPage.waitForSelector(row("secret"), { timeout: 10_000 });
+    assert.equal(await authPage.$eval("#state", (e) => e.textContent), "connected");
+  });
+});
