@@ -58,24 +58,25 @@ const row = (p) => `[data-path="${p}"]`;
 
 /** Clicks the ▸ of an inner node of the tree and waits for its first child row. */
 async function expand(p, firstChild) {
-  await page.waitForSelector(`${row(p)} .toggle`, { timeout: 5000 });
+  await page.waitForSelector(`${row(p)} .toggle`, { timeout: 10_000 });
   await page.click(`${row(p)} .toggle`);
-  await page.waitForSelector(row(firstChild), { timeout: 10_000 });
+  await page.waitForSelector(row(firstChild), { timeout: 20_000 });
 }
 
-/** Installs a frame-gap probe: the longest time between two animation frames since now. */
+/**
+ * Installs a freeze probe: the longest task that held the page's main thread since now (Long Tasks API). A page that
+ * loaded a 100,000-leaf tree whole would hold it for many seconds; the bound leaves room for a loaded CI machine.
+ */
 async function watchFrames() {
   await page.evaluate(() => {
     window.__gap = 0;
-    let last = performance.now();
-    const tick = (t) => {
-      window.__gap = Math.max(window.__gap, t - last);
-      last = t;
-      requestAnimationFrame(tick);
-    };
-    requestAnimationFrame(tick);
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__gap = Math.max(window.__gap, e.duration);
+    }).observe({ type: "longtask" });
   });
 }
+
+const FREEZE_MS = 2000;
 
 describe("the web console", () => {
   it("connects to the ws address the server gave in console/config.json and lists the root", async () => {
@@ -146,7 +147,7 @@ describe("the web console", () => {
     await page.waitForSelector(`${row("flat")} ~ .kids > .more`);
     await page.waitForFunction((sel) => document.querySelector(sel + " .value")?.textContent !== "", {}, row("flat/k0"));
     const gap = await page.evaluate(() => window.__gap);
-    assert.ok(gap < 1000, `the longest frame took ${gap} ms`);
+    assert.ok(gap < FREEZE_MS, `a task held the page for ${gap} ms`);
     const rendered = await page.$$eval(".tree .row", (r) => r.length);
     assert.ok(rendered < 3000, `${rendered} rows in the DOM: the tree was not loaded whole`);
   });
@@ -158,7 +159,7 @@ describe("the web console", () => {
     for (let i = 0; i < 20; i++) await writer.ingest((function* () { for (let k = 0; k < 50; k++) yield ChangeBatch.of((b) => b.set("big/g42/k000", i * 50 + k)); })());
     await page.waitForFunction((sel) => document.querySelector(sel + " .value")?.textContent === "999", {}, row("big/g42/k000"));
     assert.ok((await page.evaluate(() => window.treecastConsole.frames())) > before);
-    assert.ok((await page.evaluate(() => window.__gap)) < 1000);
+    assert.ok((await page.evaluate(() => window.__gap)) < FREEZE_MS);
     assert.equal(await page.$eval("#chart-path", (e) => e.textContent), "big/g42/k000");
   });
 });
