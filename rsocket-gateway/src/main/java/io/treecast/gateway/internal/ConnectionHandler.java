@@ -35,6 +35,9 @@ public final class ConnectionHandler implements RSocket {
     /** tree.get requests whose answer is not yet handed to RSocket. */
     private final AtomicInteger pendingGets = new AtomicInteger();
     static final int MAX_PENDING_GETS = 1;
+    /** tree.children listings of this connection being computed; each costs O(children of its node). */
+    private final AtomicInteger pendingListings = new AtomicInteger();
+    static final int MAX_PENDING_LISTINGS = 4;
 
     /** Writes this connection's subscription frames directly; null when the channel was not found (then rsocket-java sends them). */
     private final FrameWriter writer;
@@ -103,11 +106,17 @@ public final class ConnectionHandler implements RSocket {
             }
             if (Routing.CHILDREN.equals(route)) {
                 RequestDecoder.ChildrenRequest r = gateway.decoder.children(payload.data());
+                if (pendingListings.incrementAndGet() > MAX_PENDING_LISTINGS) {
+                    pendingListings.decrementAndGet();
+                    throw new TreecastException(ErrorCode.OVERLOADED, "this connection already has " + MAX_PENDING_LISTINGS
+                            + " tree.children listings being prepared: wait for one before asking again");
+                }
                 // O(children of the node): off the event loop; the answer is bounded by RequestDecoder.MAX_CHILDREN
                 return Mono.fromCallable(() -> engine.children(r.pathOrNull(), r.after(), r.limit()))
                         .subscribeOn(reactor.core.scheduler.Schedulers.boundedElastic())
                         .map(l -> ByteBufPayload.create(WireEncoder.children(l)))
-                        .onErrorMap(Errors::application);
+                        .onErrorMap(Errors::application)
+                        .doFinally(signal -> pendingListings.decrementAndGet());
             }
             return Mono.error(misrouted(route, "request-response"));
         } catch (RuntimeException e) {

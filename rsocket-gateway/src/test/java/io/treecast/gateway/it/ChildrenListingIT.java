@@ -84,6 +84,28 @@ class ChildrenListingIT {
     }
 
     @Test
+    void aConnectionGetsAtMostFourListingsAtOnceTheRestAreOverloadedAndItCarriesOn() {
+        Batch.Builder wide = Batch.newBuilder();
+        for (int i = 0; i < 1000; i++) {
+            wide.addChanges(Change.newBuilder().setPath("wide/k" + i).setSet(Value.newBuilder().setIntValue(i)));
+        }
+        client.update(wide.build());
+        // 64 listings sent at once: each takes a scheduler hop and a walk of 1000 children, so they overlap
+        List<Object> answers = reactor.core.publisher.Flux.range(0, 64)
+                .flatMap(i -> client.rsocket.requestResponse(RawClient.payload("tree.children",
+                                ListChildren.newBuilder().setPath("wide").build()))
+                        .map(p -> (Object) RawClient.parse(p, Children.parser()).getChildrenCount())
+                        .onErrorResume(e -> reactor.core.publisher.Mono.just(e.getMessage())), 64)
+                .collectList().block(RawClient.WAIT);
+        assertThat(answers).hasSize(64).allSatisfy(a -> assertThat(a).satisfiesAnyOf(
+                count -> assertThat(count).isEqualTo(1000),
+                message -> assertThat(message).isEqualTo("OVERLOADED: this connection already has 4 tree.children listings "
+                        + "being prepared: wait for one before asking again")));
+        assertThat(answers).contains("OVERLOADED: this connection already has 4 tree.children listings being prepared: wait for one before asking again");
+        assertThat(list(ListChildren.newBuilder().setPath("wide").setLimit(1).build()).getMore()).isTrue();
+    }
+
+    @Test
     void badPathAndTooLargeLimitAreRefusedWithTheirCodesAndTheConnectionCarriesOn() {
         Throwable badPath = catchThrowable(() -> client.rsocket.requestResponse(RawClient.payload("tree.children",
                 ListChildren.newBuilder().setPath("t//a").build())).block(RawClient.WAIT));
