@@ -62,9 +62,9 @@ public final class Console {
     }
 
     /** A file of the console: status, content type, bytes; null when {@code path} is not the console's. */
-    Served answer(String path) {
+    Page answer(String path) {
         if (path.equals("/") || path.equals("/index.html")) {
-            return new Served(200, FILES.get("index.html"), files.get("index.html"));
+            return new Page(200, FILES.get("index.html"), files.get("index.html"));
         }
         if (!path.startsWith("/console/")) {
             return null;
@@ -73,15 +73,15 @@ public final class Console {
         if (name.equals("config.json")) {
             String c = config;
             return c == null
-                    ? new Served(503, "application/json; charset=utf-8",
+                    ? new Page(503, "application/json; charset=utf-8",
                     "{\"error\":\"the server is starting: retry shortly\"}\n".getBytes(StandardCharsets.UTF_8))
-                    : new Served(200, "application/json; charset=utf-8", c.getBytes(StandardCharsets.UTF_8));
+                    : new Page(200, "application/json; charset=utf-8", c.getBytes(StandardCharsets.UTF_8));
         }
         byte[] body = files.get(name);
-        return body == null ? null : new Served(200, FILES.get(name), body);
+        return body == null ? null : new Page(200, FILES.get(name), body);
     }
 
     /** One answer of the console. */
-    record Served(int status, String type, byte[] body) {
+    record Page(int status, String type, byte[] body) {
     }
 }

@@ -155,7 +155,7 @@ public final class ObservabilityServer implements AutoCloseable {
             return send(req, res, new Answer(405, TEXT, "method " + m.name() + " not allowed: use GET\n"));
         }
         String path = req.fullPath();
-        Console.Served page = console == null ? null : console.answer(path);
+        Console.Page page = console == null ? null : console.answer(path);
         if (page != null) {
             // files held in memory since the start: answered on the event loop, like the 404 below
             res.status(HttpResponseStatus.valueOf(page.status()))
