@@ -79,6 +79,23 @@ class ServeObservabilityIT {
     }
 
     @Test
+    void serveServesTheWebConsoleWithItsWebSocketAddressUnlessTurnedOff() throws Exception {
+        String base = start("--set", "auth.tokens=t1");
+        assertThat(get(base + "/").body()).contains("<title>Treecast console</title>");
+        HttpResponse<String> config = get(base + "/console/config.json");
+        assertThat(config.statusCode()).isEqualTo(200);
+        assertThat(config.body()).matches("\\{\"websocket\":\\{\"port\":[1-9]\\d*,\"path\":\"/rsocket\"},\"auth\":true}\n");
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(log).contains("web console on " + base + "/"));
+        stop();
+
+        String off = start("--set", "console.enabled=false");
+        HttpResponse<String> root = get(off + "/");
+        assertThat(root.statusCode()).isEqualTo(404);
+        assertThat(root.body()).isEqualTo("not found: use /metrics, /health or /ready\n");
+        assertThat(get(off + "/metrics").statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void theLogLevelComesFromConfigurationWithoutARebuild() throws Exception {
         String base = start("--set", "logging.level=warn");
         assertThat(get(base + "/health").statusCode()).isEqualTo(200);
