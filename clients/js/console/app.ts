@@ -128,13 +128,13 @@ function frame(now: number): void {
 // ---- connection ----
 
 let client: TreecastClient | null = null;
-let config: { websocket: { port: number; path: string }; auth: boolean } | null = null;
+let config: { websocket: { scheme?: string; port: number; path: string }; auth: boolean } | null = null;
 
 function defaultUrl(): string {
   const q = new URLSearchParams(location.search).get("ws");
   if (q) return q;
   if (!config || !config.websocket.port) return "";
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const scheme = config.websocket.scheme ?? (location.protocol === "https:" ? "wss" : "ws");
   return `${scheme}://${location.hostname}:${config.websocket.port}${config.websocket.path}`;
 }
 

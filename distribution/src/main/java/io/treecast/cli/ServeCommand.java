@@ -136,8 +136,10 @@ public final class ServeCommand implements Callable<Integer> {
             throw e;
         }
         if (console != null) {
-            console.describe(server.webSocketUri() == null ? 0 : java.net.URI.create(server.webSocketUri()).getPort(),
-                    cfg.webSocketPath(), !cfg.authTokens().isEmpty());
+            // the listener's own URI: its real port (0 = any free port) and its scheme (wss once it has TLS)
+            java.net.URI ws = server.webSocketUri() == null ? null : java.net.URI.create(server.webSocketUri());
+            console.describe(ws == null ? "ws" : ws.getScheme(), ws == null ? 0 : ws.getPort(), cfg.webSocketPath(),
+                    !cfg.authTokens().isEmpty());
         }
         if (metrics != null) {
             metrics.attach(server, durability == null ? null : DurabilityProbe.of(durability));

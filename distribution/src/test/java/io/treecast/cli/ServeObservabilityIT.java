@@ -84,7 +84,7 @@ class ServeObservabilityIT {
         assertThat(get(base + "/").body()).contains("<title>Treecast console</title>");
         HttpResponse<String> config = get(base + "/console/config.json");
         assertThat(config.statusCode()).isEqualTo(200);
-        assertThat(config.body()).matches("\\{\"websocket\":\\{\"port\":[1-9]\\d*,\"path\":\"/rsocket\"},\"auth\":true}\n");
+        assertThat(config.body()).matches("\\{\"websocket\":\\{\"scheme\":\"ws\",\"port\":[1-9]\\d*,\"path\":\"/rsocket\"},\"auth\":true}\n");
         await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(log).contains("web console on " + base + "/"));
         stop();
 

@@ -17,7 +17,7 @@ import java.util.Map;
  * Console console = Console.fromClasspath();
  * ObservabilityServer http = ObservabilityServer.start("127.0.0.1", 9464, metrics, console);
  * // ... once the server listens:
- * console.describe(7071, "/rsocket", false);
+ * console.describe(7071, "/rsocket", false);   // {"websocket":{"scheme":"ws","port":7071,"path":"/rsocket"},"auth":false}
  * }</pre>
  */
 public final class Console {
@@ -54,11 +54,16 @@ public final class Console {
 
     /**
      * Tells the page where to connect: the WebSocket listener's port and path on the host the page came from (0:
-     * WebSocket is off), and whether SETUP needs a token (then the page asks for one).
+     * WebSocket is off), and whether SETUP needs a token (then the page asks for one). The scheme is {@code ws}.
      */
     public void describe(int webSocketPort, String webSocketPath, boolean tokenRequired) {
-        config = "{\"websocket\":{\"port\":" + webSocketPort + ",\"path\":\"" + ObservabilityServer.jsonEscape(webSocketPath)
-                + "\"},\"auth\":" + tokenRequired + "}\n";
+        describe("ws", webSocketPort, webSocketPath, tokenRequired);
+    }
+
+    /** As {@link #describe(int, String, boolean)} with the scheme: {@code ws}, or {@code wss} for a listener with TLS. */
+    public void describe(String scheme, int webSocketPort, String webSocketPath, boolean tokenRequired) {
+        config = "{\"websocket\":{\"scheme\":\"" + ObservabilityServer.jsonEscape(scheme) + "\",\"port\":" + webSocketPort
+                + ",\"path\":\"" + ObservabilityServer.jsonEscape(webSocketPath) + "\"},\"auth\":" + tokenRequired + "}\n";
     }
 
     /** A file of the console: status, content type, bytes; null when {@code path} is not the console's. */

@@ -57,7 +57,9 @@ class ConsoleServingIT {
         console.describe(7171, "/rsocket", true);
         HttpResponse<String> config = get("/console/config.json");
         assertThat(config.statusCode()).isEqualTo(200);
-        assertThat(config.body()).isEqualTo("{\"websocket\":{\"port\":7171,\"path\":\"/rsocket\"},\"auth\":true}\n");
+        assertThat(config.body()).isEqualTo("{\"websocket\":{\"scheme\":\"ws\",\"port\":7171,\"path\":\"/rsocket\"},\"auth\":true}\n");
+        console.describe("wss", 7172, "/r", false);
+        assertThat(get("/console/config.json").body()).isEqualTo("{\"websocket\":{\"scheme\":\"wss\",\"port\":7172,\"path\":\"/r\"},\"auth\":false}\n");
 
         HttpResponse<String> missing = get("/console/../../etc/passwd");
         assertThat(missing.statusCode()).isEqualTo(404);
