@@ -528,6 +528,7 @@ function typed(text: string, type: string): ValueInput {
 async function setOrDelete(del: boolean): Promise<void> {
   const out = $("set-result");
   out.className = "info";
+  out.textContent = "…";
   if (!client) return;
   const path = ($("set-path") as HTMLInputElement).value.trim();
   try {

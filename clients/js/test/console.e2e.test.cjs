@@ -124,8 +124,12 @@ describe("the web console", () => {
     // and a set from the page lands; a bad path shows the server's code
     await page.$eval("#set-path", (e) => (e.value = "e2e/page/x"));
     await page.type("#set-value", "hello");
+    const before = await page.$eval("#set-result", (e) => e.textContent);
     await page.click("#set");
-    await page.waitForFunction(() => /^ok seq=\d+$/.test(document.getElementById("set-result").textContent));
+    await page.waitForFunction((was) => {
+      const now = document.getElementById("set-result").textContent;
+      return now !== was && /^ok seq=\d+$/.test(now);
+    }, {}, before);
     assert.deepEqual((await writer.get("e2e/page/x")).leaves[0].value, { kind: "string", value: "hello" });
     await page.$eval("#set-path", (e) => (e.value = "e2e//bad"));
     await page.click("#set");
