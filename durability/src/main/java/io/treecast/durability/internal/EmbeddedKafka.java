@@ -393,8 +393,8 @@ public final class EmbeddedKafka implements AutoCloseable {
         try {
             if (!p.waitFor(startTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
-                throw new IllegalStateException("formatting the embedded Kafka storage took longer than " + startTimeout
-                        + "; see " + logFile);
+                throw new io.treecast.durability.BrokerStartException("formatting the embedded Kafka storage took longer than "
+                        + startTimeout.toMillis() + " ms (durability.start-timeout-ms); see " + logFile);
             }
             if (p.exitValue() != 0) {
                 throw new IllegalStateException("formatting the embedded Kafka storage failed (exit " + p.exitValue()
@@ -435,10 +435,15 @@ public final class EmbeddedKafka implements AutoCloseable {
         return pb.start();
     }
 
+    /**
+     * Waits until the broker serves. A busy machine or a large data dir to recover can make that take minutes, so
+     * there is no fixed deadline: the start fails only when the broker's log has not grown for the start timeout
+     * ({@code durability.start-timeout-ms}), or after ten times that in all.
+     */
     private void awaitServing(Path logFile) {
-        long deadline = System.nanoTime() + startTimeout.toNanos();
+        StartProgress progress = new StartProgress(startTimeout, logFile, dataDir.resolve("kafka-broker.out"));
         // wait for the listener first, so that the admin client does not log a warning per refused connection
-        while (!portOpen() && System.nanoTime() < deadline) {
+        while (!portOpen() && !progress.stalled()) {
             if (!process.isAlive() || !wanted) {
                 break;
             }
@@ -457,7 +462,7 @@ public final class EmbeddedKafka implements AutoCloseable {
                 if (!process.isAlive()) {
                     int code = process.exitValue();
                     process = null;
-                    throw new IllegalStateException("the embedded Kafka broker exited with code " + code
+                    throw new io.treecast.durability.BrokerStartException("the embedded Kafka broker exited with code " + code
                             + " while starting; see " + logFile + " and kafka-broker.out:\n" + tail(logFile)
                             + "\n" + tail(dataDir.resolve("kafka-broker.out")));
                 }
@@ -468,10 +473,11 @@ public final class EmbeddedKafka implements AutoCloseable {
                 } catch (Exception notYet) {
                     // the broker is still starting
                 }
-                if (System.nanoTime() > deadline) {
+                if (progress.stalled()) {
                     stopChild();
-                    throw new IllegalStateException("the embedded Kafka broker did not serve within " + startTimeout
-                            + " (raise durability setting startTimeout on a slow machine); see " + logFile);
+                    throw new io.treecast.durability.BrokerStartException("the embedded Kafka broker did not serve: "
+                            + progress.why() + "; raise durability.start-timeout-ms (now " + startTimeout.toMillis()
+                            + ") on a slow machine, or see " + logFile);
                 }
             }
         }
