@@ -85,8 +85,9 @@ public final class Errors {
             if (c.code() == TreecastClientException.Code.UNAUTHORIZED) {
                 reason += ": give the token with --token or the environment variable TREECAST_TOKEN";
             }
-            return new Failure(c.code().name(), reason,
-                    c.code() == TreecastClientException.Code.CONNECTION ? ExitCodes.CONNECTION : ExitCodes.REFUSED);
+            // a server shutting down is a connection that goes away: the same exit code as a lost one
+            boolean gone = c.code() == TreecastClientException.Code.CONNECTION || c.code() == TreecastClientException.Code.SHUTTING_DOWN;
+            return new Failure(c.code().name(), reason, gone ? ExitCodes.CONNECTION : ExitCodes.REFUSED);
         }
         if (isA(t, "io.treecast.fastpath.TreecastException")) {
             return new Failure(codeOf(t), t.getMessage(), ExitCodes.REFUSED);

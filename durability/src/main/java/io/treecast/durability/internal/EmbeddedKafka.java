@@ -421,6 +421,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         cmd.add("-XX:+ExitOnOutOfMemoryError");
         cmd.add("-Djava.awt.headless=true");
         cmd.add("-Dlogback.configurationFile=io/treecast/durability/kafka-child-logback.xml");
+        // the broker's few Log4j API calls (dynamic log levels) need no log4j-core, which is not shipped (logback
+        // is the one backend): without this, Log4j prints "could not find a logging provider" at each start
+        cmd.add("-Dlog4j2.loggerContextFactory=org.apache.logging.log4j.simple.SimpleLoggerContextFactory");
         cmd.add("-Dtreecast.broker.log=" + logFile);
         cmd.add("-Dtreecast.broker.log.max-bytes=" + LOG_MAX_BYTES);
         cmd.add("-Dtreecast.broker.log.max-index=" + (LOG_FILES - 1));

@@ -22,16 +22,24 @@ final class StartProgress {
     private long lastSize = -1;
     private long lastProgressNanos;
 
+    private final java.util.function.LongSupplier clock;
+
     StartProgress(Duration stallTimeout, Path... logs) {
+        this(System::nanoTime, stallTimeout, logs);
+    }
+
+    /** With a nanosecond clock of the caller's (tests). */
+    StartProgress(java.util.function.LongSupplier clock, Duration stallTimeout, Path... logs) {
+        this.clock = clock;
         this.stallNanos = stallTimeout.toNanos();
         this.logs = logs;
-        this.startNanos = System.nanoTime();
+        this.startNanos = clock.getAsLong();
         this.lastProgressNanos = startNanos;
     }
 
     /** True when the logs have not grown for the stall timeout, or the whole start took ten times it. */
     boolean stalled() {
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         long size = size();
         if (size != lastSize) {
             lastSize = size;
@@ -42,7 +50,7 @@ final class StartProgress {
 
     /** Why {@link #stalled()} said so, for the error message. */
     String why() {
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         if (now - startNanos > 10 * stallNanos) {
             return "still starting after " + (now - startNanos) / 1_000_000 + " ms (10 x the start timeout)";
         }
