@@ -33,6 +33,8 @@ public final class CdsTraining {
     }
 
     public static void main(String[] args) throws Exception {
+        // the logging the client commands run with (TreecastCli.main sets it for them), so that its classes are archived
+        System.setProperty(ClientLogConfigurator.PROPERTY, "true");
         Path serverJar = Path.of(args[0]);
         String java = ProcessHandle.current().info().command().orElse("java");
         Process server = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp",
