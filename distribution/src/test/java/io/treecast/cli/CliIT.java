@@ -215,4 +215,13 @@ class CliIT {
                 + "other ports with --tcp-port / --ws-port (tcp.port, websocket.port; 0 = any free port)\n");
         assertThat(new Run("get", "**", "--url", server.tcpUri()).exit).as("the server on that port carries on").isZero();
     }
+
+    @Test
+    void verboseAddsTheStackTraceToAnErrorAndTheDefaultDoesNot() {
+        Run plain = new Run("get", "**", "--url", "tcp://127.0.0.1:1");
+        assertThat(plain.err().lines()).hasSize(1);
+        Run verbose = new Run("get", "**", "--url", "tcp://127.0.0.1:1", "-v");
+        assertThat(verbose.exit).isEqualTo(ExitCodes.CONNECTION);
+        assertThat(verbose.err()).startsWith("error: CONNECTION: ").contains("TreecastClientException").contains("\tat ");
+    }
 }
