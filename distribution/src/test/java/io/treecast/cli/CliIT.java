@@ -224,4 +224,14 @@ class CliIT {
         assertThat(verbose.exit).isEqualTo(ExitCodes.CONNECTION);
         assertThat(verbose.err()).startsWith("error: CONNECTION: ").contains("TreecastClientException").contains("\tat ");
     }
+
+    @Test
+    void aWebSocketUrlWithTheWrongPathSaysWhatTheEndpointIs() {
+        String url = server.webSocketUri().replace("/rsocket", "/nope");
+        Run r = new Run("get", "**", "--url", url);
+        assertThat(r.exit).isEqualTo(ExitCodes.CONNECTION);
+        assertThat(r.err()).startsWith("error: CONNECTION: ").contains("404")
+                .endsWith(": is " + url + " a Treecast server's WebSocket endpoint (ws://host:7071/rsocket)?\n");
+        assertThat(r.err().lines()).hasSize(1);
+    }
 }

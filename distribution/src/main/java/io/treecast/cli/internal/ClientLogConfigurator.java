@@ -14,9 +14,10 @@ import java.time.Instant;
 
 /**
  * Logging for the client commands, set up in code: logback.xml's parse took ~135 ms of a command's start, and it
- * includes the server's Kafka logging rules, which the client class path does not have. The same levels as
- * logback.xml (Treecast INFO or {@code TREECAST_LOG_LEVEL}, libraries WARN or {@code TREECAST_LIBRARY_LOG_LEVEL}),
- * to stderr. Only when {@code treecast.client-logging=true} ({@link io.treecast.cli.TreecastCli#main} sets it for a
+ * includes the server's Kafka logging rules, which the client class path does not have. Treecast at INFO (or
+ * {@code TREECAST_LOG_LEVEL}), the libraries at ERROR (or {@code TREECAST_LIBRARY_LOG_LEVEL}): a command's failure is
+ * its one {@code error:} line, not also Netty's WARN with a stack trace (e.g. a refused WebSocket handshake); {@code -v}
+ * brings the libraries' INFO and WARN back. To stderr. Only when {@code treecast.client-logging=true} ({@link io.treecast.cli.TreecastCli#main} sets it for a
  * client command); otherwise logback goes on to logback.xml.
  */
 public final class ClientLogConfigurator extends ContextAwareBase implements Configurator {
@@ -42,7 +43,7 @@ public final class ClientLogConfigurator extends ContextAwareBase implements Con
         err.setEncoder(encoder);
         err.start();
         ch.qos.logback.classic.Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-        root.setLevel(Level.toLevel(System.getenv("TREECAST_LIBRARY_LOG_LEVEL"), Level.WARN));
+        root.setLevel(Level.toLevel(System.getenv("TREECAST_LIBRARY_LOG_LEVEL"), Level.ERROR));
         root.addAppender(err);
         context.getLogger("io.treecast").setLevel(Level.toLevel(System.getenv("TREECAST_LOG_LEVEL"), Level.INFO));
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;

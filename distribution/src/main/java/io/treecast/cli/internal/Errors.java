@@ -85,6 +85,9 @@ public final class Errors {
             if (c.code() == TreecastClientException.Code.UNAUTHORIZED) {
                 reason += ": give the token with --token or the environment variable TREECAST_TOKEN";
             }
+            if (flags != null && reason.contains("WebSocketClientHandshakeException")) {
+                reason += ": is " + flags.url + " a Treecast server's WebSocket endpoint (ws://host:7071/rsocket)?";
+            }
             // a server shutting down is a connection that goes away: the same exit code as a lost one
             boolean gone = c.code() == TreecastClientException.Code.CONNECTION || c.code() == TreecastClientException.Code.SHUTTING_DOWN;
             return new Failure(c.code().name(), reason, gone ? ExitCodes.CONNECTION : ExitCodes.REFUSED);

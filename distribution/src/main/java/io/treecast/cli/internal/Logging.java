@@ -3,8 +3,8 @@ package io.treecast.cli.internal;
 import org.slf4j.LoggerFactory;
 
 /**
- * The client commands' logging: quiet by default (logback.xml: WARN for libraries, INFO for Treecast), with
- * {@code -v} Treecast at DEBUG and the libraries (Netty, Reactor, RSocket) at INFO.
+ * The client commands' logging: quiet by default ({@link ClientLogConfigurator}: ERROR for libraries, INFO for
+ * Treecast), with {@code -v} Treecast at DEBUG and the libraries (Netty, Reactor, RSocket) at INFO.
  */
 final class Logging {
     private Logging() {
