@@ -26,7 +26,11 @@ public final class DeleteCommand implements Callable<Integer> {
     public Integer call() {
         try (TreecastClient c = client.connect()) {
             long seq = c.delete(path);
-            spec.commandLine().getOut().println(client.json ? "{\"seq\":" + seq + "}" : "ok seq=" + seq);
+            if (client.json) {
+                spec.commandLine().getOut().println("{\"seq\":" + seq + "}");
+            } else if (!client.quiet) {
+                spec.commandLine().getOut().println("ok seq=" + seq);
+            }
         }
         return ExitCodes.OK;
     }

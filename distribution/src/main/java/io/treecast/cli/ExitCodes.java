@@ -19,6 +19,16 @@ public final class ExitCodes {
      * ({@code error: DATA_DIR_LOCKED: ...}); nothing in it was touched.
      */
     public static final int DATA_DIR_LOCKED = 6;
+    /**
+     * {@code serve}: a listener's address is in use by another process ({@code error: ADDRESS_IN_USE: ...}); the
+     * message names the address and the flags/keys that move it.
+     */
+    public static final int ADDRESS_IN_USE = 7;
+    /**
+     * {@code serve}: the embedded Kafka broker stopped making progress before it served
+     * ({@code error: BROKER_NOT_STARTED: ...}); the message names its log and {@code durability.start-timeout-ms}.
+     */
+    public static final int BROKER_NOT_STARTED = 8;
     /** An unexpected failure (a bug): {@code error: INTERNAL: ...}. */
     public static final int INTERNAL = 70;
 

@@ -14,7 +14,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
-/** {@code treecast get <pattern>}: {@code path = value} lines and a {@code # N leaves at seq S} footer. */
+/**
+ * {@code treecast get <pattern>}: {@code path = value} lines and a {@code # N leaves at seq S} footer; under
+ * {@code --json} one object per leaf and a last {@code {"kind":"END","leaves":N,"seq":S}}.
+ */
 @Command(name = "get", mixinStandardHelpOptions = true, versionProvider = TreecastCli.Version.class,
         description = "Print the leaves matching a pattern, exact at one seq.")
 public final class GetCommand implements Callable<Integer> {
@@ -34,7 +37,10 @@ public final class GetCommand implements Callable<Integer> {
             for (LeafChange l : s.leaves()) {
                 out.println(client.json ? "{" + Values.leafFields(l) + "}" : Values.leafText(l));
             }
-            if (!client.json) {
+            // the footer says at which seq the answer is exact, also when it is empty
+            if (client.json) {
+                out.println("{\"kind\":\"END\",\"leaves\":" + s.leaves().size() + ",\"seq\":" + s.seq() + "}");
+            } else if (!client.quiet) {
                 out.println("# " + s.leaves().size() + " leaves at seq " + s.seq());
             }
             out.flush();

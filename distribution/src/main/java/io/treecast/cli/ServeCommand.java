@@ -96,7 +96,8 @@ public final class ServeCommand implements Callable<Integer> {
                 .journalCapacity(config.engineConfig(null).journalCapacity())
                 .stateStore(config.durabilityStateStore())
                 .nice(config.durabilityNice())
-                .compression(config.durabilityCompression());
+                .compression(config.durabilityCompression())
+                .startTimeout(Duration.ofMillis(config.durabilityStartTimeoutMillis()));
         if (config.durabilityMode() == ServerConfig.DurabilityMode.EXTERNAL) {
             builder.bootstrapServers(config.durabilityBootstrapServers());
         } else {
@@ -107,7 +108,7 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        long startNanos = System.nanoTime();
+        long serveStartMillis = System.currentTimeMillis();
         ServerConfig cfg = load(System.getenv());
         Operations.applyLogLevel(cfg);
         // metrics first: /health and /ready answer while Kafka starts and the tree recovers
@@ -159,9 +160,9 @@ public final class ServeCommand implements Callable<Integer> {
         spec.commandLine().getOut().println(startupLine(server, durability)
                 + (http == null ? "" : ", metrics on " + http.uri()));
         spec.commandLine().getOut().flush();
-        LOG.info("treecast {} started in {} ms: tcp {}, websocket {}, metrics {}; configuration: {}; Kafka: {}; "
+        LOG.info("treecast {} started in {}: tcp {}, websocket {}, metrics {}; configuration: {}; Kafka: {}; "
                         + "recovered seq {} with {} leaves; {}",
-                TreecastCli.version(), (System.nanoTime() - startNanos) / 1_000_000, server.tcpUri(),
+                TreecastCli.version(), Operations.startupTimes(serveStartMillis), server.tcpUri(),
                 server.webSocketUri() == null ? "off" : server.webSocketUri(),
                 http == null ? (cfg.metricsEnabled() ? "not listening (see the warning above)" : "off (metrics.enabled=false)") : http.uri(),
                 Operations.configSources(cfg),

@@ -40,7 +40,11 @@ public final class SetCommand implements Callable<Integer> {
         TreeValue v = Values.parse(value, type);
         try (TreecastClient c = client.connect()) {
             long seq = c.update(b -> b.set(path, v), durable ? AckMode.DURABLE : AckMode.APPLIED);
-            spec.commandLine().getOut().println(client.json ? "{\"seq\":" + seq + "}" : "ok seq=" + seq);
+            if (client.json) {
+                spec.commandLine().getOut().println("{\"seq\":" + seq + "}");
+            } else if (!client.quiet) {
+                spec.commandLine().getOut().println("ok seq=" + seq);
+            }
         }
         return ExitCodes.OK;
     }

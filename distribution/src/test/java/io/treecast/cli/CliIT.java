@@ -92,7 +92,7 @@ class CliIT {
 
     @Test
     void badPatternIsReportedWithItsCode() {
-        Run r = new Run("get", "a/{x", "--url", server.tcpUri(), "--json");
+        Run r = new Run("get", "a/{x", "--url", server.tcpUri());
         assertThat(r.exit).isEqualTo(ExitCodes.REFUSED);
         assertThat(r.err()).startsWith("error: INVALID_PATTERN: ");
     }
@@ -109,5 +109,129 @@ class CliIT {
         Run r = new Run("get", "**", "--url", "tcp://127.0.0.1:1");
         assertThat(r.exit).isEqualTo(ExitCodes.CONNECTION);
         assertThat(r.err()).startsWith("error: CONNECTION: ");
+    }
+
+    @Test
+    void countOfZeroOrLessIsRefusedBeforeConnecting() {
+        for (String n : new String[]{"0", "-1"}) {
+            Run r = new Run("sub", "a/**", "--count", n, "--url", "tcp://127.0.0.1:1");
+            assertThat(r.exit).as(n).isEqualTo(ExitCodes.USAGE);
+            assertThat(r.err()).isEqualTo("error: USAGE: --count " + n + " must be at least 1: leave it out to print until Ctrl-C\n");
+        }
+        Run timeout = new Run("get", "**", "--timeout", "0", "--url", server.tcpUri());
+        assertThat(timeout.exit).isEqualTo(ExitCodes.USAGE);
+        assertThat(timeout.err()).isEqualTo("error: USAGE: --timeout 0.0 must be more than 0 and at most 86400 seconds\n");
+    }
+
+    @Test
+    void underJsonAnErrorIsOneJsonObjectWithCodeMessageAndExit() {
+        Run refused = new Run("set", "bad//path", "1", "--url", server.tcpUri(), "--json");
+        assertThat(refused.exit).isEqualTo(ExitCodes.REFUSED);
+        assertThat(refused.err()).startsWith("{\"error\":\"INVALID_PATH\",\"message\":\"path 'bad//path' has an empty segment")
+                .endsWith(",\"exit\":1}\n");
+        Run usage = new Run("sub", "a/**", "--count", "0", "--json", "--url", server.tcpUri());
+        assertThat(usage.err()).isEqualTo("{\"error\":\"USAGE\",\"message\":\"--count 0 must be at least 1: leave it out to print "
+                + "until Ctrl-C\",\"exit\":2}\n");
+        Run unknownFlag = new Run("get", "**", "--nope", "--json");
+        assertThat(unknownFlag.err()).isEqualTo("{\"error\":\"USAGE\",\"message\":\"Unknown option: '--nope'\",\"exit\":2}\n");
+        // the server carries on
+        assertThat(new Run("set", "after/json-errors", "1", "--url", server.tcpUri()).exit).isZero();
+    }
+
+    @Test
+    void anEmptyGetUnderJsonStillSaysAtWhichSeqItIsExact() {
+        long seq = Long.parseLong(new Run("set", "empty-get/x", "1", "--url", server.tcpUri(), "--json").out().replaceAll("\\D", ""));
+        Run get = new Run("get", "nothing-here/**", "--url", server.tcpUri(), "--json");
+        assertThat(get.exit).isZero();
+        assertThat(get.out()).matches("\\{\"kind\":\"END\",\"leaves\":0,\"seq\":\\d+}\\n");
+        assertThat(Long.parseLong(get.out().replaceAll(".*\"seq\":(\\d+).*\\n", "$1"))).isGreaterThanOrEqualTo(seq);
+        Run one = new Run("get", "empty-get/*", "--url", server.tcpUri(), "--json");
+        assertThat(one.out().lines()).hasSize(2).last().asString().startsWith("{\"kind\":\"END\",\"leaves\":1,\"seq\":");
+    }
+
+    @Test
+    void quietPrintsOnlyTheData() {
+        Run set = new Run("set", "quiet/x", "1", "--url", server.tcpUri(), "-q");
+        assertThat(set.exit).isZero();
+        assertThat(set.out()).isEmpty();
+        assertThat(new Run("get", "quiet/*", "--url", server.tcpUri(), "--quiet").out()).isEqualTo("quiet/x = 1\n");
+        assertThat(new Run("delete", "quiet", "--url", server.tcpUri(), "--quiet").out()).isEmpty();
+    }
+
+    @Test
+    void aPortThatAcceptsButNeverAnswersIsAConnectionErrorAfterTheTimeout() throws Exception {
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            String url = "tcp://127.0.0.1:" + silent.getLocalPort();
+            Run r = new Run("get", "**", "--url", url, "--timeout", "1");
+            assertThat(r.exit).isEqualTo(ExitCodes.CONNECTION);
+            assertThat(r.err()).isEqualTo("error: CONNECTION: no answer from " + url + " within 1 s: is it a Treecast server's "
+                    + "RSocket port (tcp://host:7070, or ws://host:7071/rsocket for WebSocket)? A slow server needs a longer --timeout\n");
+        }
+    }
+
+    @Test
+    void aMistypedCommandGetsADidYouMean() {
+        Run r = new Run("sett", "a", "1");
+        assertThat(r.exit).isEqualTo(ExitCodes.USAGE);
+        assertThat(r.err()).contains("error: USAGE: Unmatched arguments from index 0: 'sett'")
+                .contains("did you mean: treecast set?\n").endsWith("try: treecast --help\n");
+    }
+
+    @Test
+    void completionPrintsAScriptForBashAndZshAndRefusesOtherShells() {
+        Run bash = new Run("completion", "bash");
+        assertThat(bash.exit).isZero();
+        assertThat(bash.out()).contains("complete -F _complete_treecast").contains("--reconnect").contains("serve").contains("delete");
+        Run zsh = new Run("completion", "zsh");
+        assertThat(zsh.out()).startsWith("autoload -U +X compinit && compinit\nautoload -U +X bashcompinit && bashcompinit\n");
+        Run fish = new Run("completion", "fish");
+        assertThat(fish.exit).isEqualTo(ExitCodes.USAGE);
+        assertThat(fish.err()).isEqualTo("error: USAGE: shell fish is not supported: use bash or zsh\n");
+    }
+
+    @Test
+    void unauthorizedNamesTheTokenFlagAndItsVariable() {
+        TreecastServer guarded = TreecastServer.start(ServerConfig.builder().set("tcp.host", "127.0.0.1").set("tcp.port", "0")
+                .set("websocket.port", "0").set("durability.mode", "off").set("auth.tokens", "s3cret").build(), null);
+        try {
+            Run r = new Run("get", "**", "--url", guarded.tcpUri());
+            assertThat(r.exit).isEqualTo(ExitCodes.REFUSED);
+            assertThat(r.err()).startsWith("error: UNAUTHORIZED: this server requires a token")
+                    .endsWith(": give the token with --token or the environment variable TREECAST_TOKEN\n");
+            assertThat(new Run("get", "**", "--url", guarded.tcpUri(), "--token", "s3cret").exit).isZero();
+        } finally {
+            guarded.close();
+        }
+    }
+
+    @Test
+    void serveOnAPortInUseSaysSoInOneLineWithItsExitCode() {
+        String port = server.tcpUri().replaceAll(".*:(\\d+)$", "$1");
+        Run r = new Run("serve", "--in-memory", "--host", "127.0.0.1", "--tcp-port", port, "--ws-port", "0",
+                "--set", "metrics.enabled=false");
+        assertThat(r.exit).isEqualTo(ExitCodes.ADDRESS_IN_USE);
+        assertThat(r.err()).isEqualTo("error: ADDRESS_IN_USE: Failed to bind on [127.0.0.1:" + port + "]: the address is in use "
+                + "or not this machine's; another process (perhaps another treecast serve) has the port; stop it, or choose "
+                + "other ports with --tcp-port / --ws-port (tcp.port, websocket.port; 0 = any free port)\n");
+        assertThat(new Run("get", "**", "--url", server.tcpUri()).exit).as("the server on that port carries on").isZero();
+    }
+
+    @Test
+    void verboseAddsTheStackTraceToAnErrorAndTheDefaultDoesNot() {
+        Run plain = new Run("get", "**", "--url", "tcp://127.0.0.1:1");
+        assertThat(plain.err().lines()).hasSize(1);
+        Run verbose = new Run("get", "**", "--url", "tcp://127.0.0.1:1", "-v");
+        assertThat(verbose.exit).isEqualTo(ExitCodes.CONNECTION);
+        assertThat(verbose.err()).startsWith("error: CONNECTION: ").contains("TreecastClientException").contains("\tat ");
+    }
+
+    @Test
+    void aWebSocketUrlWithTheWrongPathSaysWhatTheEndpointIs() {
+        String url = server.webSocketUri().replace("/rsocket", "/nope");
+        Run r = new Run("get", "**", "--url", url);
+        assertThat(r.exit).isEqualTo(ExitCodes.CONNECTION);
+        assertThat(r.err()).startsWith("error: CONNECTION: ").contains("404")
+                .endsWith(": is " + url + " a Treecast server's WebSocket endpoint (ws://host:7071/rsocket)?\n");
+        assertThat(r.err().lines()).hasSize(1);
     }
 }

@@ -106,6 +106,28 @@ class DistributionIT {
     }
 
     @Test
+    void clientCommandsRunOnTheSlimClassPathWithTheArchiveAndServerCommandsOnTheFullJar() throws Exception {
+        assertThat(HOME.resolve("lib/client.jsa")).as("made by the package phase").isRegularFile();
+        for (String command : new String[]{"set", "get", "sub", "delete"}) {
+            List<String> line = dryRun(Map.of(), command, "x");
+            assertThat(line).as(command).contains("-XX:SharedArchiveFile=" + HOME.resolve("lib/client.jsa"), "-Xshare:auto",
+                    "-Xlog:cds=off", "-XX:TieredStopAtLevel=1").doesNotContain("-jar");
+            String classPath = line.get(line.indexOf("-cp") + 1);
+            assertThat(classPath).as(command).startsWith(HOME.resolve("lib/treecast-cli-client.jar").toString())
+                    .contains("treecast-client-", "rsocket-core-", "reactor-core-", "netty-transport-", "protobuf-java-", "picocli-")
+                    .doesNotContain("kafka", "scala", "rocksdb", "treecast-rsocket-gateway", "treecast-durability");
+            assertThat(line).as(command).endsWith("io.treecast.cli.TreecastCli", command, "x");
+        }
+        assertThat(dryRun(Map.of("TREECAST_CLIENT_CDS", "off"), "get", "x")).noneMatch(a -> a.startsWith("-XX:SharedArchiveFile"));
+        assertThat(dryRun(Map.of(), "serve")).endsWith("-jar", HOME.resolve("treecast.jar").toString(), "serve")
+                .noneMatch(a -> a.startsWith("-XX:SharedArchiveFile"));
+        try (var libs = Files.list(HOME.resolve("lib"))) {
+            assertThat(libs.map(p -> p.getFileName().toString()))
+                    .as("nothing at run time uses JMH or log4j-core").noneMatch(n -> n.startsWith("jmh-") || n.startsWith("log4j-core-"));
+        }
+    }
+
+    @Test
     void layoutHasLauncherJarLibrariesAndExampleConfig() throws IOException {
         assertThat(Files.isExecutable(LAUNCHER)).isTrue();
         assertThat(HOME.resolve("treecast.jar")).isRegularFile();

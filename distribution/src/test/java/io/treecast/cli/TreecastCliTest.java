@@ -109,4 +109,41 @@ class TreecastCliTest {
             assertThat(c.sourceOf(key)).as(key).startsWith("file ");
         }
     }
+
+    @Test
+    void aTypoInATreecastVariableStopsServeWithTheNearestKey() {
+        ServeCommand serve = new ServeCommand();
+        new CommandLine(serve).parseArgs("--in-memory");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> serve.load(Map.of("TREECAST_METRICS_PROT", "9000")))
+                .isInstanceOf(io.treecast.gateway.ConfigException.class)
+                .hasMessageContaining("unknown environment variable TREECAST_METRICS_PROT")
+                .hasMessageContaining("did you mean TREECAST_METRICS_PORT (key metrics.port)?");
+    }
+
+    @Test
+    void startedInCountsFromTheProcessStartAndSaysHowMuchWasTheJvmAndHowMuchServe() {
+        long serveStart = System.currentTimeMillis();
+        String line = io.treecast.cli.internal.Operations.startupTimes(serveStart);
+        java.util.regex.Matcher m = java.util.regex.Pattern
+                .compile("(\\d+) ms \\(JVM start and class loading (\\d+) ms, serve (\\d+) ms\\)").matcher(line);
+        assertThat(m.matches()).as(line).isTrue();
+        long total = Long.parseLong(m.group(1));
+        long jvm = Long.parseLong(m.group(2));
+        long serve = Long.parseLong(m.group(3));
+        // this JVM started before the test did: the total covers it, not only the serve part
+        assertThat(jvm).isPositive();
+        assertThat(total).isEqualTo(jvm + serve);
+        assertThat(total).isGreaterThanOrEqualTo(java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime() - 1000);
+    }
+
+    @Test
+    void aBrokerThatDidNotStartIsOneLineWithItsOwnExitCodeNotInternal() {
+        var f = io.treecast.cli.internal.Errors.classify(new io.treecast.durability.BrokerStartException(
+                "the embedded Kafka broker did not serve: no progress (its log did not grow) for 60000 ms; raise "
+                        + "durability.start-timeout-ms (now 60000) on a slow machine, or see /data/kafka-broker.log"), null);
+        assertThat(f.code()).isEqualTo("BROKER_NOT_STARTED");
+        assertThat(f.exit()).isEqualTo(ExitCodes.BROKER_NOT_STARTED);
+        assertThat(f.message()).contains("durability.start-timeout-ms");
+        assertThat(ServerConfig.keys()).as("the key the message names exists").contains("durability.start-timeout-ms");
+    }
 }

@@ -183,7 +183,7 @@ public final class Durability implements AutoCloseable {
             throw new IllegalStateException("interrupted while preparing topic " + topic, e);
         } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
             throw new IllegalStateException("could not create or describe topic " + topic + " at " + bootstrap
-                    + " within " + config.startTimeout() + " (check durability setting bootstrapServers): "
+                    + " within " + config.startTimeout() + " (check durability.bootstrap-servers; durability.start-timeout-ms is the wait): "
                     + e.getMessage(), e);
         }
     }

@@ -5,10 +5,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** The CLI as a user types it, against the packaged server running as its own process. */
 @ExtendWith(ServerLogOnFailure.class)
@@ -138,5 +140,35 @@ class CliAgainstServerProcessIT {
         Cli.Result serve = Cli.run("serve", "--in-memory", "--set", "tcp.port=99999");
         assertThat(serve.exitCode()).isEqualTo(4);
         assertThat(serve.err()).startsWith("error: INVALID_CONFIG: tcp.port = \"99999\"").contains("0..65535");
+    }
+
+    @Test
+    void subEndsWithOneLineWhenTheServerShutsDownAndTheOtherClientsCarryOn() throws Exception {
+        try (ServerProcess doomed = ServerProcess.start("cli-shutdown", "--in-memory");
+             CliProcess sub = CliProcess.start("sub", "bye/*", "--url", doomed.tcpUrl())) {
+            // keep setting until the subscriber has printed a change: it may subscribe after the first set
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                Cli.run("set", "bye/x", "1", "--url", doomed.tcpUrl());
+                return !sub.out().isEmpty();
+            });
+            doomed.close(); // SIGTERM: a graceful shutdown ends every stream with SHUTTING_DOWN
+            assertThat(sub.awaitExit(60)).as(sub.toString()).isEqualTo(3);
+            assertThat(sub.err()).as(sub.toString()).hasSize(1).first().asString()
+                    .matches("error: (SHUTTING_DOWN|CONNECTION): .+");
+        }
+        Cli.Result other = Cli.run("set", "after/shutdown", "1", "--url", server.tcpUrl());
+        assertThat(other.exitCode()).as(other.err()).isZero();
+    }
+
+    @Test
+    void serveOnATakenPortExitsWith7AndOneLineNamingTheFlags() throws Exception {
+        String port = server.tcpUrl().replaceAll(".*:(\\d+)$", "$1");
+        Cli.Result serve = Cli.run("serve", "--in-memory", "--host", "127.0.0.1", "--tcp-port", port, "--ws-port", "0",
+                "--set", "metrics.enabled=false");
+        assertThat(serve.exitCode()).isEqualTo(7);
+        assertThat(serve.err().lines()).as(serve.err()).hasSize(1).first().asString()
+                .startsWith("error: ADDRESS_IN_USE: Failed to bind on [127.0.0.1:" + port + "]").contains("--tcp-port");
+        Cli.Result get = Cli.run("get", "**", "--url", server.tcpUrl());
+        assertThat(get.exitCode()).as("the server on that port carries on: " + get.err()).isZero();
     }
 }

@@ -42,8 +42,116 @@ class ComposeFileTest {
     }
 
     @Test
-    void composeFileParsesAndHasKafkaTreecastPrometheusAndGrafana() {
-        assertThat(services).containsKeys("kafka", "treecast", "prometheus", "grafana");
+    void composeFileParsesAndHasKafkaTreecastPrometheusAlertmanagerAndGrafana() {
+        assertThat(services).containsKeys("kafka", "treecast", "prometheus", "alertmanager", "grafana");
+    }
+
+    @Test
+    void treecastIsHealthyOnlyWhenReadyAndEveryServiceHasAHealthcheck() {
+        services.forEach((name, service) -> assertThat(map(service).get("healthcheck")).as("%s has a healthcheck", name).isNotNull());
+        Map<String, Object> check = map(map(services.get("treecast")).get("healthcheck"));
+        String test = String.join(" ", ((List<?>) check.get("test")).stream().map(String::valueOf).toList());
+        String metricsPort = environment(map(services.get("treecast"))).get("TREECAST_METRICS_PORT");
+        assertThat(test).as("GET /ready on the metrics port, healthy only on 200")
+                .contains("/dev/tcp/127.0.0.1/" + metricsPort).contains("GET /ready ").contains("grep -q ' 200 '");
+        assertThat(String.valueOf(check.get("start_period"))).as("time to recover before failures count").isNotEqualTo("null");
+    }
+
+    @Test
+    void everyServiceHasAMemoryLimitAndTheJvmsFitTheirHeapsInsideIt() {
+        services.forEach((name, service) -> assertThat(map(service).get("mem_limit")).as("%s has mem_limit", name).isNotNull());
+        Map<String, Object> treecast = map(services.get("treecast"));
+        long heap = maxHeap(environment(treecast).get("TREECAST_JAVA_OPTS"));
+        long limit = bytes(String.valueOf(treecast.get("mem_limit")));
+        assertThat(heap).as("TREECAST_JAVA_OPTS sets -Xmx").isPositive();
+        // off the heap: Netty's direct buffers, the RocksDB state store, metaspace, threads, JFR
+        assertThat(limit - heap).as("treecast: room beside the %d MiB heap", heap >> 20).isBetween(1L << 30, 4L << 30);
+        Map<String, Object> kafka = map(services.get("kafka"));
+        long kafkaHeap = maxHeap(environment(kafka).get("KAFKA_HEAP_OPTS"));
+        assertThat(bytes(String.valueOf(kafka.get("mem_limit"))) - kafkaHeap).as("kafka: room beside its heap")
+                .isBetween(256L << 20, 2L << 30);
+    }
+
+    @Test
+    void alertsGoToAlertmanagerWhichRoutesEverySeverityToAReceiver() throws IOException {
+        Map<String, Object> prometheus = yaml(COMPOSE.resolve("prometheus/prometheus.yml"));
+        assertThat(prometheus.get("alerting").toString()).contains("alertmanager:9093");
+        assertThat(ports(map(services.get("alertmanager")))).contains("127.0.0.1:9093:9093");
+
+        Set<String> severities = new java.util.TreeSet<>();
+        for (Object g : (List<?>) yaml(COMPOSE.resolve("prometheus/alerts.yml")).get("groups")) {
+            for (Object rule : (List<?>) map(g).get("rules")) {
+                severities.add(String.valueOf(map(map(rule).get("labels")).get("severity")));
+            }
+        }
+        assertThat(severities).containsExactly("page", "ticket");
+        Map<String, Object> am = yaml(COMPOSE.resolve("alertmanager/alertmanager.yml"));
+        Set<String> receivers = new java.util.TreeSet<>();
+        for (Object r : (List<?>) am.get("receivers")) {
+            receivers.add(String.valueOf(map(r).get("name")));
+        }
+        Map<String, Object> route = map(am.get("route"));
+        assertThat(receivers).contains(String.valueOf(route.get("receiver")));
+        Map<String, String> receiverBySeverity = new LinkedHashMap<>();
+        for (Object r : (List<?>) route.get("routes")) {
+            Map<String, Object> sub = map(r);
+            assertThat(receivers).as("route %s has its receiver", sub).contains(String.valueOf(sub.get("receiver")));
+            for (Object m : (List<?>) sub.get("matchers")) {
+                Matcher sev = Pattern.compile("severity=\"(\\w+)\"").matcher(String.valueOf(m));
+                if (sev.find()) {
+                    receiverBySeverity.put(sev.group(1), String.valueOf(sub.get("receiver")));
+                }
+            }
+        }
+        assertThat(receiverBySeverity).containsEntry("page", "page").containsEntry("ticket", "ticket");
+    }
+
+    @Test
+    void theDashboardFiltersByInstanceShowsLoopErrorsAndTakesNoRateOfTheSeqGauge() throws IOException {
+        String json = Files.readString(COMPOSE.resolve("grafana/dashboards/treecast.json"));
+        Map<String, Object> dashboard = map(new Yaml(new SafeConstructor(new LoaderOptions())).load(json));
+        List<?> variables = (List<?>) map(dashboard.get("templating")).get("list");
+        assertThat(variables).anySatisfy(v -> {
+            assertThat(map(v).get("name")).isEqualTo("instance");
+            assertThat(String.valueOf(map(v).get("definition"))).contains("label_values(").contains("instance");
+        });
+        List<String> exprs = new ArrayList<>();
+        Matcher m = Pattern.compile("\"expr\":\\s*\"((?:[^\"\\\\]|\\\\.)*)\"").matcher(json);
+        while (m.find()) {
+            exprs.add(m.group(1).replace("\\\"", "\""));
+        }
+        assertThat(exprs).hasSizeGreaterThan(20)
+                .allSatisfy(e -> assertThat(e).as("every query is filtered by $instance").contains("instance=~\"$instance\""))
+                .noneMatch(e -> e.matches(".*\\b(rate|irate|increase)\\(treecast_engine_seq\\b.*"))
+                .anyMatch(e -> e.contains("treecast_engine_loop_errors_total"))
+                .anyMatch(e -> e.contains("treecast_jvm_gc_pause_seconds_max"));
+        String alerts = Files.readString(COMPOSE.resolve("prometheus/alerts.yml"));
+        assertThat(alerts).contains("treecast_engine_loop_errors_total").contains("treecast_jvm_gc_pause_seconds_max")
+                .doesNotContainPattern("\\b(rate|irate|increase)\\(treecast_engine_seq\\b");
+    }
+
+    @Test
+    void theImageMakesTheClientCommandsArchiveForItsOwnPath() throws IOException {
+        assertThat(Files.readString(COMPOSE.resolve("Dockerfile"))).contains("RUN /opt/treecast/bin/treecast cds-archive");
+    }
+
+    /** -Xmx of a JVM option string, in bytes (0 when absent). */
+    private static long maxHeap(String options) {
+        Matcher m = Pattern.compile("-Xmx(\\d+[kKmMgG]?)").matcher(options == null ? "" : options);
+        return m.find() ? bytes(m.group(1)) : 0;
+    }
+
+    /** 6g, 1536m, 512M, 1073741824 as bytes. */
+    private static long bytes(String size) {
+        Matcher m = Pattern.compile("(\\d+)([kKmMgG]?)[bB]?").matcher(size.trim());
+        assertThat(m.matches()).as("a size: %s", size).isTrue();
+        long n = Long.parseLong(m.group(1));
+        switch (m.group(2).toLowerCase()) {
+            case "k": return n << 10;
+            case "m": return n << 20;
+            case "g": return n << 30;
+            default: return n;
+        }
     }
 
     @Test
@@ -74,7 +182,8 @@ class ComposeFileTest {
         assertThat(Files.readString(COMPOSE.resolve("../distribution/src/dist/bin/treecast")))
                 .as("the launcher reads the launcher variables").contains(LAUNCHER_VARIABLES);
 
-        // the server ignores unknown TREECAST_* variables, so the check above is what catches a typo; this one the values
+        // the server refuses a TREECAST_* variable that is not a key (unless the launcher's), and checks the values
+        assertThat(ServerConfig.NON_KEY_ENVIRONMENT_VARIABLES).containsAll(LAUNCHER_VARIABLES);
         ServerConfig config = ServerConfig.load(null, env, Map.of());
         assertThat(config.durabilityMode()).isEqualTo(ServerConfig.DurabilityMode.EXTERNAL);
         assertThat(config.durabilityBootstrapServers()).isEqualTo("kafka:9092");
@@ -108,7 +217,7 @@ class ComposeFileTest {
                 }
             }
         });
-        assertThat(mounted).as("bind mounts of prometheus and grafana").hasSizeGreaterThanOrEqualTo(4)
+        assertThat(mounted).as("bind mounts of prometheus, alertmanager and grafana").hasSizeGreaterThanOrEqualTo(5)
                 .allSatisfy(p -> assertThat(p).exists());
 
         Map<String, Object> build = map(map(services.get("treecast")).get("build"));

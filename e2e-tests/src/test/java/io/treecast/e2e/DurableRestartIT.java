@@ -10,6 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -61,31 +62,59 @@ class DurableRestartIT {
                     // killed under us
                 }
             }, "applied-loader");
-            writer.start();
-            loader.start();
-            await().atMost(Duration.ofSeconds(120)).until(() -> acked.size() >= 200);
+            // a user's `treecast sub --reconnect` across the kill and the restart (proto/README.md, "Seq across restarts")
+            try (CliProcess sub = CliProcess.start("sub", "k9/n1/*", "--reconnect", "--json", "--url", server.tcpUrl())) {
+                writer.start();
+                loader.start();
+                await().atMost(Duration.ofSeconds(120)).until(() -> acked.size() >= 200);
+                await().atMost(Duration.ofSeconds(60)).until(() -> sub.out().stream().anyMatch(l -> l.contains("\"path\":\"k9/n1/v\"")));
 
-            server.kill9();
-            stop.set(true);
-            writer.join(30_000);
-            loader.join(30_000);
-            Map<String, Long> survivors = Map.copyOf(acked);
-            long lastAcked = maxAckedSeq.get();
+                server.kill9();
+                stop.set(true);
+                writer.join(30_000);
+                loader.join(30_000);
+                Map<String, Long> survivors = Map.copyOf(acked);
+                long lastAcked = maxAckedSeq.get();
 
-            server.restart();
-            try (TreecastClient client = TreecastClient.connect(server.tcpUrl())) {
-                Snapshot state = client.get("k9/**");
-                Map<String, TreeValue> recovered = state.toMap();
-                // each path is written with ever-growing values: after restart it holds the acked one or a newer one
-                survivors.forEach((path, value) -> assertThat(recovered.get(path))
-                        .as("value of %s after restart", path)
-                        .isNotNull()
-                        .satisfies(v -> assertThat(v.asLong()).isGreaterThanOrEqualTo(value)));
-                long next = client.set("k9/after-restart", 1L);
-                assertThat(next).isGreaterThan(lastAcked);
-                assertThat(next).as("above every seq ever issued, also those Kafka never confirmed").isGreaterThan(maxAppliedSeq.get());
-                assertThat(state.seq()).isGreaterThanOrEqualTo(lastAcked);
+                server.restart();
+                try (TreecastClient client = TreecastClient.connect(server.tcpUrl())) {
+                    Snapshot state = client.get("k9/**");
+                    Map<String, TreeValue> recovered = state.toMap();
+                    // each path is written with ever-growing values: after restart it holds the acked one or a newer one
+                    survivors.forEach((path, value) -> assertThat(recovered.get(path))
+                            .as("value of %s after restart", path)
+                            .isNotNull()
+                            .satisfies(v -> assertThat(v.asLong()).isGreaterThanOrEqualTo(value)));
+                    long next = client.set("k9/after-restart", 1L);
+                    assertThat(next).isGreaterThan(lastAcked);
+                    assertThat(next).as("above every seq ever issued, also those Kafka never confirmed").isGreaterThan(maxAppliedSeq.get());
+                    assertThat(state.seq()).isGreaterThanOrEqualTo(lastAcked);
+                    // the documented gap: the recovered maximum (at least every DURABLY acked seq) plus engine.journal-capacity
+                    assertThat(next).as("seq jumps by engine.journal-capacity").isGreaterThanOrEqualTo(lastAcked + 1_048_576);
+
+                    // the CLI subscriber resumed after its last seq: the restarted server cannot replay it, so RESET and
+                    // a snapshot, then live changes; notes on stderr, no stack trace, still running
+                    await().atMost(Duration.ofSeconds(60)).until(() -> afterLastReset(sub.out()).stream()
+                            .anyMatch(l -> l.startsWith("{\"kind\":\"SNAPSHOT_END\",\"seq\":")));
+                    long live = client.set("k9/n1/v", -1L);
+                    await().atMost(Duration.ofSeconds(60)).until(() -> sub.out().stream().anyMatch(l -> l.contains("\"value\":-1")));
+                    assertThat(afterLastReset(sub.out())).as(sub.toString()).last().asString()
+                            .isEqualTo("{\"kind\":\"UPDATE\",\"path\":\"k9/n1/v\",\"value\":-1,\"type\":\"int\",\"seq\":" + live + "}");
+                    assertThat(sub.err()).as(sub.toString()).isNotEmpty()
+                            .allSatisfy(l -> assertThat(l).startsWith("note: subscription ended ("));
+                    assertThat(sub.isAlive()).isTrue();
+                }
             }
         }
+    }
+
+    /** The lines from the last RESET on (empty when there is none). */
+    private static List<String> afterLastReset(List<String> lines) {
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            if (lines.get(i).startsWith("{\"kind\":\"RESET\"")) {
+                return lines.subList(i, lines.size());
+            }
+        }
+        return List.of();
     }
 }

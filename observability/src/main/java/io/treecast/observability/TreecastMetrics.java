@@ -41,6 +41,8 @@ public final class TreecastMetrics implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Health health;
     private final JvmGcMetrics gc = new JvmGcMetrics();
+    /** Pause lengths in nanoseconds (JFR): jvm_gc_pause_seconds rounds each to whole milliseconds (0 under ZGC). */
+    private final io.treecast.observability.internal.GcPauseMetrics gcPauses;
     private final ScheduledExecutorService monitor;
     private volatile DeliveryLatencyMetrics latency;
     /** Micrometer holds the objects behind gauges and function counters weakly: the binders keep them reachable. */
@@ -54,6 +56,7 @@ public final class TreecastMetrics implements AutoCloseable {
         this.health = new Health(degradedBudget.toNanos(), writerStuckAfter.toNanos());
         new JvmMemoryMetrics().bindTo(registry);
         gc.bindTo(registry);
+        gcPauses = io.treecast.observability.internal.GcPauseMetrics.start(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ClassLoaderMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
@@ -178,6 +181,7 @@ public final class TreecastMetrics implements AutoCloseable {
     public void close() {
         monitor.shutdownNow();
         gc.close();
+        gcPauses.close();
         registry.close();
     }
 }

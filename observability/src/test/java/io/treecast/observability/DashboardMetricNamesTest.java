@@ -54,7 +54,8 @@ class DashboardMetricNamesTest {
                 .contains("treecast_engine_journal_backlog")
                 .contains("treecast_kafka_reachable == 0")
                 .contains("SLOW_CONSUMER")
-                .contains("jvm_gc_pause_seconds_max").contains("treecast_ready == 0");
+                .contains("treecast_jvm_gc_pause_seconds_max").contains("treecast_ready == 0")
+                .contains("treecast_engine_loop_errors_total");
         Map<?, ?> prometheus = new Yaml().load(Files.readString(COMPOSE.resolve("prometheus/prometheus.yml")));
         assertThat(prometheus.toString()).contains("treecast:9464").contains("alerts.yml").contains("job_name=treecast");
     }

@@ -125,4 +125,31 @@ class MetricsTest {
                 .contains("jvm_threads_live_threads")
                 .contains("jvm_gc_pause_seconds_max"));
     }
+
+    @Test
+    void gcPausesAreMeasuredByJfrInNanosecondsNotRoundedToWholeMilliseconds() {
+        metrics.attach(server, null);
+        System.gc();
+        // JFR hands its events over about once a second: wait for the pause(s) of this collection
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            System.gc();
+            assertThat(pauseField("treecast_jvm_gc_pause_seconds_count")).isPositive();
+        });
+        double sum = pauseField("treecast_jvm_gc_pause_seconds_sum");
+        double max = pauseField("treecast_jvm_gc_pause_seconds_max");
+        assertThat(sum).isPositive();
+        assertThat(max).isPositive().isLessThanOrEqualTo(sum);
+        // a whole-millisecond value would be a multiple of 0.001: a nanosecond measurement practically never is
+        assertThat(Math.abs(sum * 1000 - Math.rint(sum * 1000))).as("sum %s s is not whole milliseconds", sum).isGreaterThan(0);
+    }
+
+    /** The value of an unlabelled {@code treecast_jvm_gc_pause_seconds_*} line of the scrape (0 when absent). */
+    private double pauseField(String name) {
+        for (String line : metrics.scrape().split("\n")) {
+            if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return 0;
+    }
 }

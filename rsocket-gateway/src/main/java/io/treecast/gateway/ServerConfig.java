@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -30,8 +31,9 @@ import java.util.function.Function;
  *   <li>explicit overrides, e.g. from command-line flags.</li>
  * </ol>
  * An unknown key (in the file or the overrides) or a bad value throws {@link ConfigException} naming the key,
- * the source and what is allowed. Environment variables that are not keys are ignored, since the environment is
- * shared with other programs. Every key and its default is listed in {@code rsocket-gateway/README.md}.
+ * the source and what is allowed. So does a {@code TREECAST_*} environment variable that names no key (a typo), with
+ * the nearest key's variable; other environment variables are ignored, since the environment is shared with other
+ * programs, and so are the launcher's and client's own ({@link #NON_KEY_ENVIRONMENT_VARIABLES}). Every key and its default is listed in {@code rsocket-gateway/README.md}.
  *
  * <pre>{@code
  * ServerConfig fromEverything = ServerConfig.load(Path.of("treecast.yaml"), System.getenv(), Map.of("tcp.port", "7000"));
@@ -118,6 +120,9 @@ public final class ServerConfig {
                 "one of none, gzip, snappy, lz4, zstd (the journal producer's compression.type)");
         key("durability.nice", "10", v -> intIn(v, 0, 19),
                 "an integer 0..19 (nice steps below the fast path for the journal, Kafka clients, state store and embedded broker; 0 = same priority)");
+        key("durability.start-timeout-ms", "60000", v -> intIn(v, 1000, 3_600_000),
+                "an integer 1000..3600000 (milliseconds the embedded Kafka broker may start without progress, i.e. without "
+                        + "a new line in its log, before serve gives up; a broker that keeps progressing gets up to 10 times this)");
         key("metrics.enabled", "true", ServerConfig::bool, "true or false");
         key("metrics.host", "127.0.0.1", ServerConfig::nonEmpty, "a host name or IP address to bind the metrics and health HTTP server");
         key("metrics.port", "9464", v -> intIn(v, 0, 65535), "an integer 0..65535 (0 = any free port)");
@@ -172,6 +177,57 @@ public final class ServerConfig {
         return List.copyOf(KEYS.keySet());
     }
 
+    /**
+     * {@code TREECAST_*} variables that are not configuration keys and that {@code serve} therefore accepts: the
+     * launcher's (bin/treecast) and the client commands' own. A new one must be added here, or serve refuses to start
+     * where it is set.
+     */
+    public static final Set<String> NON_KEY_ENVIRONMENT_VARIABLES = Set.of("TREECAST_JAVA_OPTS", "TREECAST_PROFILE",
+            "TREECAST_LAUNCHER_DRY_RUN", "TREECAST_HOME", "TREECAST_CLIENT_CDS", "TREECAST_LOG_LEVEL",
+            "TREECAST_LIBRARY_LOG_LEVEL", "TREECAST_KAFKA_LOG_LEVEL", "TREECAST_URL", "TREECAST_TOKEN", "TREECAST_TIMEOUT",
+            "TREECAST_TOKEN_FILE", "TREECAST_CA");
+
+    /** The key's variable for every key, e.g. TREECAST_TCP_PORT -> tcp.port. */
+    private static final Map<String, String> ENV_KEYS = new java.util.TreeMap<>();
+
+    static {
+        for (String key : KEYS.keySet()) {
+            ENV_KEYS.put(environmentVariable(key), key);
+        }
+    }
+
+    /** The key variable closest to {@code var} by edit distance, or null when none is close (more than a third differs). */
+    static String nearestEnvironmentVariable(String var) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String candidate : ENV_KEYS.keySet()) {
+            int d = editDistance(var, candidate);
+            if (d < bestDistance) {
+                bestDistance = d;
+                best = candidate;
+            }
+        }
+        return bestDistance <= Math.max(2, var.length() / 3) ? best : null;
+    }
+
+    private static int editDistance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+
     /** The environment variable that sets {@code key}, e.g. {@code TREECAST_TCP_PORT} for {@code tcp.port}. */
     public static String environmentVariable(String key) {
         return "TREECAST_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
@@ -212,6 +268,8 @@ public final class ServerConfig {
     public boolean durabilityStateStore() { return (Boolean) values.get("durability.state-store"); }
     public int durabilityNice() { return (Integer) values.get("durability.nice"); }
     public String durabilityCompression() { return (String) values.get("durability.compression"); }
+    /** Milliseconds the embedded broker may start without progress (a new line in its log) before the start fails. */
+    public int durabilityStartTimeoutMillis() { return (Integer) values.get("durability.start-timeout-ms"); }
     public boolean metricsEnabled() { return (Boolean) values.get("metrics.enabled"); }
     public String metricsHost() { return (String) values.get("metrics.host"); }
     public int metricsPort() { return (Integer) values.get("metrics.port"); }
@@ -325,8 +383,20 @@ public final class ServerConfig {
             return this;
         }
 
-        /** Applies the {@code TREECAST_*} variables that name a key; others are ignored. */
+        /**
+         * Applies the {@code TREECAST_*} variables that name a key. Any other {@code TREECAST_*} variable is refused
+         * with the nearest key's variable (a typo would otherwise be silently ignored), except those of the launcher
+         * and the client commands ({@link #NON_KEY_ENVIRONMENT_VARIABLES}).
+         */
         public Builder environment(Map<String, String> env) {
+            for (String var : new java.util.TreeSet<>(env.keySet())) {
+                if (var.startsWith("TREECAST_") && !NON_KEY_ENVIRONMENT_VARIABLES.contains(var) && !ENV_KEYS.containsKey(var)) {
+                    String nearest = nearestEnvironmentVariable(var);
+                    throw new ConfigException(var, "environment variable " + var, "unknown environment variable " + var
+                            + ": it names no configuration key" + (nearest == null ? "" : "; did you mean " + nearest
+                            + " (key " + ENV_KEYS.get(nearest) + ")?") + "; unset it, or see rsocket-gateway/README.md for the keys");
+                }
+            }
             for (String key : KEYS.keySet()) {
                 String var = environmentVariable(key);
                 String v = env.get(var);

@@ -70,7 +70,7 @@ class ServerConfigTest {
         Files.writeString(yaml, "tcp:\n  port: 7000\n  host: 0.0.0.0\nlimits.max-value-bytes: 1000\nauth:\n  tokens: [a, b]\n"
                 + "engine:\n  idle-strategy: busy-spin\n");
         ServerConfig c = ServerConfig.load(yaml, Map.of("TREECAST_TCP_PORT", "7001", "TREECAST_LIMITS_MAX_VALUE_BYTES", "2000",
-                "TREECAST_SOMETHING_ELSE", "ignored"), Map.of("tcp.port", "7002"));
+                "OTHER_PROGRAM_SETTING", "ignored", "TREECAST_JAVA_OPTS", "-Xmx1g"), Map.of("tcp.port", "7002"));
         assertThat(c.tcpPort()).isEqualTo(7002);
         assertThat(c.sourceOf("tcp.port")).isEqualTo("the command line");
         assertThat(c.tcpHost()).isEqualTo("0.0.0.0");
@@ -78,6 +78,22 @@ class ServerConfigTest {
         assertThat(c.sourceOf("limits.max-value-bytes")).isEqualTo("environment variable TREECAST_LIMITS_MAX_VALUE_BYTES");
         assertThat(c.authTokens()).containsExactly("a", "b");
         assertThat(c.engineConfig(null).idleStrategy()).isEqualTo(IdleStrategyKind.BUSY_SPIN);
+    }
+
+    @Test
+    void aTypoInATreecastEnvironmentVariableIsRefusedWithTheNearestKey() {
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of("TREECAST_TCP_PROT", "7001"), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("unknown environment variable TREECAST_TCP_PROT: it names no configuration key; did you mean "
+                        + "TREECAST_TCP_PORT (key tcp.port)?; unset it, or see rsocket-gateway/README.md for the keys");
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of("TREECAST_SOMETHING_ELSE_ENTIRELY", "x"), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("unknown environment variable TREECAST_SOMETHING_ELSE_ENTIRELY: it names no configuration key; "
+                        + "unset it, or see rsocket-gateway/README.md for the keys");
+        // the launcher's and the client's own variables are not configuration keys, and not typos
+        for (String var : ServerConfig.NON_KEY_ENVIRONMENT_VARIABLES) {
+            assertThat(ServerConfig.load(null, Map.of(var, "x"), Map.of()).tcpPort()).as(var).isEqualTo(7070);
+        }
     }
 
     @Test

@@ -323,7 +323,8 @@ public final class LoadGenerator {
                 }
             }
         }
-        return RunResult.of(mode, rate, options.durationSeconds(), published.get(), sumExpected(expected), sum(subs),
+        // publishedBefore is 0 without a warm-up; otherwise what was sent before the measured seconds began
+        return RunResult.of(mode, rate, options.durationSeconds(), measuredUpdates, publishedBefore, sumExpected(expected), sum(subs),
                 conflated, slow, other, total, cpuPerUpdate, cores);
     }
 

@@ -11,26 +11,28 @@ import java.util.Map;
  * @param mode              {@code tcp}, {@code ws} or {@code floor}
  * @param rate              offered updates per second
  * @param seconds           measured seconds (warm-up excluded)
- * @param published         updates sent (warm-up included)
- * @param expected          deliveries the patterns call for (sum over subscribers)
- * @param delivered         deliveries received
+ * @param published         updates sent in the measured seconds (as {@code seconds}: warm-up excluded)
+ * @param expected          deliveries the patterns call for (sum over subscribers, warm-up included: every update
+ *                          sent is checked for loss)
+ * @param delivered         deliveries received (warm-up included, as {@code expected})
  * @param lost              {@code expected - delivered} (never negative)
  * @param conflatedEvents   events flagged conflated (should be 0: subscriptions are STRICT)
  * @param slowConsumerEnds  subscriptions ended by SLOW_CONSUMER
  * @param otherEnds         subscriptions ended by any other error
+ * @param warmupPublished   updates sent during the warm-up (not in {@code published})
  */
 public record RunResult(String mode, long rate, int seconds, long published, long expected, long delivered, long lost,
                         long conflatedEvents, long slowConsumerEnds, long otherEnds,
                         double p50, double p90, double p99, double p999, double max, long samples,
-                        Map<String, Double> cpuPerUpdate, Map<String, Double> cores) {
+                        Map<String, Double> cpuPerUpdate, Map<String, Double> cores, long warmupPublished) {
 
-    static RunResult of(String mode, long rate, int seconds, long published, long expected, long delivered,
+    static RunResult of(String mode, long rate, int seconds, long published, long warmupPublished, long expected, long delivered,
                         long conflated, long slow, long other, Histogram h, Map<String, Double> cpuPerUpdate,
                         Map<String, Double> cores) {
         return new RunResult(mode, rate, seconds, published, expected, delivered, Math.max(0, expected - delivered),
                 conflated, slow, other, us(h.getValueAtPercentile(50)), us(h.getValueAtPercentile(90)),
                 us(h.getValueAtPercentile(99)), us(h.getValueAtPercentile(99.9)), us(h.getMaxValue()), h.getTotalCount(),
-                Map.copyOf(cpuPerUpdate), Map.copyOf(cores));
+                Map.copyOf(cpuPerUpdate), Map.copyOf(cores), warmupPublished);
     }
 
     private static double us(long nanos) {
@@ -45,9 +47,9 @@ public record RunResult(String mode, long rate, int seconds, long published, lon
     /** One human-readable line. */
     public String toText() {
         return String.format(Locale.ROOT,
-                "%-5s rate=%,d/s secs=%d published=%,d expected=%,d delivered=%,d lost=%,d conflated=%d slow-consumer=%d"
+                "%-5s rate=%,d/s secs=%d published=%,d warm-up=%,d expected=%,d delivered=%,d lost=%,d conflated=%d slow-consumer=%d"
                         + " other-ends=%d | p50=%.1fus p90=%.1fus p99=%.1fus p99.9=%.1fus max=%.1fus (n=%,d)",
-                mode, rate, seconds, published, expected, delivered, lost, conflatedEvents, slowConsumerEnds, otherEnds,
+                mode, rate, seconds, published, warmupPublished, expected, delivered, lost, conflatedEvents, slowConsumerEnds, otherEnds,
                 p50, p90, p99, p999, max, samples)
                 + (cpuPerUpdate.isEmpty() ? "" : " | cpu core-us/update: " + ProcessCpu.format(ordered(cpuPerUpdate))
                 + " (cores: " + ProcessCpu.format(ordered(cores)) + ")");
@@ -74,10 +76,10 @@ public record RunResult(String mode, long rate, int seconds, long published, lon
     /** One JSON object, latencies in microseconds. */
     public String toJson() {
         return String.format(Locale.ROOT,
-                "{\"mode\":\"%s\",\"rate\":%d,\"seconds\":%d,\"published\":%d,\"expected\":%d,\"delivered\":%d,\"lost\":%d,"
+                "{\"mode\":\"%s\",\"rate\":%d,\"seconds\":%d,\"published\":%d,\"warmupPublished\":%d,\"expected\":%d,\"delivered\":%d,\"lost\":%d,"
                         + "\"conflated\":%d,\"slowConsumer\":%d,\"otherEnds\":%d,\"p50us\":%.1f,\"p90us\":%.1f,\"p99us\":%.1f,"
                         + "\"p999us\":%.1f,\"maxus\":%.1f,\"samples\":%d,\"cpuCoreMicrosPerUpdate\":%s,\"cpuCores\":%s}",
-                mode, rate, seconds, published, expected, delivered, lost, conflatedEvents, slowConsumerEnds, otherEnds,
+                mode, rate, seconds, published, warmupPublished, expected, delivered, lost, conflatedEvents, slowConsumerEnds, otherEnds,
                 p50, p90, p99, p999, max, samples, json(cpuPerUpdate), json(cores));
     }
 }

@@ -26,11 +26,22 @@ class FloorRunTest {
     }
 
     @Test
+    void publishedCountsTheMeasuredSecondsAndTheWarmUpIsReportedApart() {
+        RunResult r = new LoadGenerator(new LoadOptions().floor(true).rate(2_000).durationSeconds(1).warmupSeconds(1)
+                .leaves(500).subscribers(2), s -> { }).run();
+        assertThat(r.warmupPublished()).as(r.toText()).isPositive();
+        assertThat(r.published()).as(r.toText()).isPositive().isLessThan(4_000);
+        assertThat(r.published() + r.warmupPublished()).as("every update sent is counted once").isEqualTo(4_000);
+        assertThat(r.toText()).contains(" published=" + String.format(java.util.Locale.ROOT, "%,d", r.published())
+                + " warm-up=" + String.format(java.util.Locale.ROOT, "%,d", r.warmupPublished()) + " ");
+    }
+
+    @Test
     void findMaxStopsAtTheFirstStepOverTheLimitAndReportsTheBestPassingOne() {
         List<RunResult> steps = List.of(
-                new RunResult("tcp", 1000, 1, 1, 1, 1, 0, 0, 0, 0, 10, 20, 30, 40, 50, 1, java.util.Map.of(), java.util.Map.of()),
-                new RunResult("tcp", 2000, 1, 1, 1, 1, 0, 0, 0, 0, 10, 20, 3000, 40, 50, 1, java.util.Map.of(), java.util.Map.of()),
-                new RunResult("tcp", 3000, 1, 1, 2, 1, 1, 0, 0, 0, 10, 20, 30, 40, 50, 1, java.util.Map.of(), java.util.Map.of()));
+                new RunResult("tcp", 1000, 1, 1, 1, 1, 0, 0, 0, 0, 10, 20, 30, 40, 50, 1, java.util.Map.of(), java.util.Map.of(), 0),
+                new RunResult("tcp", 2000, 1, 1, 1, 1, 0, 0, 0, 0, 10, 20, 3000, 40, 50, 1, java.util.Map.of(), java.util.Map.of(), 0),
+                new RunResult("tcp", 3000, 1, 1, 2, 1, 1, 0, 0, 0, 10, 20, 30, 40, 50, 1, java.util.Map.of(), java.util.Map.of(), 0));
         assertThat(LoadGenerator.highestPassing(steps, 1000).rate()).isEqualTo(1000);
         assertThat(LoadGenerator.highestPassing(steps.subList(1, 3), 1000)).isNull();
     }

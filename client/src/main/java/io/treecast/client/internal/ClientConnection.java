@@ -112,7 +112,9 @@ public final class ClientConnection {
                 .onErrorMap(ClientConnection::map)
                 .doOnNext(r -> {
                     open = r;
-                    r.onClose().doFinally(s -> forget(self.get())).subscribe();
+                    // onClose errors when the server goes away: the streams of this connection report that, so the
+                    // error is consumed here (an unhandled one is logged by Reactor as ErrorCallbackNotImplemented)
+                    r.onClose().doFinally(s -> forget(self.get())).subscribe(null, e -> { });
                 })
                 .doOnError(e -> forget(self.get()))
                 .cache());

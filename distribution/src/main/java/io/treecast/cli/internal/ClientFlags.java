@@ -2,9 +2,15 @@ package io.treecast.cli.internal;
 
 import io.treecast.client.ClientOptions;
 import io.treecast.client.TreecastClient;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
-/** The flags every client command shares: {@code --url}, {@code --token}, {@code --json}. */
+import java.time.Duration;
+
+/**
+ * The flags every client command shares: {@code --url}, {@code --token}, {@code --json}, {@code --timeout},
+ * {@code -v}/{@code --verbose} and {@code -q}/{@code --quiet}.
+ */
 public final class ClientFlags {
     @Option(names = "--url", defaultValue = "${env:TREECAST_URL:-tcp://127.0.0.1:7070}",
             description = "Server to talk to: tcp://host:port or ws://host:port/rsocket (default: ${DEFAULT-VALUE}; env TREECAST_URL).")
@@ -13,10 +19,59 @@ public final class ClientFlags {
     @Option(names = "--token", defaultValue = "${env:TREECAST_TOKEN:-}", description = "Auth token, when the server has auth.tokens (env TREECAST_TOKEN).")
     public String token;
 
-    @Option(names = "--json", description = "Machine output: one JSON object per line.")
+    @Option(names = "--json", description = "Machine output: one JSON object per line (errors too, on stderr).")
     public boolean json;
 
+    /** Seconds to connect and to wait for each answer: a port that is not a Treecast server fails in this time. */
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "${env:TREECAST_TIMEOUT:-5}",
+            description = "Seconds to connect and to wait for each answer (default: ${DEFAULT-VALUE}; env TREECAST_TIMEOUT).")
+    public double timeoutSeconds;
+
+    @Option(names = {"-v", "--verbose"}, description = "Log what the client does (connects, reconnects) and print a stack trace with an error.")
+    public boolean verbose;
+
+    @Option(names = {"-q", "--quiet"}, description = "Print only data and errors: no ok seq=N, no summary or marker lines.")
+    public boolean quiet;
+
+    /** The flags of {@code commandLine}'s command, or null when it has none (not a client command). */
+    public static ClientFlags of(CommandLine commandLine) {
+        if (commandLine == null) {
+            return null;
+        }
+        for (CommandLine.Model.CommandSpec mixin : commandLine.getCommandSpec().mixins().values()) {
+            if (mixin.userObject() instanceof ClientFlags) {
+                return (ClientFlags) mixin.userObject();
+            }
+        }
+        return null;
+    }
+
+    /** The timeout as a Duration; refuses 0, negatives and NaN. */
+    public Duration timeout() {
+        if (!(timeoutSeconds > 0) || timeoutSeconds > 86_400) {
+            throw new Errors.UsageException("--timeout " + timeoutSeconds + " must be more than 0 and at most 86400 seconds");
+        }
+        return Duration.ofNanos((long) (timeoutSeconds * 1e9));
+    }
+
+    public ClientOptions options() {
+        Duration t = timeout();
+        return ClientOptions.defaults().token(token == null ? "" : token).clientName("treecast-cli")
+                .connectTimeout(t).requestTimeout(t);
+    }
+
     public TreecastClient connect() {
-        return TreecastClient.connect(url, ClientOptions.defaults().token(token == null ? "" : token).clientName("treecast-cli"));
+        Logging.apply(verbose);
+        return TreecastClient.connect(url, options());
+    }
+
+    /** The message when the server did not answer within the timeout: most often a port that is not Treecast's. */
+    String noAnswer() {
+        return "no answer from " + url + " within " + formatSeconds(timeoutSeconds) + " s: is it a Treecast server's RSocket "
+                + "port (tcp://host:7070, or ws://host:7071/rsocket for WebSocket)? A slow server needs a longer --timeout";
+    }
+
+    private static String formatSeconds(double s) {
+        return s == Math.rint(s) ? String.valueOf((long) s) : String.valueOf(s);
     }
 }

@@ -393,8 +393,8 @@ public final class EmbeddedKafka implements AutoCloseable {
         try {
             if (!p.waitFor(startTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
-                throw new IllegalStateException("formatting the embedded Kafka storage took longer than " + startTimeout
-                        + "; see " + logFile);
+                throw new io.treecast.durability.BrokerStartException("formatting the embedded Kafka storage took longer than "
+                        + startTimeout.toMillis() + " ms (durability.start-timeout-ms); see " + logFile);
             }
             if (p.exitValue() != 0) {
                 throw new IllegalStateException("formatting the embedded Kafka storage failed (exit " + p.exitValue()
@@ -421,6 +421,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         cmd.add("-XX:+ExitOnOutOfMemoryError");
         cmd.add("-Djava.awt.headless=true");
         cmd.add("-Dlogback.configurationFile=io/treecast/durability/kafka-child-logback.xml");
+        // the broker's few Log4j API calls (dynamic log levels) need no log4j-core, which is not shipped (logback
+        // is the one backend): without this, Log4j prints "could not find a logging provider" at each start
+        cmd.add("-Dlog4j2.loggerContextFactory=org.apache.logging.log4j.simple.SimpleLoggerContextFactory");
         cmd.add("-Dtreecast.broker.log=" + logFile);
         cmd.add("-Dtreecast.broker.log.max-bytes=" + LOG_MAX_BYTES);
         cmd.add("-Dtreecast.broker.log.max-index=" + (LOG_FILES - 1));
@@ -435,10 +438,15 @@ public final class EmbeddedKafka implements AutoCloseable {
         return pb.start();
     }
 
+    /**
+     * Waits until the broker serves. A busy machine or a large data dir to recover can make that take minutes, so
+     * there is no fixed deadline: the start fails only when the broker's log has not grown for the start timeout
+     * ({@code durability.start-timeout-ms}), or after ten times that in all.
+     */
     private void awaitServing(Path logFile) {
-        long deadline = System.nanoTime() + startTimeout.toNanos();
+        StartProgress progress = new StartProgress(startTimeout, logFile, dataDir.resolve("kafka-broker.out"));
         // wait for the listener first, so that the admin client does not log a warning per refused connection
-        while (!portOpen() && System.nanoTime() < deadline) {
+        while (!portOpen() && !progress.stalled()) {
             if (!process.isAlive() || !wanted) {
                 break;
             }
@@ -457,7 +465,7 @@ public final class EmbeddedKafka implements AutoCloseable {
                 if (!process.isAlive()) {
                     int code = process.exitValue();
                     process = null;
-                    throw new IllegalStateException("the embedded Kafka broker exited with code " + code
+                    throw new io.treecast.durability.BrokerStartException("the embedded Kafka broker exited with code " + code
                             + " while starting; see " + logFile + " and kafka-broker.out:\n" + tail(logFile)
                             + "\n" + tail(dataDir.resolve("kafka-broker.out")));
                 }
@@ -468,10 +476,11 @@ public final class EmbeddedKafka implements AutoCloseable {
                 } catch (Exception notYet) {
                     // the broker is still starting
                 }
-                if (System.nanoTime() > deadline) {
+                if (progress.stalled()) {
                     stopChild();
-                    throw new IllegalStateException("the embedded Kafka broker did not serve within " + startTimeout
-                            + " (raise durability setting startTimeout on a slow machine); see " + logFile);
+                    throw new io.treecast.durability.BrokerStartException("the embedded Kafka broker did not serve: "
+                            + progress.why() + "; raise durability.start-timeout-ms (now " + startTimeout.toMillis()
+                            + ") on a slow machine, or see " + logFile);
                 }
             }
         }
