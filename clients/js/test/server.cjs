@@ -12,8 +12,11 @@ async function startServer(...extra) {
   if (!fs.existsSync(BIN)) {
     throw new Error(`${BIN} is missing: package the distribution first (./mvnw -o -q -B -pl distribution -am package -DskipTests)`);
   }
+  // TREECAST_DIST is this test's own variable: serve refuses a TREECAST_* variable that is not one of its keys
+  const env = { ...process.env };
+  delete env.TREECAST_DIST;
   const child = spawn(BIN, ["serve", "--in-memory", "--host", "127.0.0.1", "--tcp-port", "0", "--ws-port", "0",
-    "--set", "metrics.port=0", ...extra], { stdio: ["ignore", "pipe", "pipe"], detached: false });
+    "--set", "metrics.port=0", ...extra], { stdio: ["ignore", "pipe", "pipe"], detached: false, env });
   let out = "";
   let err = "";
   child.stderr.on("data", (d) => (err += d));
