@@ -8,6 +8,11 @@ import io.rsocket.exceptions.ApplicationErrorException;
 import io.rsocket.util.ByteBufPayload;
 import io.treecast.fastpath.AckListener;
 import io.treecast.fastpath.Engine;
+import io.treecast.fastpath.EventHandler;
+import io.treecast.gateway.internal.security.Access;
+import io.treecast.gateway.internal.security.Identity;
+import io.treecast.gateway.internal.security.ReadFilter;
+import io.treecast.gateway.internal.security.SecurityPolicy;
 import io.treecast.fastpath.ErrorCode;
 import io.treecast.fastpath.OfferResult;
 import io.treecast.fastpath.PathPattern;
@@ -38,11 +43,84 @@ public final class ConnectionHandler implements RSocket {
 
     /** Writes this connection's subscription frames directly; null when the channel was not found (then rsocket-java sends them). */
     private final FrameWriter writer;
+    /** Who this connection is. */
+    final Identity identity;
+    /**
+     * What it may read and write; null = everything (no rules: no check at all, not even per request). Volatile:
+     * replaced when the rules file is reloaded.
+     */
+    private volatile Access access;
+    /** This connection's subscriptions and the read filter each got, to check them again when the rules change. */
+    private final java.util.Map<DirectStream, Tracked> streams = new java.util.concurrent.ConcurrentHashMap<>();
 
     ConnectionHandler(Gateway gateway, FrameWriter writerOrNull) {
+        this(gateway, writerOrNull, new Identity(Identity.ANONYMOUS, "none", 0, null), null);
+    }
+
+    ConnectionHandler(Gateway gateway, FrameWriter writerOrNull, Identity identity, Access accessOrNull) {
         this.gateway = gateway;
         this.engine = gateway.engine;
         this.writer = writerOrNull;
+        this.identity = identity;
+        this.access = accessOrNull;
+    }
+
+    /** A subscription's pattern and the filter it was given (null: none). */
+    private static final class Tracked {
+        final PathPattern pattern;
+        final ReadFilter filter;
+
+        Tracked(PathPattern pattern, ReadFilter filter) {
+            this.pattern = pattern;
+            this.filter = filter;
+        }
+    }
+
+    /**
+     * The rules changed (file reloaded): takes the principal's new rules for later requests, and ends with
+     * FORBIDDEN every subscription they no longer allow or would filter differently (the client resubscribes,
+     * resuming after its last seq, and gets what the new rules allow). A subscription the new rules let see everything
+     * it asked for keeps going. Runs on the reload thread.
+     */
+    void rulesChanged(SecurityPolicy policy) {
+        Access now;
+        try {
+            now = policy.accessFor(identity);
+        } catch (TreecastException e) {
+            now = Access.compile(identity.principal, java.util.List.of(), java.util.List.of(), java.util.List.of(), java.util.List.of());
+        }
+        if (java.util.Objects.equals(now, access)) {
+            return;
+        }
+        access = now;
+        for (java.util.Map.Entry<DirectStream, Tracked> e : streams.entrySet()) {
+            Tracked t = e.getValue();
+            ReadFilter f;
+            try {
+                f = now == null ? Access.ALL : now.readScope(t.pattern, "subscription to");
+            } catch (TreecastException lost) {
+                streams.remove(e.getKey());
+                e.getKey().revoke(ErrorCode.FORBIDDEN, lost.getMessage() + " (the access rules changed while it was open)");
+                continue;
+            }
+            if (f != Access.ALL && !f.equals(t.filter)) {
+                streams.remove(e.getKey());
+                e.getKey().revoke(ErrorCode.FORBIDDEN, "subscription to '" + t.pattern + "': the access rules of principal '"
+                        + identity.principal + "' changed while it was open and now let it see less: resubscribe (resume_after your last seq)"
+                        + " to go on with the rights in force now");
+            }
+        }
+    }
+
+    /** Ends the connection with a CONNECTION_ERROR carrying {@code code}: its credential expired or was withdrawn. */
+    void endConnection(ErrorCode code, String message) {
+        if (writer != null) {
+            writer.closeWithError(code.name() + ": " + message);
+        } else {
+            for (DirectStream s : streams.keySet()) {
+                s.revoke(code, message);
+            }
+        }
     }
 
     @Override
@@ -57,6 +135,7 @@ public final class ConnectionHandler implements RSocket {
             gateway.stats.request(io.treecast.gateway.GatewayStats.Route.PUBLISH);
             RequestDecoder.DecodedBatch b = gateway.decoder.batch(payload.data());
             gateway.stats.changes(io.treecast.gateway.GatewayStats.Route.PUBLISH, b.batch.size());
+            checkWrite(b.batch);
             OfferResult r = engine.offer(b.batch);
             if (r != OfferResult.ACCEPTED) {
                 gateway.rejected.incrementAndGet();
@@ -80,6 +159,7 @@ public final class ConnectionHandler implements RSocket {
                 gateway.stats.request(io.treecast.gateway.GatewayStats.Route.UPDATE);
                 RequestDecoder.DecodedBatch b = gateway.decoder.batch(payload.data());
                 gateway.stats.changes(io.treecast.gateway.GatewayStats.Route.UPDATE, b.batch.size());
+                checkWrite(b.batch);
                 Mono<Long> seq = offer(b.batch, b.ack);
                 if (b.ack == io.treecast.fastpath.AckMode.DURABLE) {
                     // the batch is applied either way; the client must learn that durability is not confirmed
@@ -92,9 +172,11 @@ public final class ConnectionHandler implements RSocket {
             if (Routing.GET.equals(route)) {
                 gateway.stats.request(io.treecast.gateway.GatewayStats.Route.GET);
                 PathPattern pattern = gateway.decoder.get(payload.data());
+                Access a = access;
+                ReadFilter filter = a == null ? Access.ALL : a.readScope(pattern, "get");
                 refuseGetWhileAnswersWait();
                 return Mono.fromFuture(() -> engine.get(pattern))
-                        .map(s -> ByteBufPayload.create(WireEncoder.snapshot(ByteBufAllocator.DEFAULT, s)))
+                        .map(s -> ByteBufPayload.create(WireEncoder.snapshot(ByteBufAllocator.DEFAULT, filter == Access.ALL ? s : filtered(s, filter))))
                         .onErrorMap(Errors::application)
                         .doFinally(signal -> {
                             pendingGets.decrementAndGet();
@@ -125,13 +207,28 @@ public final class ConnectionHandler implements RSocket {
         } finally {
             payload.release();
         }
+        Access a = access;
+        ReadFilter filter;
+        try {
+            // decided once, here: inside the rules -> no filter and no cost per event; wider -> a filter; outside -> refused
+            filter = a == null ? Access.ALL : a.readScope(options.pattern(), "subscription to");
+        } catch (TreecastException e) {
+            gateway.stats.error(e.code());
+            return Flux.error(Errors.application(e));
+        }
         AtomicBoolean counted = new AtomicBoolean();
-        return new DirectStream(writer, options.eventsPerDelivery() > 1, gateway.stats, () -> {
+        DirectStream[] self = new DirectStream[1];
+        DirectStream stream = new DirectStream(writer, options.eventsPerDelivery() > 1, gateway.stats, () -> {
+            if (self[0] != null) {
+                streams.remove(self[0]);
+            }
             if (counted.compareAndSet(true, false)) {
                 subscriptions.decrementAndGet();
                 gateway.activeStreams.decrementAndGet();
             }
-        }, handler -> {
+        }, direct -> {
+            EventHandler handler = filter == Access.ALL ? direct : new FilteringHandler((DirectStream) direct, filter);
+
             int max = gateway.maxSubscriptionsPerConnection;
             if (subscriptions.incrementAndGet() > max) {
                 subscriptions.decrementAndGet();
@@ -146,10 +243,33 @@ public final class ConnectionHandler implements RSocket {
                 throw e;
             }
             counted.set(true);
+            if (gateway.tracksStreams()) {
+                streams.put((DirectStream) direct, new Tracked(options.pattern(), filter));
+            }
             gateway.activeStreams.incrementAndGet();
             gateway.stats.subscribed(options.policy());
             return subscription;
         });
+        self[0] = stream;
+        return stream;
+    }
+
+    /** Refuses the whole batch when the principal may not write one of its changes; free without rules. */
+    private void checkWrite(io.treecast.fastpath.Batch batch) {
+        Access a = access;
+        if (a != null && !a.writesEverything()) {
+            a.checkWrite(batch);
+        }
+    }
+
+    private static io.treecast.fastpath.TreeSnapshot filtered(io.treecast.fastpath.TreeSnapshot s, ReadFilter filter) {
+        java.util.List<io.treecast.fastpath.Leaf> kept = new java.util.ArrayList<>();
+        for (io.treecast.fastpath.Leaf leaf : s.leaves()) {
+            if (filter.visible(leaf.path())) {
+                kept.add(leaf);
+            }
+        }
+        return new io.treecast.fastpath.TreeSnapshot(s.seq(), kept);
     }
 
     @Override
@@ -185,6 +305,7 @@ public final class ConnectionHandler implements RSocket {
                 gateway.stats.request(io.treecast.gateway.GatewayStats.Route.INGEST);
                 RequestDecoder.DecodedBatch b = gateway.decoder.batch(payload.data());
                 gateway.stats.changes(io.treecast.gateway.GatewayStats.Route.INGEST, b.batch.size());
+                checkWrite(b.batch);
                 return offer(b.batch, io.treecast.fastpath.AckMode.APPLIED)
                         .map(seq -> ByteBufPayload.create(WireEncoder.ack(ByteBufAllocator.DEFAULT, seq)))
                         .onErrorResume(e -> Mono.just(errorAck(Errors.application(e).getMessage())));
