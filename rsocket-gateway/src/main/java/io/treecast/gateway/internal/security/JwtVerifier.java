@@ -66,7 +66,7 @@ public final class JwtVerifier {
     public static boolean looksLikeJwt(String token) {
         int a = token.indexOf('.');
         int b = a < 0 ? -1 : token.indexOf('.', a + 1);
-        return a > 0 && b > a + 1 && b < token.length() - 1 && token.indexOf('.', b + 1) < 0;
+        return a > 0 && b > a + 1 && token.indexOf('.', b + 1) < 0; // an empty signature too: it is refused with its reason
     }
 
     /** Reads an RSA public key from PEM ({@code -----BEGIN PUBLIC KEY-----}, X.509 SubjectPublicKeyInfo). */

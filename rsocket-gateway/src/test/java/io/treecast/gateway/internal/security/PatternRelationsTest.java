@@ -12,14 +12,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class PatternRelationsTest {
     private static final String[] SEGMENTS = {"a", "b", "*", "**", "{a,b}", "{b,c}"};
-    private static final String[] NAMES = {"a", "b", "c", "d"};
+    private static final String[] NAMES = {"a", "b", "c"};
 
     @Test
     void overlapIsExactAndCoverIsSoundAgainstEveryPathUpToSixSegments() {
         List<TreePath> universe = new ArrayList<>();
         paths("", 0, universe);
         Random random = new Random(13);
-        for (int round = 0; round < 3000; round++) {
+        for (int round = 0; round < 1500; round++) {
             PathPattern x = random(random);
             PathPattern y = random(random);
             boolean both = false;
