@@ -4,6 +4,7 @@ import io.treecast.cli.internal.Operations;
 import io.treecast.durability.Durability;
 import io.treecast.durability.DurabilityConfig;
 import io.treecast.gateway.ServerConfig;
+import io.treecast.gateway.ServerSecurity;
 import io.treecast.gateway.TreecastServer;
 import io.treecast.observability.DurabilityProbe;
 import io.treecast.observability.ObservabilityServer;
@@ -112,7 +113,9 @@ public final class ServeCommand implements Callable<Integer> {
         // metrics first: /health and /ready answer while Kafka starts and the tree recovers
         TreecastMetrics metrics = cfg.metricsEnabled()
                 ? TreecastMetrics.create(Duration.ofMillis(cfg.metricsReadyDegradedBudgetMillis())) : null;
-        ObservabilityServer http = metrics == null ? null : metricsEndpoints(cfg, metrics);
+        // credentials, rules and certificates first: a bad file stops the start before anything listens
+        ServerSecurity security = ServerSecurity.load(cfg);
+        ObservabilityServer http = metrics == null ? null : metricsEndpoints(cfg, metrics, security);
         Durability durability;
         TreecastServer server;
         try {
@@ -122,7 +125,7 @@ public final class ServeCommand implements Callable<Integer> {
             }
             try {
                 server = TreecastServer.start(cfg, durability == null ? null : durability.journal(),
-                        durability == null ? null : durability.treeState());
+                        durability == null ? null : durability.treeState(), security);
             } catch (RuntimeException e) {
                 if (durability != null) {
                     durability.close();
@@ -131,6 +134,7 @@ public final class ServeCommand implements Callable<Integer> {
             }
         } catch (RuntimeException e) {
             closeMetrics(metrics, http);
+            security.close();
             throw e;
         }
         if (metrics != null) {
@@ -146,6 +150,7 @@ public final class ServeCommand implements Callable<Integer> {
                 durability.close();
             }
             closeMetrics(metrics, http);
+            security.close();
         }, "treecast-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         spec.commandLine().getOut().println(startupLine(server, durability)
@@ -168,9 +173,10 @@ public final class ServeCommand implements Callable<Integer> {
      * The HTTP endpoints on {@code metrics.host:metrics.port}, or null (with a warning) when that port is taken:
      * the broker still serves, since its clients matter more than its scrapes.
      */
-    private static ObservabilityServer metricsEndpoints(ServerConfig cfg, TreecastMetrics metrics) {
+    private static ObservabilityServer metricsEndpoints(ServerConfig cfg, TreecastMetrics metrics, ServerSecurity security) {
         try {
-            return ObservabilityServer.start(cfg.metricsHost(), cfg.metricsPort(), metrics);
+            return ObservabilityServer.start(cfg.metricsHost(), cfg.metricsPort(), metrics, security.sslContext(),
+                    cfg.metricsRequireToken() ? security::acceptsCredential : null, cfg.metricsOpenProbes());
         } catch (IOException | RuntimeException e) {
             LOG.warn("no /metrics, /health or /ready: cannot listen on {}:{} ({}); set metrics.port (0 = any free port) "
                     + "or metrics.enabled=false", cfg.metricsHost(), cfg.metricsPort(), e.getMessage());

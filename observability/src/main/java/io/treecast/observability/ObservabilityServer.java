@@ -62,7 +62,10 @@ public final class ObservabilityServer implements AutoCloseable {
     private final ThreadPoolExecutor probes;
     private final ThreadPoolExecutor scrapes;
 
-    private ObservabilityServer(DisposableServer http, ThreadPoolExecutor probes, ThreadPoolExecutor scrapes) {
+    private final boolean tls;
+
+    private ObservabilityServer(DisposableServer http, ThreadPoolExecutor probes, ThreadPoolExecutor scrapes, boolean tls) {
+        this.tls = tls;
         this.http = http;
         this.probes = probes;
         this.scrapes = scrapes;
@@ -77,21 +80,54 @@ public final class ObservabilityServer implements AutoCloseable {
         return start(host, port, metrics, READ_TIMEOUT);
     }
 
+    /**
+     * As {@link #start(String, int, TreecastMetrics)}, over TLS when {@code sslOrNull} is given, and asking for
+     * {@code Authorization: Bearer <token>} when {@code credentialCheckOrNull} is given (401 otherwise); with
+     * {@code openProbes}, {@code /health} and {@code /ready} answer without a token (orchestrators' probes rarely
+     * carry one).
+     *
+     * <pre>{@code
+     * ObservabilityServer.start("0.0.0.0", 9464, metrics, security.sslContext(), security::acceptsCredential, true);
+     * }</pre>
+     */
+    public static ObservabilityServer start(String host, int port, TreecastMetrics metrics, io.netty.handler.ssl.SslContext sslOrNull,
+                                            java.util.function.Predicate<String> credentialCheckOrNull, boolean openProbes) throws IOException {
+        return start(host, port, metrics, READ_TIMEOUT, sslOrNull, credentialCheckOrNull, openProbes);
+    }
+
     /** As {@link #start(String, int, TreecastMetrics)} with another read timeout (tests). */
     static ObservabilityServer start(String host, int port, TreecastMetrics metrics, Duration readTimeout) throws IOException {
+        return start(host, port, metrics, readTimeout, null, null, true);
+    }
+
+    private static ObservabilityServer start(String host, int port, TreecastMetrics metrics, Duration readTimeout,
+                                             io.netty.handler.ssl.SslContext ssl, java.util.function.Predicate<String> credentials,
+                                             boolean openProbes) throws IOException {
         ThreadPoolExecutor probes = pool("treecast-http-probe");
         ThreadPoolExecutor scrapes = pool("treecast-http-scrape");
         Scheduler probeThread = Schedulers.fromExecutorService(probes);
         Scheduler scrapeThread = Schedulers.fromExecutorService(scrapes);
         long timeoutMillis = readTimeout.toMillis();
         try {
-            DisposableServer http = HttpServer.create().host(host).port(port)
+            HttpServer server = HttpServer.create().host(host).port(port);
+            if (ssl != null) {
+                server = server.secure(spec -> spec.sslContext(ssl));
+            }
+            DisposableServer http = server
                     .doOnChannelInit((observer, channel, address) -> channel.pipeline()
                             .addFirst("treecast-close-when-silent", new CloseWhenSilent())
                             .addFirst("treecast-read-timeout", new IdleStateHandler(timeoutMillis, 0, 0, TimeUnit.MILLISECONDS)))
-                    .handle((req, res) -> serve(req, res, metrics, probeThread, scrapeThread))
+                    .handle((req, res) -> {
+                        if (credentials != null && !(openProbes && ("/health".equals(req.fullPath()) || "/ready".equals(req.fullPath())))
+                                && !credentials.test(bearer(req))) {
+                            res.header(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
+                            return send(req, res, new Answer(401, TEXT, "unauthorized: this port asks for 'Authorization: Bearer <token>' "
+                                    + "with a token or JWT the server accepts (metrics.require-token)\n"));
+                        }
+                        return serve(req, res, metrics, probeThread, scrapeThread);
+                    })
                     .bindNow(Duration.ofSeconds(10));
-            return new ObservabilityServer(http, probes, scrapes);
+            return new ObservabilityServer(http, probes, scrapes, ssl != null);
         } catch (RuntimeException e) {
             probes.shutdownNow();
             scrapes.shutdownNow();
@@ -129,6 +165,11 @@ public final class ObservabilityServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         }, new ThreadPoolExecutor.AbortPolicy());
+    }
+
+    private static String bearer(HttpServerRequest req) {
+        String h = req.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);
+        return h != null && h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).trim() : "";
     }
 
     /** One answer: status, content type, body. */
@@ -197,7 +238,7 @@ public final class ObservabilityServer implements AutoCloseable {
     /** {@code http://host:port}, e.g. {@code http://127.0.0.1:9464}. */
     public String uri() {
         InetSocketAddress a = address();
-        return "http://" + a.getHostString() + ":" + a.getPort();
+        return (tls ? "https://" : "http://") + a.getHostString() + ":" + a.getPort();
     }
 
     static String jsonEscape(String s) {

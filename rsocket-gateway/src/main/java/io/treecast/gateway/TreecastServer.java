@@ -15,9 +15,6 @@ import io.treecast.gateway.internal.Gateway;
 import io.treecast.gateway.internal.HygieneLimits;
 import io.treecast.gateway.internal.InboundTimeouts;
 import io.treecast.gateway.internal.RateLimitedResponder;
-import io.treecast.gateway.internal.security.JwtVerifier;
-import io.treecast.gateway.internal.security.SecurityPolicy;
-import io.treecast.gateway.internal.security.TlsMaterial;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.netty.http.server.HttpServer;
@@ -60,9 +57,8 @@ public final class TreecastServer implements AutoCloseable {
     private final io.treecast.gateway.internal.EventLoopHeartbeat wsHeartbeat =
             io.treecast.gateway.internal.EventLoopHeartbeat.start(reactor.netty.http.HttpResources.get().onServer(true));
     private final CountDownLatch closed = new CountDownLatch(1);
-    private TlsMaterial tls;
-    private io.netty.handler.ssl.SslContext sslContext;
-    private java.util.concurrent.ScheduledExecutorService reloader;
+    private ServerSecurity security;
+    private boolean ownsSecurity;
     private volatile boolean closing;
 
     private TreecastServer(ServerConfig config, Engine engine, Gateway gateway, CloseableChannel tcp, Closeable ws,
@@ -95,6 +91,23 @@ public final class TreecastServer implements AutoCloseable {
      * }</pre>
      */
     public static TreecastServer start(ServerConfig config, Journal journalOrNull, io.treecast.fastpath.SnapshotStore storeOrNull) {
+        ServerSecurity security = ServerSecurity.load(config);
+        try {
+            TreecastServer server = start(config, journalOrNull, storeOrNull, security);
+            server.ownsSecurity = true;
+            return server;
+        } catch (RuntimeException e) {
+            security.close();
+            throw e;
+        }
+    }
+
+    /**
+     * As {@link #start(ServerConfig, Journal, io.treecast.fastpath.SnapshotStore)} with credentials, rules and TLS
+     * already loaded (and shared with the metrics port); the caller closes {@code security} after the server.
+     */
+    public static TreecastServer start(ServerConfig config, Journal journalOrNull, io.treecast.fastpath.SnapshotStore storeOrNull,
+                                       ServerSecurity security) {
         Engine engine = Engine.start(config.engineConfig(journalOrNull, storeOrNull));
         CloseableChannel tcp = null;
         try {
@@ -103,9 +116,10 @@ public final class TreecastServer implements AutoCloseable {
                     java.time.Duration.ofMillis(config.durabilityAckTimeoutMillis()), new GatewayStats(), config.maxFrameBytes());
             HygieneLimits hygiene = hygieneLimits(config);
             gateway.hygiene(hygiene);
-            gateway.security(securityPolicy(config));
-            TlsMaterial tls = tlsMaterial(config);
-            io.netty.handler.ssl.SslContext sslContext = tls == null ? null : tls.nettyContext();
+            gateway.security(security.policy());
+            security.onCredentialsChanged(gateway::credentialsChanged);
+            io.netty.handler.ssl.SslContext sslContext = security.sslContext();
+            boolean tls = sslContext != null;
             gateway.maxGetsInFlight(config.maxGetsInFlight());
             // one directory per listener: subscription frames are written straight to each connection's channel
             ChannelDirectory tcpChannels = new ChannelDirectory(false, config.maxSendQueueBytes());
@@ -144,14 +158,12 @@ public final class TreecastServer implements AutoCloseable {
                 wsAddress = ws instanceof CloseableChannel ? ((CloseableChannel) ws).address() : null;
             }
             TreecastServer server = new TreecastServer(config, engine, gateway, tcp, ws, wsAddress, java.util.List.copyOf(channels));
-            server.tls = tls;
-            server.sslContext = sslContext;
-            server.reloader = reloader(config, gateway, tls);
-            LOG.info("Treecast listening on rsocket+{}://{}:{}{}, in {} mode{}", tls == null ? "tcp" : "tls", tcp.address().getHostString(), tcp.address().getPort(),
-                    wsAddress == null ? "" : " and " + (tls == null ? "ws" : "wss") + "://" + wsAddress.getHostString() + ":" + wsAddress.getPort() + config.webSocketPath(),
+            server.security = security;
+            LOG.info("Treecast listening on rsocket+{}://{}:{}{}, in {} mode{}", tls ? "tls" : "tcp", tcp.address().getHostString(), tcp.address().getPort(),
+                    wsAddress == null ? "" : " and " + (tls ? "wss" : "ws") + "://" + wsAddress.getHostString() + ":" + wsAddress.getPort() + config.webSocketPath(),
                     journalOrNull == null ? "memory" : "durable",
                     (gateway.security().credentialsRequired() ? ", credentials required" : "") + (gateway.security().hasRules() ? ", access rules from " + config.authRulesFile() : "")
-                    + (tls != null && !"none".equals(tls.clientAuth()) ? ", client certificates " + tls.clientAuth() + "d" : ""));
+                    + (tls && !"none".equals(security.clientAuth()) ? ", client certificates " + security.clientAuth() + "d" : ""));
             return server;
         } catch (RuntimeException e) {
             if (tcp != null) {
@@ -162,83 +174,9 @@ public final class TreecastServer implements AutoCloseable {
         }
     }
 
-    /** The tokens, rules and JWT keys of {@code config}; a bad file is a {@link ConfigException} naming its key. */
-    static SecurityPolicy securityPolicy(ServerConfig config) {
-        JwtVerifier jwt = null;
-        String key = "auth.jwt.hs256-secret-file";
-        try {
-            byte[] secret = config.jwtHs256SecretFile() == null ? null : SecurityPolicy.readSecret(config.jwtHs256SecretFile());
-            key = "auth.jwt.rs256-public-key-file";
-            java.security.PublicKey rsa = null;
-            if (config.jwtRs256PublicKeyFile() != null) {
-                rsa = JwtVerifier.rsaPublicKey(java.nio.file.Files.readString(config.jwtRs256PublicKeyFile()));
-            }
-            if (secret != null || rsa != null) {
-                jwt = new JwtVerifier(secret, rsa, config.jwtIssuer(), config.jwtAudience(), config.jwtRulesClaim());
-            }
-            key = "auth.tokens-file";
-            SecurityPolicy.load(config.authTokens(), config.authTokensFile(), null, jwt); // a tokens-file error names that key
-            key = "auth.rules-file";
-            return SecurityPolicy.load(config.authTokens(), config.authTokensFile(), config.authRulesFile(), jwt);
-        } catch (IllegalArgumentException | java.io.IOException e) {
-            throw new ConfigException(key, config.sourceOf(key), key + " from " + config.sourceOf(key) + ": " + e.getMessage());
-        }
-    }
-
-    static TlsMaterial tlsMaterial(ServerConfig config) {
-        if (!config.tlsEnabled()) {
-            return null;
-        }
-        try {
-            return TlsMaterial.load(config.tlsCertFile(), config.tlsKeyFile(), config.tlsClientAuth(), config.tlsCaFile());
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException("tls.cert-file", config.sourceOf("tls.cert-file"), "TLS (tls.cert-file, tls.key-file, tls.ca-file): " + e.getMessage());
-        }
-    }
-
-    /** Checks the tokens, rules and TLS files every auth.reload-interval-ms, on one daemon thread. */
-    private static java.util.concurrent.ScheduledExecutorService reloader(ServerConfig config, Gateway gateway, TlsMaterial tls) {
-        if (!gateway.security().reloadable() && tls == null) {
-            return null;
-        }
-        java.util.concurrent.ScheduledExecutorService ex = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "treecast-security-reload");
-            t.setDaemon(true);
-            return t;
-        });
-        ex.scheduleWithFixedDelay(() -> {
-            try {
-                if (gateway.security().poll()) {
-                    gateway.credentialsChanged();
-                }
-                if (tls != null) {
-                    tls.poll();
-                }
-            } catch (RuntimeException e) {
-                LOG.error("Checking the security files for changes failed; will try again", e);
-            }
-        }, config.authReloadIntervalMillis(), config.authReloadIntervalMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-        return ex;
-    }
-
-    /** The TLS context of the listeners (for the metrics port, so that it serves the same certificate), or null. */
-    public io.netty.handler.ssl.SslContext sslContext() {
-        return sslContext;
-    }
-
-    /**
-     * Whether {@code token} is a credential this server accepts (a token of auth.tokens / auth.tokens-file or a valid
-     * JWT): for the metrics port's {@code metrics.require-token}.
-     */
-    public boolean acceptsCredential(String token) {
-        if (token == null || token.isEmpty()) {
-            return false;
-        }
-        try {
-            return !"none".equals(gateway.security().authenticate(token, null).source);
-        } catch (io.treecast.fastpath.TreecastException e) {
-            return false;
-        }
+    /** The credentials, rules and TLS material in force (shared with the metrics port). */
+    public ServerSecurity security() {
+        return security;
     }
 
     private static RSocketServer rsocketServer(ServerConfig config, Gateway gateway, HygieneLimits hygiene, ChannelDirectory channels) {
@@ -280,12 +218,12 @@ public final class TreecastServer implements AutoCloseable {
 
     /** The WebSocket URI clients connect to, e.g. {@code ws://127.0.0.1:7071/rsocket}, or {@code null}. */
     public String webSocketUri() {
-        return wsAddress == null ? null : (tls == null ? "ws://" : "wss://") + wsAddress.getHostString() + ":" + wsAddress.getPort() + config.webSocketPath();
+        return wsAddress == null ? null : (security.tls() ? "wss://" : "ws://") + wsAddress.getHostString() + ":" + wsAddress.getPort() + config.webSocketPath();
     }
 
     /** The TCP URI clients connect to, e.g. {@code tcp://127.0.0.1:7070}. */
     public String tcpUri() {
-        return (tls == null ? "tcp://" : "tls://") + tcp.address().getHostString() + ":" + tcp.address().getPort();
+        return (security.tls() ? "tls://" : "tcp://") + tcp.address().getHostString() + ":" + tcp.address().getPort();
     }
 
     public Engine engine() {
@@ -388,8 +326,8 @@ public final class TreecastServer implements AutoCloseable {
             if (ws != null) {
                 ws.onClose().block(Duration.ofSeconds(5));
             }
-            if (reloader != null) {
-                reloader.shutdownNow();
+            if (ownsSecurity) {
+                security.close();
             }
             tcpHeartbeat.close();
             wsHeartbeat.close();
