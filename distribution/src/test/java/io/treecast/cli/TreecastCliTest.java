@@ -95,7 +95,7 @@ class TreecastCliTest {
     @Test
     void benchRejectsAnUnknownTransport() {
         assertThat(run("bench", "--transport", "udp", "--url", "tcp://127.0.0.1:1")).isEqualTo(ExitCodes.USAGE);
-        assertThat(err()).isEqualTo("error: USAGE: --transport must be tcp, ws or tcp,ws; got udp\n");
+        assertThat(err()).isEqualTo("error: USAGE: --transport must be tcp, ws, tls or wss, or several joined by ',' (e.g. tcp,tls); got udp\n");
     }
 
     @Test
