@@ -1,6 +1,8 @@
 package io.treecast.client.security;
 
+import io.treecast.client.ChangeBatch;
 import io.treecast.client.ClientOptions;
+import io.treecast.client.IngestAck;
 import io.treecast.client.ClientSubscription;
 import io.treecast.client.LeafChange;
 import io.treecast.client.Policy;
@@ -16,6 +18,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import reactor.core.publisher.Flux;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -178,6 +181,33 @@ class AccessControlIT {
             assertThat(admin.get("markets/us/published").leaves()).isEmpty();
             assertThat(admin.get("markets/eu/after").leaves()).hasSize(1);
         }
+    }
+
+    @Test
+    void anIngestedBatchOutsideTheWriteRulesGetsAForbiddenAckAndTheChannelGoesOn() {
+        try (TreecastClient alice = connect("alice-token-0123456789")) {
+            List<IngestAck> acks = alice.reactive().ingest(Flux.just(
+                    ChangeBatch.of(b -> b.set("markets/eu/ingest1", 1L)),
+                    ChangeBatch.of(b -> b.set("markets/eu/ingest2", 2L).set("markets/us/ingest", 2L)),
+                    ChangeBatch.of(b -> b.set("markets/eu/ingest3", 3L)))).collectList().block(WAIT);
+            assertThat(acks).hasSize(3);
+            assertThat(acks.get(0).isError()).isFalse();
+            assertThat(acks.get(1).errorCode()).isEqualTo(TreecastClientException.Code.FORBIDDEN);
+            assertThat(acks.get(1).errorMessage()).contains("change 2 (markets/us/ingest)").contains("nothing in the batch was applied");
+            assertThat(acks.get(2).isError()).isFalse();
+            assertThat(paths(admin.get("markets/eu/*").leaves())).contains("markets/eu/ingest1", "markets/eu/ingest3").doesNotContain("markets/eu/ingest2");
+        }
+    }
+
+    @Test
+    void aPathWithAnInvisibleBidiCharacterIsRefusedNamingTheCodePointAndTheClientCarriesOn() {
+        assertThatThrownBy(() -> admin.set("markets/eu/\u202Efx", 1L))
+                .isInstanceOfSatisfying(TreecastClientException.class, e -> assertThat(e.code()).isEqualTo(TreecastClientException.Code.INVALID_PATH))
+                .hasMessageContaining("U+202E (RIGHT-TO-LEFT OVERRIDE)");
+        assertThatThrownBy(() -> admin.get("markets/\u200B*/fx"))
+                .isInstanceOfSatisfying(TreecastClientException.class, e -> assertThat(e.code()).isEqualTo(TreecastClientException.Code.INVALID_PATTERN))
+                .hasMessageContaining("U+200B (ZERO WIDTH SPACE)");
+        assertThat(admin.get("markets/eu/fx").leaves()).hasSize(1);
     }
 
     @Test
