@@ -142,6 +142,36 @@ class AccessControlIT {
     }
 
     @Test
+    void aResumeCaughtUpFromTheSnapshotStoreIsFilteredToo() throws Exception {
+        // the store here reads the server's own tree (complete up to its seq): what the Kafka Streams store answers
+        AtomicReference<io.treecast.fastpath.Engine> engine = new AtomicReference<>();
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        io.treecast.fastpath.SnapshotStore store = pattern -> engine.get().get(pattern)
+                .whenComplete((r, e) -> asked.incrementAndGet())
+                .thenApply(s -> new io.treecast.fastpath.SnapshotStore.Result(s.seq(), s.leaves()));
+        try (TreecastServer small = TreecastServer.start(ServerConfig.builder().set("tcp.port", "0").set("websocket.enabled", "false")
+                .set("auth.tokens-file", dir.resolve("tokens").toString()).set("auth.rules-file", rules.toString())
+                .set("engine.replay-ring-capacity", "4").build(), null, store)) {
+            engine.set(small.engine());
+            try (TreecastClient root = TreecastClient.connect(small.tcpUri(), ClientOptions.defaults().token("admin-token-0123456789"));
+                 TreecastClient alice = TreecastClient.connect(small.tcpUri(), ClientOptions.defaults().token("alice-token-0123456789"))) {
+                long first = root.set("markets/eu/fx", 1L);
+                for (int i = 0; i < 10; i++) {
+                    root.update(b -> b.set("markets/secret/plan", 7L).set("markets/us/fx", 2L));
+                }
+                long last = root.set("markets/eu/fx", 3L);
+                List<TreeEvent> events = new CopyOnWriteArrayList<>();
+                alice.subscribe(SubscribeSpec.pattern("markets/**").resumeAfter(first).policy(Policy.STRICT), events::add, e -> { });
+                await().atMost(WAIT).until(() -> events.stream().anyMatch(e -> e.changes().stream().anyMatch(c -> c.seq() == last)));
+                assertThat(events).anyMatch(e -> e.kind() == TreeEvent.Kind.RESET); // too old for the ring of 4 batches
+                assertThat(asked.get()).as("the store was asked").isPositive();
+                List<String> seen = events.stream().flatMap(e -> e.changes().stream()).map(LeafChange::path).collect(Collectors.toList());
+                assertThat(seen).contains("markets/eu/fx", "markets/us/fx").doesNotContain("markets/secret/plan");
+            }
+        }
+    }
+
+    @Test
     void aSubscriptionInsideADeniedSubtreeOrOutsideTheRulesIsForbiddenNamingThePattern() {
         try (TreecastClient alice = connect("alice-token-0123456789")) {
             AtomicReference<TreecastClientException> error = new AtomicReference<>();
