@@ -172,6 +172,22 @@ class AccessControlIT {
     }
 
     @Test
+    void manyHiddenEventsInARowDoNotUseUpTheSubscribersDemand() {
+        try (TreecastClient alice = connect("alice-token-0123456789")) {
+            List<TreeEvent> events = new CopyOnWriteArrayList<>();
+            alice.subscribe(SubscribeSpec.pattern("markets/**").policy(Policy.STRICT).eventsPerFrame(1), events::add, e -> { });
+            long marker = admin.set("markets/eu/marker", 0L);
+            await().atMost(WAIT).until(() -> events.stream().anyMatch(e -> e.seq() == marker));
+            for (int i = 0; i < 1500; i++) {   // more than the client's and the server's demand windows
+                admin.publish(b -> b.set("markets/secret/plan", 1L));
+            }
+            long visible = admin.set("markets/eu/after-hidden", 1L);
+            await().atMost(WAIT).until(() -> events.stream().anyMatch(e -> e.seq() == visible));
+            assertThat(events.stream().flatMap(e -> e.changes().stream()).map(LeafChange::path)).doesNotContain("markets/secret/plan");
+        }
+    }
+
+    @Test
     void aSubscriptionInsideADeniedSubtreeOrOutsideTheRulesIsForbiddenNamingThePattern() {
         try (TreecastClient alice = connect("alice-token-0123456789")) {
             AtomicReference<TreecastClientException> error = new AtomicReference<>();
