@@ -58,11 +58,18 @@ public final class Gateway implements SocketAcceptor {
     private final ConcurrentHashMap<java.net.InetAddress, AtomicInteger> perIp = new ConcurrentHashMap<>();
 
     /** Ends connections whose credential expires (one daemon thread for the whole JVM; it only schedules). */
-    private static final java.util.concurrent.ScheduledExecutorService EXPIRY = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "treecast-credential-expiry");
-        t.setDaemon(true);
-        return t;
-    });
+    private static final java.util.concurrent.ScheduledThreadPoolExecutor EXPIRY = expiryTimer();
+
+    private static java.util.concurrent.ScheduledThreadPoolExecutor expiryTimer() {
+        java.util.concurrent.ScheduledThreadPoolExecutor timer = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "treecast-credential-expiry");
+            t.setDaemon(true);
+            return t;
+        });
+        // a connection that closes before its token expires takes its timer task along (tokens may live for days)
+        timer.setRemoveOnCancelPolicy(true);
+        return timer;
+    }
     private volatile SecurityPolicy security;
     /** Connections, kept only while rules are in force, to apply reloaded rules to their open streams. */
     private final Set<ConnectionHandler> handlers = ConcurrentHashMap.newKeySet();
