@@ -147,6 +147,24 @@ class TlsIT {
     }
 
     @Test
+    void aKeyThatDoesNotBelongToTheCertificateIsNotTakenAndTheCertificateInForceStays() throws Exception {
+        Path key = dir.resolve("server.key");
+        String original = Files.readString(key);
+        try {
+            Files.writeString(key, SelfSignedCertificates.authority("unrelated").keyPem());
+            Files.setLastModifiedTime(key, FileTime.fromMillis(System.currentTimeMillis() + 30_000));
+            server.security().poll(); // what the reload thread does every auth.reload-interval-ms
+            try (TreecastClient c = TreecastClient.connect(server.tcpUri(), trusting("ca"))) {
+                c.set("open/after-bad-key", 1L);
+            }
+        } finally {
+            Files.writeString(key, original);
+            Files.setLastModifiedTime(key, FileTime.fromMillis(System.currentTimeMillis() + 40_000));
+            server.security().poll();
+        }
+    }
+
+    @Test
     void aNewCertificateWrittenOverTheFilesIsUsedByTheNextConnection() throws Exception {
         SelfSignedCertificates.Issued newCa = SelfSignedCertificates.authority("Next year's CA");
         newCa.write(dir, "new-ca");

@@ -148,14 +148,46 @@ public final class TlsMaterial {
                 tmf.init(ts);
                 t = (X509ExtendedTrustManager) tmf.getTrustManagers()[0];
             }
-            if (!chain.get(0).getPublicKey().getAlgorithm().equals(key.getAlgorithm())) {
-                throw new IllegalArgumentException("the key in " + keyFile + " (" + key.getAlgorithm() + ") does not belong to the certificate in "
-                        + certFile + " (" + chain.get(0).getPublicKey().getAlgorithm() + ")");
+            if (!belongs(key, chain.get(0))) {
+                // e.g. the key file was replaced and the certificate not yet: keep what is in force until both match
+                throw new IllegalArgumentException("the key in " + keyFile + " does not belong to the first certificate in " + certFile);
             }
             keys = k;
             trust = t;
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalArgumentException("cannot use the TLS certificate " + certFile + " with the key " + keyFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Whether {@code key} signs what the certificate's public key verifies. */
+    private static boolean belongs(PrivateKey key, X509Certificate cert) {
+        String alg;
+        switch (key.getAlgorithm()) {
+            case "RSA":
+                alg = "SHA256withRSA";
+                break;
+            case "EC":
+                alg = "SHA256withECDSA";
+                break;
+            case "Ed25519":
+            case "EdDSA":
+                alg = "Ed25519";
+                break;
+            default:
+                return cert.getPublicKey().getAlgorithm().equals(key.getAlgorithm());
+        }
+        try {
+            byte[] probe = "treecast key check".getBytes(StandardCharsets.US_ASCII);
+            java.security.Signature signer = java.security.Signature.getInstance(alg);
+            signer.initSign(key);
+            signer.update(probe);
+            byte[] sig = signer.sign();
+            java.security.Signature verifier = java.security.Signature.getInstance(alg);
+            verifier.initVerify(cert.getPublicKey());
+            verifier.update(probe);
+            return verifier.verify(sig);
+        } catch (GeneralSecurityException e) {
+            return false;
         }
     }
 
