@@ -557,7 +557,12 @@ let lastChanges: { t: number; n: number } | null = null;
 
 async function figures(): Promise<void> {
   try {
-    const text = await (await fetch("metrics", { cache: "no-store" })).text();
+    // with metrics.require-token the port asks for the same token as the WebSocket listener
+    const token = sessionStorage.getItem("treecast.token");
+    const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
+    const res = await fetch("metrics", { cache: "no-store", headers });
+    if (!res.ok) throw new Error(`/metrics answered ${res.status}`);
+    const text = await res.text();
     const changes = metric(text, "treecast_engine_changes_applied_total") ?? 0;
     const now = performance.now();
     const rate = lastChanges ? ((changes - lastChanges.n) * 1000) / (now - lastChanges.t) : 0;

@@ -263,6 +263,47 @@ describe("token auth", () => {
   });
 });
 
+describe("access rules", () => {
+  let ruled;
+  let dir;
+  before(async () => {
+    const fs = require("node:fs");
+    const os = require("node:os");
+    const path = require("node:path");
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "treecast-js-rules-"));
+    fs.writeFileSync(path.join(dir, "tokens"), "writer w-token\nalice a-token\n");
+    fs.writeFileSync(path.join(dir, "rules.yaml"), [
+      "principals:",
+      "  writer:",
+      '    read:  { allow: ["**"] }',
+      '    write: { allow: ["**"] }',
+      "  alice:",
+      '    read:  { allow: ["markets/**"], deny: ["markets/secret/**"] }',
+      '    write: { allow: ["markets/eu/**"] }',
+      "",
+    ].join("\n"));
+    ruled = await startServer("--set", `auth.tokens-file=${path.join(dir, "tokens")}`,
+      "--set", `auth.rules-file=${path.join(dir, "rules.yaml")}`);
+  });
+  after(async () => {
+    await ruled?.stop();
+    require("node:fs").rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("children lists only what the principal may read, and a node it may not read is FORBIDDEN", async () => {
+    const w = await connect(ruled.tcp, { token: "w-token" });
+    for (const p of ["markets/eu/bid", "markets/secret/plan", "markets/top", "other/x"]) await w.set(p, 1);
+    const alice = await connect(ruled.ws, { token: "a-token" });
+    assert.deepEqual((await alice.children("markets")).children.map((c) => c.name), ["eu", "top"]);
+    assert.deepEqual((await alice.children("")).children.map((c) => c.name), ["markets"]);
+    await rejectsWith(alice.children("markets/secret"), "FORBIDDEN", /markets\/secret/);
+    await rejectsWith(alice.set("markets/secret/plan", 2), "FORBIDDEN", /may not write/);
+    assert.ok((await alice.set("markets/eu/bid", 2)) > 0, "the connection carries on after FORBIDDEN");
+    w.close();
+    alice.close();
+  });
+});
+
 function freePort() {
   return new Promise((resolve) => {
     const s = net.createServer().listen(0, "127.0.0.1", () => {

@@ -181,7 +181,7 @@ class ClientIT {
         assertThat(t).isInstanceOfSatisfying(TreecastClientException.class, e ->
                 assertThat(e.code()).isEqualTo(TreecastClientException.Code.CONNECTION));
         assertThatThrownBy(() -> TreecastClient.connect("http://x:1")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("use tcp://host:port or ws://host:port/rsocket");
+                .hasMessageContaining("use tcp://host:port, tls://host:port, ws://host:port/rsocket or wss://host:port/rsocket");
     }
 
     @Test

@@ -46,8 +46,11 @@ public final class BenchCommand implements Callable<Integer> {
                     + "in its own child JVM, data in a temp dir), or off,embedded for both side by side (default: ${DEFAULT-VALUE}).")
     List<String> durabilities;
 
-    @Option(names = "--transport", split = ",", paramLabel = "tcp|ws", defaultValue = "tcp",
-            description = "tcp, ws, or tcp,ws for both side by side (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--ca-file", paramLabel = "PEM", description = "With --url tls://... or wss://...: the CA certificates to trust "
+            + "(the embedded server gets a throw-away CA of its own).")
+    String caFile;
+    @Option(names = "--transport", split = ",", paramLabel = "tcp|ws|tls|wss", defaultValue = "tcp",
+            description = "tcp, ws, tls, wss, or several side by side in one run, e.g. tcp,tls (default: ${DEFAULT-VALUE}). tls and wss give the embedded server a throw-away certificate.")
     List<String> transports;
     @Option(names = "--floor", description = "Also run the same workload through an in-process queue (the floor) and report it beside.")
     boolean floor;
@@ -98,11 +101,14 @@ public final class BenchCommand implements Callable<Integer> {
             }
             String label = durabilities.size() > 1 ? "[journal " + (durability.equals("off") ? "off] " : "on]  ") : "";
             for (String t : transports) {
-                if (!t.equals("tcp") && !t.equals("ws")) {
-                    throw new IllegalArgumentException("--transport must be tcp, ws or tcp,ws; got " + t);
+                if (!t.equals("tcp") && !t.equals("ws") && !t.equals("tls") && !t.equals("wss")) {
+                    throw new IllegalArgumentException("--transport must be tcp, ws, tls or wss, or several joined by ',' (e.g. tcp,tls); got " + t);
                 }
+                boolean secure = t.equals("tls") || t.equals("wss");
+                java.nio.file.Path trust = caFile == null ? null : java.nio.file.Path.of(caFile);
                 ServerProcess server = null;
                 java.nio.file.Path dataDir = null;
+                java.nio.file.Path certDir = null;
                 try {
                     String target = url;
                     if (target == null) {
@@ -118,20 +124,35 @@ public final class BenchCommand implements Callable<Integer> {
                             dataDir = java.nio.file.Files.createTempDirectory("treecast-bench-data");
                             serve.addAll(List.of("--set", "durability.data-dir=" + dataDir));
                         }
+                        if (secure) {
+                            // a throw-away CA and server certificate, so TLS is measured exactly as clients would use it
+                            certDir = java.nio.file.Files.createTempDirectory("treecast-bench-tls");
+                            io.treecast.client.internal.SelfSignedCertificates.Issued ca =
+                                    io.treecast.client.internal.SelfSignedCertificates.authority("treecast bench CA");
+                            trust = ca.write(certDir, "ca");
+                            ca.issue("localhost", true).write(certDir, "server");
+                            serve.addAll(List.of("--set", "tls.enabled=true", "--set", "tls.cert-file=" + certDir.resolve("server.pem"),
+                                    "--set", "tls.key-file=" + certDir.resolve("server.key")));
+                        }
                         server = ServerProcess.start(Arrays.asList(serverJavaOpts.trim().split("\\s+")), TreecastCli.class.getName(), serve);
-                        target = t.equals("ws") ? server.wsUrl() : server.tcpUrl();
+                        target = t.startsWith("ws") ? server.wsUrl() : server.tcpUrl();
                         err.println("embedded server pid " + server.pid() + " at " + target);
-                    } else if (t.equals("ws") != url.startsWith("ws")) {
+                    } else if (!url.startsWith(t + "://")) {
                         throw new IllegalArgumentException("--transport " + t + " does not match --url " + url);
                     }
                     long pid = server != null ? server.pid() : serverPid != null ? serverPid : localListener(target);
                     if (pid == 0) {
                         err.println("note: no local process found listening at " + target + ": the server's CPU is not reported (give --server-pid)");
                     }
-                    ok &= runOne(base.copy().url(target).transport(t).serverPid(pid), all, labels, label, out, err);
+                    ok &= runOne(base.copy().url(target).transport(t).serverPid(pid).caFile(trust), all, labels, label, out, err);
                 } finally {
                     if (server != null) {
                         server.close();
+                    }
+                    if (certDir != null) {
+                        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(certDir)) {
+                            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                        }
                     }
                     if (dataDir != null) {
                         try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(dataDir)) {

@@ -4,6 +4,7 @@ import io.treecast.cli.internal.Operations;
 import io.treecast.durability.Durability;
 import io.treecast.durability.DurabilityConfig;
 import io.treecast.gateway.ServerConfig;
+import io.treecast.gateway.ServerSecurity;
 import io.treecast.gateway.TreecastServer;
 import io.treecast.observability.DurabilityProbe;
 import io.treecast.observability.Console;
@@ -114,8 +115,10 @@ public final class ServeCommand implements Callable<Integer> {
         // metrics first: /health and /ready answer while Kafka starts and the tree recovers
         TreecastMetrics metrics = cfg.metricsEnabled()
                 ? TreecastMetrics.create(Duration.ofMillis(cfg.metricsReadyDegradedBudgetMillis())) : null;
+        // credentials, rules and certificates first: a bad file stops the start before anything listens
+        ServerSecurity security = ServerSecurity.load(cfg);
         Console console = metrics != null && cfg.consoleEnabled() ? Console.fromClasspath() : null;
-        ObservabilityServer http = metrics == null ? null : metricsEndpoints(cfg, metrics, console);
+        ObservabilityServer http = metrics == null ? null : metricsEndpoints(cfg, metrics, console, security);
         Durability durability;
         TreecastServer server;
         try {
@@ -125,7 +128,7 @@ public final class ServeCommand implements Callable<Integer> {
             }
             try {
                 server = TreecastServer.start(cfg, durability == null ? null : durability.journal(),
-                        durability == null ? null : durability.treeState());
+                        durability == null ? null : durability.treeState(), security);
             } catch (RuntimeException e) {
                 if (durability != null) {
                     durability.close();
@@ -134,13 +137,14 @@ public final class ServeCommand implements Callable<Integer> {
             }
         } catch (RuntimeException e) {
             closeMetrics(metrics, http);
+            security.close();
             throw e;
         }
         if (console != null) {
             // the listener's own URI: its real port (0 = any free port) and its scheme (wss once it has TLS)
             java.net.URI ws = server.webSocketUri() == null ? null : java.net.URI.create(server.webSocketUri());
             console.describe(ws == null ? "ws" : ws.getScheme(), ws == null ? 0 : ws.getPort(), cfg.webSocketPath(),
-                    !cfg.authTokens().isEmpty());
+                    security.credentialsRequired());
         }
         if (metrics != null) {
             metrics.attach(server, durability == null ? null : DurabilityProbe.of(durability));
@@ -155,6 +159,7 @@ public final class ServeCommand implements Callable<Integer> {
                 durability.close();
             }
             closeMetrics(metrics, http);
+            security.close();
         }, "treecast-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         spec.commandLine().getOut().println(startupLine(server, durability)
@@ -180,9 +185,11 @@ public final class ServeCommand implements Callable<Integer> {
      * The HTTP endpoints on {@code metrics.host:metrics.port}, or null (with a warning) when that port is taken:
      * the broker still serves, since its clients matter more than its scrapes.
      */
-    private static ObservabilityServer metricsEndpoints(ServerConfig cfg, TreecastMetrics metrics, Console console) {
+    private static ObservabilityServer metricsEndpoints(ServerConfig cfg, TreecastMetrics metrics, Console console,
+                                                        ServerSecurity security) {
         try {
-            return ObservabilityServer.start(cfg.metricsHost(), cfg.metricsPort(), metrics, console);
+            return ObservabilityServer.start(cfg.metricsHost(), cfg.metricsPort(), metrics, console, security.sslContext(),
+                    cfg.metricsRequireToken() ? security::acceptsCredential : null, cfg.metricsOpenProbes());
         } catch (IOException | RuntimeException e) {
             LOG.warn("no /metrics, /health or /ready: cannot listen on {}:{} ({}); set metrics.port (0 = any free port) "
                     + "or metrics.enabled=false", cfg.metricsHost(), cfg.metricsPort(), e.getMessage());

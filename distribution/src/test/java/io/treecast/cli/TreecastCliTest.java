@@ -93,9 +93,18 @@ class TreecastCliTest {
     }
 
     @Test
+    void tlsFlagsThatCannotWorkFailBeforeConnecting() {
+        assertThat(run("get", "a/*", "--url", "tls://127.0.0.1:1", "--cert-file", "client.pem")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err()).isEqualTo("error: USAGE: --cert-file needs --key-file (the certificate's PEM PKCS#8 key)\n");
+        err.reset();
+        assertThat(run("get", "a/*", "--url", "tcp://127.0.0.1:1", "--token-file", "/no/such/token")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err()).startsWith("error: USAGE: cannot read --token-file /no/such/token");
+    }
+
+    @Test
     void benchRejectsAnUnknownTransport() {
         assertThat(run("bench", "--transport", "udp", "--url", "tcp://127.0.0.1:1")).isEqualTo(ExitCodes.USAGE);
-        assertThat(err()).isEqualTo("error: USAGE: --transport must be tcp, ws or tcp,ws; got udp\n");
+        assertThat(err()).isEqualTo("error: USAGE: --transport must be tcp, ws, tls or wss, or several joined by ',' (e.g. tcp,tls); got udp\n");
     }
 
     @Test

@@ -27,9 +27,9 @@ public enum ErrorCode {
     TOO_MANY_SUBSCRIPTIONS,
     /** The server has as many connections as it may. */
     TOO_MANY_CONNECTIONS,
-    /** The SETUP frame carried no valid token. */
+    /** The SETUP frame carried no valid token or JWT; or (connection error) the connection's credential expired or was withdrawn. */
     UNAUTHORIZED,
-    /** The token is valid but not for this operation. */
+    /** The principal's access rules do not allow this read or write (the message names the path or pattern and the rule). */
     FORBIDDEN,
     /** The engine's inbound queue is full: retry later (back-pressure, nothing was applied). */
     OVERLOADED,

@@ -9,7 +9,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Rules (DESIGN.md, data model): 1 to {@value Limits#MAX_SEGMENTS} segments, at most
  * {@value Limits#MAX_PATH_BYTES} bytes of UTF-8 in all; a segment is 1 to {@value Limits#MAX_SEGMENT_BYTES} bytes
- * with no {@code /}, no control character (U+0000-U+001F, U+007F) and none of the pattern characters
+ * with no {@code /}, no control character (U+0000-U+001F, U+007F-U+009F), no invisible format or bidi character
+ * (Unicode category Cf, e.g. U+202E, U+200B, U+FEFF), no U+2028/U+2029 and none of the pattern characters
  * {@code * { } ,}. Every violation throws {@link TreecastException} with {@link ErrorCode#INVALID_PATH} and a
  * message naming the path, the offending segment (1-based) and what to change.
  *
@@ -103,7 +104,7 @@ public final class TreePath implements Comparable<TreePath> {
         }
         for (int c = 0; c < segment.length(); c++) {
             char ch = segment.charAt(c);
-            if (ch < 0x20 || ch == 0x7f || ch == '/' || ch == '*' || ch == '{' || ch == '}' || ch == ',') {
+            if (ch < 0x20 || ch == 0x7f || ch == '/' || ch == '*' || ch == '{' || ch == '}' || ch == ',' || (ch >= 0x80 && invisible(segment, c))) {
                 return parse(text + "/" + segment);
             }
         }
@@ -223,9 +224,56 @@ public final class TreePath implements Comparable<TreePath> {
                     throw new TreecastException(code, what + " '" + printable(text) + "' segment " + (i + 1) + " contains the control character U+"
                             + String.format("%04X", (int) ch) + ": remove it (control characters are not allowed)");
                 }
+                if (ch >= 0x80) {
+                    checkNonAscii(text, segs[i], c, i, code, what);
+                }
             }
         }
         return segs;
+    }
+
+    /**
+     * Whether the code point at {@code at} is one a person cannot see or that changes how the text around it is
+     * shown: a C1 control (U+0080-U+009F, e.g. U+0085 NEXT LINE), a format character (Unicode category Cf: the
+     * bidi overrides and isolates U+202A-U+202E and U+2066-U+2069, zero-width U+200B-U+200F, U+2060, U+FEFF, ...),
+     * a line or paragraph separator (U+2028, U+2029), or a lone surrogate (not encodable as UTF-8). Two paths that
+     * look alike in a log, a UI or an access rule must be the same path. Called only for chars >= U+0080, so
+     * ASCII paths pay nothing for it.
+     */
+    static boolean invisible(String s, int at) {
+        char ch = s.charAt(at);
+        if (Character.isHighSurrogate(ch)) {
+            if (at + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(at + 1))) {
+                return true;
+            }
+            int type = Character.getType(s.codePointAt(at));
+            return type == Character.FORMAT || type == Character.CONTROL;
+        }
+        if (Character.isLowSurrogate(ch)) {
+            return at == 0 || !Character.isHighSurrogate(s.charAt(at - 1));
+        }
+        int type = Character.getType(ch);
+        return type == Character.CONTROL || type == Character.FORMAT || type == Character.LINE_SEPARATOR
+                || type == Character.PARAGRAPH_SEPARATOR;
+    }
+
+    private static void checkNonAscii(String text, String seg, int c, int i, ErrorCode code, String what) {
+        if (!invisible(seg, c)) {
+            return;
+        }
+        char ch = seg.charAt(c);
+        if (Character.isSurrogate(ch) && !(Character.isHighSurrogate(ch) && c + 1 < seg.length() && Character.isLowSurrogate(seg.charAt(c + 1)))) {
+            throw new TreecastException(code, what + " '" + printable(text) + "' segment " + (i + 1) + " contains a lone surrogate U+"
+                    + String.format("%04X", (int) ch) + ": it is not valid text; send the path as valid UTF-8");
+        }
+        int cp = seg.codePointAt(c);
+        int type = Character.getType(cp);
+        String kind = type == Character.CONTROL ? "control character"
+                : type == Character.FORMAT ? "invisible format character" : "line or paragraph separator";
+        String name = Character.getName(cp);
+        throw new TreecastException(code, what + " '" + printable(text) + "' segment " + (i + 1) + " contains the " + kind + " U+"
+                + String.format("%04X", cp) + (name == null ? "" : " (" + name + ")")
+                + ": remove it (control, bidi, zero-width and other invisible characters are not allowed: paths that look the same must be the same)");
     }
 
     /** A literal segment: no pattern characters. */
@@ -267,7 +315,7 @@ public final class TreePath implements Comparable<TreePath> {
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < s.length(); i++) {
             char ch = s.charAt(i);
-            if (ch < 0x20 || ch == 0x7f) {
+            if (ch < 0x20 || ch == 0x7f || (ch >= 0x80 && invisible(s, i))) {
                 b.append(String.format("\\u%04X", (int) ch));
             } else {
                 b.append(ch);

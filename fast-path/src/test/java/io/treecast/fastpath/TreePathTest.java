@@ -91,6 +91,44 @@ class TreePathTest {
                 .isInstanceOfSatisfying(TreecastException.class, e -> assertThat(e.getMessage()).contains("U+007F"));
     }
 
+    @ParameterizedTest(name = "U+{0}")
+    @CsvSource({
+            "0085, control character U+0085 (NEXT LINE (NEL))",
+            "009B, control character U+009B",
+            "202E, invisible format character U+202E (RIGHT-TO-LEFT OVERRIDE)",
+            "202A, invisible format character U+202A",
+            "2066, invisible format character U+2066",
+            "200B, invisible format character U+200B (ZERO WIDTH SPACE)",
+            "200D, invisible format character U+200D",
+            "FEFF, invisible format character U+FEFF",
+            "2028, line or paragraph separator U+2028",
+            "2029, line or paragraph separator U+2029"})
+    void rejectsInvisibleControlBidiAndFormatCharactersNamingTheCodePoint(String hex, String expected) {
+        String bad = "fx/EUR" + (char) Integer.parseInt(hex, 16) + "USD/bid";
+        assertThatThrownBy(() -> TreePath.parse(bad))
+                .isInstanceOfSatisfying(TreecastException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_PATH))
+                .hasMessageContaining("segment 2 contains the " + expected)
+                .hasMessageContaining("\\u" + hex)          // the path is quoted with the character escaped
+                .hasMessageContaining("remove it");
+        assertThatThrownBy(() -> TreePath.parse("fx").child("EUR" + (char) Integer.parseInt(hex, 16)))
+                .hasMessageContaining("U+" + hex);
+        assertThatThrownBy(() -> PathPattern.parse("fx/*/x" + (char) Integer.parseInt(hex, 16)))
+                .isInstanceOfSatisfying(TreecastException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_PATTERN))
+                .hasMessageContaining("segment 3 contains the " + expected);
+        assertThatThrownBy(() -> PathPattern.parse("fx/{eu,u" + (char) Integer.parseInt(hex, 16) + "s}"))
+                .hasMessageContaining("U+" + hex);
+    }
+
+    @Test
+    void acceptsVisibleNonAsciiTextAndRejectsLoneSurrogates() {
+        assertThat(TreePath.parse("märkte/東京/€/🚀/ñ").depth()).isEqualTo(5);
+        assertThat(TreePath.parse("a").child("🚀").segment(1)).isEqualTo("🚀");
+        assertThatThrownBy(() -> TreePath.parse("a/x\uD800y"))
+                .hasMessageContaining("segment 2 contains a lone surrogate U+D800");
+        assertThatThrownBy(() -> TreePath.parse("a/x\uDC00"))
+                .hasMessageContaining("lone surrogate U+DC00");
+    }
+
     @Test
     void rejectsOversizedSegmentsPathsAndDepth() {
         assertThatThrownBy(() -> TreePath.parse("a/" + "x".repeat(256)))

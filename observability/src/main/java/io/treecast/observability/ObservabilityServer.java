@@ -64,7 +64,10 @@ public final class ObservabilityServer implements AutoCloseable {
     private final ThreadPoolExecutor probes;
     private final ThreadPoolExecutor scrapes;
 
-    private ObservabilityServer(DisposableServer http, ThreadPoolExecutor probes, ThreadPoolExecutor scrapes) {
+    private final boolean tls;
+
+    private ObservabilityServer(DisposableServer http, ThreadPoolExecutor probes, ThreadPoolExecutor scrapes, boolean tls) {
+        this.tls = tls;
         this.http = http;
         this.probes = probes;
         this.scrapes = scrapes;
@@ -76,34 +79,81 @@ public final class ObservabilityServer implements AutoCloseable {
      * @throws IOException when the address cannot be bound (e.g. the port is in use)
      */
     public static ObservabilityServer start(String host, int port, TreecastMetrics metrics) throws IOException {
-        return start(host, port, metrics, READ_TIMEOUT, null);
+        return start(host, port, metrics, READ_TIMEOUT, null, null, null, true);
     }
 
     /** As {@link #start(String, int, TreecastMetrics)}, also serving the web console (null: none). */
     public static ObservabilityServer start(String host, int port, TreecastMetrics metrics, Console consoleOrNull) throws IOException {
-        return start(host, port, metrics, READ_TIMEOUT, consoleOrNull);
+        return start(host, port, metrics, READ_TIMEOUT, consoleOrNull, null, null, true);
+    }
+
+    /**
+     * As {@link #start(String, int, TreecastMetrics)}, over TLS when {@code sslOrNull} is given, and asking for
+     * {@code Authorization: Bearer <token>} when {@code credentialCheckOrNull} is given (401 otherwise); with
+     * {@code openProbes}, {@code /health} and {@code /ready} answer without a token (orchestrators' probes rarely
+     * carry one).
+     *
+     * <pre>{@code
+     * ObservabilityServer.start("0.0.0.0", 9464, metrics, security.sslContext(), security::acceptsCredential, true);
+     * }</pre>
+     */
+    public static ObservabilityServer start(String host, int port, TreecastMetrics metrics, io.netty.handler.ssl.SslContext sslOrNull,
+                                            java.util.function.Predicate<String> credentialCheckOrNull, boolean openProbes) throws IOException {
+        return start(host, port, metrics, null, sslOrNull, credentialCheckOrNull, openProbes);
+    }
+
+    /**
+     * As {@link #start(String, int, TreecastMetrics, io.netty.handler.ssl.SslContext, java.util.function.Predicate, boolean)},
+     * also serving the web console (null: none). The console's page and files answer without a token (they hold no
+     * data: the page asks for a token itself and sends it as a bearer token when it reads {@code /metrics}).
+     */
+    public static ObservabilityServer start(String host, int port, TreecastMetrics metrics, Console consoleOrNull,
+                                            io.netty.handler.ssl.SslContext sslOrNull,
+                                            java.util.function.Predicate<String> credentialCheckOrNull, boolean openProbes) throws IOException {
+        return start(host, port, metrics, READ_TIMEOUT, consoleOrNull, sslOrNull, credentialCheckOrNull, openProbes);
+    }
+
+    /** Paths that answer without a token: the probes (when open) and the console's static files. */
+    private static boolean openWithoutToken(String path, boolean openProbes) {
+        if (openProbes && ("/health".equals(path) || "/ready".equals(path))) {
+            return true;
+        }
+        return "/".equals(path) || path.startsWith("/console/");
     }
 
     /** As {@link #start(String, int, TreecastMetrics)} with another read timeout (tests). */
     static ObservabilityServer start(String host, int port, TreecastMetrics metrics, Duration readTimeout) throws IOException {
-        return start(host, port, metrics, readTimeout, null);
+        return start(host, port, metrics, readTimeout, null, null, null, true);
     }
 
     private static ObservabilityServer start(String host, int port, TreecastMetrics metrics, Duration readTimeout,
-                                             Console console) throws IOException {
+                                             Console console, io.netty.handler.ssl.SslContext ssl,
+                                             java.util.function.Predicate<String> credentials, boolean openProbes) throws IOException {
         ThreadPoolExecutor probes = pool("treecast-http-probe");
         ThreadPoolExecutor scrapes = pool("treecast-http-scrape");
         Scheduler probeThread = Schedulers.fromExecutorService(probes);
         Scheduler scrapeThread = Schedulers.fromExecutorService(scrapes);
         long timeoutMillis = readTimeout.toMillis();
         try {
-            DisposableServer http = HttpServer.create().host(host).port(port)
+            HttpServer server = HttpServer.create().host(host).port(port);
+            if (ssl != null) {
+                server = server.secure(spec -> spec.sslContext(ssl));
+            }
+            DisposableServer http = server
                     .doOnChannelInit((observer, channel, address) -> channel.pipeline()
                             .addFirst("treecast-close-when-silent", new CloseWhenSilent())
                             .addFirst("treecast-read-timeout", new IdleStateHandler(timeoutMillis, 0, 0, TimeUnit.MILLISECONDS)))
-                    .handle((req, res) -> serve(req, res, metrics, console, probeThread, scrapeThread))
+                    .handle((req, res) -> {
+                        if (credentials != null && !openWithoutToken(req.fullPath(), openProbes)
+                                && !credentials.test(bearer(req))) {
+                            res.header(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
+                            return send(req, res, new Answer(401, TEXT, "unauthorized: this port asks for 'Authorization: Bearer <token>' "
+                                    + "with a token or JWT the server accepts (metrics.require-token)\n"));
+                        }
+                        return serve(req, res, metrics, console, probeThread, scrapeThread);
+                    })
                     .bindNow(Duration.ofSeconds(10));
-            return new ObservabilityServer(http, probes, scrapes);
+            return new ObservabilityServer(http, probes, scrapes, ssl != null);
         } catch (RuntimeException e) {
             probes.shutdownNow();
             scrapes.shutdownNow();
@@ -141,6 +191,11 @@ public final class ObservabilityServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         }, new ThreadPoolExecutor.AbortPolicy());
+    }
+
+    private static String bearer(HttpServerRequest req) {
+        String h = req.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);
+        return h != null && h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).trim() : "";
     }
 
     /** One answer: status, content type, body. */
@@ -219,7 +274,7 @@ public final class ObservabilityServer implements AutoCloseable {
     /** {@code http://host:port}, e.g. {@code http://127.0.0.1:9464}. */
     public String uri() {
         InetSocketAddress a = address();
-        return "http://" + a.getHostString() + ":" + a.getPort();
+        return (tls ? "https://" : "http://") + a.getHostString() + ":" + a.getPort();
     }
 
     static String jsonEscape(String s) {

@@ -84,6 +84,26 @@ public final class ServerConfig {
         key("limits.max-bytes-per-second-per-connection", "0", v -> intIn(v, 0, Integer.MAX_VALUE),
                 "an integer >= 0 (bytes of update requests per second and connection; 0 = no limit)");
         key("auth.tokens", "", ServerConfig::list, "a list of tokens (YAML list, or comma-separated); empty = no authentication");
+        key("auth.tokens-file", "", v -> v.trim(),
+                "a file path, or empty: lines of '<principal> <token>' ('#' comments); reloaded when it changes");
+        key("auth.rules-file", "", v -> v.trim(),
+                "a YAML file path, or empty (every principal may read and write everything): access rules, reloaded when it changes (SECURITY.md)");
+        key("auth.reload-interval-ms", "2000", v -> intIn(v, 100, 3_600_000),
+                "an integer 100..3600000 (milliseconds between checks of the tokens, rules and TLS files for changes)");
+        key("auth.jwt.hs256-secret-file", "", v -> v.trim(), "a file path holding the HS256 secret (at least 32 characters), or empty");
+        key("auth.jwt.rs256-public-key-file", "", v -> v.trim(), "a PEM file path (-----BEGIN PUBLIC KEY-----) of the RS256 key, or empty");
+        key("auth.jwt.issuer", "", v -> v.trim(), "the required 'iss' claim, or empty (any)");
+        key("auth.jwt.audience", "", v -> v.trim(), "a required 'aud' value, or empty (any)");
+        key("auth.jwt.rules-claim", "treecast", ServerConfig::nonEmpty, "the name of the JWT claim that may carry the principal's access rules");
+        key("tls.enabled", "false", ServerConfig::bool, "true or false (TLS on the TCP, WebSocket and metrics ports)");
+        key("tls.cert-file", "", v -> v.trim(), "a PEM file path: the server's certificate chain (required when tls.enabled)");
+        key("tls.key-file", "", v -> v.trim(), "a PEM file path: the server's private key, PKCS#8 unencrypted (required when tls.enabled)");
+        key("tls.client-auth", "none", v -> oneOf(v, "none", "optional", "require"),
+                "one of none, optional, require (client certificates, checked against tls.ca-file; their CN names the principal)");
+        key("tls.ca-file", "", v -> v.trim(), "a PEM file path: the CA certificates client certificates must chain to (required when tls.client-auth is not none)");
+        key("metrics.require-token", "false", ServerConfig::bool,
+                "true or false (the metrics port asks for 'Authorization: Bearer <token>', a token or JWT the server accepts)");
+        key("metrics.open-probes", "true", ServerConfig::bool, "true or false (/health and /ready answer without a token)");
         key("shutdown.drain-timeout-ms", "5000", v -> intIn(v, 0, 600_000), "an integer 0..600000 (milliseconds)");
         key("engine.tree-id", "default", ServerConfig::nonEmpty, "a non-empty name");
         key("engine.inbound-queue-capacity", "65536", ServerConfig::powerOfTwo, "a power of two");
@@ -185,7 +205,7 @@ public final class ServerConfig {
     public static final Set<String> NON_KEY_ENVIRONMENT_VARIABLES = Set.of("TREECAST_JAVA_OPTS", "TREECAST_PROFILE",
             "TREECAST_LAUNCHER_DRY_RUN", "TREECAST_HOME", "TREECAST_CLIENT_CDS", "TREECAST_LOG_LEVEL",
             "TREECAST_LIBRARY_LOG_LEVEL", "TREECAST_KAFKA_LOG_LEVEL", "TREECAST_URL", "TREECAST_TOKEN", "TREECAST_TIMEOUT",
-            "TREECAST_TOKEN_FILE", "TREECAST_CA");
+            "TREECAST_TOKEN_FILE", "TREECAST_CA_FILE", "TREECAST_CERT_FILE", "TREECAST_KEY_FILE");
 
     /** The key's variable for every key, e.g. TREECAST_TCP_PORT -> tcp.port. */
     private static final Map<String, String> ENV_KEYS = new java.util.TreeMap<>();
@@ -257,6 +277,30 @@ public final class ServerConfig {
     public int maxBytesPerSecondPerConnection() { return (Integer) values.get("limits.max-bytes-per-second-per-connection"); }
     @SuppressWarnings("unchecked")
     public List<String> authTokens() { return (List<String>) values.get("auth.tokens"); }
+    /** auth.tokens-file, or null. */
+    public Path authTokensFile() { return pathOrNull("auth.tokens-file"); }
+    /** auth.rules-file, or null. */
+    public Path authRulesFile() { return pathOrNull("auth.rules-file"); }
+    public int authReloadIntervalMillis() { return (Integer) values.get("auth.reload-interval-ms"); }
+    public Path jwtHs256SecretFile() { return pathOrNull("auth.jwt.hs256-secret-file"); }
+    public Path jwtRs256PublicKeyFile() { return pathOrNull("auth.jwt.rs256-public-key-file"); }
+    public String jwtIssuer() { return (String) values.get("auth.jwt.issuer"); }
+    public String jwtAudience() { return (String) values.get("auth.jwt.audience"); }
+    public String jwtRulesClaim() { return (String) values.get("auth.jwt.rules-claim"); }
+    public boolean tlsEnabled() { return (Boolean) values.get("tls.enabled"); }
+    public Path tlsCertFile() { return pathOrNull("tls.cert-file"); }
+    public Path tlsKeyFile() { return pathOrNull("tls.key-file"); }
+    /** none, optional or require. */
+    public String tlsClientAuth() { return (String) values.get("tls.client-auth"); }
+    public Path tlsCaFile() { return pathOrNull("tls.ca-file"); }
+    public boolean metricsRequireToken() { return (Boolean) values.get("metrics.require-token"); }
+    public boolean metricsOpenProbes() { return (Boolean) values.get("metrics.open-probes"); }
+
+    private Path pathOrNull(String key) {
+        String v = (String) values.get(key);
+        return v.isEmpty() ? null : Path.of(v);
+    }
+
     public long shutdownDrainTimeoutMillis() { return (Integer) values.get("shutdown.drain-timeout-ms"); }
     public DurabilityMode durabilityMode() { return (DurabilityMode) values.get("durability.mode"); }
     public String durabilityBootstrapServers() { return (String) values.get("durability.bootstrap-servers"); }
@@ -454,6 +498,23 @@ public final class ServerConfig {
                 String key = "durability.bootstrap-servers";
                 throw new ConfigException(key, sources.get(key), key + " is empty: durability.mode external (from "
                         + sources.get("durability.mode") + ") needs host:port of the Kafka cluster");
+            }
+            if ((Boolean) values.get("tls.enabled")) {
+                for (String key : List.of("tls.cert-file", "tls.key-file")) {
+                    if (((String) values.get(key)).isEmpty()) {
+                        throw new ConfigException(key, sources.get(key), key + " is empty: tls.enabled (from " + sources.get("tls.enabled")
+                                + ") needs the server's PEM certificate chain (tls.cert-file) and private key (tls.key-file)");
+                    }
+                }
+                if (!"none".equals(values.get("tls.client-auth")) && ((String) values.get("tls.ca-file")).isEmpty()) {
+                    String key = "tls.ca-file";
+                    throw new ConfigException(key, sources.get(key), key + " is empty: tls.client-auth " + values.get("tls.client-auth")
+                            + " needs the PEM certificates of the CA that signs client certificates");
+                }
+            } else if (!"none".equals(values.get("tls.client-auth"))) {
+                String key = "tls.client-auth";
+                throw new ConfigException(key, sources.get(key), key + " = " + values.get(key) + " from " + sources.get(key)
+                        + ": client certificates need TLS: set tls.enabled true (with tls.cert-file and tls.key-file)");
             }
             return new ServerConfig(new LinkedHashMap<>(values), new LinkedHashMap<>(sources));
         }

@@ -57,6 +57,8 @@ public final class TreecastServer implements AutoCloseable {
     private final io.treecast.gateway.internal.EventLoopHeartbeat wsHeartbeat =
             io.treecast.gateway.internal.EventLoopHeartbeat.start(reactor.netty.http.HttpResources.get().onServer(true));
     private final CountDownLatch closed = new CountDownLatch(1);
+    private ServerSecurity security;
+    private boolean ownsSecurity;
     private volatile boolean closing;
 
     private TreecastServer(ServerConfig config, Engine engine, Gateway gateway, CloseableChannel tcp, Closeable ws,
@@ -89,6 +91,23 @@ public final class TreecastServer implements AutoCloseable {
      * }</pre>
      */
     public static TreecastServer start(ServerConfig config, Journal journalOrNull, io.treecast.fastpath.SnapshotStore storeOrNull) {
+        ServerSecurity security = ServerSecurity.load(config);
+        try {
+            TreecastServer server = start(config, journalOrNull, storeOrNull, security);
+            server.ownsSecurity = true;
+            return server;
+        } catch (RuntimeException e) {
+            security.close();
+            throw e;
+        }
+    }
+
+    /**
+     * As {@link #start(ServerConfig, Journal, io.treecast.fastpath.SnapshotStore)} with credentials, rules and TLS
+     * already loaded (and shared with the metrics port); the caller closes {@code security} after the server.
+     */
+    public static TreecastServer start(ServerConfig config, Journal journalOrNull, io.treecast.fastpath.SnapshotStore storeOrNull,
+                                       ServerSecurity security) {
         Engine engine = Engine.start(config.engineConfig(journalOrNull, storeOrNull));
         CloseableChannel tcp = null;
         try {
@@ -97,11 +116,19 @@ public final class TreecastServer implements AutoCloseable {
                     java.time.Duration.ofMillis(config.durabilityAckTimeoutMillis()), new GatewayStats(), config.maxFrameBytes());
             HygieneLimits hygiene = hygieneLimits(config);
             gateway.hygiene(hygiene);
+            gateway.security(security.policy());
+            security.onCredentialsChanged(gateway::credentialsChanged);
+            io.netty.handler.ssl.SslContext sslContext = security.sslContext();
+            boolean tls = sslContext != null;
             gateway.maxGetsInFlight(config.maxGetsInFlight());
             // one directory per listener: subscription frames are written straight to each connection's channel
             ChannelDirectory tcpChannels = new ChannelDirectory(false, config.maxSendQueueBytes());
+            TcpServer tcpServer = TcpServer.create().host(config.tcpHost()).port(config.tcpPort());
+            if (sslContext != null) {
+                tcpServer = tcpServer.secure(spec -> spec.sslContext(sslContext));
+            }
             tcp = rsocketServer(config, gateway, hygiene, tcpChannels).bindNow(TcpServerTransport.create(
-                    TcpServer.create().host(config.tcpHost()).port(config.tcpPort())
+                    tcpServer
                             // first in the pipeline, before the frame decoder: it must see the bytes of unfinished frames
                             .doOnConnection(c -> {
                                 c.addHandlerFirst("treecast-inbound-timeouts",
@@ -114,8 +141,12 @@ public final class TreecastServer implements AutoCloseable {
             java.util.List<ChannelDirectory> channels = new java.util.ArrayList<>(java.util.List.of(tcpChannels));
             if (config.webSocketEnabled()) {
                 ChannelDirectory wsChannels = new ChannelDirectory(true, config.maxSendQueueBytes());
+                HttpServer httpServer = HttpServer.create().host(config.tcpHost()).port(config.webSocketPort());
+                if (sslContext != null) {
+                    httpServer = httpServer.secure(spec -> spec.sslContext(sslContext));
+                }
                 WebsocketRouteTransport transport = new WebsocketRouteTransport(
-                        HttpServer.create().host(config.tcpHost()).port(config.webSocketPort())
+                        httpServer
                                 .doOnChannelInit((observer, channel, address) -> channel.pipeline().addFirst("treecast-inbound-timeouts",
                                         new InboundTimeouts(config.idleTimeoutMillis(), config.frameReadTimeoutMillis(), false)))
                                 .doOnConnection(wsChannels::onConnection),
@@ -127,9 +158,12 @@ public final class TreecastServer implements AutoCloseable {
                 wsAddress = ws instanceof CloseableChannel ? ((CloseableChannel) ws).address() : null;
             }
             TreecastServer server = new TreecastServer(config, engine, gateway, tcp, ws, wsAddress, java.util.List.copyOf(channels));
-            LOG.info("Treecast listening on rsocket+tcp://{}:{}{}, in {} mode", tcp.address().getHostString(), tcp.address().getPort(),
-                    wsAddress == null ? "" : " and ws://" + wsAddress.getHostString() + ":" + wsAddress.getPort() + config.webSocketPath(),
-                    journalOrNull == null ? "memory" : "durable");
+            server.security = security;
+            LOG.info("Treecast listening on rsocket+{}://{}:{}{}, in {} mode{}", tls ? "tls" : "tcp", tcp.address().getHostString(), tcp.address().getPort(),
+                    wsAddress == null ? "" : " and " + (tls ? "wss" : "ws") + "://" + wsAddress.getHostString() + ":" + wsAddress.getPort() + config.webSocketPath(),
+                    journalOrNull == null ? "memory" : "durable",
+                    (gateway.security().credentialsRequired() ? ", credentials required" : "") + (gateway.security().hasRules() ? ", access rules from " + config.authRulesFile() : "")
+                    + (tls && !"none".equals(security.clientAuth()) ? ", client certificates " + security.clientAuth() + "d" : ""));
             return server;
         } catch (RuntimeException e) {
             if (tcp != null) {
@@ -138,6 +172,11 @@ public final class TreecastServer implements AutoCloseable {
             engine.close();
             throw e;
         }
+    }
+
+    /** The credentials, rules and TLS material in force (shared with the metrics port). */
+    public ServerSecurity security() {
+        return security;
     }
 
     private static RSocketServer rsocketServer(ServerConfig config, Gateway gateway, HygieneLimits hygiene, ChannelDirectory channels) {
@@ -179,12 +218,12 @@ public final class TreecastServer implements AutoCloseable {
 
     /** The WebSocket URI clients connect to, e.g. {@code ws://127.0.0.1:7071/rsocket}, or {@code null}. */
     public String webSocketUri() {
-        return wsAddress == null ? null : "ws://" + wsAddress.getHostString() + ":" + wsAddress.getPort() + config.webSocketPath();
+        return wsAddress == null ? null : (security.tls() ? "wss://" : "ws://") + wsAddress.getHostString() + ":" + wsAddress.getPort() + config.webSocketPath();
     }
 
     /** The TCP URI clients connect to, e.g. {@code tcp://127.0.0.1:7070}. */
     public String tcpUri() {
-        return "tcp://" + tcp.address().getHostString() + ":" + tcp.address().getPort();
+        return (security.tls() ? "tls://" : "tcp://") + tcp.address().getHostString() + ":" + tcp.address().getPort();
     }
 
     public Engine engine() {
@@ -286,6 +325,9 @@ public final class TreecastServer implements AutoCloseable {
             tcp.onClose().block(Duration.ofSeconds(5));
             if (ws != null) {
                 ws.onClose().block(Duration.ofSeconds(5));
+            }
+            if (ownsSecurity) {
+                security.close();
             }
             tcpHeartbeat.close();
             wsHeartbeat.close();

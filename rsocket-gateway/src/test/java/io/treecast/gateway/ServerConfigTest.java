@@ -204,4 +204,40 @@ class ServerConfigTest {
         // and what it does not yet read waits in the send budget first: about 4 MiB of ~100-byte events
         assertThat(ServerConfig.defaults().maxSendQueueBytes()).isGreaterThanOrEqualTo(eventsIn200ms * 100);
     }
+
+    @Test
+    void tlsWithoutItsFilesOrClientCertificatesWithoutTlsAreRefusedNamingTheKeys() {
+        assertThatThrownBy(() -> ServerConfig.builder().set("tls.enabled", "true").build())
+                .isInstanceOf(ConfigException.class).hasMessageContaining("tls.cert-file is empty").hasMessageContaining("tls.key-file");
+        assertThatThrownBy(() -> ServerConfig.builder().set("tls.enabled", "true").set("tls.cert-file", "c.pem").set("tls.key-file", "k.pem")
+                .set("tls.client-auth", "require").build())
+                .isInstanceOf(ConfigException.class).hasMessageContaining("tls.ca-file is empty").hasMessageContaining("tls.client-auth require");
+        assertThatThrownBy(() -> ServerConfig.builder().set("tls.client-auth", "optional").build())
+                .isInstanceOf(ConfigException.class).hasMessageContaining("client certificates need TLS: set tls.enabled true");
+        assertThatThrownBy(() -> ServerConfig.builder().set("tls.client-auth", "always").build())
+                .isInstanceOf(ConfigException.class).hasMessageContaining("one of none, optional, require");
+        ServerConfig c = ServerConfig.load(null, java.util.Map.of("TREECAST_AUTH_RULES_FILE", "/etc/treecast/rules.yaml",
+                "TREECAST_AUTH_JWT_HS256_SECRET_FILE", "/run/secret"), null);
+        assertThat(c.authRulesFile()).isEqualTo(java.nio.file.Path.of("/etc/treecast/rules.yaml"));
+        assertThat(c.jwtHs256SecretFile()).isEqualTo(java.nio.file.Path.of("/run/secret"));
+        assertThat(ServerConfig.defaults().authTokensFile()).isNull();
+        assertThat(ServerConfig.defaults().metricsOpenProbes()).isTrue();
+        assertThat(ServerConfig.defaults().metricsRequireToken()).isFalse();
+    }
+
+    @Test
+    void aBadSecurityFileStopsTheStartNamingItsKey(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path rules = java.nio.file.Files.writeString(dir.resolve("rules.yaml"), "principals:\n  alice: { read: { allow: [\"a//b\"] } }\n");
+        assertThatThrownBy(() -> ServerSecurity.load(ServerConfig.builder().set("auth.rules-file", rules.toString()).build()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("auth.rules-file from code")
+                .hasMessageContaining("principal 'alice' read allow").hasMessageContaining("empty segment");
+        Path key = java.nio.file.Files.writeString(dir.resolve("k.pem"), "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n");
+        Path cert = java.nio.file.Files.writeString(dir.resolve("c.pem"), "not a certificate");
+        assertThatThrownBy(() -> ServerSecurity.load(ServerConfig.builder().set("tls.enabled", "true").set("tls.cert-file", cert.toString())
+                .set("tls.key-file", key.toString()).build()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("holds no usable PEM certificate");
+        Path secret = java.nio.file.Files.writeString(dir.resolve("secret"), "short");
+        assertThatThrownBy(() -> ServerSecurity.load(ServerConfig.builder().set("auth.jwt.hs256-secret-file", secret.toString()).build()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("auth.jwt.hs256-secret-file").hasMessageContaining("use at least 32 random ones");
+    }
 }

@@ -100,6 +100,9 @@ public final class LoadGenerator {
     private RunResult runBroker(Workload w, Sub[] subs) {
         String url = options.url();
         ClientOptions co = ClientOptions.defaults().clientName("treecast-bench").requestTimeout(Duration.ofSeconds(60));
+        if (options.caFile() != null) {
+            co = co.caFile(options.caFile());
+        }
         List<TreecastClient> clients = new ArrayList<>();
         List<ClientSubscription> subscriptions = new ArrayList<>();
         try {

@@ -29,6 +29,7 @@ public final class LoadOptions {
     private int outboxCapacity = 65_536;
     private boolean preload = true;
     private long serverPid;
+    private java.nio.file.Path caFile;
 
     public long rate() { return rate; }
     public int publishers() { return publishers; }
@@ -43,7 +44,7 @@ public final class LoadOptions {
     public int drainTimeoutSeconds() { return drainTimeoutSeconds; }
     /** The server to load, e.g. {@code tcp://127.0.0.1:7070}; null in floor mode. */
     public String url() { return url; }
-    /** {@code tcp} or {@code ws}: only used to label results and to pick the embedded server's address. */
+    /** {@code tcp}, {@code ws}, {@code tls} or {@code wss}: labels results and picks the embedded server's address. */
     public String transport() { return transport; }
     public boolean floor() { return floor; }
     public int outboxCapacity() { return outboxCapacity; }
@@ -51,6 +52,9 @@ public final class LoadOptions {
     /** The server process whose CPU (and its children's) the run reports; 0 = none. */
     public long serverPid() { return serverPid; }
     public LoadOptions serverPid(long v) { serverPid = v; return this; }
+    /** For tls:// and wss:// URLs: the PEM CA certificates to trust (null: the JDK's). */
+    public java.nio.file.Path caFile() { return caFile; }
+    public LoadOptions caFile(java.nio.file.Path v) { caFile = v; return this; }
 
     /** Updates per second offered by all publishers together. */
     public LoadOptions rate(long v) { rate = v; return this; }
@@ -89,7 +93,8 @@ public final class LoadOptions {
         require(durationSeconds >= 1, "--duration must be >= 1 second, got " + durationSeconds);
         require(warmupSeconds >= 0, "--warmup must be >= 0 seconds, got " + warmupSeconds);
         require(drainTimeoutSeconds >= 1, "--drain-timeout must be >= 1 second, got " + drainTimeoutSeconds);
-        require(transport.equals("tcp") || transport.equals("ws"), "--transport must be tcp or ws, got " + transport);
+        require(transport.equals("tcp") || transport.equals("ws") || transport.equals("tls") || transport.equals("wss"),
+                "--transport must be tcp, ws, tls or wss, got " + transport);
         require(floor || url != null, "give --url (a running server), --embedded or --floor");
         return this;
     }
@@ -106,7 +111,7 @@ public final class LoadOptions {
         o.rate = rate; o.publishers = publishers; o.batch = batch; o.subscribers = subscribers; o.leaves = leaves;
         o.patterns = new ArrayList<>(patterns); o.durationSeconds = durationSeconds; o.warmupSeconds = warmupSeconds;
         o.drainTimeoutSeconds = drainTimeoutSeconds; o.url = url; o.transport = transport; o.floor = floor;
-        o.outboxCapacity = outboxCapacity; o.preload = preload; o.serverPid = serverPid;
+        o.outboxCapacity = outboxCapacity; o.preload = preload; o.serverPid = serverPid; o.caFile = caFile;
         return o;
     }
 }

@@ -27,8 +27,8 @@ import java.util.regex.Pattern;
  * }</pre>
  */
 public final class ServerProcess implements AutoCloseable {
-    private static final Pattern TCP = Pattern.compile("(tcp://[0-9A-Za-z.:\\-\\[\\]]+:\\d+)");
-    private static final Pattern WS = Pattern.compile("(ws://[0-9A-Za-z.:\\-\\[\\]]+:\\d+/[^\\s,]*)");
+    private static final Pattern TCP = Pattern.compile("((?:tcp|tls)://[0-9A-Za-z.:\\-\\[\\]]+:\\d+)");
+    private static final Pattern WS = Pattern.compile("(wss?://[0-9A-Za-z.:\\-\\[\\]]+:\\d+/[^\\s,]*)");
 
     private final Process process;
     private final String tcpUrl;

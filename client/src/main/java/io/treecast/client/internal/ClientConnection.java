@@ -125,19 +125,48 @@ public final class ClientConnection {
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase();
         String host = uri.getHost() == null ? "127.0.0.1" : uri.getHost();
         switch (scheme) {
-            case "tcp": {
+            case "tcp":
+            case "tls": {
                 int port = uri.getPort() < 0 ? 7070 : uri.getPort();
                 // newConnection(): not pooled (a pool would cap connections per address), still on the shared loops
-                return TcpClientTransport.create(TcpClient.newConnection().host(host).port(port), MAX_FRAME);
+                TcpClient client = TcpClient.newConnection().host(host).port(port);
+                if (scheme.equals("tls")) {
+                    io.netty.handler.ssl.SslContext ssl = sslContext();
+                    client = client.secure(spec -> spec.sslContext(ssl));
+                }
+                return TcpClientTransport.create(client, MAX_FRAME);
             }
-            case "ws": {
+            case "ws":
+            case "wss": {
                 int port = uri.getPort() < 0 ? 7071 : uri.getPort();
                 String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/rsocket" : uri.getRawPath();
-                return WebsocketClientTransport.create(HttpClient.newConnection().host(host).port(port), path)
+                HttpClient client = HttpClient.newConnection().host(host).port(port);
+                if (scheme.equals("wss")) {
+                    io.netty.handler.ssl.SslContext ssl = sslContext();
+                    client = client.secure(spec -> spec.sslContext(ssl));
+                }
+                return WebsocketClientTransport.create(client, path)
                         .webSocketSpec(spec -> spec.maxFramePayloadLength(MAX_FRAME));
             }
             default:
-                throw new IllegalArgumentException("unsupported URI " + uri + ": use tcp://host:port or ws://host:port/rsocket");
+                throw new IllegalArgumentException("unsupported URI " + uri + ": use tcp://host:port, tls://host:port, ws://host:port/rsocket or wss://host:port/rsocket");
+        }
+    }
+
+    /** The client TLS context: the CA file's authorities (else the JDK's), and the client certificate if given. */
+    private io.netty.handler.ssl.SslContext sslContext() {
+        try {
+            io.netty.handler.ssl.SslContextBuilder b = io.netty.handler.ssl.SslContextBuilder.forClient();
+            if (options.caFile() != null) {
+                b.trustManager(options.caFile().toFile());
+            }
+            if (options.certFile() != null && options.keyFile() != null) {
+                b.keyManager(options.certFile().toFile(), options.keyFile().toFile());
+            }
+            return b.build();
+        } catch (javax.net.ssl.SSLException | RuntimeException e) {
+            throw new IllegalArgumentException("cannot set up TLS for " + uri + " (CA file " + options.caFile() + ", client certificate "
+                    + options.certFile() + "): " + e.getMessage(), e);
         }
     }
 

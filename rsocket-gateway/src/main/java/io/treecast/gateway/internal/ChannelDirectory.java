@@ -49,6 +49,43 @@ public final class ChannelDirectory {
         return remote == null ? null : writers.get(remote);
     }
 
+    /**
+     * The principal named by the verified client certificate of the connection from {@code remote} (mutual TLS):
+     * the certificate subject's common name (CN), else its whole subject; null without TLS or certificate.
+     */
+    String certificatePrincipal(SocketAddress remote) {
+        FrameWriter w = writer(remote);
+        if (w == null) {
+            return null;
+        }
+        io.netty.handler.ssl.SslHandler ssl = w.channel().pipeline().get(io.netty.handler.ssl.SslHandler.class);
+        if (ssl == null) {
+            return null;
+        }
+        try {
+            java.security.cert.Certificate[] chain = ssl.engine().getSession().getPeerCertificates();
+            if (chain.length == 0 || !(chain[0] instanceof java.security.cert.X509Certificate)) {
+                return null;
+            }
+            return commonName(((java.security.cert.X509Certificate) chain[0]).getSubjectX500Principal());
+        } catch (javax.net.ssl.SSLPeerUnverifiedException noCertificate) {
+            return null;
+        }
+    }
+
+    static String commonName(javax.security.auth.x500.X500Principal subject) {
+        try {
+            for (javax.naming.ldap.Rdn rdn : new javax.naming.ldap.LdapName(subject.getName()).getRdns()) {
+                if ("CN".equalsIgnoreCase(rdn.getType())) {
+                    return String.valueOf(rdn.getValue());
+                }
+            }
+        } catch (javax.naming.InvalidNameException e) {
+            // fall back to the whole subject
+        }
+        return subject.getName();
+    }
+
     /** Bytes of subscription frames waiting for their sockets, over every connection of this listener. */
     public long sendBacklogBytes() {
         long sum = 0;

@@ -8,6 +8,11 @@ import io.rsocket.exceptions.ApplicationErrorException;
 import io.rsocket.util.ByteBufPayload;
 import io.treecast.fastpath.AckListener;
 import io.treecast.fastpath.Engine;
+import io.treecast.fastpath.EventHandler;
+import io.treecast.gateway.internal.security.Access;
+import io.treecast.gateway.internal.security.Identity;
+import io.treecast.gateway.internal.security.ReadFilter;
+import io.treecast.gateway.internal.security.SecurityPolicy;
 import io.treecast.fastpath.ErrorCode;
 import io.treecast.fastpath.OfferResult;
 import io.treecast.fastpath.PathPattern;
@@ -41,11 +46,84 @@ public final class ConnectionHandler implements RSocket {
 
     /** Writes this connection's subscription frames directly; null when the channel was not found (then rsocket-java sends them). */
     private final FrameWriter writer;
+    /** Who this connection is. */
+    final Identity identity;
+    /**
+     * What it may read and write; null = everything (no rules: no check at all, not even per request). Volatile:
+     * replaced when the rules file is reloaded.
+     */
+    private volatile Access access;
+    /** This connection's subscriptions and the read filter each got, to check them again when the rules change. */
+    private final java.util.Map<DirectStream, Tracked> streams = new java.util.concurrent.ConcurrentHashMap<>();
 
     ConnectionHandler(Gateway gateway, FrameWriter writerOrNull) {
+        this(gateway, writerOrNull, new Identity(Identity.ANONYMOUS, "none", 0, null), null);
+    }
+
+    ConnectionHandler(Gateway gateway, FrameWriter writerOrNull, Identity identity, Access accessOrNull) {
         this.gateway = gateway;
         this.engine = gateway.engine;
         this.writer = writerOrNull;
+        this.identity = identity;
+        this.access = accessOrNull;
+    }
+
+    /** A subscription's pattern and the filter it was given (null: none). */
+    private static final class Tracked {
+        final PathPattern pattern;
+        final ReadFilter filter;
+
+        Tracked(PathPattern pattern, ReadFilter filter) {
+            this.pattern = pattern;
+            this.filter = filter;
+        }
+    }
+
+    /**
+     * The rules changed (file reloaded): takes the principal's new rules for later requests, and ends with
+     * FORBIDDEN every subscription they no longer allow or would filter differently (the client resubscribes,
+     * resuming after its last seq, and gets what the new rules allow). A subscription the new rules let see everything
+     * it asked for keeps going. Runs on the reload thread.
+     */
+    void rulesChanged(SecurityPolicy policy) {
+        Access now;
+        try {
+            now = policy.accessFor(identity);
+        } catch (TreecastException e) {
+            now = Access.compile(identity.principal, java.util.List.of(), java.util.List.of(), java.util.List.of(), java.util.List.of());
+        }
+        if (java.util.Objects.equals(now, access)) {
+            return;
+        }
+        access = now;
+        for (java.util.Map.Entry<DirectStream, Tracked> e : streams.entrySet()) {
+            Tracked t = e.getValue();
+            ReadFilter f;
+            try {
+                f = now == null ? Access.ALL : now.readScope(t.pattern, "subscription to");
+            } catch (TreecastException lost) {
+                streams.remove(e.getKey());
+                e.getKey().revoke(ErrorCode.FORBIDDEN, lost.getMessage() + " (the access rules changed while it was open)");
+                continue;
+            }
+            if (f != Access.ALL && !f.equals(t.filter)) {
+                streams.remove(e.getKey());
+                e.getKey().revoke(ErrorCode.FORBIDDEN, "subscription to '" + t.pattern + "': the access rules of principal '"
+                        + identity.principal + "' changed while it was open and now let it see less: resubscribe (resume_after your last seq)"
+                        + " to go on with the rights in force now");
+            }
+        }
+    }
+
+    /** Ends the connection with a CONNECTION_ERROR carrying {@code code}: its credential expired or was withdrawn. */
+    void endConnection(ErrorCode code, String message) {
+        if (writer != null) {
+            writer.closeWithError(code.name() + ": " + message);
+        } else {
+            for (DirectStream s : streams.keySet()) {
+                s.revoke(code, message);
+            }
+        }
     }
 
     @Override
@@ -60,6 +138,7 @@ public final class ConnectionHandler implements RSocket {
             gateway.stats.request(io.treecast.gateway.GatewayStats.Route.PUBLISH);
             RequestDecoder.DecodedBatch b = gateway.decoder.batch(payload.data());
             gateway.stats.changes(io.treecast.gateway.GatewayStats.Route.PUBLISH, b.batch.size());
+            checkWrite(b.batch);
             OfferResult r = engine.offer(b.batch);
             if (r != OfferResult.ACCEPTED) {
                 gateway.rejected.incrementAndGet();
@@ -83,6 +162,7 @@ public final class ConnectionHandler implements RSocket {
                 gateway.stats.request(io.treecast.gateway.GatewayStats.Route.UPDATE);
                 RequestDecoder.DecodedBatch b = gateway.decoder.batch(payload.data());
                 gateway.stats.changes(io.treecast.gateway.GatewayStats.Route.UPDATE, b.batch.size());
+                checkWrite(b.batch);
                 Mono<Long> seq = offer(b.batch, b.ack);
                 if (b.ack == io.treecast.fastpath.AckMode.DURABLE) {
                     // the batch is applied either way; the client must learn that durability is not confirmed
@@ -95,9 +175,11 @@ public final class ConnectionHandler implements RSocket {
             if (Routing.GET.equals(route)) {
                 gateway.stats.request(io.treecast.gateway.GatewayStats.Route.GET);
                 PathPattern pattern = gateway.decoder.get(payload.data());
+                Access a = access;
+                ReadFilter filter = a == null ? Access.ALL : a.readScope(pattern, "get");
                 refuseGetWhileAnswersWait();
                 return Mono.fromFuture(() -> engine.get(pattern))
-                        .map(s -> ByteBufPayload.create(WireEncoder.snapshot(ByteBufAllocator.DEFAULT, s)))
+                        .map(s -> ByteBufPayload.create(WireEncoder.snapshot(ByteBufAllocator.DEFAULT, filter == Access.ALL ? s : filtered(s, filter))))
                         .onErrorMap(Errors::application)
                         .doFinally(signal -> {
                             pendingGets.decrementAndGet();
@@ -106,6 +188,11 @@ public final class ConnectionHandler implements RSocket {
             }
             if (Routing.CHILDREN.equals(route)) {
                 RequestDecoder.ChildrenRequest r = gateway.decoder.children(payload.data());
+                Access a = access;
+                if (a != null) {
+                    // the node itself must hold something this principal may read (else FORBIDDEN, as for a get)
+                    a.readScope(PathPattern.parse(r.pathOrNull() == null ? "**" : r.pathOrNull() + "/**"), "tree.children of");
+                }
                 if (pendingListings.incrementAndGet() > MAX_PENDING_LISTINGS) {
                     pendingListings.decrementAndGet();
                     throw new TreecastException(ErrorCode.OVERLOADED, "this connection already has " + MAX_PENDING_LISTINGS
@@ -114,7 +201,7 @@ public final class ConnectionHandler implements RSocket {
                 // O(children of the node): off the event loop; the answer is bounded by RequestDecoder.MAX_CHILDREN
                 return Mono.fromCallable(() -> engine.children(r.pathOrNull(), r.after(), r.limit()))
                         .subscribeOn(reactor.core.scheduler.Schedulers.boundedElastic())
-                        .map(l -> ByteBufPayload.create(WireEncoder.children(l)))
+                        .map(l -> ByteBufPayload.create(WireEncoder.children(a == null ? l : listable(l, r.pathOrNull(), a))))
                         .onErrorMap(Errors::application)
                         .doFinally(signal -> pendingListings.decrementAndGet());
             }
@@ -142,13 +229,28 @@ public final class ConnectionHandler implements RSocket {
         } finally {
             payload.release();
         }
+        Access a = access;
+        ReadFilter filter;
+        try {
+            // decided once, here: inside the rules -> no filter and no cost per event; wider -> a filter; outside -> refused
+            filter = a == null ? Access.ALL : a.readScope(options.pattern(), "subscription to");
+        } catch (TreecastException e) {
+            gateway.stats.error(e.code());
+            return Flux.error(Errors.application(e));
+        }
         AtomicBoolean counted = new AtomicBoolean();
-        return new DirectStream(writer, options.eventsPerDelivery() > 1, gateway.stats, () -> {
+        DirectStream[] self = new DirectStream[1];
+        DirectStream stream = new DirectStream(writer, options.eventsPerDelivery() > 1, gateway.stats, () -> {
+            if (self[0] != null) {
+                streams.remove(self[0]);
+            }
             if (counted.compareAndSet(true, false)) {
                 subscriptions.decrementAndGet();
                 gateway.activeStreams.decrementAndGet();
             }
-        }, handler -> {
+        }, direct -> {
+            EventHandler handler = filter == Access.ALL ? direct : new FilteringHandler((DirectStream) direct, filter);
+
             int max = gateway.maxSubscriptionsPerConnection;
             if (subscriptions.incrementAndGet() > max) {
                 subscriptions.decrementAndGet();
@@ -163,10 +265,59 @@ public final class ConnectionHandler implements RSocket {
                 throw e;
             }
             counted.set(true);
+            if (gateway.tracksStreams()) {
+                streams.put((DirectStream) direct, new Tracked(options.pattern(), filter));
+            }
             gateway.activeStreams.incrementAndGet();
             gateway.stats.subscribed(options.policy());
             return subscription;
         });
+        self[0] = stream;
+        return stream;
+    }
+
+    /** Refuses the whole batch when the principal may not write one of its changes; free without rules. */
+    private void checkWrite(io.treecast.fastpath.Batch batch) {
+        Access a = access;
+        if (a != null && !a.writesEverything()) {
+            a.checkWrite(batch);
+        }
+    }
+
+    /**
+     * The children this principal may know of: a leaf it may read, a node with something below it that it may read.
+     * A name is a fact about the tree, so a child under a denied subtree is left out like a leaf the rules hide.
+     */
+    private static io.treecast.fastpath.ChildListing listable(io.treecast.fastpath.ChildListing l,
+                                                              io.treecast.fastpath.TreePath parentOrNull, Access a) {
+        java.util.List<io.treecast.fastpath.ChildListing.Child> kept = new java.util.ArrayList<>();
+        for (io.treecast.fastpath.ChildListing.Child c : l.children()) {
+            io.treecast.fastpath.TreePath path = parentOrNull == null ? io.treecast.fastpath.TreePath.of(c.name())
+                    : io.treecast.fastpath.TreePath.parse(parentOrNull + "/" + c.name());
+            if (c.leaf() ? a.mayRead(path) : readsSomethingBelow(a, path)) {
+                kept.add(c);
+            }
+        }
+        return new io.treecast.fastpath.ChildListing(l.seq(), kept, l.more());
+    }
+
+    private static boolean readsSomethingBelow(Access a, io.treecast.fastpath.TreePath node) {
+        try {
+            a.readScope(PathPattern.parse(node + "/**"), "tree.children of");
+            return true;
+        } catch (TreecastException forbidden) {
+            return false;
+        }
+    }
+
+    private static io.treecast.fastpath.TreeSnapshot filtered(io.treecast.fastpath.TreeSnapshot s, ReadFilter filter) {
+        java.util.List<io.treecast.fastpath.Leaf> kept = new java.util.ArrayList<>();
+        for (io.treecast.fastpath.Leaf leaf : s.leaves()) {
+            if (filter.visible(leaf.path())) {
+                kept.add(leaf);
+            }
+        }
+        return new io.treecast.fastpath.TreeSnapshot(s.seq(), kept);
     }
 
     @Override
@@ -202,6 +353,7 @@ public final class ConnectionHandler implements RSocket {
                 gateway.stats.request(io.treecast.gateway.GatewayStats.Route.INGEST);
                 RequestDecoder.DecodedBatch b = gateway.decoder.batch(payload.data());
                 gateway.stats.changes(io.treecast.gateway.GatewayStats.Route.INGEST, b.batch.size());
+                checkWrite(b.batch);
                 return offer(b.batch, io.treecast.fastpath.AckMode.APPLIED)
                         .map(seq -> ByteBufPayload.create(WireEncoder.ack(ByteBufAllocator.DEFAULT, seq)))
                         .onErrorResume(e -> Mono.just(errorAck(Errors.application(e).getMessage())));

@@ -144,6 +144,38 @@ final class DirectStream extends Flux<Payload> implements EventHandler, org.reac
         }
     }
 
+    /**
+     * A delivery the engine counted was filtered away whole (access rules): the client's demand unit it took is
+     * given back, so a subscriber whose events are mostly filtered never stalls for lack of demand. Dispatcher thread,
+     * before {@link #onDeliveryEnd()}.
+     */
+    void refundDelivery() {
+        long cur;
+        do {
+            cur = clientDemand.get();
+            if (cur == Long.MAX_VALUE) {
+                return;
+            }
+        } while (!clientDemand.compareAndSet(cur, cur + 1));
+    }
+
+    /**
+     * Ends the stream from outside the engine (its principal lost the right to read it): the engine subscription is
+     * cancelled and the client gets {@code code} after the frames already queued. Any thread.
+     */
+    void revoke(ErrorCode code, String message) {
+        Subscription s = engineSubscription;
+        if (s != null) {
+            s.cancel();
+        }
+        Throwable error = Errors.application(code, message);
+        if (direct()) {
+            writer.enqueue(() -> end(error));
+        } else {
+            end(error);
+        }
+    }
+
     /** The connection's backlog drained: take demand again if this stream stopped for lack of room. */
     void roomAvailable() {
         if (starved) {

@@ -67,6 +67,11 @@ public final class FrameWriter implements Runnable {
         return writer;
     }
 
+    /** The connection's channel (its pipeline holds the TLS session, if any). */
+    Channel channel() {
+        return channel;
+    }
+
     /** Bytes of the RSocket frame header this transport needs before the stream id: the TCP length prefix, or none. */
     int lengthPrefixBytes() {
         return webSocket ? 0 : 3;
@@ -112,6 +117,23 @@ public final class FrameWriter implements Runnable {
     void enqueue(Runnable signal) {
         queue.offer(signal);
         schedule();
+    }
+
+    /**
+     * Sends a CONNECTION_ERROR frame (stream 0) with {@code codeAndMessage} after every frame queued before it, then
+     * closes the channel: how the server ends a connection whose credential expired.
+     */
+    void closeWithError(String codeAndMessage) {
+        enqueue(() -> {
+            if (closed || !channel.isActive()) {
+                return;
+            }
+            ByteBuf error = io.rsocket.frame.ErrorFrameCodec.encode(channel.alloc(), 0,
+                    new io.rsocket.exceptions.ConnectionErrorException(codeAndMessage));
+            ByteBuf frame = webSocket ? error : io.rsocket.frame.FrameLengthCodec.encode(channel.alloc(), error.readableBytes(), error);
+            channel.writeAndFlush(webSocket ? new BinaryWebSocketFrame(frame) : frame)
+                    .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+        });
     }
 
     private void schedule() {

@@ -7,6 +7,9 @@ import io.rsocket.SocketAcceptor;
 import io.rsocket.metadata.WellKnownMimeType;
 import io.treecast.fastpath.Engine;
 import io.treecast.fastpath.ErrorCode;
+import io.treecast.gateway.internal.security.Access;
+import io.treecast.gateway.internal.security.Identity;
+import io.treecast.gateway.internal.security.SecurityPolicy;
 import io.treecast.proto.Setup;
 import reactor.core.publisher.Mono;
 
@@ -32,7 +35,6 @@ public final class Gateway implements SocketAcceptor {
     /** How long tree.update with ACK_DURABLE waits for the journal's watermark before it answers TIMEOUT. */
     final java.time.Duration durableAckTimeout;
     private final int maxConnections;
-    private final Set<String> tokens;
     private final AtomicInteger connections = new AtomicInteger();
     private final Set<RSocket> peers = ConcurrentHashMap.newKeySet();
     /** Connections are named in logs by their number and the client_name of their SETUP. */
@@ -55,6 +57,54 @@ public final class Gateway implements SocketAcceptor {
     /** Open connections per client IP address, for limits.max-connections-per-ip; an entry goes with its last connection. */
     private final ConcurrentHashMap<java.net.InetAddress, AtomicInteger> perIp = new ConcurrentHashMap<>();
 
+    /** Ends connections whose credential expires (one daemon thread for the whole JVM; it only schedules). */
+    private static final java.util.concurrent.ScheduledThreadPoolExecutor EXPIRY = expiryTimer();
+
+    private static java.util.concurrent.ScheduledThreadPoolExecutor expiryTimer() {
+        java.util.concurrent.ScheduledThreadPoolExecutor timer = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "treecast-credential-expiry");
+            t.setDaemon(true);
+            return t;
+        });
+        // a connection that closes before its token expires takes its timer task along (tokens may live for days)
+        timer.setRemoveOnCancelPolicy(true);
+        return timer;
+    }
+    private volatile SecurityPolicy security;
+    /** Connections, kept only while rules are in force, to apply reloaded rules to their open streams. */
+    private final Set<ConnectionHandler> handlers = ConcurrentHashMap.newKeySet();
+
+    /** Replaces the authentication and access rules (before the first connection). */
+    public Gateway security(SecurityPolicy policy) {
+        this.security = policy;
+        return this;
+    }
+
+    public SecurityPolicy security() {
+        return security;
+    }
+
+    /** Whether open subscriptions are tracked, to be checked again when the rules file changes. */
+    boolean tracksStreams() {
+        return security.reloadable();
+    }
+
+    /**
+     * The rules or tokens were reloaded: every connection takes its principal's new rules, loses the subscriptions
+     * they no longer allow (FORBIDDEN), and a connection whose token was withdrawn is closed (UNAUTHORIZED).
+     */
+    public void credentialsChanged() {
+        SecurityPolicy policy = security;
+        for (ConnectionHandler h : handlers) {
+            if (!policy.stillValid(h.identity)) {
+                h.endConnection(ErrorCode.UNAUTHORIZED, "the token of principal '" + h.identity.principal
+                        + "' was withdrawn from the server's tokens file: reconnect with a valid token");
+                continue;
+            }
+            h.rulesChanged(policy);
+        }
+    }
+
     public Gateway(Engine engine, int maxValueBytes, int maxBatchChanges, int maxBatchBytes, int maxConnections,
                    int maxSubscriptionsPerConnection, List<String> tokens, java.time.Duration durableAckTimeout,
                    io.treecast.gateway.GatewayStats stats, int maxPayloadBytes) {
@@ -65,7 +115,7 @@ public final class Gateway implements SocketAcceptor {
         this.decoder = new RequestDecoder(maxValueBytes, maxBatchChanges, maxBatchBytes);
         this.maxConnections = maxConnections;
         this.maxSubscriptionsPerConnection = maxSubscriptionsPerConnection;
-        this.tokens = Set.copyOf(tokens);
+        this.security = SecurityPolicy.load(tokens, null, null, null);
     }
 
     /** Sets the connection hygiene limits (keep-alive bounds, per-IP connections); before the first connection. */
@@ -116,21 +166,21 @@ public final class Gateway implements SocketAcceptor {
             return Mono.error(refused(ErrorCode.MALFORMED, "the SETUP data is not a valid protobuf treecast.v1.Setup: "
                     + "encode {token, client_name} with the schema in proto/, or send no data"));
         }
-        if (!tokens.isEmpty()) {
-            String token = parsed.getToken();
-            if (token.isEmpty()) {
-                return Mono.error(refused(ErrorCode.UNAUTHORIZED, "this server requires a token: put one in Setup.token of the SETUP frame"));
-            }
-            if (!tokens.contains(token)) {
-                return Mono.error(refused(ErrorCode.UNAUTHORIZED, "the token is not valid for this server: check the client's token against the server's auth.tokens"));
-            }
+        java.net.SocketAddress remote = remoteAddress(peer);
+        SecurityPolicy policy = security;
+        Identity identity;
+        Access access;
+        try {
+            identity = policy.authenticate(parsed.getToken(), channelsOrNull == null ? null : channelsOrNull.certificatePrincipal(remote));
+            access = policy.accessFor(identity);
+        } catch (io.treecast.fastpath.TreecastException e) {
+            return Mono.error(refused(e.code(), e.getMessage()));
         }
         if (connections.incrementAndGet() > maxConnections) {
             connections.decrementAndGet();
             return Mono.error(refused(ErrorCode.TOO_MANY_CONNECTIONS, "the server already has " + maxConnections
                     + " connections (limits.max-connections): share connections between clients, or retry later"));
         }
-        java.net.SocketAddress remote = remoteAddress(peer);
         java.net.InetAddress ip = remote instanceof java.net.InetSocketAddress ? ((java.net.InetSocketAddress) remote).getAddress() : null;
         AtomicInteger fromIp = null;
         if (ip != null && h.maxConnectionsPerIp > 0) {
@@ -163,7 +213,19 @@ public final class Gateway implements SocketAcceptor {
             }
             // a client that goes away closes its connection "with an error": that is normal, not worth an ERROR log
         }).subscribe(null, closedAbruptly -> { });
-        return Mono.just(new ConnectionHandler(this, channelsOrNull == null ? null : channelsOrNull.writer(remote)));
+        ConnectionHandler handler = new ConnectionHandler(this, channelsOrNull == null ? null : channelsOrNull.writer(remote), identity, access);
+        if (tracksStreams()) {
+            handlers.add(handler);
+            peer.onClose().doFinally(s -> handlers.remove(handler)).subscribe(null, e -> { });
+        }
+        if (identity.expiresAtMillis > 0) {
+            long delay = Math.max(0, identity.expiresAtMillis - System.currentTimeMillis());
+            java.util.concurrent.ScheduledFuture<?> expiry = EXPIRY.schedule(() -> handler.endConnection(ErrorCode.UNAUTHORIZED,
+                    "the token of principal '" + identity.principal + "' expired at " + java.time.Instant.ofEpochMilli(identity.expiresAtMillis)
+                            + ": reconnect with a new token"), delay, java.util.concurrent.TimeUnit.MILLISECONDS);
+            peer.onClose().doFinally(s -> expiry.cancel(false)).subscribe(null, e -> { });
+        }
+        return Mono.just(handler);
     }
 
     private void releaseIp(java.net.InetAddress ip, AtomicInteger count) {
