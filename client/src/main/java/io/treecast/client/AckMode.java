@@ -1,6 +1,6 @@
 package io.treecast.client;
 
-/** When {@code update} answers. */
+/** When {@code update} answers. Mirrors treecast.proto's {@code AckMode} (kept equal by WireEnumsAgreeTest). */
 public enum AckMode {
     /** Once the server has applied the batch (microseconds). */
     APPLIED,

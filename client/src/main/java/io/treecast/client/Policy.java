@@ -1,6 +1,6 @@
 package io.treecast.client;
 
-/** What the server does when a subscriber's outbox overflows. */
+/** What the server does when a subscriber's outbox overflows. Mirrors treecast.proto's {@code Policy} (kept equal by WireEnumsAgreeTest). */
 public enum Policy {
     /** Default: keep only the newest pending change per leaf; such events are {@link TreeEvent#conflated()}. */
     CONFLATE,

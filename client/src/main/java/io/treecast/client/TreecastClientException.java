@@ -14,7 +14,7 @@ package io.treecast.client;
 public final class TreecastClientException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    /** The server's error codes (see proto/README.md) plus the client's own. */
+    /** The server's error codes (fast-path's ErrorCode, see proto/README.md; kept equal by WireEnumsAgreeTest) plus the client's own. */
     public enum Code {
         INVALID_PATH, INVALID_PATTERN, INVALID_VALUE, VALUE_TOO_LARGE, INVALID_BATCH, INVALID_REQUEST, MALFORMED,
         UNKNOWN_ROUTE, WRONG_INTERACTION, TOO_MANY_SUBSCRIPTIONS, TOO_MANY_CONNECTIONS, UNAUTHORIZED, FORBIDDEN,

@@ -227,6 +227,28 @@ public final class Durability implements AutoCloseable {
         return journal.durableSeq();
     }
 
+    /** Leaf records the journal handed to Kafka's producer since start; for metrics. */
+    public long recordsSent() {
+        return journal.recordsSent();
+    }
+
+    /** Records Kafka refused for good since start (each one stops the durable watermark before it); for metrics. */
+    public long producerErrors() {
+        return journal.producerErrors();
+    }
+
+    /** How long the last recovery from the topic took, in milliseconds, or -1 before it ran; for metrics. */
+    public long recoveryMillis() {
+        var r = journal.lastRecovery();
+        return r == null ? -1 : r.millis();
+    }
+
+    /** Records the last recovery read from the topic, or -1 before it ran; for metrics. */
+    public long recoveryRecords() {
+        var r = journal.lastRecovery();
+        return r == null ? -1 : r.records();
+    }
+
     /**
      * Stops the state store, closes the journal (flushing within the close timeout) and stops the embedded broker,
      * if any. Idempotent.

@@ -66,7 +66,7 @@ class BadInputBarrageIT {
         bystanderEvents = new Recorder();
         bystanderSubscription = bystander.subscribe(SubscribeSpec.pattern("**").snapshot().policy(Policy.STRICT),
                 bystanderEvents, bystanderEvents::ended);
-        await().atMost(WAIT).until(bystanderEvents::snapshotEnded);
+        bystanderEvents.awaitSnapshotEnd(WAIT);
     }
 
     @AfterAll
@@ -90,7 +90,7 @@ class BadInputBarrageIT {
     void bystanderIsUnaffected() {
         assertThat(server.isAlive()).isTrue();
         long seq = bystander.set("bystander/heartbeat", heartbeat.incrementAndGet());
-        await().atMost(WAIT).until(() -> bystanderEvents.lastSeq() >= seq);
+        bystanderEvents.awaitSeq(seq, WAIT);
         assertThat(bystanderEvents.end()).as("the bystander's subscription is still open").isNull();
         assertThat(bystanderEvents.updateChanges()).as("every change the subscriber saw came from a good request")
                 .allSatisfy(c -> assertThat(c.path()).matches("bystander/heartbeat|good/.*"));

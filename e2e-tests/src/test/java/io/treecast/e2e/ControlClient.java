@@ -37,7 +37,7 @@ final class ControlClient implements AutoCloseable {
                 .requestTimeout(WAIT));
         subscription = client.subscribe(SubscribeSpec.pattern("control/**").snapshot().policy(Policy.STRICT),
                 events, events::ended);
-        await().atMost(WAIT).until(events::snapshotEnded);
+        events.awaitSnapshotEnd(WAIT);
         serviceHolds();
     }
 

@@ -19,10 +19,7 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -51,10 +48,10 @@ import static org.awaitility.Awaitility.await;
 /**
  * The seven guarantees of DESIGN.md, checked from the outside: the packaged server as its own process with real
  * Kafka ({@link KafkaFixture}), the public client over TCP and over WebSocket. One server for the class; every
- * test writes under its own prefix. The restart test runs last so the others see one uninterrupted server.
+ * test writes under its own prefix and depends on no other test having run (or not) before it: the restart test
+ * restarts the server on the same ports, and compares only what it reads before and after.
  */
 @ExtendWith(ServerLogOnFailure.class)
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class GuaranteesIT {
     /** Small, so that a resume point falls out of the replay ring after a few thousand batches. */
     private static final int REPLAY_RING = 1024;
@@ -96,7 +93,6 @@ class GuaranteesIT {
     }
 
     /** Guarantee 1: seq order, and each batch's matching part in one event, never split, never mixed. */
-    @Order(1)
     @ParameterizedTest(name = "over {0}")
     @ValueSource(strings = {"tcp", "ws"})
     void everySubscriberSeesWholeBatchesInSeqOrder(String transport) {
@@ -105,14 +101,14 @@ class GuaranteesIT {
             Recorder events = new Recorder();
             try (ClientSubscription sub = subscribe(client,
                     SubscribeSpec.pattern(p + "/{a,b}/*").snapshot().policy(Policy.STRICT).outboxCapacity(8192), events)) {
-                await().atMost(WAIT).until(events::snapshotEnded);
+                events.awaitSnapshotEnd(WAIT);
                 List<Long> seqs = new ArrayList<>();
                 for (int i = 0; i < 300; i++) {
                     int n = i;
                     seqs.add(client.update(b -> b.set(p + "/a/k" + (n % 7), n).set(p + "/c/k" + n, n).set(p + "/b/k" + (n % 5), n)));
                 }
                 long last = seqs.get(seqs.size() - 1);
-                await().atMost(WAIT).until(() -> events.lastSeq() >= last);
+                events.awaitSeq(last, WAIT);
 
                 List<TreeEvent> updates = events.updates();
                 assertThat(updates).extracting(TreeEvent::seq).containsExactlyElementsOf(seqs);
@@ -133,7 +129,6 @@ class GuaranteesIT {
     }
 
     /** Guarantee 2: snapshot + live events with the per-leaf rule = the server's state, under concurrent writes. */
-    @Order(2)
     @ParameterizedTest(name = "over {0}")
     @ValueSource(strings = {"tcp", "ws"})
     void snapshotThenLiveEventsGiveExactlyTheServersState(String transport) throws Exception {
@@ -181,7 +176,8 @@ class GuaranteesIT {
                 await().atMost(WAIT).until(() -> writes.get() >= 50);
                 try (ClientSubscription sub = subscribe(reader, SubscribeSpec.pattern(p + "/**").snapshot(), events)) {
                     long afterSubscribe = writes.get();
-                    await().atMost(WAIT).until(() -> events.snapshotEnded() && writes.get() >= afterSubscribe + 300);
+                    events.awaitSnapshotEnd(WAIT);
+                    await().atMost(WAIT).untilAsserted(() -> assertThat(writes.get()).as("writes").isGreaterThanOrEqualTo(afterSubscribe + 300));
                     stop.set(true);
                     writing.join(WAIT.toMillis());
                     assertThat(writerFailure.get()).isNull();
@@ -189,7 +185,7 @@ class GuaranteesIT {
                     // nothing, so no subscriber sees it. One more set is seen, and marks the end of the writes.
                     long last = writer.set(p + "/n0/last", 1);
                     assertThat(last).isGreaterThan(lastSeq.get());
-                    await().atMost(WAIT).until(() -> events.lastSeq() >= last);
+                    events.awaitSeq(last, WAIT);
 
                     Snapshot server = reader.get(p + "/**");
                     assertThat(server.seq()).isGreaterThanOrEqualTo(last);
@@ -205,7 +201,6 @@ class GuaranteesIT {
     }
 
     /** Guarantee 3: resume_after S gives exactly the matching events after S, the same ones an unbroken stream got. */
-    @Order(3)
     @ParameterizedTest(name = "over {0}")
     @ValueSource(strings = {"tcp", "ws"})
     void resumeAfterGivesExactlyTheEventsAfterThatSeq(String transport) {
@@ -213,7 +208,7 @@ class GuaranteesIT {
         try (TreecastClient client = connect(transport); TreecastClient other = connect(transport)) {
             Recorder unbroken = new Recorder();
             try (ClientSubscription ref = subscribe(other, SubscribeSpec.pattern(p + "/**").snapshot().policy(Policy.STRICT), unbroken)) {
-                await().atMost(WAIT).until(unbroken::snapshotEnded);
+                unbroken.awaitSnapshotEnd(WAIT);
                 long resumePoint = 0;
                 for (int i = 0; i < 50; i++) {
                     int n = i;
@@ -231,7 +226,8 @@ class GuaranteesIT {
                         last = client.update(b -> b.set(p + "/k" + (n % 9), n));
                     }
                     long end = last;
-                    await().atMost(WAIT).until(() -> resumed.lastSeq() >= end && unbroken.lastSeq() >= end);
+                    resumed.awaitSeq(end, WAIT);
+                    unbroken.awaitSeq(end, WAIT);
                     List<TreeEvent> expected = unbroken.updates().stream().filter(e -> e.seq() > s).toList();
                     assertThat(expected).hasSize(75);
                     assertThat(resumed.events()).as("no RESET, no snapshot, no gap, no duplicate").containsExactlyElementsOf(expected);
@@ -241,7 +237,6 @@ class GuaranteesIT {
     }
 
     /** Guarantee 3, the other half: a resume point older than the replay ring gets an explicit RESET, never a gap. */
-    @Order(3)
     @ParameterizedTest(name = "over {0}")
     @ValueSource(strings = {"tcp", "ws"})
     void resumeFromBeforeTheReplayRingGetsAResetAndAFreshSnapshot(String transport) {
@@ -257,9 +252,9 @@ class GuaranteesIT {
             client.set(p + "/second", 2L);
             Recorder resumed = new Recorder();
             try (ClientSubscription sub = subscribe(client, SubscribeSpec.pattern(p + "/**").resumeAfter(old), resumed)) {
-                await().atMost(WAIT).until(resumed::snapshotEnded);
+                resumed.awaitSnapshotEnd(WAIT);
                 long last = client.set(p + "/third", 3L);
-                await().atMost(WAIT).until(() -> resumed.lastSeq() >= last);
+                resumed.awaitSeq(last, WAIT);
                 assertThat(resumed.events().get(0).kind()).isEqualTo(TreeEvent.Kind.RESET);
                 assertThat(resumed.state()).containsExactlyInAnyOrderEntriesOf(client.get(p + "/**").toMap())
                         .containsOnlyKeys(p + "/first", p + "/second", p + "/third");
@@ -272,7 +267,6 @@ class GuaranteesIT {
      * fast subscribers, which get every batch in order. STRICT ends it with SLOW_CONSUMER and the last seq it got;
      * CONFLATE keeps it alive and, once it reads again, its view converges to the server's.
      */
-    @Order(4)
     @ParameterizedTest(name = "{1} slow subscriber over {0}")
     @CsvSource({"tcp,STRICT", "tcp,CONFLATE", "ws,STRICT", "ws,CONFLATE"})
     void slowSubscriberNeverSlowsThePublisherOrTheFastSubscribers(String transport, Policy policy) {
@@ -308,7 +302,8 @@ class GuaranteesIT {
                     });
             try (ClientSubscription a = subscribe(fastClient, SubscribeSpec.pattern(p + "/**").snapshot().policy(Policy.STRICT).outboxCapacity(16384), fast);
                  ClientSubscription b = subscribe(fastElsewhere, SubscribeSpec.pattern(p + "/**").snapshot().policy(Policy.STRICT).outboxCapacity(16384), fastOther)) {
-                await().atMost(WAIT).until(() -> fast.snapshotEnded() && fastOther.snapshotEnded());
+                fast.awaitSnapshotEnd(WAIT);
+                fastOther.awaitSnapshotEnd(WAIT);
                 List<Long> seqs = new ArrayList<>();
                 // the slow subscription has no snapshot to wait for: write until its single requested event arrives
                 await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).until(() -> {
@@ -321,7 +316,8 @@ class GuaranteesIT {
                     seqs.add(publisher.update(batch -> batch.set(p + "/k" + (n % 50), n))); // every ack comes back
                 }
                 long last = seqs.get(seqs.size() - 1);
-                await().atMost(WAIT).until(() -> fast.lastSeq() >= last && fastOther.lastSeq() >= last);
+                fast.awaitSeq(last, WAIT);
+                fastOther.awaitSeq(last, WAIT);
                 for (Recorder r : List.of(fast, fastOther)) {
                     assertThat(r.updates()).extracting(TreeEvent::seq).containsExactlyElementsOf(seqs);
                     assertThat(r.updates()).noneMatch(TreeEvent::conflated);
@@ -329,7 +325,7 @@ class GuaranteesIT {
                 }
 
                 if (policy == Policy.STRICT) {
-                    await().atMost(WAIT).until(() -> slowEnd.get() != null);
+                    await().atMost(WAIT).untilAsserted(() -> assertThat(slowEnd.get()).as("how the slow stream ended; it got %s", slow).isNotNull());
                     assertThat(slowEnd.get()).isInstanceOf(TreecastClientException.class);
                     TreecastClientException end = (TreecastClientException) slowEnd.get();
                     assertThat(end.code()).isEqualTo(TreecastClientException.Code.SLOW_CONSUMER);
@@ -338,7 +334,7 @@ class GuaranteesIT {
                 } else {
                     assertThat(slowEnd.get()).as("CONFLATE never ends a slow subscriber").isNull();
                     slowDemand.get().request(Long.MAX_VALUE);
-                    await().atMost(WAIT).until(() -> slow.lastSeq() >= last);
+                    slow.awaitSeq(last, WAIT);
                     List<TreeEvent> updates = slow.updates();
                     assertThat(updates).extracting(TreeEvent::seq).isSorted().doesNotHaveDuplicates();
                     assertThat(updates).as("far fewer events than batches, marked conflated").hasSizeLessThan(seqs.size())
@@ -355,7 +351,6 @@ class GuaranteesIT {
     }
 
     /** Guarantee 5: a DURABLE ack means the change is in the compacted topic, one record per change, in seq order. */
-    @Order(5)
     @ParameterizedTest(name = "over {0}")
     @ValueSource(strings = {"tcp", "ws"})
     void durableAckMeansEveryChangeIsInTheCompactedTopicInSeqOrder(String transport) throws Exception {
@@ -378,7 +373,7 @@ class GuaranteesIT {
                         .map(i -> new TopicPartition(TOPIC, i.partition())).toList();
                 consumer.assign(partitions);
                 consumer.seekToBeginning(partitions);
-                await().atMost(WAIT).until(() -> {
+                await().atMost(WAIT).untilAsserted(() -> {
                     for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
                         String key = new String(r.key(), StandardCharsets.UTF_8);
                         if (key.equals(x)) {
@@ -387,7 +382,8 @@ class GuaranteesIT {
                             ofY.add(r);
                         }
                     }
-                    return ofX.size() >= 3 && ofY.size() >= 1;
+                    assertThat(ofX).as("records of %s in the topic", x).hasSizeGreaterThanOrEqualTo(3);
+                    assertThat(ofY).as("records of %s in the topic", y).isNotEmpty();
                 });
             }
             assertThat(ofX).hasSize(3);
@@ -410,7 +406,6 @@ class GuaranteesIT {
      * Guarantee 7: each bad request gets its own code and a message naming the problem; the same connection, a
      * subscriber of the same subtree and the data are untouched.
      */
-    @Order(6)
     @ParameterizedTest(name = "over {0}")
     @ValueSource(strings = {"tcp", "ws"})
     void badInputGetsItsCodeAndLeavesTheConnectionOtherClientsAndDataAlone(String transport) {
@@ -418,7 +413,7 @@ class GuaranteesIT {
         try (TreecastClient client = connect(transport); TreecastClient watcherClient = connect(transport)) {
             Recorder watcher = new Recorder();
             try (ClientSubscription sub = subscribe(watcherClient, SubscribeSpec.pattern(p + "/**").snapshot().policy(Policy.STRICT), watcher)) {
-                await().atMost(WAIT).until(watcher::snapshotEnded);
+                watcher.awaitSnapshotEnd(WAIT);
                 long first = client.set(p + "/ok", 1L);
 
                 assertRefused(() -> client.set(p + "//bad", 1L), TreecastClientException.Code.INVALID_PATH, p + "//bad");
@@ -438,7 +433,7 @@ class GuaranteesIT {
                 assertThat(refused.get().code()).isEqualTo(TreecastClientException.Code.INVALID_PATTERN);
 
                 long second = client.set(p + "/ok", 2L);
-                await().atMost(WAIT).until(() -> watcher.lastSeq() >= second);
+                watcher.awaitSeq(second, WAIT);
                 assertThat(watcher.updates()).as("the watcher saw the two good writes and nothing of the bad ones")
                         .extracting(TreeEvent::seq).containsExactly(first, second);
                 assertThat(client.get(p + "/**").toMap()).containsExactly(Map.entry(p + "/ok", TreeValue.of(2L)));
@@ -458,7 +453,6 @@ class GuaranteesIT {
      * Guarantee 6: after a restart the tree is back before the first write, and seq continues above every seq issued.
      * One restart for both transports (a durable start costs seconds): written over each before, read over each after.
      */
-    @Order(7)
     @Test
     void restartRebuildsTheTreeFromKafkaAndSeqContinuesAboveEverySeqIssued() throws Exception {
         long lastIssued = 0;

@@ -270,7 +270,7 @@ class HostileClientsIT {
             var watch = control.client().subscribe(SubscribeSpec.pattern("big/**").snapshot().policy(Policy.STRICT)
                     .outboxCapacity(65_536), watcher, watcher::ended);
             try {
-                await().atMost(WAIT).until(watcher::snapshotEnded);
+                watcher.awaitSnapshotEnd(WAIT);
                 List<Long> acked = new ArrayList<>();
                 String value = "v".repeat(1000);
                 for (int i = 0; i < 500; i++) { // 500 x 100 x 1,000 bytes: ~50 MiB

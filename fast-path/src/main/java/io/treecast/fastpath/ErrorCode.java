@@ -2,7 +2,8 @@ package io.treecast.fastpath;
 
 /**
  * Stable, machine-readable codes for every error a client can cause or meet. Clients in any language match on
- * {@link #name()}; the accompanying message is for people and may change.
+ * {@link #name()}; the accompanying message is for people and may change. This enum is the list: the Java client's
+ * {@code TreecastClientException.Code} and proto/README.md's error table follow it (client's WireEnumsAgreeTest).
  */
 public enum ErrorCode {
     /** A path breaks the syntax or the limits of DESIGN.md (empty segment, forbidden character, too long...). */

@@ -1,14 +1,15 @@
 package io.treecast.fastpath;
 
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+import java.util.concurrent.TimeUnit;
 
 /**
  * A histogram of durations in nanoseconds that any number of threads record into without a lock and without
- * allocating: a fixed array of log-linear buckets (8 per power of two, so a bucket is at most 12.5% wide), each
- * an atomic counter. Readers take a {@link Snapshot} (which allocates, off the hot path) and compute quantiles or
- * cumulative counts from it; the snapshot is not atomic with respect to concurrent recording, which is fine for
- * metrics.
+ * allocating: HdrHistogram's {@link Recorder} (wait-free writers, fixed-size atomic counts with 2 significant
+ * digits, so a value is known within 1%). Readers take a {@link Snapshot} (which allocates, off the hot path) and
+ * compute quantiles or cumulative counts from it; readers are serialised among themselves, never with writers.
  *
  * <pre>{@code
  * LatencyHistogram h = new LatencyHistogram();
@@ -19,158 +20,91 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * }</pre>
  */
 public final class LatencyHistogram {
-    private static final int SUB_BITS = 3;
-    private static final int SUB = 1 << SUB_BITS;
-    /** Buckets for every non-negative long: values below 8 exactly, then 8 per power of two up to 2^63. */
-    static final int BUCKETS = (64 - SUB_BITS) * SUB;
+    /** Durations above this (ten minutes) count as this: the counts have a fixed size so recording never allocates. */
+    public static final long HIGHEST_NANOS = TimeUnit.MINUTES.toNanos(10);
+    private static final int DIGITS = 2;
 
-    private final AtomicLongArray counts = new AtomicLongArray(BUCKETS);
-    private final AtomicLong count = new AtomicLong();
-    private final AtomicLong sum = new AtomicLong();
-    private final AtomicLong max = new AtomicLong();
+    private final Recorder recorder = new Recorder(1, HIGHEST_NANOS, DIGITS);
+    /** Everything recorded up to the last snapshot; guarded by this. */
+    private final Histogram total = new Histogram(1, HIGHEST_NANOS, DIGITS);
+    /** Reused for each interval the recorder hands over; guarded by this. */
+    private Histogram interval;
 
     /** Records one duration; negative values (a clock step) count as 0. */
     public void record(long nanos) {
-        long v = nanos < 0 ? 0 : nanos;
-        counts.getAndIncrement(index(v));
-        count.getAndIncrement();
-        sum.getAndAdd(v);
-        long m = max.get();
-        while (v > m && !max.compareAndSet(m, v)) {
-            m = max.get();
-        }
+        recorder.recordValue(nanos < 0 ? 0 : Math.min(nanos, HIGHEST_NANOS));
     }
 
-    static int index(long v) {
-        if (v < SUB) {
-            return (int) v;
-        }
-        int e = 63 - Long.numberOfLeadingZeros(v);
-        int sub = (int) (v >>> (e - SUB_BITS)) & (SUB - 1);
-        return (e - SUB_BITS + 1) * SUB + sub;
-    }
-
-    /** The smallest value of bucket {@code i}. */
-    static long lowerBound(int i) {
-        if (i < SUB) {
-            return i;
-        }
-        int e = i / SUB + SUB_BITS - 1;
-        return (long) (SUB + i % SUB) << (e - SUB_BITS);
-    }
-
-    /** The largest value of bucket {@code i}. */
-    static long upperBound(int i) {
-        return i + 1 >= BUCKETS ? Long.MAX_VALUE : lowerBound(i + 1) - 1;
-    }
-
-    /** Values recorded so far. */
-    public long count() {
-        return count.get();
+    /** Values recorded so far (takes a snapshot's lock; not for a hot path). */
+    public synchronized long count() {
+        drain();
+        return total.getTotalCount();
     }
 
     /** A copy of the counts now (allocates; call it from a metrics thread, not a hot path). */
-    public Snapshot snapshot() {
-        long[] c = new long[BUCKETS];
-        long total = 0;
-        for (int i = 0; i < BUCKETS; i++) {
-            c[i] = counts.get(i);
-            total += c[i];
-        }
-        return new Snapshot(c, total, sum.get(), max.get());
+    public synchronized Snapshot snapshot() {
+        drain();
+        return new Snapshot(total.copy(), total.getTotalCount() == 0 ? 0 : total.getMaxValue());
+    }
+
+    private void drain() {
+        interval = recorder.getIntervalHistogram(interval);
+        total.add(interval);
     }
 
     /** Counts of one moment; {@link #minus} gives the values recorded between two snapshots. */
     public static final class Snapshot {
-        private final long[] counts;
-        private final long count;
-        private final long sum;
+        private final Histogram counts;
         private final long max;
 
-        Snapshot(long[] counts, long count, long sum, long max) {
+        Snapshot(Histogram counts, long max) {
             this.counts = counts;
-            this.count = count;
-            this.sum = sum;
             this.max = max;
         }
 
         /** An empty snapshot (no values). */
         public static Snapshot empty() {
-            return new Snapshot(new long[BUCKETS], 0, 0, 0);
+            return new Snapshot(new Histogram(1, HIGHEST_NANOS, DIGITS), 0);
         }
 
         public long count() {
-            return count;
+            return counts.getTotalCount();
         }
 
-        /** Sum of the recorded values in nanoseconds. */
+        /** Sum of the recorded values in nanoseconds (within 1%: each value counts as the middle of its bucket). */
         public long sum() {
-            return sum;
+            return count() == 0 ? 0 : Math.round(counts.getMean() * count());
         }
 
-        /** The largest value recorded since the histogram was created (not windowed by {@link #minus}). */
+        /** The largest value recorded since the histogram was created (not windowed by {@link #minus}), within 1%. */
         public long max() {
             return max;
         }
 
         /** The values recorded after {@code earlier} and up to this snapshot. */
         public Snapshot minus(Snapshot earlier) {
-            long[] c = new long[BUCKETS];
-            long total = 0;
-            for (int i = 0; i < BUCKETS; i++) {
-                c[i] = Math.max(0, counts[i] - earlier.counts[i]);
-                total += c[i];
-            }
-            return new Snapshot(c, total, Math.max(0, sum - earlier.sum), max);
+            Histogram window = counts.copy();
+            window.subtract(earlier.counts);
+            return new Snapshot(window, max);
         }
 
-        /**
-         * The value below which a fraction {@code q} of the values lie, interpolated inside its bucket (so within
-         * 12.5% of the true value); 0 when empty.
-         */
+        /** The value below which a fraction {@code q} of the values lie, within 1%; 0 when empty. */
         public long valueAtQuantile(double q) {
-            if (count == 0) {
+            if (count() == 0) {
                 return 0;
             }
-            double rank = Math.max(1, Math.ceil(Math.min(1.0, Math.max(0.0, q)) * count));
-            long seen = 0;
-            for (int i = 0; i < BUCKETS; i++) {
-                long c = counts[i];
-                if (c == 0) {
-                    continue;
-                }
-                if (seen + c >= rank) {
-                    long lo = lowerBound(i);
-                    long hi = upperBound(i);
-                    double within = (rank - seen) / c;
-                    return lo + (long) ((hi - lo) * within);
-                }
-                seen += c;
-            }
-            return max;
+            return counts.getValueAtPercentile(Math.min(1.0, Math.max(0.0, q)) * 100.0);
         }
 
         /**
-         * How many values are at most {@code nanos}; values in the bucket that holds {@code nanos} are counted in
-         * proportion to where it falls in the bucket, so the result grows with {@code nanos} (a Prometheus
-         * histogram needs that).
+         * How many values are at most {@code nanos} (a value within 1% above it may count too); grows with
+         * {@code nanos}, as a Prometheus histogram needs.
          */
         public long countAtOrBelow(long nanos) {
-            if (nanos < 0) {
+            if (nanos < 0 || count() == 0) {
                 return 0;
             }
-            int b = index(nanos);
-            long n = 0;
-            for (int i = 0; i < b; i++) {
-                n += counts[i];
-            }
-            long lo = lowerBound(b);
-            long hi = upperBound(b);
-            long c = counts[b];
-            if (c > 0) {
-                n += hi == lo ? c : Math.round(c * ((double) (nanos - lo + 1) / (hi - lo + 1)));
-            }
-            return n;
+            return counts.getCountBetweenValues(0, Math.min(nanos, HIGHEST_NANOS));
         }
     }
 }

@@ -13,7 +13,8 @@
  * }
  * }</pre>
  *
- * Everything in {@code io.treecast.fastpath.internal} is machinery: other modules must not use it (benchmarks
- * in {@code bench} drive {@code internal.EngineCore} directly, by design).
+ * Everything in {@code io.treecast.fastpath.internal} is machinery: other modules must not use it, except that the
+ * benchmarks in {@code bench} drive the writer's work through {@code internal.CoreBench}, by design (the
+ * distribution's ModuleBoundariesTest holds both).
  */
 package io.treecast.fastpath;

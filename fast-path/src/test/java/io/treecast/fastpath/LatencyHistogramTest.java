@@ -12,38 +12,18 @@ import static org.assertj.core.api.Assertions.within;
 class LatencyHistogramTest {
 
     @Test
-    void everyValueFallsInsideTheBoundsOfItsBucket() {
-        long[] samples = {0, 1, 7, 8, 9, 15, 16, 17, 1000, 999_999, 1_000_000, 1L << 40, Long.MAX_VALUE};
-        for (long v : samples) {
-            int i = LatencyHistogram.index(v);
-            assertThat(i).isBetween(0, LatencyHistogram.BUCKETS - 1);
-            assertThat(LatencyHistogram.lowerBound(i)).as("lower bound of %d", v).isLessThanOrEqualTo(v);
-            assertThat(LatencyHistogram.upperBound(i)).as("upper bound of %d", v).isGreaterThanOrEqualTo(v);
-        }
-    }
-
-    @Test
-    void bucketsAreAtMostAnEighthOfTheirValueWide() {
-        for (int i = 8; i < LatencyHistogram.BUCKETS - 1; i++) {
-            long lo = LatencyHistogram.lowerBound(i);
-            long width = LatencyHistogram.upperBound(i) - lo + 1;
-            assertThat((double) width / lo).as("bucket %d", i).isLessThanOrEqualTo(0.125);
-        }
-    }
-
-    @Test
-    void quantilesOfAUniformSpreadAreWithinTheBucketPrecision() {
+    void quantilesOfAUniformSpreadAreWithinOnePercent() {
         LatencyHistogram h = new LatencyHistogram();
         for (long micros = 1; micros <= 10_000; micros++) {
             h.record(micros * 1000);
         }
         LatencyHistogram.Snapshot s = h.snapshot();
         assertThat(s.count()).isEqualTo(10_000);
-        assertThat((double) s.valueAtQuantile(0.5)).isCloseTo(5_000_000, within(5_000_000 * 0.125));
-        assertThat((double) s.valueAtQuantile(0.99)).isCloseTo(9_900_000, within(9_900_000 * 0.125));
-        assertThat((double) s.valueAtQuantile(0.999)).isCloseTo(9_990_000, within(9_990_000 * 0.125));
-        assertThat(s.max()).isEqualTo(10_000_000);
-        assertThat(s.sum()).isEqualTo(1000L * 10_000 * 10_001 / 2);
+        assertThat((double) s.valueAtQuantile(0.5)).isCloseTo(5_000_000, within(5_000_000 * 0.01));
+        assertThat((double) s.valueAtQuantile(0.99)).isCloseTo(9_900_000, within(9_900_000 * 0.01));
+        assertThat((double) s.valueAtQuantile(0.999)).isCloseTo(9_990_000, within(9_990_000 * 0.01));
+        assertThat((double) s.max()).isCloseTo(10_000_000, within(10_000_000 * 0.01));
+        assertThat((double) s.sum()).isCloseTo(1000.0 * 10_000 * 10_001 / 2, within(1000.0 * 10_000 * 10_001 / 2 * 0.01));
     }
 
     @Test
@@ -75,20 +55,24 @@ class LatencyHistogramTest {
         }
         LatencyHistogram.Snapshot window = h.snapshot().minus(before);
         assertThat(window.count()).isEqualTo(100);
-        assertThat(window.sum()).isEqualTo(100_000);
-        assertThat(window.valueAtQuantile(0.999)).isLessThan(1_200);
+        assertThat((double) window.sum()).isCloseTo(100_000, within(100_000 * 0.01));
+        assertThat(window.valueAtQuantile(0.999)).isLessThan(1_020);
+        assertThat((double) window.max()).as("max stays the all-time max").isCloseTo(10_000_000, within(100_000.0));
         assertThat(LatencyHistogram.Snapshot.empty().valueAtQuantile(0.99)).isZero();
     }
 
     @Test
-    void negativeDurationsCountAsZero() {
+    void negativeDurationsCountAsZeroAndHugeOnesAsTheHighest() {
         LatencyHistogram h = new LatencyHistogram();
         h.record(-5);
-        assertThat(h.snapshot().countAtOrBelow(0)).isEqualTo(1);
+        h.record(Long.MAX_VALUE);
+        LatencyHistogram.Snapshot s = h.snapshot();
+        assertThat(s.countAtOrBelow(0)).isEqualTo(1);
+        assertThat((double) s.max()).isCloseTo(LatencyHistogram.HIGHEST_NANOS, within(LatencyHistogram.HIGHEST_NANOS * 0.01));
     }
 
     @Test
-    void concurrentRecordersLoseNoValue() throws Exception {
+    void concurrentRecordersLoseNoValueWhileSnapshotsAreTaken() throws Exception {
         LatencyHistogram h = new LatencyHistogram();
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
@@ -98,6 +82,9 @@ class LatencyHistogramTest {
                         h.record(i);
                     }
                 });
+            }
+            for (int i = 0; i < 100; i++) {
+                assertThat(h.snapshot().count()).isBetween(0L, 400_000L);
             }
         } finally {
             pool.shutdown();

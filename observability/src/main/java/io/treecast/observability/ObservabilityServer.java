@@ -1,5 +1,6 @@
 package io.treecast.observability;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -278,18 +279,7 @@ public final class ObservabilityServer implements AutoCloseable {
     }
 
     static String jsonEscape(String s) {
-        StringBuilder b = new StringBuilder(s.length() + 8);
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '"' || c == '\\') {
-                b.append('\\').append(c);
-            } else if (c < 0x20) {
-                b.append(String.format("\\u%04x", (int) c));
-            } else {
-                b.append(c);
-            }
-        }
-        return b.toString();
+        return new String(JsonStringEncoder.getInstance().quoteAsString(s));
     }
 
     /** Stops serving (waits up to a second for exchanges in progress). */

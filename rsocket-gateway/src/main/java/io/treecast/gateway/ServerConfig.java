@@ -45,6 +45,9 @@ public final class ServerConfig {
     /** Where durable state lives; the server does not start Kafka itself, its launcher does (see README). */
     public enum DurabilityMode { EMBEDDED, EXTERNAL, OFF }
 
+    /** The engine's own defaults: the engine.* keys default to them, so each is written once, in EngineConfig. */
+    private static final EngineConfig ENGINE = EngineConfig.builder().build();
+
     private static final Map<String, Key> KEYS = new LinkedHashMap<>();
 
     static {
@@ -105,29 +108,29 @@ public final class ServerConfig {
                 "true or false (the metrics port asks for 'Authorization: Bearer <token>', a token or JWT the server accepts)");
         key("metrics.open-probes", "true", ServerConfig::bool, "true or false (/health and /ready answer without a token)");
         key("shutdown.drain-timeout-ms", "5000", v -> intIn(v, 0, 600_000), "an integer 0..600000 (milliseconds)");
-        key("engine.tree-id", "default", ServerConfig::nonEmpty, "a non-empty name");
-        key("engine.inbound-queue-capacity", "65536", ServerConfig::powerOfTwo, "a power of two");
-        key("engine.replay-ring-capacity", "262144", ServerConfig::powerOfTwo, "a power of two");
-        key("engine.replay-ring-bytes", "268435456", v -> longIn(v, 1, Long.MAX_VALUE),
+        key("engine.tree-id", ENGINE.treeId(), ServerConfig::nonEmpty, "a non-empty name");
+        key("engine.inbound-queue-capacity", String.valueOf(ENGINE.inboundQueueCapacity()), ServerConfig::powerOfTwo, "a power of two");
+        key("engine.replay-ring-capacity", String.valueOf(ENGINE.replayRingCapacity()), ServerConfig::powerOfTwo, "a power of two");
+        key("engine.replay-ring-bytes", String.valueOf(ENGINE.replayRingBytes()), v -> longIn(v, 1, Long.MAX_VALUE),
                 "an integer >= 1 (bytes of paths and values the replay ring keeps; the oldest batches leave first)");
-        key("engine.max-leaves", "10000000", v -> longIn(v, 1, Long.MAX_VALUE),
+        key("engine.max-leaves", String.valueOf(ENGINE.maxLeaves()), v -> longIn(v, 1, Long.MAX_VALUE),
                 "an integer >= 1 (leaves in the tree; a batch that would add more is refused with RESOURCE_EXHAUSTED)");
-        key("engine.max-tree-bytes", "1073741824", v -> longIn(v, 1, Long.MAX_VALUE),
+        key("engine.max-tree-bytes", String.valueOf(ENGINE.maxTreeBytes()), v -> longIn(v, 1, Long.MAX_VALUE),
                 "an integer >= 1 (bytes of the tree: values + paths + 96 per node; a batch that would add more is refused)");
-        key("engine.outbox-budget-slots", "8388608", v -> longIn(v, 16, Long.MAX_VALUE),
+        key("engine.outbox-budget-slots", String.valueOf(ENGINE.outboxBudgetSlots()), v -> longIn(v, 16, Long.MAX_VALUE),
                 "an integer >= 16 (outbox slots, ~20 bytes each, all subscriptions together)");
-        key("engine.outbox-max-bytes", "67108864", v -> longIn(v, 1, Long.MAX_VALUE),
+        key("engine.outbox-max-bytes", String.valueOf(ENGINE.outboxMaxBytes()), v -> longIn(v, 1, Long.MAX_VALUE),
                 "an integer >= 1 (bytes of batches one subscription's outbox may hold)");
-        key("engine.default-outbox-capacity", "16384", v -> intIn(v, 4, Integer.MAX_VALUE), "an integer >= 4");
-        key("engine.max-outbox-capacity", "1048576", v -> intIn(v, 4, Integer.MAX_VALUE), "an integer >= 4 and >= engine.default-outbox-capacity");
-        key("engine.conflate-high-mark-percent", "75", v -> intIn(v, 10, 100), "an integer 10..100");
-        key("engine.dispatcher-threads", "1", v -> intIn(v, 0, 256), "an integer 0..256 (0: the writer thread delivers)");
-        key("engine.max-subscriptions", "100000", v -> intIn(v, 1, Integer.MAX_VALUE), "an integer >= 1");
-        key("engine.snapshot-chunk-leaves", "256", v -> intIn(v, 1, 1 << 20), "an integer 1..1048576");
-        key("engine.journal-capacity", "1048576", v -> intIn(v, 1, Integer.MAX_VALUE), "an integer >= 1");
-        key("engine.journal-bytes", "536870912", v -> longIn(v, 1, Long.MAX_VALUE),
+        key("engine.default-outbox-capacity", String.valueOf(ENGINE.defaultOutboxCapacity()), v -> intIn(v, 4, Integer.MAX_VALUE), "an integer >= 4");
+        key("engine.max-outbox-capacity", String.valueOf(ENGINE.maxOutboxCapacity()), v -> intIn(v, 4, Integer.MAX_VALUE), "an integer >= 4 and >= engine.default-outbox-capacity");
+        key("engine.conflate-high-mark-percent", String.valueOf(ENGINE.conflateHighMarkPercent()), v -> intIn(v, 10, 100), "an integer 10..100");
+        key("engine.dispatcher-threads", String.valueOf(ENGINE.dispatcherThreads()), v -> intIn(v, 0, 256), "an integer 0..256 (0: the writer thread delivers)");
+        key("engine.max-subscriptions", String.valueOf(ENGINE.maxSubscriptions()), v -> intIn(v, 1, Integer.MAX_VALUE), "an integer >= 1");
+        key("engine.snapshot-chunk-leaves", String.valueOf(ENGINE.snapshotChunkLeaves()), v -> intIn(v, 1, 1 << 20), "an integer 1..1048576");
+        key("engine.journal-capacity", String.valueOf(ENGINE.journalCapacity()), v -> intIn(v, 1, Integer.MAX_VALUE), "an integer >= 1");
+        key("engine.journal-bytes", String.valueOf(ENGINE.journalBytes()), v -> longIn(v, 1, Long.MAX_VALUE),
                 "an integer >= 1 (bytes of applied batches that may wait for Kafka before writes get UNAVAILABLE)");
-        key("engine.idle-strategy", "backoff", v -> IdleStrategyKind.valueOf(v.trim().toUpperCase(Locale.ROOT).replace('-', '_')),
+        key("engine.idle-strategy", ENGINE.idleStrategy().name().toLowerCase(Locale.ROOT).replace('_', '-'), v -> IdleStrategyKind.valueOf(v.trim().toUpperCase(Locale.ROOT).replace('-', '_')),
                 "one of backoff, busy-spin, yield");
         key("durability.mode", "embedded", v -> DurabilityMode.valueOf(v.trim().toUpperCase(Locale.ROOT)), "one of embedded, external, off");
         key("durability.bootstrap-servers", "", v -> v.trim(), "host:port[,host:port...] (required when durability.mode is external)");

@@ -2,8 +2,7 @@ package io.treecast.bench.engine;
 
 import io.treecast.fastpath.Batch;
 import io.treecast.fastpath.PathPattern;
-import io.treecast.fastpath.internal.EngineCore;
-import io.treecast.fastpath.internal.Sub;
+import io.treecast.fastpath.internal.CoreBench;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -16,7 +15,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -39,45 +37,31 @@ public class EngineThroughputBenchmark {
     @Param({"1", "10"})
     int changesPerBatch;
 
-    private EngineCore core;
-    private Batch[] batches;
-    private Sub[][] matched;
+    private CoreBench core;
+    private int batches;
     private int next;
 
     @Setup
     public void setup() {
-        core = new EngineCore(1 << 16, 0);
+        core = new CoreBench(1 << 16);
         // create every leaf first: the measured updates change existing leaves (the steady state)
         for (Batch b : Workload.updates(Workload.leafCount() * 4, 1, 7)) {
             core.apply(b);
         }
         List<PathPattern> patterns = Workload.patterns(subscriptions, 42);
-        for (int i = 0; i < patterns.size(); i++) {
-            core.register(Workload.sub(i, patterns.get(i), 1024));
+        for (PathPattern pattern : patterns) {
+            core.subscribe(pattern, 1024);
         }
-        batches = Workload.updates(8192, changesPerBatch, 11);
-        matched = new Sub[batches.length][];
-        long total = 0;
-        for (int i = 0; i < batches.length; i++) {
-            LinkedHashSet<Sub> subs = new LinkedHashSet<>();
-            for (int c = 0; c < batches[i].size(); c++) {
-                core.forEachMatch(batches[i].change(c).path(), subs::add);
-            }
-            matched[i] = subs.toArray(new Sub[0]);
-            total += matched[i].length;
-        }
-        System.out.printf("%n%d subscriptions, %.1f matching subscriptions per batch on average%n", subscriptions, total / (double) batches.length);
+        Batch[] prepared = Workload.updates(8192, changesPerBatch, 11);
+        batches = prepared.length;
+        double reached = core.prepare(prepared);
+        System.out.printf("%n%d subscriptions, %.1f matching subscriptions per batch on average%n", subscriptions, reached);
     }
 
     @Benchmark
     public Object applyMatchEnqueue() {
         int i = next;
-        next = (i + 1) & (batches.length - 1);
-        Object applied = core.apply(batches[i]);
-        Sub[] subs = matched[i];
-        for (Sub s : subs) {
-            EngineCore.drainOutbox(s);
-        }
-        return applied;
+        next = (i + 1) & (batches - 1);
+        return core.applyAndDrain(i);
     }
 }

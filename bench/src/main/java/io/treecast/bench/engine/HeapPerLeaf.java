@@ -3,7 +3,7 @@ package io.treecast.bench.engine;
 import io.treecast.fastpath.Batch;
 import io.treecast.fastpath.Change;
 import io.treecast.fastpath.TreePath;
-import io.treecast.fastpath.internal.EngineCore;
+import io.treecast.fastpath.internal.CoreBench;
 
 import java.lang.management.ManagementFactory;
 
@@ -23,7 +23,7 @@ public final class HeapPerLeaf {
         int leaves = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
         byte[] value = new byte[8];
         long before = usedAfterGc();
-        EngineCore core = new EngineCore(1024, 0);
+        CoreBench core = new CoreBench(1024);
         int fields = 4;
         int instruments = leaves / (10 * 10 * fields);
         Change[] buf = new Change[1000];
@@ -52,7 +52,7 @@ public final class HeapPerLeaf {
         }
         long after = usedAfterGc();
         System.out.printf("leaves=%d heapBefore=%d heapAfter=%d bytesPerLeaf=%.1f (value bytes excluded: one shared 8-byte value)%n",
-                core.tree().leafCount(), before, after, (after - before) / (double) core.tree().leafCount());
+                core.leafCount(), before, after, (after - before) / (double) core.leafCount());
         if (core.seq() < 0) {
             System.out.println(core);
         }

@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * What the gateway pays per delivered event for the delivery latency metric: one {@code System.nanoTime()} and
- * one {@link LatencyHistogram#record}. Run with {@code -prof gc} to see that it allocates nothing; the two-thread
+ * one {@link LatencyHistogram#record} (HdrHistogram's Recorder). Run with {@code -prof gc} to see that it allocates nothing; the two-thread
  * variant shows the cost when two dispatcher threads record into the same histogram.
  */
 @State(Scope.Benchmark)

@@ -2,8 +2,7 @@ package io.treecast.bench.engine;
 
 import io.treecast.fastpath.PathPattern;
 import io.treecast.fastpath.TreePath;
-import io.treecast.fastpath.internal.Sub;
-import io.treecast.fastpath.internal.SubscriptionIndex;
+import io.treecast.fastpath.internal.CoreBench;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -28,23 +27,21 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-public class MatchBenchmark implements SubscriptionIndex.Sink {
+public class MatchBenchmark {
     @Param({"100", "100000"})
     int nonMatching;
 
-    private final SubscriptionIndex index = new SubscriptionIndex();
+    private final CoreBench.Index index = new CoreBench.Index();
     private TreePath[] paths;
-    private int matches;
     private int next;
 
     @Setup
     public void setup() {
-        long id = 0;
         String[] matching = {"markets/eu/fx/I7/bid", "markets/eu/fx/I7/*", "markets/*/fx/I7/{bid,ask}", "**/I7/bid", "markets/eu/**",
                 "markets/**", "**/bid", "*/eu/*/*/bid", "markets/{eu,us}/fx/**", "markets/eu/fx/*/bid"};
         for (int k = 0; k < 2; k++) {
             for (String m : matching) {
-                index.add(Workload.sub(id++, PathPattern.parse(m), 4));
+                index.add(PathPattern.parse(m));
             }
         }
         for (int i = 0; i < nonMatching; i++) {
@@ -55,23 +52,16 @@ public class MatchBenchmark implements SubscriptionIndex.Sink {
                 case 2: p = "**/X" + i + "/bid"; break;
                 default: p = "other" + i + "/**"; break;
             }
-            index.add(Workload.sub(id++, PathPattern.parse(p), 4));
+            index.add(PathPattern.parse(p));
         }
         paths = new TreePath[] {TreePath.parse("markets/eu/fx/I7/bid"), TreePath.parse("markets/eu/fx/I8/bid"),
                 TreePath.parse("markets/us/fx/I7/ask"), TreePath.parse("markets/eu/rates/I7/bid")};
-    }
-
-    @Override
-    public void onMatch(Sub sub) {
-        matches++;
     }
 
     @Benchmark
     public int match() {
         int i = next;
         next = (i + 1) & 3;
-        matches = 0;
-        index.match(paths[i], this);
-        return matches;
+        return index.match(paths[i]);
     }
 }

@@ -2,11 +2,8 @@ package io.treecast.bench.engine;
 
 import io.treecast.fastpath.Batch;
 import io.treecast.fastpath.Change;
-import io.treecast.fastpath.EventHandler;
 import io.treecast.fastpath.PathPattern;
-import io.treecast.fastpath.Policy;
 import io.treecast.fastpath.TreePath;
-import io.treecast.fastpath.internal.Sub;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -73,9 +70,5 @@ final class Workload {
             out.add(PathPattern.parse(p));
         }
         return out;
-    }
-
-    static Sub sub(long id, PathPattern p, int outbox) {
-        return new Sub(id, p, (EventHandler) null, Policy.CONFLATE, false, -1, outbox, 100, false, null);
     }
 }

@@ -1,5 +1,6 @@
 package io.treecast.cli.internal;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.treecast.client.LeafChange;
 import io.treecast.client.TreeValue;
 
@@ -90,24 +91,8 @@ public final class Values {
         return c.value() == null ? c.path() + " deleted" : c.path() + " = " + text(c.value());
     }
 
+    /** {@code s} as a JSON string, quotes included. */
     public static String quote(String s) {
-        StringBuilder b = new StringBuilder(s.length() + 2).append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char ch = s.charAt(i);
-            switch (ch) {
-                case '"': b.append("\\\""); break;
-                case '\\': b.append("\\\\"); break;
-                case '\n': b.append("\\n"); break;
-                case '\r': b.append("\\r"); break;
-                case '\t': b.append("\\t"); break;
-                default:
-                    if (ch < 0x20) {
-                        b.append(String.format("\\u%04x", (int) ch));
-                    } else {
-                        b.append(ch);
-                    }
-            }
-        }
-        return b.append('"').toString();
+        return '"' + new String(JsonStringEncoder.getInstance().quoteAsString(s)) + '"';
     }
 }

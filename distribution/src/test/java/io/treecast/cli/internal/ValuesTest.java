@@ -48,5 +48,6 @@ class ValuesTest {
         assertThat(Values.leafFields(new LeafChange("a/d", null, 9))).isEqualTo("\"path\":\"a/d\",\"value\":null,\"type\":null,\"seq\":9");
         assertThat(Values.leafText(new LeafChange("a/d", null, 9))).isEqualTo("a/d deleted");
         assertThat(Values.json(TreeValue.of(Double.NaN))).isEqualTo("\"NaN\"");
+        assertThat(Values.quote("tab\there\u0001\\ é")).isEqualTo("\"tab\\there\\u0001\\\\ é\"");
     }
 }

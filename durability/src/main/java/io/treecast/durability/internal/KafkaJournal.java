@@ -6,7 +6,6 @@ import io.treecast.fastpath.Journal;
 import io.treecast.fastpath.JournalFeed;
 import io.treecast.fastpath.LeafVisitor;
 import io.treecast.fastpath.RecordVisitor;
-import io.treecast.fastpath.TreePath;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -126,7 +125,12 @@ public final class KafkaJournal implements Journal {
      * moves later restarts above it. An empty topic returns 0.
      */
     @Override
-    public long recover(LeafVisitor into) {
+    public long recover(LeafVisitor visitor) {
+        if (!(visitor instanceof RecordVisitor into)) {
+            // deletes and out-of-order paths need the engine's RecordVisitor; a plain LeafVisitor cannot take them
+            throw new IllegalArgumentException("KafkaJournal recovers into a RecordVisitor (the engine passes one), not "
+                    + visitor.getClass().getName());
+        }
         TopicRecovery.Result r = TopicRecovery.run(bootstrapServers, topic, tree, config.recoveryTimeout(), into);
         recovery = r;
         Path backlogFile = JournalBacklog.file(config.dataDir(), tree);
@@ -158,7 +162,7 @@ public final class KafkaJournal implements Journal {
      * same leaves, so it wins, in seq order) and writes it to the topic, waiting for Kafka's acknowledgement, so that
      * the file may be deleted.
      */
-    private JournalBacklog.Contents replayBacklog(Path file, LeafVisitor into) {
+    private JournalBacklog.Contents replayBacklog(Path file, RecordVisitor into) {
         JournalBacklog.Contents c;
         try {
             c = JournalBacklog.read(file);
@@ -175,12 +179,7 @@ public final class KafkaJournal implements Journal {
         List<Future<RecordMetadata>> acks = new ArrayList<>(c.entries().size());
         for (JournalBacklog.Entry e : c.entries()) {
             byte[] value = e.value() == null ? null : RecordCodec.decodeLeaf(e.value(), decoded).value;
-            if (into instanceof RecordVisitor records) {
-                records.record(e.key(), value, e.seq());
-            } else if (value != null) {
-                // a plain LeafVisitor cannot delete; the engine always passes a RecordVisitor
-                into.leaf(TreePath.parse(new String(e.key(), StandardCharsets.UTF_8)), value, e.seq());
-            }
+            into.record(e.key(), value, e.seq());
             acks.add(producer.send(toRecord(e)));
         }
         producer.flush();

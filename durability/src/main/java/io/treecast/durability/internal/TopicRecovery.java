@@ -1,8 +1,6 @@
 package io.treecast.durability.internal;
 
-import io.treecast.fastpath.LeafVisitor;
 import io.treecast.fastpath.RecordVisitor;
-import io.treecast.fastpath.TreePath;
 import io.treecast.proto.Watermark;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -18,17 +16,20 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 /**
- * Rebuilds the tree from the compacted topic: reads every partition from the beginning up to the end offsets taken
- * at the start, keeps per leaf the record with the highest seq (a tombstone deletes), and hands the surviving leaves
- * to the engine in seq order, so that a set below a former leaf, or a set replacing a former subtree, lands the way
- * it did originally. Also returns the highest seq seen anywhere (leaf records, tombstone headers, watermarks).
+ * Rebuilds the tree from the compacted topic: reader threads read every partition from the beginning up to the end
+ * offsets taken at the start and hand each record (a tombstone as a {@code null} value) to the engine's
+ * {@link RecordVisitor} while they still fetch. A key lives in one partition and a partition is read in order, so
+ * each path's records arrive in seq order; the engine resolves the rest (README "Recovery"). Also returns the highest
+ * seq seen anywhere (leaf records, tombstone headers, watermarks).
  */
 public final class TopicRecovery {
     private static final Logger LOG = LoggerFactory.getLogger(TopicRecovery.class);
@@ -40,84 +41,21 @@ public final class TopicRecovery {
     private TopicRecovery() {
     }
 
-    /** Receives recovered leaves in seq order: the key as text and as the parser made it (null: refused). */
-    @FunctionalInterface
-    public interface RawVisitor {
-        /** Returns false when the leaf was refused (e.g. not a valid path). */
-        boolean leaf(String path, Object parsed, byte[] value, long seq);
-    }
-
     /**
-     * Recovers into the engine. When it takes raw records ({@link RecordVisitor}, the engine does) they are fed to
-     * it while the readers still fetch: no per-key map, no sort, no {@link TreePath} per record, and the two halves
-     * overlap (README "Recovery"). Otherwise every key is parsed as a {@link TreePath}; invalid ones are skipped and
-     * counted.
+     * Recovers into the engine: reader threads fetch and decode; the calling thread hands each record to
+     * {@code into} as it arrives, with no per-key map, no sort and no {@link io.treecast.fastpath.TreePath} per
+     * record, so reading and loading overlap. Bounded hand-over: at most {@code QUEUED_CHUNKS} chunks wait.
      */
-    public static Result run(String bootstrapServers, String topic, String tree, Duration timeout, LeafVisitor into) {
-        if (into instanceof RecordVisitor records) {
-            return stream(bootstrapServers, topic, tree, timeout, records);
-        }
-        // paths are parsed on the reader threads, overlapped with fetching, not on the engine's start thread
-        java.util.function.Function<String, Object> parser = key -> {
-            try {
-                return TreePath.parse(key);
-            } catch (RuntimeException invalid) {
-                // a key some other writer put there; our writer only writes valid paths
-                return null;
-            }
-        };
-        return read(bootstrapServers, topic, tree, timeout, parser, (path, parsed, value, seq) -> {
-            if (parsed == null) {
-                return false;
-            }
-            into.leaf((TreePath) parsed, value, seq);
-            return true;
-        });
-    }
-
-    private static List<TopicPartition> partitions(String bootstrapServers, String topic, String tree, Duration timeout) {
-        List<TopicPartition> parts = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrapServers, tree, timeout)) {
-            List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
-            if (infos == null || infos.isEmpty()) {
-                throw new IllegalStateException("topic " + topic + " does not exist; recovery needs it (Durability.start creates it)");
-            }
-            for (PartitionInfo info : infos) {
-                parts.add(new TopicPartition(topic, info.partition()));
-            }
-        }
-        return parts;
-    }
-
-    private static int readerThreads(List<TopicPartition> parts) {
-        return Math.max(1, Math.min(parts.size(), Integer.getInteger("treecast.recovery.readers",
-                Math.min(2, Runtime.getRuntime().availableProcessors()))));
-    }
-
-    private static List<TopicPartition> share(List<TopicPartition> parts, int reader, int readers) {
-        List<TopicPartition> mine = new ArrayList<>();
-        for (int j = reader; j < parts.size(); j += readers) {
-            mine.add(parts.get(j));
-        }
-        return mine;
-    }
-
-    /**
-     * Reader threads fetch and decode; the calling thread hands each record to {@code into} as it arrives. A key
-     * lives in one partition and a partition is read in order, so each path's records arrive in seq order, which is
-     * all {@link RecordVisitor} needs. Bounded hand-over: at most {@code QUEUED_CHUNKS} chunks wait.
-     */
-    static Result stream(String bootstrapServers, String topic, String tree, Duration timeout, RecordVisitor into) {
+    public static Result run(String bootstrapServers, String topic, String tree, Duration timeout, RecordVisitor into) {
         long t0 = System.nanoTime();
         long deadline = t0 + timeout.toNanos();
         List<TopicPartition> parts = partitions(bootstrapServers, topic, tree, timeout);
         int threads = readerThreads(parts);
-        java.util.concurrent.BlockingQueue<Chunk> queue = new java.util.concurrent.ArrayBlockingQueue<>(QUEUED_CHUNKS);
+        BlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(QUEUED_CHUNKS);
         Reader[] readers = new Reader[threads];
         Thread[] helpers = new Thread[threads];
         for (int i = 0; i < threads; i++) {
-            readers[i] = new Reader(bootstrapServers, topic, tree, timeout, deadline, share(parts, i, threads), null);
-            readers[i].sink = queue;
+            readers[i] = new Reader(bootstrapServers, topic, tree, timeout, deadline, share(parts, i, threads), queue);
             helpers[i] = new Thread(readers[i], "treecast-recovery-" + i);
             helpers[i].setDaemon(true);
         }
@@ -131,7 +69,7 @@ public final class TopicRecovery {
         try {
             while (finished < threads) {
                 long left = deadline - System.nanoTime();
-                Chunk c = left <= 0 ? null : queue.poll(left, java.util.concurrent.TimeUnit.NANOSECONDS);
+                Chunk c = left <= 0 ? null : queue.poll(left, TimeUnit.NANOSECONDS);
                 long chunkStart = System.nanoTime();
                 if (c == null) {
                     throw new IllegalStateException("recovery from topic " + topic + " did not finish within " + timeout
@@ -179,6 +117,33 @@ public final class TopicRecovery {
         return new Result(maxSeq, records > 0, (int) Math.min(Integer.MAX_VALUE, live), records, millis);
     }
 
+    private static List<TopicPartition> partitions(String bootstrapServers, String topic, String tree, Duration timeout) {
+        List<TopicPartition> parts = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrapServers, tree, timeout)) {
+            List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
+            if (infos == null || infos.isEmpty()) {
+                throw new IllegalStateException("topic " + topic + " does not exist; recovery needs it (Durability.start creates it)");
+            }
+            for (PartitionInfo info : infos) {
+                parts.add(new TopicPartition(topic, info.partition()));
+            }
+        }
+        return parts;
+    }
+
+    private static int readerThreads(List<TopicPartition> parts) {
+        return Math.max(1, Math.min(parts.size(), Integer.getInteger("treecast.recovery.readers",
+                Math.min(2, Runtime.getRuntime().availableProcessors()))));
+    }
+
+    private static List<TopicPartition> share(List<TopicPartition> parts, int reader, int readers) {
+        List<TopicPartition> mine = new ArrayList<>();
+        for (int j = reader; j < parts.size(); j += readers) {
+            mine.add(parts.get(j));
+        }
+        return mine;
+    }
+
     private static final int QUEUED_CHUNKS = 64;
     private static final int CHUNK_RECORDS = 4096;
 
@@ -197,109 +162,6 @@ public final class TopicRecovery {
         }
     }
 
-    /** Reads the topic; {@code parser} (thread-safe) turns each live key into what {@code into} receives. */
-    public static Result read(String bootstrapServers, String topic, String tree, Duration timeout,
-                              java.util.function.Function<String, Object> parser, RawVisitor into) {
-        long t0 = System.nanoTime();
-        long deadline = t0 + timeout.toNanos();
-        List<TopicPartition> parts = partitions(bootstrapServers, topic, tree, timeout);
-        // a key lives in one partition, so partitions can be read apart and their leaves simply concatenated
-        int threads = readerThreads(parts);
-        Reader[] readers = new Reader[threads];
-        for (int i = 0; i < threads; i++) {
-            List<TopicPartition> mine = new ArrayList<>();
-            for (int j = i; j < parts.size(); j += threads) {
-                mine.add(parts.get(j));
-            }
-            readers[i] = new Reader(bootstrapServers, topic, tree, timeout, deadline, mine, parser);
-        }
-        Thread[] helpers = new Thread[threads - 1];
-        for (int i = 1; i < threads; i++) {
-            helpers[i - 1] = new Thread(readers[i], "treecast-recovery-" + i);
-            helpers[i - 1].start();
-        }
-        readers[0].run();
-        for (Thread h : helpers) {
-            try {
-                h.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while recovering from topic " + topic, e);
-            }
-        }
-        long maxSeq = 0;
-        long records = 0;
-        int live = 0;
-        for (Reader r : readers) {
-            if (r.failure != null) {
-                throw r.failure instanceof RuntimeException re ? re
-                        : new IllegalStateException("recovery from topic " + topic + " failed: " + r.failure, r.failure);
-            }
-            maxSeq = Math.max(maxSeq, r.maxSeq);
-            records += r.records;
-            live += r.live;
-        }
-        long read = System.nanoTime();
-
-        Entry[] leaves = new Entry[live];
-        int n = 0;
-        for (Reader r : readers) {
-            for (Entry e : r.latest.values()) {
-                if (e.value != null) {
-                    leaves[n++] = e;
-                }
-            }
-            r.latest = null;
-        }
-        int[] order = seqOrder(leaves, n, maxSeq);
-        long sorted = System.nanoTime();
-        int skipped = 0;
-        for (int i = 0; i < n; i++) {
-            Entry e = leaves[order[i]];
-            if (!into.leaf(e.key, e.parsed, e.value, e.seq)) {
-                skipped++;
-            }
-        }
-        if (skipped > 0) {
-            LOG.warn("recovery skipped {} records of topic {} whose key is not a valid path", skipped, topic);
-        }
-        long millis = (System.nanoTime() - t0) / 1_000_000;
-        LOG.info("recovered {} leaves from {} records of topic {} in {} ms (read {} ms with {} readers, sort {} ms, "
-                        + "apply {} ms), highest seq {}", n - skipped, records, topic, millis, (read - t0) / 1_000_000,
-                threads, (sorted - read) / 1_000_000, (System.nanoTime() - sorted) / 1_000_000, maxSeq);
-        return new Result(maxSeq, records > 0, n - skipped, records, millis);
-    }
-
-    /**
-     * Indexes of {@code leaves} in seq order. Sorting primitives (seq in the high bits, index in the low bits) is
-     * several times faster than sorting objects with a comparator; the object sort remains for huge seqs.
-     */
-    private static int[] seqOrder(Entry[] leaves, int n, long maxSeq) {
-        int[] order = new int[n];
-        int indexBits = 32 - Integer.numberOfLeadingZeros(Math.max(1, n));
-        if (maxSeq >= 0 && 64 - Long.numberOfLeadingZeros(maxSeq) + indexBits <= 63) {
-            long[] packed = new long[n];
-            for (int i = 0; i < n; i++) {
-                packed[i] = leaves[i].seq << indexBits | i;
-            }
-            Arrays.sort(packed);
-            long mask = (1L << indexBits) - 1;
-            for (int i = 0; i < n; i++) {
-                order[i] = (int) (packed[i] & mask);
-            }
-            return order;
-        }
-        Integer[] boxed = new Integer[n];
-        for (int i = 0; i < n; i++) {
-            boxed[i] = i;
-        }
-        Arrays.sort(boxed, (a, b) -> Long.compare(leaves[a].seq, leaves[b].seq));
-        for (int i = 0; i < n; i++) {
-            order[i] = boxed[i];
-        }
-        return order;
-    }
-
     private static KafkaConsumer<byte[], byte[]> consumer(String bootstrapServers, String tree, Duration timeout) {
         Properties p = new Properties();
         p.setProperty(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -314,7 +176,7 @@ public final class TopicRecovery {
         return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
-    /** Reads some partitions from the beginning to their end offsets at start into a per-key latest map. */
+    /** Reads some partitions from the beginning to their end offsets at start and hands their records on in chunks. */
     private static final class Reader implements Runnable {
         private final String bootstrapServers;
         private final String topic;
@@ -322,47 +184,39 @@ public final class TopicRecovery {
         private final Duration timeout;
         private final long deadline;
         private final List<TopicPartition> parts;
-        private final java.util.function.Function<String, Object> parser;
-        Map<String, Entry> latest = new HashMap<>(1 << 16);
+        private final BlockingQueue<Chunk> sink;
         long maxSeq;
         long records;
-        int live;
         volatile Throwable failure;
-        /** Streaming mode: records go here in chunks instead of into {@link #latest}; END when done. */
-        java.util.concurrent.BlockingQueue<Chunk> sink;
         private Chunk chunk;
         volatile boolean stop;
 
         Reader(String bootstrapServers, String topic, String tree, Duration timeout, long deadline,
-               List<TopicPartition> parts, java.util.function.Function<String, Object> parser) {
-            this.parser = parser;
+               List<TopicPartition> parts, BlockingQueue<Chunk> sink) {
             this.bootstrapServers = bootstrapServers;
             this.topic = topic;
             this.tree = tree;
             this.timeout = timeout;
             this.deadline = deadline;
             this.parts = parts;
+            this.sink = sink;
         }
 
         @Override
         public void run() {
             try {
                 read();
-                if (sink != null) {
-                    flush();
-                }
+                flush();
             } catch (Throwable t) {
                 failure = t;
             } finally {
-                if (sink != null) {
-                    try {
-                        // never lost: the loading thread counts one END per reader
-                        while (!stop && !sink.offer(Chunk.END, 100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
-                            // the loader is busy; wait
-                        }
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
+                try {
+                    // never lost: the loading thread counts one END per reader
+                    while (!stop && !sink.offer(Chunk.END, 100, TimeUnit.MILLISECONDS)) {
+                        // the loader is busy; wait
                     }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 }
             }
         }
@@ -381,7 +235,7 @@ public final class TopicRecovery {
 
         private void flush() throws InterruptedException {
             if (chunk != null && chunk.n > 0) {
-                while (!sink.offer(chunk, 100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                while (!sink.offer(chunk, 100, TimeUnit.MILLISECONDS)) {
                     if (stop) {
                         throw new IllegalStateException("recovery stopped");
                     }
@@ -412,16 +266,21 @@ public final class TopicRecovery {
                         Long stopOffset = end.get(tp);
                         long stop = stopOffset == null ? -1 : stopOffset;
                         for (ConsumerRecord<byte[], byte[]> r : batch.records(tp)) {
-                        if (r.offset() >= stop) {
-                            break;
-                        }
-                        records++;
-                        byte[] keyBytes = r.key();
-                        if (keyBytes == null || keyBytes.length == 0) {
-                            continue;
-                        }
-                        if (sink != null && keyBytes[0] != 0) {
-                            if (r.value() == null) {
+                            if (r.offset() >= stop) {
+                                break;
+                            }
+                            records++;
+                            byte[] keyBytes = r.key();
+                            if (keyBytes == null || keyBytes.length == 0) {
+                                continue;
+                            }
+                            if (keyBytes[0] == 0) {
+                                // a watermark (its key starts with a NUL byte, which no path can)
+                                String key = new String(keyBytes, StandardCharsets.UTF_8);
+                                if (key.startsWith(hwmPrefix) && r.value() != null) {
+                                    maxSeq = Math.max(maxSeq, Watermark.parseFrom(r.value()).getSeq());
+                                }
+                            } else if (r.value() == null) {
                                 Header h = r.headers().lastHeader(RecordCodec.SEQ_HEADER);
                                 long seq = RecordCodec.readSeqHeader(h == null ? null : h.value());
                                 maxSeq = Math.max(maxSeq, seq);
@@ -431,43 +290,6 @@ public final class TopicRecovery {
                                 maxSeq = Math.max(maxSeq, decoded.seq);
                                 emit(keyBytes, decoded.value, decoded.seq);
                             }
-                            continue;
-                        }
-                        String key = new String(keyBytes, StandardCharsets.UTF_8);
-                        if (keyBytes[0] == 0) {
-                            if (key.startsWith(hwmPrefix) && r.value() != null) {
-                                maxSeq = Math.max(maxSeq, Watermark.parseFrom(r.value()).getSeq());
-                            }
-                            continue;
-                        }
-                        long seq;
-                        byte[] value;
-                        if (r.value() == null) {
-                            Header h = r.headers().lastHeader(RecordCodec.SEQ_HEADER);
-                            seq = RecordCodec.readSeqHeader(h == null ? null : h.value());
-                            value = null;
-                        } else {
-                            RecordCodec.decodeLeaf(r.value(), decoded);
-                            seq = decoded.seq;
-                            value = decoded.value;
-                        }
-                        maxSeq = Math.max(maxSeq, seq);
-                        Entry e = latest.get(key);
-                        if (e == null) {
-                            e = new Entry(key, seq, value);
-                            latest.put(key, e);
-                            if (value != null) {
-                                live++;
-                                e.parsed = parser.apply(key);
-                            }
-                        } else if (seq >= e.seq) {
-                            live += (value != null ? 1 : 0) - (e.value != null ? 1 : 0);
-                            e.seq = seq;
-                            e.value = value;
-                            if (value != null && e.parsed == null) {
-                                e.parsed = parser.apply(key);
-                            }
-                        }
                         }
                     }
                     // every remaining partition, not only those that returned records: compaction may have emptied
@@ -475,19 +297,6 @@ public final class TopicRecovery {
                     end.entrySet().removeIf(e -> consumer.position(e.getKey()) >= e.getValue());
                 }
             }
-        }
-    }
-
-    private static final class Entry {
-        final String key;
-        Object parsed;
-        long seq;
-        byte[] value;
-
-        Entry(String key, long seq, byte[] value) {
-            this.key = key;
-            this.seq = seq;
-            this.value = value;
         }
     }
 }

@@ -5,6 +5,8 @@ import io.treecast.durability.internal.EmbeddedKafka;
 import io.treecast.durability.internal.KafkaJournal;
 import io.treecast.durability.internal.RecordCodec;
 import io.treecast.durability.internal.TopicRecovery;
+import io.treecast.fastpath.RecordVisitor;
+import io.treecast.fastpath.TreePath;
 import io.treecast.proto.Value;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -141,12 +143,20 @@ public final class KafkaPathBench {
         for (int run = 1; run <= 3; run++) {
             long[] count = {0};
             long r0 = System.nanoTime();
-            TopicRecovery.Result r = TopicRecovery.read(bootstrap, "bench.recovery", "bench", Duration.ofSeconds(120),
-                    key -> key, (path, parsed, value, seq) -> {
-                        count[0]++;
-                        return true;
+            TopicRecovery.Result r = TopicRecovery.run(bootstrap, "bench.recovery", "bench", Duration.ofSeconds(120),
+                    new RecordVisitor() {
+                        @Override
+                        public boolean record(byte[] utf8Path, byte[] value, long seq) {
+                            count[0]++;
+                            return true;
+                        }
+
+                        @Override
+                        public void leaf(TreePath path, byte[] value, long seq) {
+                            throw new UnsupportedOperationException("recovery hands on records");
+                        }
                     });
-            System.out.printf("recovery run %d: read %,d records -> %,d leaves in seq order in %d ms (highest seq %,d)%n",
+            System.out.printf("recovery run %d: read %,d records -> %,d handed on as read in %d ms (highest seq %,d)%n",
                     run, r.records(), count[0], (System.nanoTime() - r0) / 1_000_000, r.maxSeq());
         }
     }

@@ -24,7 +24,7 @@ import java.util.Map;
  * core.apply(Batch.of(Change.set(TreePath.parse("a/b"), value)));
  * }</pre>
  */
-public final class EngineCore implements SubscriptionIndex.Sink {
+final class EngineCore implements SubscriptionIndex.Sink {
     private static final VarHandle RING_SEQ = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle RING_REF = MethodHandles.arrayElementVarHandle(Object[].class);
     private static final Change[] NO_CHANGES = new Change[0];

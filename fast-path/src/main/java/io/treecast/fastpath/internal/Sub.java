@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * One subscription: its bounded SPSC outbox (writer produces, one dispatcher consumes) and the state each side
  * owns. Fields are grouped by owner; only the volatile/atomic ones cross threads.
  */
-public final class Sub implements Subscription {
+final class Sub implements Subscription {
     /** Callbacks into the engine that owns this subscription. */
     public interface Owner {
         void cancel(Sub sub);

@@ -13,7 +13,7 @@ import java.util.HashMap;
  * visited depths, reset lazily by an epoch, bounds the work to nodes x depths however many {@code **} there are.
  * The cost depends on the path and on what matches, not on how many subscriptions exist. Writer thread only.
  */
-public final class SubscriptionIndex {
+final class SubscriptionIndex {
 
     /** Receives every subscription whose pattern matches (a subscription may be reported more than once). */
     public interface Sink {

@@ -18,7 +18,7 @@ import java.util.List;
  * whole new table and publishes it, so a reader iterating an old table never sees a slot move under it. A reader
  * may miss a child inserted during its walk; the snapshot algorithm covers that through the outbox (README).
  */
-public final class Tree {
+final class Tree {
     static final VarHandle SEQ;
     static final VarHandle CHILDREN;
     static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(Node[].class);

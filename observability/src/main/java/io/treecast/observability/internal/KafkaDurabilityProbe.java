@@ -2,8 +2,6 @@ package io.treecast.observability.internal;
 
 import io.treecast.durability.Durability;
 import io.treecast.durability.TreeState;
-import io.treecast.durability.internal.KafkaJournal;
-import io.treecast.durability.internal.TopicRecovery;
 import io.treecast.observability.DurabilityProbe;
 
 import java.util.concurrent.SynchronousQueue;
@@ -23,8 +21,6 @@ public final class KafkaDurabilityProbe implements DurabilityProbe {
     static final long LAG_STALE_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final Durability durability;
-    /** The journal's own counters; the durability module exposes its journal only as the engine's port. */
-    private final KafkaJournal journal;
     /** The state store's lag as of the last answer on the lag thread: asking for it calls the brokers. */
     private volatile long lag = -1;
     /** When the lag thread started its current question; 0 when it has none. */
@@ -40,7 +36,6 @@ public final class KafkaDurabilityProbe implements DurabilityProbe {
 
     public KafkaDurabilityProbe(Durability durability) {
         this.durability = durability;
-        this.journal = durability.journal() instanceof KafkaJournal ? (KafkaJournal) durability.journal() : null;
     }
 
     @Override
@@ -64,12 +59,12 @@ public final class KafkaDurabilityProbe implements DurabilityProbe {
 
     @Override
     public long recordsSent() {
-        return journal == null ? -1 : journal.recordsSent();
+        return durability.recordsSent();
     }
 
     @Override
     public long producerErrors() {
-        return journal == null ? -1 : journal.producerErrors();
+        return durability.producerErrors();
     }
 
     @Override
@@ -119,13 +114,11 @@ public final class KafkaDurabilityProbe implements DurabilityProbe {
 
     @Override
     public long recoveryMillis() {
-        TopicRecovery.Result r = journal == null ? null : journal.lastRecovery();
-        return r == null ? -1 : r.millis();
+        return durability.recoveryMillis();
     }
 
     @Override
     public long recoveryRecords() {
-        TopicRecovery.Result r = journal == null ? null : journal.lastRecovery();
-        return r == null ? -1 : r.records();
+        return durability.recoveryRecords();
     }
 }

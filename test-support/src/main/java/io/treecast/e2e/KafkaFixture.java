@@ -25,9 +25,9 @@ import java.util.List;
  *      ServerProcess server = ServerProcess.start("name", kafka.serverArgs())) { ... }
  * }</pre>
  */
-final class KafkaFixture implements AutoCloseable {
+public final class KafkaFixture implements AutoCloseable {
     /** The same Kafka version as the project's clients ({@code kafka.version} in the parent pom). */
-    static final String KAFKA_IMAGE = "apache/kafka:4.3.1";
+    public static final String KAFKA_IMAGE = "apache/kafka:4.3.1";
     private static final Path REPORT = Path.of("target", "e2e-kafka-fixture.txt");
     private static volatile Boolean dockerAvailable;
     private static boolean reportedInThisRun;
@@ -41,7 +41,7 @@ final class KafkaFixture implements AutoCloseable {
     }
 
     /** Starts the container, or prepares the embedded broker's data directory {@code dataDir}. */
-    static KafkaFixture start(Path dataDir) {
+    public static KafkaFixture start(Path dataDir) {
         KafkaFixture fixture;
         if (useContainer()) {
             KafkaContainer kafka = new KafkaContainer(DockerImageName.parse(KAFKA_IMAGE));
@@ -75,7 +75,7 @@ final class KafkaFixture implements AutoCloseable {
     }
 
     /** The {@code treecast serve} arguments that point the server at this Kafka. */
-    List<String> serverArgs() {
+    public List<String> serverArgs() {
         if (container != null) {
             return List.of("--set", "durability.mode=external",
                     "--set", "durability.bootstrap-servers=" + container.getBootstrapServers(),
@@ -84,12 +84,12 @@ final class KafkaFixture implements AutoCloseable {
         return List.of("--set", "durability.mode=embedded", "--set", "durability.data-dir=" + dataDir);
     }
 
-    boolean isContainer() {
+    public boolean isContainer() {
         return container != null;
     }
 
     /** One line for people: which Kafka ran. */
-    String describe() {
+    public String describe() {
         return container != null
                 ? "Testcontainers KafkaContainer " + KAFKA_IMAGE + " (Docker engine found; server durability.mode=external)"
                 : "embedded KRaft broker in a child JVM of the server process (no Docker engine; server durability.mode=embedded)";

@@ -22,13 +22,13 @@ import static org.awaitility.Awaitility.await;
  * loopback ports, with its output kept in {@code target/e2e-logs/<name>.log} for a failing test to read.
  * {@link #close()} stops it and every process it started (the embedded Kafka broker), also after a failure.
  */
-final class ServerProcess implements AutoCloseable {
+public final class ServerProcess implements AutoCloseable {
     private static final Path DIST = Path.of(System.getProperty("treecast.dist", "../distribution/target/treecast"));
     /** Generous: a durable start (Kafka broker JVM, topic, recovery) takes 10-15 s here, far more when the 2 cores are busy. */
     private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
     private static final Pattern KAFKA_AT = Pattern.compile("\\(durable: Kafka \\w+ at (\\S+),");
     /** Servers started by this JVM, so that {@link ServerLogOnFailure} can show a failing test their logs. */
-    static final Set<ServerProcess> STARTED = new CopyOnWriteArraySet<>();
+    public static final Set<ServerProcess> STARTED = new CopyOnWriteArraySet<>();
 
     static {
         // if the test JVM itself is stopped (a CI timeout, Ctrl-C), take the servers and their brokers with it
@@ -56,24 +56,24 @@ final class ServerProcess implements AutoCloseable {
     }
 
     /** Starts a server with {@code extraArgs} after {@code serve} and waits until its TCP port accepts. */
-    static ServerProcess start(String name, String... extraArgs) throws IOException {
+    public static ServerProcess start(String name, String... extraArgs) throws IOException {
         return start(name, List.of(extraArgs));
     }
 
     /** Like {@link #start(String, String...)}; {@code extraArgs} e.g. from {@link KafkaFixture#serverArgs}. */
-    static ServerProcess start(String name, List<String> extraArgs) throws IOException {
+    public static ServerProcess start(String name, List<String> extraArgs) throws IOException {
         return startWithJavaOpts(name, DEFAULT_JAVA_OPTS, extraArgs);
     }
 
     /** The JVM options of {@link #start}: a modest heap, so that tests do not take the launcher's 4 GiB each. */
-    static final String DEFAULT_JAVA_OPTS = ("-Xmx512m -XX:+UseG1GC " + System.getProperty("treecast.e2e.serverOpts", "")).trim();
+    public static final String DEFAULT_JAVA_OPTS = ("-Xmx512m -XX:+UseG1GC " + System.getProperty("treecast.e2e.serverOpts", "")).trim();
 
     /**
      * Like {@link #start(String, List)} with the server JVM's options ({@code TREECAST_JAVA_OPTS}) chosen by the test,
      * e.g. a pre-touched fixed heap and {@code -XX:+ExitOnOutOfMemoryError} so that memory can be measured and an
      * OutOfMemoryError is a crash the test sees.
      */
-    static ServerProcess startWithJavaOpts(String name, String javaOpts, List<String> extraArgs) throws IOException {
+    public static ServerProcess startWithJavaOpts(String name, String javaOpts, List<String> extraArgs) throws IOException {
         ServerProcess server = new ServerProcess(name, freePort(), freePort(), freePort(), List.copyOf(extraArgs), javaOpts);
         STARTED.add(server);
         try {
@@ -86,7 +86,7 @@ final class ServerProcess implements AutoCloseable {
     }
 
     /** Starts this server again on the same ports with the same arguments (e.g. after {@link #kill9()}). */
-    void restart() throws IOException {
+    public void restart() throws IOException {
         launch();
     }
 
@@ -115,7 +115,7 @@ final class ServerProcess implements AutoCloseable {
     }
 
     /** {@code http://127.0.0.1:<metrics.port>}: /metrics, /health, /ready. */
-    String metricsUrl() {
+    public String metricsUrl() {
         return "http://127.0.0.1:" + metricsPort;
     }
 
@@ -124,34 +124,34 @@ final class ServerProcess implements AutoCloseable {
         return !extraArgs.contains("websocket.enabled=false");
     }
 
-    String tcpUrl() {
+    public String tcpUrl() {
         return "tcp://127.0.0.1:" + tcpPort;
     }
 
-    String wsUrl() {
+    public String wsUrl() {
         return "ws://127.0.0.1:" + wsPort + "/rsocket";
     }
 
     /** The server JVM's process id (the launcher script execs java, so it is the same process). */
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
-    int tcpPort() {
+    public int tcpPort() {
         return tcpPort;
     }
 
-    int wsPort() {
+    public int wsPort() {
         return wsPort;
     }
 
     /** The URL of {@code transport} ("tcp" or "ws"). */
-    String url(String transport) {
+    public String url(String transport) {
         return transport.equals("ws") ? wsUrl() : tcpUrl();
     }
 
     /** The Kafka bootstrap address from the startup line of the last start ("(durable: Kafka ... at host:port, ..."). */
-    String bootstrapServers() throws IOException {
+    public String bootstrapServers() throws IOException {
         Matcher m = KAFKA_AT.matcher(logText());
         String found = null;
         while (m.find()) {
@@ -163,39 +163,39 @@ final class ServerProcess implements AutoCloseable {
         return found;
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         return process != null && process.isAlive();
     }
 
     /** Every live process this server started (e.g. the embedded Kafka broker). */
-    List<ProcessHandle> descendants() {
+    public List<ProcessHandle> descendants() {
         return process.descendants().toList();
     }
 
-    long createdNanos() {
+    public long createdNanos() {
         return createdNanos;
     }
 
-    String name() {
+    public String name() {
         return name;
     }
 
-    Path log() {
+    public Path log() {
         return log;
     }
 
-    String logText() throws IOException {
+    public String logText() throws IOException {
         return Files.readString(log);
     }
 
     /** SIGKILL to the server only: its embedded Kafka child must notice and stop by itself. */
-    void kill9() throws InterruptedException {
+    public void kill9() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(30, TimeUnit.SECONDS);
     }
 
     /** SIGTERM, then a bounded wait: the graceful path. Returns the exit code. */
-    int stop() throws InterruptedException {
+    public int stop() throws InterruptedException {
         process.destroy();
         if (!process.waitFor(60, TimeUnit.SECONDS)) {
             process.destroyForcibly();
@@ -243,7 +243,7 @@ final class ServerProcess implements AutoCloseable {
         }
     }
 
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }

@@ -12,7 +12,7 @@ import java.util.List;
  * When a test fails, prints the last lines of the log of every server process its class started (the whole logs
  * stay in {@code target/e2e-logs/}), so the failure report shows what the server saw, not only what the test saw.
  */
-final class ServerLogOnFailure implements BeforeAllCallback, TestWatcher {
+public final class ServerLogOnFailure implements BeforeAllCallback, TestWatcher {
     private static final int TAIL_LINES = 60;
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(ServerLogOnFailure.class);
 

@@ -5,6 +5,7 @@ import io.treecast.client.TreeEvent;
 import io.treecast.client.TreeValue;
 import io.treecast.client.TreecastClientException;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -13,12 +14,15 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Consumer;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 /**
  * Keeps every event of one subscription (from the client's Netty thread) and rebuilds the subscriber's view with
  * DESIGN.md's per-leaf rule: a change is applied unless what is held for that leaf (deletes included) has a newer seq,
  * changes of one event in their order, and RESET drops everything held.
  */
-final class Recorder implements Consumer<TreeEvent> {
+public final class Recorder implements Consumer<TreeEvent> {
     private final ConcurrentLinkedQueue<TreeEvent> events = new ConcurrentLinkedQueue<>();
     private volatile TreecastClientException end;
     private volatile long lastSeq = -1;
@@ -36,38 +40,60 @@ final class Recorder implements Consumer<TreeEvent> {
     }
 
     /** For {@code subscribe(spec, onEvent, onError)}: how the stream ended. */
-    void ended(TreecastClientException e) {
+    public void ended(TreecastClientException e) {
         end = e;
     }
 
-    TreecastClientException end() {
+    public TreecastClientException end() {
         return end;
     }
 
-    boolean snapshotEnded() {
+    public boolean snapshotEnded() {
         return snapshotEnded;
     }
 
+    /**
+     * Waits until an UPDATE or SNAPSHOT_END at {@code seq} or above has arrived; on timeout the failure says what did
+     * arrive (count, last seq, how the stream ended, the last events), not only that time ran out.
+     */
+    public void awaitSeq(long seq, Duration atMost) {
+        await().atMost(atMost).untilAsserted(() -> assertThat(lastSeq).as("last seq seen; %s", this).isGreaterThanOrEqualTo(seq));
+    }
+
+    /** Waits for SNAPSHOT_END; on timeout the failure says what did arrive. */
+    public void awaitSnapshotEnd(Duration atMost) {
+        await().atMost(atMost).untilAsserted(() -> assertThat(snapshotEnded).as("snapshot ended; %s", this).isTrue());
+    }
+
+    /** What arrived so far, for failure messages: event count, last seq, the end, the last three events. */
+    @Override
+    public String toString() {
+        List<TreeEvent> all = events();
+        return all.size() + " events, last seq " + lastSeq + ", snapshot " + (snapshotEnded ? "ended" : "not ended")
+                + ", stream " + (end == null ? "open" : "ended with " + end.getMessage()) + ", last events "
+                + all.subList(Math.max(0, all.size() - 3), all.size());
+    }
+
     /** The highest seq of an UPDATE or SNAPSHOT_END seen: the view is exact at this seq. */
-    long lastSeq() {
+    public long lastSeq() {
         return lastSeq;
     }
 
-    List<TreeEvent> events() {
+    public List<TreeEvent> events() {
         return new ArrayList<>(events);
     }
 
-    List<TreeEvent> updates() {
+    public List<TreeEvent> updates() {
         return events().stream().filter(e -> e.kind() == TreeEvent.Kind.UPDATE).toList();
     }
 
     /** Every leaf change of every UPDATE, in arrival order. */
-    List<LeafChange> updateChanges() {
+    public List<LeafChange> updateChanges() {
         return updates().stream().flatMap(e -> e.changes().stream()).toList();
     }
 
     /** The view that applying every event so far with the per-leaf rule gives, sorted by path. */
-    Map<String, TreeValue> state() {
+    public Map<String, TreeValue> state() {
         Map<String, TreeValue> values = new TreeMap<>();
         Map<String, Long> heldSeq = new HashMap<>();
         for (TreeEvent e : events) {

@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * }
  * }</pre>
  */
-final class TcpProxy implements AutoCloseable {
+public final class TcpProxy implements AutoCloseable {
     private final ServerSocket listener;
     private final int targetPort;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
@@ -39,21 +39,21 @@ final class TcpProxy implements AutoCloseable {
     }
 
     /** Listens on a free loopback port and forwards every connection to {@code 127.0.0.1:targetPort}. */
-    static TcpProxy to(int targetPort) throws IOException {
+    public static TcpProxy to(int targetPort) throws IOException {
         return new TcpProxy(targetPort);
     }
 
-    int port() {
+    public int port() {
         return listener.getLocalPort();
     }
 
     /** Connections accepted so far (a reconnecting client makes this grow). */
-    long accepted() {
+    public long accepted() {
         return accepted.get();
     }
 
     /** Closes both sides of every forwarded connection; new connections are still accepted. */
-    void dropConnections() {
+    public void dropConnections() {
         for (Socket s : open) {
             closeQuietly(s);
         }

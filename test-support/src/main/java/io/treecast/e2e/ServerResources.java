@@ -10,25 +10,25 @@ import java.time.Duration;
  * fixture's pid is the server JVM): resident memory now and at its peak, and CPU time used. Read from outside, like
  * an operator would, so a test needs nothing from inside the server.
  */
-final class ServerResources {
+public final class ServerResources {
     private final ServerProcess server;
 
-    ServerResources(ServerProcess server) {
+    public ServerResources(ServerProcess server) {
         this.server = server;
     }
 
     /** VmRSS: resident bytes now. */
-    long rssBytes() throws IOException {
+    public long rssBytes() throws IOException {
         return statusKib("VmRSS:") * 1024;
     }
 
     /** VmHWM: the highest resident bytes since the process started ("high water mark"). */
-    long peakRssBytes() throws IOException {
+    public long peakRssBytes() throws IOException {
         return statusKib("VmHWM:") * 1024;
     }
 
     /** User + system CPU time of the whole process (every thread) so far. */
-    Duration cpuTime() {
+    public Duration cpuTime() {
         return ProcessHandle.of(server.pid()).flatMap(p -> p.info().totalCpuDuration())
                 .orElseThrow(() -> new IllegalStateException("no CPU time for " + server + " (not Linux, or it exited)"));
     }
@@ -42,7 +42,7 @@ final class ServerResources {
         throw new IllegalStateException(key + " not in /proc/" + server.pid() + "/status");
     }
 
-    static String mib(long bytes) {
+    public static String mib(long bytes) {
         return (bytes >> 20) + " MiB";
     }
 }

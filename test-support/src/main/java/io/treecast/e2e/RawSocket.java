@@ -19,27 +19,27 @@ import java.time.Duration;
  * length) and read exactly what the server answers. Frame layout from the RSocket 1.0 spec: a 3-byte length, then
  * stream id (4), type (6 bits) and flags (10 bits), then the frame's fields.
  */
-final class RawSocket implements AutoCloseable {
-    static final int SETUP = 0x01;
-    static final int REQUEST_RESPONSE = 0x04;
-    static final int REQUEST_FNF = 0x05;
-    static final int REQUEST_STREAM = 0x06;
-    static final int PAYLOAD = 0x0A;
-    static final int ERROR = 0x0B;
-    static final int KEEPALIVE = 0x03;
-    static final int FLAG_METADATA = 0x100;
+public final class RawSocket implements AutoCloseable {
+    public static final int SETUP = 0x01;
+    public static final int REQUEST_RESPONSE = 0x04;
+    public static final int REQUEST_FNF = 0x05;
+    public static final int REQUEST_STREAM = 0x06;
+    public static final int PAYLOAD = 0x0A;
+    public static final int ERROR = 0x0B;
+    public static final int KEEPALIVE = 0x03;
+    public static final int FLAG_METADATA = 0x100;
     /** More fragments of this payload follow. */
-    static final int FLAG_FOLLOWS = 0x80;
-    static final String COMPOSITE_METADATA = "message/x.rsocket.composite-metadata.v0";
-    static final String PROTOBUF = "application/x-protobuf";
+    public static final int FLAG_FOLLOWS = 0x80;
+    public static final String COMPOSITE_METADATA = "message/x.rsocket.composite-metadata.v0";
+    public static final String PROTOBUF = "application/x-protobuf";
     /** RSocket error codes (spec) that the tests meet. */
-    static final int INVALID_SETUP = 0x001;
-    static final int REJECTED_SETUP = 0x003;
-    static final int CONNECTION_ERROR = 0x101;
-    static final int APPLICATION_ERROR = 0x201;
+    public static final int INVALID_SETUP = 0x001;
+    public static final int REJECTED_SETUP = 0x003;
+    public static final int CONNECTION_ERROR = 0x101;
+    public static final int APPLICATION_ERROR = 0x201;
 
     /** One frame read back: for ERROR, {@code code} and the UTF-8 {@code message}; for PAYLOAD, its data. */
-    record Frame(int streamId, int type, int flags, int code, String message, byte[] data) {
+    public record Frame(int streamId, int type, int flags, int code, String message, byte[] data) {
         boolean isError() {
             return type == ERROR;
         }
@@ -66,34 +66,34 @@ final class RawSocket implements AutoCloseable {
         out = socket.getOutputStream();
     }
 
-    static RawSocket connect(int port) throws IOException {
+    public static RawSocket connect(int port) throws IOException {
         return new RawSocket(port, 0);
     }
 
     /** A connection whose receive buffer is {@code receiveBufferBytes}: a client that reads nothing holds little. */
-    static RawSocket connect(int port, int receiveBufferBytes) throws IOException {
+    public static RawSocket connect(int port, int receiveBufferBytes) throws IOException {
         return new RawSocket(port, receiveBufferBytes);
     }
 
     /** How long {@link #read()} waits for a byte before it throws {@link SocketTimeoutException}. */
-    RawSocket readTimeout(Duration timeout) throws IOException {
+    public RawSocket readTimeout(Duration timeout) throws IOException {
         socket.setSoTimeout((int) timeout.toMillis());
         return this;
     }
 
     /** A SETUP as Treecast wants it: composite metadata, protobuf data, an empty {@code Setup} message. */
-    RawSocket setup() throws IOException {
+    public RawSocket setup() throws IOException {
         return send(setupFrame(1, COMPOSITE_METADATA, PROTOBUF, new byte[0]));
     }
 
-    RawSocket send(byte[] bytes) throws IOException {
+    public RawSocket send(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();
         return this;
     }
 
     /** The next frame, or {@code null} when the server closed (or reset) the connection. */
-    Frame read() throws IOException {
+    public Frame read() throws IOException {
         int length;
         byte[] f;
         try {
@@ -122,7 +122,7 @@ final class RawSocket implements AutoCloseable {
     }
 
     /** Whether the server closes the connection (rather than answering) within {@code timeout}. */
-    boolean closedByServerWithin(Duration timeout) throws IOException {
+    public boolean closedByServerWithin(Duration timeout) throws IOException {
         socket.setSoTimeout((int) timeout.toMillis());
         try {
             InputStream raw = socket.getInputStream();
@@ -145,7 +145,7 @@ final class RawSocket implements AutoCloseable {
 
     // ---- frames, as bytes -------------------------------------------------------------------------------------
 
-    static byte[] frame(int streamId, int type, int flags, byte[] body) {
+    public static byte[] frame(int streamId, int type, int flags, byte[] body) {
         ByteBuffer f = ByteBuffer.allocate(3 + 6 + body.length);
         int length = 6 + body.length;
         f.put((byte) (length >>> 16)).put((byte) (length >>> 8)).put((byte) length);
@@ -153,16 +153,16 @@ final class RawSocket implements AutoCloseable {
         return f.array();
     }
 
-    static byte[] setupFrame(int majorVersion, String metadataMime, String dataMime, byte[] data) {
+    public static byte[] setupFrame(int majorVersion, String metadataMime, String dataMime, byte[] data) {
         return setupFrame(majorVersion, 30_000, 90_000, metadataMime, dataMime, data);
     }
 
     /** A Treecast SETUP (composite metadata, protobuf, no data) with this keep-alive interval and max lifetime. */
-    static byte[] setupFrame(int keepAliveMillis, int maxLifetimeMillis) {
+    public static byte[] setupFrame(int keepAliveMillis, int maxLifetimeMillis) {
         return setupFrame(1, keepAliveMillis, maxLifetimeMillis, COMPOSITE_METADATA, PROTOBUF, new byte[0]);
     }
 
-    static byte[] setupFrame(int majorVersion, int keepAliveMillis, int maxLifetimeMillis, String metadataMime,
+    public static byte[] setupFrame(int majorVersion, int keepAliveMillis, int maxLifetimeMillis, String metadataMime,
                              String dataMime, byte[] data) {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         ByteBuffer fixed = ByteBuffer.allocate(12).putShort((short) majorVersion).putShort((short) 0)
@@ -177,12 +177,12 @@ final class RawSocket implements AutoCloseable {
     }
 
     /** A request frame of {@code type} with optional metadata (null = none); REQUEST_STREAM gets initial demand 16. */
-    static byte[] request(int type, int streamId, byte[] metadata, byte[] data) {
+    public static byte[] request(int type, int streamId, byte[] metadata, byte[] data) {
         return request(type, streamId, 16, metadata, data);
     }
 
     /** As {@link #request(int, int, byte[], byte[])}; a REQUEST_STREAM asks for {@code initialN} events. */
-    static byte[] request(int type, int streamId, int initialN, byte[] metadata, byte[] data) {
+    public static byte[] request(int type, int streamId, int initialN, byte[] metadata, byte[] data) {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         if (type == REQUEST_STREAM) {
             body.writeBytes(ByteBuffer.allocate(4).putInt(initialN).array());
@@ -200,7 +200,7 @@ final class RawSocket implements AutoCloseable {
     }
 
     /** Composite metadata with one routing entry (well-known MIME id 0x7E) naming {@code route}. */
-    static byte[] route(String route) {
+    public static byte[] route(String route) {
         byte[] tag = route.getBytes(StandardCharsets.UTF_8);
         int contentLength = 1 + tag.length;
         ByteBuffer b = ByteBuffer.allocate(4 + contentLength);
