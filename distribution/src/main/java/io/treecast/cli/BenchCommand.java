@@ -127,8 +127,8 @@ public final class BenchCommand implements Callable<Integer> {
                         if (secure) {
                             // a throw-away CA and server certificate, so TLS is measured exactly as clients would use it
                             certDir = java.nio.file.Files.createTempDirectory("treecast-bench-tls");
-                            io.treecast.client.internal.SelfSignedCertificates.Issued ca =
-                                    io.treecast.client.internal.SelfSignedCertificates.authority("treecast bench CA");
+                            io.treecast.client.SelfSignedCertificates.Issued ca =
+                                    io.treecast.client.SelfSignedCertificates.authority("treecast bench CA");
                             trust = ca.write(certDir, "ca");
                             ca.issue("localhost", true).write(certDir, "server");
                             serve.addAll(List.of("--set", "tls.enabled=true", "--set", "tls.cert-file=" + certDir.resolve("server.pem"),

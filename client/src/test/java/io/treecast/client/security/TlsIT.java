@@ -3,7 +3,7 @@ package io.treecast.client.security;
 import io.treecast.client.ClientOptions;
 import io.treecast.client.TreecastClient;
 import io.treecast.client.TreecastClientException;
-import io.treecast.client.internal.SelfSignedCertificates;
+import io.treecast.client.SelfSignedCertificates;
 import io.treecast.gateway.NoLeaks;
 import io.treecast.gateway.ServerConfig;
 import io.treecast.gateway.TreecastServer;

@@ -1,6 +1,6 @@
 package io.treecast.observability.it;
 
-import io.treecast.client.internal.SelfSignedCertificates;
+import io.treecast.client.SelfSignedCertificates;
 import io.treecast.gateway.ServerConfig;
 import io.treecast.gateway.ServerSecurity;
 import io.treecast.observability.ObservabilityServer;

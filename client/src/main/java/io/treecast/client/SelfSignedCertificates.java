@@ -1,4 +1,4 @@
-package io.treecast.client.internal;
+package io.treecast.client;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
