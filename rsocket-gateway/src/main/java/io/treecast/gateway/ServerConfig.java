@@ -118,6 +118,13 @@ public final class ServerConfig {
                 "one of none, gzip, snappy, lz4, zstd (the journal producer's compression.type)");
         key("durability.nice", "10", v -> intIn(v, 0, 19),
                 "an integer 0..19 (nice steps below the fast path for the journal, Kafka clients, state store and embedded broker; 0 = same priority)");
+        key("upstream.url", "", ServerConfig::upstreamUri,
+                "empty (this node is a core) or the core's address, tcp://host:port or ws://host:port/path (this node is an edge)");
+        key("upstream.token", "", v -> v.trim(), "the token this edge sends in its SETUP to the core (empty: none)");
+        key("upstream.resume-wait-ms", "5000", v -> intIn(v, 0, 600_000),
+                "an integer 0..600000 (milliseconds a resume_after ahead of this edge waits for it before RESET)");
+        key("upstream.outbox-capacity", "65536", v -> intIn(v, 0, Integer.MAX_VALUE),
+                "an integer >= 0 (events the core buffers for this edge's stream; 0 = the core's default)");
         key("metrics.enabled", "true", ServerConfig::bool, "true or false");
         key("metrics.host", "127.0.0.1", ServerConfig::nonEmpty, "a host name or IP address to bind the metrics and health HTTP server");
         key("metrics.port", "9464", v -> intIn(v, 0, 65535), "an integer 0..65535 (0 = any free port)");
@@ -212,6 +219,13 @@ public final class ServerConfig {
     public String durabilityCompression() { return (String) values.get("durability.compression"); }
     public boolean metricsEnabled() { return (Boolean) values.get("metrics.enabled"); }
     public String metricsHost() { return (String) values.get("metrics.host"); }
+    /** {@code upstream.url}: the core this node follows as an edge, or "" for a core. */
+    public String upstreamUrl() { return (String) values.get("upstream.url"); }
+    /** Whether this node is an edge ({@code upstream.url} is set). */
+    public boolean isEdge() { return !upstreamUrl().isEmpty(); }
+    public String upstreamToken() { return (String) values.get("upstream.token"); }
+    public long upstreamResumeWaitMillis() { return (Integer) values.get("upstream.resume-wait-ms"); }
+    public int upstreamOutboxCapacity() { return (Integer) values.get("upstream.outbox-capacity"); }
     public int metricsPort() { return (Integer) values.get("metrics.port"); }
     public long metricsReadyDegradedBudgetMillis() { return (Integer) values.get("metrics.ready-degraded-budget-ms"); }
     /** The log level of Treecast's own loggers, lower case: error, warn, info, debug or trace. */
@@ -260,10 +274,34 @@ public final class ServerConfig {
                 .build();
     }
 
+    /** The engine's settings for an edge node: a follower of its core, no journal (the core has it). */
+    public EngineConfig followerEngineConfig(io.treecast.fastpath.SnapshotStore storeOrNull) {
+        EngineConfig c = engineConfig(null, storeOrNull);
+        return EngineConfig.builder()
+                .treeId(c.treeId())
+                .inboundQueueCapacity(c.inboundQueueCapacity())
+                .replayRingCapacity(c.replayRingCapacity())
+                .replayRingBytes(c.replayRingBytes())
+                .maxLeaves(c.maxLeaves())
+                .maxTreeBytes(c.maxTreeBytes())
+                .outboxBudgetSlots(c.outboxBudgetSlots())
+                .outboxMaxBytes(c.outboxMaxBytes())
+                .defaultOutboxCapacity(c.defaultOutboxCapacity())
+                .maxOutboxCapacity(c.maxOutboxCapacity())
+                .conflateHighMarkPercent(c.conflateHighMarkPercent())
+                .dispatcherThreads(c.dispatcherThreads())
+                .maxSubscriptions(c.maxSubscriptions())
+                .snapshotChunkLeaves(c.snapshotChunkLeaves())
+                .idleStrategy(c.idleStrategy())
+                .snapshotStore(storeOrNull)
+                .follower(true)
+                .build();
+    }
+
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("ServerConfig{");
-        values.forEach((k, v) -> sb.append(k).append('=').append(k.startsWith("auth.") ? "***" : v).append(", "));
+        values.forEach((k, v) -> sb.append(k).append('=').append(k.startsWith("auth.") || k.equals("upstream.token") ? "***" : v).append(", "));
         sb.setLength(sb.length() - 2);
         return sb.append('}').toString();
     }
@@ -454,6 +492,19 @@ public final class ServerConfig {
             return Boolean.FALSE;
         }
         throw new IllegalArgumentException();
+    }
+
+    private static Object upstreamUri(String v) {
+        String t = v.trim();
+        if (t.isEmpty()) {
+            return t;
+        }
+        java.net.URI uri = java.net.URI.create(t);
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!(scheme.equals("tcp") || scheme.equals("ws")) || uri.getHost() == null || uri.getPort() < 1) {
+            throw new IllegalArgumentException();
+        }
+        return t;
     }
 
     private static Object nonEmpty(String v) {

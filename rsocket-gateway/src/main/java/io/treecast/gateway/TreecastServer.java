@@ -58,6 +58,8 @@ public final class TreecastServer implements AutoCloseable {
             io.treecast.gateway.internal.EventLoopHeartbeat.start(reactor.netty.http.HttpResources.get().onServer(true));
     private final CountDownLatch closed = new CountDownLatch(1);
     private volatile boolean closing;
+    /** An edge node's follower of its core, or null on a core. */
+    private volatile io.treecast.gateway.internal.UpstreamFollower follower;
 
     private TreecastServer(ServerConfig config, Engine engine, Gateway gateway, CloseableChannel tcp, Closeable ws,
                            InetSocketAddress wsAddress, java.util.List<ChannelDirectory> channels) {
@@ -89,7 +91,26 @@ public final class TreecastServer implements AutoCloseable {
      * }</pre>
      */
     public static TreecastServer start(ServerConfig config, Journal journalOrNull, io.treecast.fastpath.SnapshotStore storeOrNull) {
-        Engine engine = Engine.start(config.engineConfig(journalOrNull, storeOrNull));
+        return start(config, journalOrNull, storeOrNull, null);
+    }
+
+    /**
+     * As {@link #start(ServerConfig, Journal, io.treecast.fastpath.SnapshotStore)}; with an {@code upstreamOrNull} the
+     * server is an edge node: its engine follows the core's whole tree under the core's seqs (it has no journal of
+     * its own), it serves subscriptions and gets itself, and forwards every write to the core, whose answer the
+     * client gets. Configured by {@code upstream.*} ({@link ServerConfig#upstreamUrl()}).
+     *
+     * <pre>{@code
+     * TreecastServer edge = TreecastServer.start(config, null, null, Upstream.of(url, coreConnection::rsocket));
+     * }</pre>
+     */
+    public static TreecastServer start(ServerConfig config, Journal journalOrNull, io.treecast.fastpath.SnapshotStore storeOrNull,
+                                       Upstream upstreamOrNull) {
+        if (upstreamOrNull != null && journalOrNull != null) {
+            throw new IllegalArgumentException("an edge node (upstream " + upstreamOrNull.address() + ") has no journal: the core keeps the durable copy");
+        }
+        Engine engine = Engine.start(upstreamOrNull == null ? config.engineConfig(journalOrNull, storeOrNull)
+                : config.followerEngineConfig(storeOrNull));
         CloseableChannel tcp = null;
         try {
             Gateway gateway = new Gateway(engine, config.maxValueBytes(), config.maxBatchChanges(), config.maxBatchBytes(),
@@ -98,6 +119,9 @@ public final class TreecastServer implements AutoCloseable {
             HygieneLimits hygiene = hygieneLimits(config);
             gateway.hygiene(hygiene);
             gateway.maxGetsInFlight(config.maxGetsInFlight());
+            if (upstreamOrNull != null) {
+                gateway.upstream(upstreamOrNull, Duration.ofMillis(config.upstreamResumeWaitMillis()));
+            }
             // one directory per listener: subscription frames are written straight to each connection's channel
             ChannelDirectory tcpChannels = new ChannelDirectory(false, config.maxSendQueueBytes());
             tcp = rsocketServer(config, gateway, hygiene, tcpChannels).bindNow(TcpServerTransport.create(
@@ -127,9 +151,14 @@ public final class TreecastServer implements AutoCloseable {
                 wsAddress = ws instanceof CloseableChannel ? ((CloseableChannel) ws).address() : null;
             }
             TreecastServer server = new TreecastServer(config, engine, gateway, tcp, ws, wsAddress, java.util.List.copyOf(channels));
+            if (upstreamOrNull != null) {
+                server.follower = new io.treecast.gateway.internal.UpstreamFollower(engine, upstreamOrNull, config.upstreamOutboxCapacity());
+                server.follower.start();
+            }
             LOG.info("Treecast listening on rsocket+tcp://{}:{}{}, in {} mode", tcp.address().getHostString(), tcp.address().getPort(),
                     wsAddress == null ? "" : " and ws://" + wsAddress.getHostString() + ":" + wsAddress.getPort() + config.webSocketPath(),
-                    journalOrNull == null ? "memory" : "durable");
+                    upstreamOrNull != null ? "edge (following " + upstreamOrNull.address() + ")"
+                            : journalOrNull == null ? "memory" : "durable");
             return server;
         } catch (RuntimeException e) {
             if (tcp != null) {
@@ -253,6 +282,32 @@ public final class TreecastServer implements AutoCloseable {
         gateway.disconnectAll();
     }
 
+    /** Whether this server is an edge node (it follows a core). */
+    public boolean isEdge() {
+        return follower != null;
+    }
+
+    /**
+     * An edge node: the last core seq it applied (its engine's {@code currentSeq()} follows), -1 on a core. With
+     * {@link #upstreamConnected()} it is what an edge's readiness means: it serves the core's state up to this seq.
+     */
+    public long upstreamSeq() {
+        io.treecast.gateway.internal.UpstreamFollower f = follower;
+        return f == null ? -1 : f.lastSeq();
+    }
+
+    /** An edge node: whether its stream from the core is open (false on a core). */
+    public boolean upstreamConnected() {
+        io.treecast.gateway.internal.UpstreamFollower f = follower;
+        return f != null && f.connected();
+    }
+
+    /** An edge node: why it stopped following its core for good (its seq went back), or null. */
+    public String upstreamFailure() {
+        io.treecast.gateway.internal.UpstreamFollower f = follower;
+        return f == null ? null : f.failure();
+    }
+
     /** Blocks until {@link #close()} has finished (e.g. from a shutdown hook). */
     public void awaitClose() throws InterruptedException {
         closed.await();
@@ -273,6 +328,10 @@ public final class TreecastServer implements AutoCloseable {
         }
         try {
             gateway.beginClose();
+            io.treecast.gateway.internal.UpstreamFollower f = follower;
+            if (f != null) {
+                f.close();
+            }
             tcp.dispose();
             if (ws != null) {
                 ws.dispose();
