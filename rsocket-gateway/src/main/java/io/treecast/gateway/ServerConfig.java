@@ -112,8 +112,13 @@ public final class ServerConfig {
         key("durability.data-dir", "./data", ServerConfig::nonEmpty, "a directory path");
         key("durability.topic", "treecast.leaves", ServerConfig::nonEmpty, "a Kafka topic name");
         key("durability.partitions", "8", v -> intIn(v, 1, 10_000), "an integer 1..10000");
+        key("durability.replication-factor", "1", v -> intIn(v, 1, 32),
+                "an integer 1..32 (replicas of the topic when the server creates it; 3 on a 3-broker cluster)");
         key("durability.ack-timeout-ms", "5000", v -> intIn(v, 1, 600_000), "an integer 1..600000 (milliseconds)");
         key("durability.state-store", "true", ServerConfig::bool, "true or false");
+        key("durability.state-instances", "", ServerConfig::httpList,
+                "a list of http://host:port (YAML list or comma-separated) of treecast state instances' query endpoints; "
+                + "empty = the state store runs in this server (durability.state-store)");
         key("durability.compression", "lz4", v -> oneOf(v, "none", "gzip", "snappy", "lz4", "zstd"),
                 "one of none, gzip, snappy, lz4, zstd (the journal producer's compression.type)");
         key("durability.nice", "10", v -> intIn(v, 0, 19),
@@ -212,6 +217,10 @@ public final class ServerConfig {
     public String durabilityDataDir() { return (String) values.get("durability.data-dir"); }
     public String durabilityTopic() { return (String) values.get("durability.topic"); }
     public int durabilityPartitions() { return (Integer) values.get("durability.partitions"); }
+    /** {@code durability.state-instances}: query endpoints of separate state instances (empty: in-process store). */
+    @SuppressWarnings("unchecked")
+    public List<String> durabilityStateInstances() { return (List<String>) values.get("durability.state-instances"); }
+    public int durabilityReplicationFactor() { return (Integer) values.get("durability.replication-factor"); }
     public long durabilityAckTimeoutMillis() { return (Integer) values.get("durability.ack-timeout-ms"); }
     /** Whether the Kafka Streams state store runs in the server and catches up resumes older than the replay ring. */
     public boolean durabilityStateStore() { return (Boolean) values.get("durability.state-store"); }
@@ -505,6 +514,18 @@ public final class ServerConfig {
             throw new IllegalArgumentException();
         }
         return t;
+    }
+
+    private static Object httpList(String v) {
+        @SuppressWarnings("unchecked")
+        List<String> urls = (List<String>) list(v);
+        for (String u : urls) {
+            java.net.URI uri = java.net.URI.create(u);
+            if (!"http".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null || uri.getPort() < 1) {
+                throw new IllegalArgumentException();
+            }
+        }
+        return urls;
     }
 
     private static Object nonEmpty(String v) {

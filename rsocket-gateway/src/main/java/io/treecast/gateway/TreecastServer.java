@@ -58,6 +58,8 @@ public final class TreecastServer implements AutoCloseable {
             io.treecast.gateway.internal.EventLoopHeartbeat.start(reactor.netty.http.HttpResources.get().onServer(true));
     private final CountDownLatch closed = new CountDownLatch(1);
     private volatile boolean closing;
+    /** Run once, at the end of {@link #close()} (e.g. the edge's connection to its core). */
+    private final java.util.List<Runnable> onClose = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** An edge node's follower of its core, or null on a core. */
     private volatile io.treecast.gateway.internal.UpstreamFollower follower;
 
@@ -282,6 +284,11 @@ public final class TreecastServer implements AutoCloseable {
         gateway.disconnectAll();
     }
 
+    /** Runs {@code action} at the end of {@link #close()}, e.g. to close what the server was started with. */
+    public void onClose(Runnable action) {
+        onClose.add(action);
+    }
+
     /** Whether this server is an edge node (it follows a core). */
     public boolean isEdge() {
         return follower != null;
@@ -348,6 +355,9 @@ public final class TreecastServer implements AutoCloseable {
             }
             tcpHeartbeat.close();
             wsHeartbeat.close();
+            for (Runnable action : onClose) {
+                action.run();
+            }
             LOG.info("Treecast stopped");
         } finally {
             closed.countDown();
