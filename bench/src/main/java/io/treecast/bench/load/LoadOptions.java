@@ -29,6 +29,8 @@ public final class LoadOptions {
     private int outboxCapacity = 65_536;
     private boolean preload = true;
     private long serverPid;
+    private List<String> edgeUrls = new ArrayList<>();
+    private List<Long> edgePids = new ArrayList<>();
 
     public long rate() { return rate; }
     public int publishers() { return publishers; }
@@ -51,6 +53,15 @@ public final class LoadOptions {
     /** The server process whose CPU (and its children's) the run reports; 0 = none. */
     public long serverPid() { return serverPid; }
     public LoadOptions serverPid(long v) { serverPid = v; return this; }
+    /**
+     * Edge nodes of the server ({@code serve --upstream}): subscribers are spread over the server and the edges
+     * (subscriber i on node i mod (1 + edges)), publishers stay on the server; empty = no edges.
+     */
+    public List<String> edgeUrls() { return edgeUrls; }
+    public LoadOptions edgeUrls(List<String> v) { edgeUrls = new ArrayList<>(v); return this; }
+    /** The edges' processes, whose CPU is reported as role "edge". */
+    public List<Long> edgePids() { return edgePids; }
+    public LoadOptions edgePids(List<Long> v) { edgePids = new ArrayList<>(v); return this; }
 
     /** Updates per second offered by all publishers together. */
     public LoadOptions rate(long v) { rate = v; return this; }
@@ -107,6 +118,7 @@ public final class LoadOptions {
         o.patterns = new ArrayList<>(patterns); o.durationSeconds = durationSeconds; o.warmupSeconds = warmupSeconds;
         o.drainTimeoutSeconds = drainTimeoutSeconds; o.url = url; o.transport = transport; o.floor = floor;
         o.outboxCapacity = outboxCapacity; o.preload = preload; o.serverPid = serverPid;
+        o.edgeUrls = new ArrayList<>(edgeUrls); o.edgePids = new ArrayList<>(edgePids);
         return o;
     }
 }
