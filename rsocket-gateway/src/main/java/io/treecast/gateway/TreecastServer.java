@@ -309,6 +309,12 @@ public final class TreecastServer implements AutoCloseable {
         return f != null && f.connected();
     }
 
+    /** An edge node: nanoseconds since it lost its stream from the core (or started without one); 0 while connected, and on a core. */
+    public long upstreamLostNanos() {
+        io.treecast.gateway.internal.UpstreamFollower f = follower;
+        return f == null ? 0 : f.lostForNanos();
+    }
+
     /** An edge node: why it stopped following its core for good (its seq went back), or null. */
     public String upstreamFailure() {
         io.treecast.gateway.internal.UpstreamFollower f = follower;

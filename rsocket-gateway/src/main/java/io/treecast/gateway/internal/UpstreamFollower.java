@@ -62,6 +62,8 @@ public final class UpstreamFollower implements AutoCloseable {
     /** Written on the follower thread only. */
     private volatile long lastOffered;
     private volatile boolean connected;
+    /** When the stream from the core was lost (or the follower started without one); 0 while connected. */
+    private volatile long lostAtNanos = System.nanoTime() | 1;
     private volatile boolean closed;
     private volatile String failure;
     private volatile Disposable stream;
@@ -87,6 +89,12 @@ public final class UpstreamFollower implements AutoCloseable {
     /** Whether the subscription to the core is open and has delivered since it was (re)opened. */
     public boolean connected() {
         return connected;
+    }
+
+    /** Nanoseconds since the stream from the core was lost (or since the start, before the first event); 0 while connected. */
+    public long lostForNanos() {
+        long at = lostAtNanos;
+        return at == 0 ? 0 : Math.max(1, System.nanoTime() - at);
     }
 
     /** Why the follower stopped for good (the core's seq went back), or null. */
@@ -124,6 +132,7 @@ public final class UpstreamFollower implements AutoCloseable {
         try {
             if (!connected) {
                 connected = true;
+                lostAtNanos = 0;
                 backoffMillis = 20;
                 LOG.info("Following the core at {} from seq {}", upstream.address(), lastOffered);
             }
@@ -235,6 +244,9 @@ public final class UpstreamFollower implements AutoCloseable {
     private void onEnd(String why) {
         boolean was = connected;
         connected = false;
+        if (was) {
+            lostAtNanos = System.nanoTime() | 1;
+        }
         if (closed || failure != null) {
             return;
         }
