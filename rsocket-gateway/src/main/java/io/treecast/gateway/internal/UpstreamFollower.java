@@ -1,6 +1,5 @@
 package io.treecast.gateway.internal;
 
-import com.google.protobuf.CodedInputStream;
 import io.rsocket.Payload;
 import io.rsocket.util.ByteBufPayload;
 import io.treecast.fastpath.Batch;
@@ -12,7 +11,6 @@ import io.treecast.fastpath.PathPattern;
 import io.treecast.fastpath.TreePath;
 import io.treecast.fastpath.TreeSnapshot;
 import io.treecast.gateway.Upstream;
-import io.treecast.proto.Event;
 import io.treecast.proto.Policy;
 import io.treecast.proto.Subscribe;
 import org.slf4j.Logger;
@@ -54,6 +52,11 @@ public final class UpstreamFollower implements AutoCloseable {
     /** Events per upstream frame, and payloads requested ahead. */
     private static final int EVENTS_PER_FRAME = 256;
     private static final int PREFETCH = 64;
+    /** Event kinds (treecast.v1.Event.Kind). */
+    private static final int UPDATE = 0;
+    private static final int SNAPSHOT = 1;
+    private static final int SNAPSHOT_END = 2;
+    private static final int RESET = 3;
 
     private final Engine engine;
     private final Upstream upstream;
@@ -136,13 +139,24 @@ public final class UpstreamFollower implements AutoCloseable {
                 backoffMillis = 20;
                 LOG.info("Following the core at {} from seq {}", upstream.address(), lastOffered);
             }
-            CodedInputStream in = CodedInputStream.newInstance(payload.getData());
-            while (!in.isAtEnd() && !closed && failure == null) {
-                int length = in.readRawVarint32();
-                int limit = in.pushLimit(length);
-                Event event = Event.parseFrom(in);
-                in.popLimit(limit);
-                onEvent(event);
+            // length-delimited Events, read in place (no generated classes; paths from this thread's PathCache)
+            io.netty.buffer.ByteBuf data = payload.data();
+            int at = data.readerIndex();
+            int end = at + data.readableBytes();
+            while (at < end && !closed && failure == null) {
+                long length = 0;
+                int shift = 0;
+                byte b;
+                do {
+                    b = data.getByte(at++);
+                    length |= (long) (b & 0x7F) << shift;
+                    shift += 7;
+                } while (b < 0 && shift < 35);
+                if (length < 0 || length > end - at) {
+                    throw new IOException("an event of " + length + " bytes does not fit the frame's " + (end - at));
+                }
+                onEvent(BatchReader.ofEvent(data.slice(at, (int) length)));
+                at += (int) length;
             }
         } catch (IOException | RuntimeException e) {
             // a frame the follower cannot read: drop the stream and resume from the last seq applied
@@ -157,18 +171,19 @@ public final class UpstreamFollower implements AutoCloseable {
         }
     }
 
-    private void onEvent(Event event) {
-        switch (event.getKind()) {
+    private void onEvent(BatchReader event) throws IOException {
+        long seq = event.eventSeq();
+        switch (event.eventKind()) {
             case UPDATE: {
-                if (event.getSeq() <= lastOffered) {
+                if (seq <= lastOffered) {
                     return; // already applied (cannot happen with resume_after, but never apply twice)
                 }
-                List<Change> changes = new ArrayList<>(event.getChangesCount());
-                for (io.treecast.proto.Change c : event.getChangesList()) {
-                    TreePath path = TreePath.parse(c.getPath());
-                    changes.add(c.hasSet() ? Change.set(path, c.getSet().toByteArray()) : Change.delete(path));
+                Change[] changes = new Change[event.changeCount()];
+                int n = 0;
+                while (event.nextChange()) {
+                    changes[n++] = event.isDelete() ? Change.delete(event.path()) : Change.set(event.path(), event.valueBytes());
                 }
-                offer(Batch.of(changes).atSeq(event.getSeq()));
+                offer(Batch.of(n == changes.length ? changes : Arrays.copyOf(changes, n)).atSeq(seq));
                 return;
             }
             case RESET:
@@ -178,12 +193,12 @@ public final class UpstreamFollower implements AutoCloseable {
                 if (collecting == null) {
                     collecting = new HashMap<>();
                 }
-                for (io.treecast.proto.Change c : event.getChangesList()) {
-                    collecting.put(c.getPath(), c.getSet().toByteArray());
+                while (event.nextChange()) {
+                    collecting.put(event.path().toString(), event.valueBytes());
                 }
                 return;
             case SNAPSHOT_END:
-                rebase(event.getSeq(), collecting == null ? Map.of() : collecting);
+                rebase(seq, collecting == null ? Map.of() : collecting);
                 collecting = null;
                 return;
             default:
