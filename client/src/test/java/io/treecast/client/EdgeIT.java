@@ -169,6 +169,39 @@ class EdgeIT {
     }
 
     @Test
+    void aClientMovingToAnEdgeThatIsBehindWaitsForItInsteadOfGettingReset() {
+        try (TreecastClient onEdge1 = TreecastClient.connect(edge1.tcpUri());
+             TreecastClient onEdge2 = TreecastClient.connect(edge2.tcpUri())) {
+            Recorded reference = Recorded.live(onCore, "behind/**");
+            Recorded first = Recorded.live(onEdge2, "behind/**");
+            // edge 1 loses its core, so it falls behind edge 2
+            cut1.set(true);
+            link1.rsocket().block(WAIT).dispose();
+            await().atMost(WAIT).until(() -> !edge1.upstreamConnected());
+            long seen = 0;
+            for (int i = 0; i < 5; i++) {
+                seen = onCore.set("behind/k" + i, (long) i);
+            }
+            long s = seen;
+            await().atMost(WAIT).until(() -> first.lastSeq() == s);
+            assertThat(edge1.engine().currentSeq()).isLessThan(seen);
+            first.sub.close();
+
+            // the client moves to edge 1 with a seq edge 1 has not reached: its subscription waits, then goes on
+            Recorded moved = new Recorded(onEdge1, SubscribeSpec.pattern("behind/**").resumeAfter(seen));
+            long end = onCore.set("behind/end", "x");
+            cut1.set(false);
+            await().atMost(WAIT).until(() -> moved.lastSeq() == end && reference.lastSeq() == end);
+            assertThat(moved.wasReset()).as("events %s; edge 1 at %s, resumed after %s", moved.events, edge1.engine().currentSeq(), seen).isFalse();
+            List<String> joined = new ArrayList<>(first.updates());
+            joined.addAll(moved.updates());
+            assertThat(joined).isEqualTo(reference.updates()).hasSize(6);
+            reference.sub.close();
+            moved.sub.close();
+        }
+    }
+
+    @Test
     void anEdgeRefusesABadWriteItselfAndPassesTheCoresRefusalOnWhileItsOtherClientsCarryOn() {
         // a raw request the client library would have refused: the edge validates it and never forwards it
         long coreUpdates = core.stats().requests(io.treecast.gateway.GatewayStats.Route.UPDATE);

@@ -71,6 +71,11 @@ public final class UpstreamFollower implements AutoCloseable {
     private volatile String failure;
     private volatile Disposable stream;
     private Map<String, byte[]> collecting;
+    /**
+     * Whether the engine holds the core's state at {@link #lastOffered} (after the first snapshot, even an empty
+     * one at seq 0): from then on the follower resumes by seq, never asks for a snapshot again.
+     */
+    private boolean synced;
     private long backoffMillis = 20;
     private long reconnects;
 
@@ -118,7 +123,7 @@ public final class UpstreamFollower implements AutoCloseable {
         Subscribe.Builder request = Subscribe.newBuilder().setPattern("**").setPolicy(Policy.STRICT)
                 .setMaxEventsPerFrame(EVENTS_PER_FRAME).setOutboxCapacity(outboxCapacity);
         long from = lastOffered;
-        if (from > 0) {
+        if (synced) {
             request.setResumeAfter(from);
         } else {
             request.setSnapshot(true);
@@ -235,6 +240,7 @@ public final class UpstreamFollower implements AutoCloseable {
             return;
         }
         if (seq == last) {
+            synced = true;
             return; // nothing changed, not even the seq
         }
         LOG.info("The core at {} answered with a snapshot at seq {} (this edge was at {}): {} leaves changed",
@@ -249,6 +255,7 @@ public final class UpstreamFollower implements AutoCloseable {
         }
         if (r == OfferResult.ACCEPTED) {
             lastOffered = batch.seq();
+            synced = true;
         }
     }
 
