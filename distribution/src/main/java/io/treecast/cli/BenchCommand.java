@@ -82,6 +82,12 @@ public final class BenchCommand implements Callable<Integer> {
     double stepFactor;
     @Option(names = "--max-steps", defaultValue = "12", description = "find-max steps at most (default: ${DEFAULT-VALUE}).")
     int maxSteps;
+    @Option(names = "--edges", defaultValue = "0", paramLabel = "N",
+            description = "Also start N edge nodes (serve --upstream) of the embedded server in child JVMs; subscribers are "
+                    + "spread over the server and the edges, publishers stay on the server, and the run reports CPU per "
+                    + "delivered event for the server and the edges side by side (default: ${DEFAULT-VALUE}).")
+    int edges;
+
     @Option(names = "--json", description = "Results as one JSON object per line.")
     boolean json;
 
@@ -107,6 +113,7 @@ public final class BenchCommand implements Callable<Integer> {
                 boolean secure = t.equals("tls") || t.equals("wss");
                 java.nio.file.Path trust = caFile == null ? null : java.nio.file.Path.of(caFile);
                 ServerProcess server = null;
+                List<ServerProcess> edgeProcesses = new ArrayList<>();
                 java.nio.file.Path dataDir = null;
                 java.nio.file.Path certDir = null;
                 try {
@@ -144,8 +151,30 @@ public final class BenchCommand implements Callable<Integer> {
                     if (pid == 0) {
                         err.println("note: no local process found listening at " + target + ": the server's CPU is not reported (give --server-pid)");
                     }
-                    ok &= runOne(base.copy().url(target).transport(t).serverPid(pid).caFile(trust), all, labels, label, out, err);
+                    LoadOptions run = base.copy().url(target).transport(t).serverPid(pid).caFile(trust);
+                    if (edges > 0) {
+                        if (server == null) {
+                            throw new IllegalArgumentException("--edges starts edges of the embedded server: leave out --url");
+                        }
+                        List<String> urls = new ArrayList<>();
+                        List<Long> pids = new ArrayList<>();
+                        for (int e = 0; e < edges; e++) {
+                            List<String> serve = new ArrayList<>(List.of("serve", "--host", "127.0.0.1", "--tcp-port", "0",
+                                    "--ws-port", "0", "--set", "metrics.port=0", "--upstream", server.tcpUrl()));
+                            ServerProcess edge = ServerProcess.start(Arrays.asList(serverJavaOpts.trim().split("\\s+")),
+                                    TreecastCli.class.getName(), serve);
+                            edgeProcesses.add(edge);
+                            urls.add(t.equals("ws") ? edge.wsUrl() : edge.tcpUrl());
+                            pids.add(edge.pid());
+                            err.println("edge " + (e + 1) + " pid " + edge.pid() + " at " + urls.get(e) + ", following " + server.tcpUrl());
+                        }
+                        run.edgeUrls(urls).edgePids(pids);
+                    }
+                    ok &= runOne(run, all, labels, label, out, err);
                 } finally {
+                    for (ServerProcess edge : edgeProcesses) {
+                        edge.close();
+                    }
                     if (server != null) {
                         server.close();
                     }

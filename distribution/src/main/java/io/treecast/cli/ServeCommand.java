@@ -3,9 +3,13 @@ package io.treecast.cli;
 import io.treecast.cli.internal.Operations;
 import io.treecast.durability.Durability;
 import io.treecast.durability.DurabilityConfig;
+import io.treecast.durability.RemoteSnapshotStore;
 import io.treecast.gateway.ServerConfig;
 import io.treecast.gateway.ServerSecurity;
 import io.treecast.gateway.TreecastServer;
+import io.treecast.gateway.Upstream;
+import io.treecast.client.ClientOptions;
+import io.treecast.client.UpstreamConnection;
 import io.treecast.observability.DurabilityProbe;
 import io.treecast.observability.Console;
 import io.treecast.observability.ObservabilityServer;
@@ -52,6 +56,11 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--host", paramLabel = "H", description = "tcp.host: the address both listeners bind.")
     String host;
 
+    @Option(names = "--upstream", paramLabel = "URI", description = "upstream.url: run as an edge node of the core at URI "
+            + "(tcp://host:port or ws://host:port/rsocket): mirror its whole tree under its seqs, forward writes to it. "
+            + "An edge keeps no durable state of its own.")
+    String upstream;
+
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any configuration key, e.g. --set limits.max-value-bytes=1024 (repeatable).")
     Map<String, String> set = new LinkedHashMap<>();
 
@@ -70,6 +79,9 @@ public final class ServeCommand implements Callable<Integer> {
         if (host != null) {
             o.put("tcp.host", host);
         }
+        if (upstream != null) {
+            o.put("upstream.url", upstream);
+        }
         return o;
     }
 
@@ -86,16 +98,19 @@ public final class ServeCommand implements Callable<Integer> {
      * above the highest recovered seq plus that capacity.
      */
     public static Durability durabilityFor(ServerConfig config) {
-        if (config.durabilityMode() == ServerConfig.DurabilityMode.OFF) {
+        // an edge node keeps no durable state: the core it follows has the journal
+        if (config.durabilityMode() == ServerConfig.DurabilityMode.OFF || config.isEdge()) {
             return null;
         }
         DurabilityConfig.Builder builder = DurabilityConfig.builder()
                 .dataDir(Path.of(config.durabilityDataDir()))
                 .topic(config.durabilityTopic())
                 .partitions(config.durabilityPartitions())
+                .replicationFactor((short) config.durabilityReplicationFactor())
                 .treeId(config.engineConfig(null).treeId())
                 .journalCapacity(config.engineConfig(null).journalCapacity())
-                .stateStore(config.durabilityStateStore())
+                // separate state instances serve the catch-ups: no Kafka Streams in this JVM then
+                .stateStore(config.durabilityStateStore() && config.durabilityStateInstances().isEmpty())
                 .nice(config.durabilityNice())
                 .compression(config.durabilityCompression())
                 .startTimeout(Duration.ofMillis(config.durabilityStartTimeoutMillis()));
@@ -127,8 +142,13 @@ public final class ServeCommand implements Callable<Integer> {
                 metrics.recovering();
             }
             try {
-                server = TreecastServer.start(cfg, durability == null ? null : durability.journal(),
-                        durability == null ? null : durability.treeState(), security);
+                RemoteSnapshotStore remote = remoteStore(cfg);
+                server = cfg.isEdge() ? startEdge(cfg, remote, security)
+                        : TreecastServer.start(cfg, durability == null ? null : durability.journal(),
+                        remote != null ? remote : durability == null ? null : durability.treeState(), security);
+                if (remote != null) {
+                    server.onClose(remote::close);
+                }
             } catch (RuntimeException e) {
                 if (durability != null) {
                     durability.close();
@@ -182,6 +202,35 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     /**
+     * An edge node: its connection to the core is a client connection (the client library's options: token, name,
+     * transport security), closed when the server closes.
+     */
+    static TreecastServer startEdge(ServerConfig cfg, RemoteSnapshotStore storeOrNull, ServerSecurity security) {
+        UpstreamConnection core = UpstreamConnection.connect(cfg.upstreamUrl(), ClientOptions.defaults()
+                .token(cfg.upstreamToken()).clientName("treecast-edge"));
+        try {
+            TreecastServer server = TreecastServer.start(cfg, null, storeOrNull, security, Upstream.of(cfg.upstreamUrl(), core::rsocket));
+            server.onClose(core::close);
+            return server;
+        } catch (RuntimeException e) {
+            core.close();
+            throw e;
+        }
+    }
+
+    /**
+     * {@code durability.state-instances}: resumes older than the replay ring are caught up from separate
+     * {@code treecast state} instances (interactive queries), or null when the list is empty.
+     */
+    static RemoteSnapshotStore remoteStore(ServerConfig cfg) {
+        if (cfg.durabilityStateInstances().isEmpty()) {
+            return null;
+        }
+        return new RemoteSnapshotStore(cfg.durabilityStateInstances().stream().map(java.net.URI::create).toList(),
+                cfg.durabilityPartitions());
+    }
+
+    /**
      * The HTTP endpoints on {@code metrics.host:metrics.port}, or null (with a warning) when that port is taken:
      * the broker still serves, since its clients matter more than its scrapes.
      */
@@ -209,7 +258,8 @@ public final class ServeCommand implements Callable<Integer> {
     static String startupLine(TreecastServer server, Durability durability) {
         return "treecast " + TreecastCli.version() + " listening on " + server.tcpUri()
                 + (server.webSocketUri() == null ? "" : " and " + server.webSocketUri())
-                + (durability == null ? " (in memory)" : " (durable: Kafka " + durability.config().mode().name().toLowerCase()
+                + (server.isEdge() ? " (edge of " + server.config().upstreamUrl() + ")"
+                : durability == null ? " (in memory)" : " (durable: Kafka " + durability.config().mode().name().toLowerCase()
                         + " at " + durability.bootstrapServers() + ", topic " + durability.config().topic() + ")");
     }
 }

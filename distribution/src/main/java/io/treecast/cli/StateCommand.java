@@ -2,6 +2,7 @@ package io.treecast.cli;
 
 import io.treecast.durability.DurabilityConfig;
 import io.treecast.durability.TreeState;
+import io.treecast.durability.StateQueryServer;
 import io.treecast.proto.Value;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -65,6 +66,20 @@ public final class StateCommand implements Callable<Integer> {
     @Option(names = "--timeout-seconds", defaultValue = "120", description = "How long --scan waits for the store (default ${DEFAULT-VALUE}).")
     int timeoutSeconds;
 
+    @Option(names = "--query-port", paramLabel = "N",
+            description = "Serve interactive queries (snapshots of this instance's partitions, and which instance owns which "
+                    + "partition) over HTTP on this port (0 = any free port), for servers with durability.state-instances.")
+    Integer queryPort;
+
+    @Option(names = "--query-host", defaultValue = "127.0.0.1", paramLabel = "H",
+            description = "Bind address of the query endpoint (default ${DEFAULT-VALUE}).")
+    String queryHost;
+
+    @Option(names = "--advertised-host", paramLabel = "H",
+            description = "The host other processes reach this instance's query endpoint at (Kafka Streams' application.server; "
+                    + "default: --query-host).")
+    String advertisedHost;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -72,9 +87,17 @@ public final class StateCommand implements Callable<Integer> {
                 .build();
         int partitions = partitions();
         String appId = applicationId != null ? applicationId : TreeState.applicationId(tree);
-        try (TreeState state = TreeState.start(config, bootstrapServers, partitions, stateDir, appId)) {
+        StateQueryServer queries = queryPort == null ? null : StateQueryServer.start(queryHost, queryPort);
+        String advertised = queries == null ? null
+                : (advertisedHost != null ? advertisedHost : queryHost) + ":" + queries.address().getPort();
+        try (TreeState state = TreeState.create(config, bootstrapServers, partitions, stateDir, appId, advertised)) {
+            state.begin();
+            if (queries != null) {
+                queries.serve(state);
+            }
             out.println("treecast state: tree " + tree + ", topic " + topic + " (" + partitions + " partitions) at "
-                    + bootstrapServers + ", application " + appId + ", store under " + stateDir.toAbsolutePath());
+                    + bootstrapServers + ", application " + appId + ", store under " + stateDir.toAbsolutePath()
+                    + (queries == null ? "" : ", queries on http://" + advertised));
             out.flush();
             if (scan != null) {
                 return scanOnce(state, out);
@@ -87,6 +110,10 @@ public final class StateCommand implements Callable<Integer> {
                 out.flush();
             }
             return ExitCodes.OK;
+        } finally {
+            if (queries != null) {
+                queries.close();
+            }
         }
     }
 

@@ -125,6 +125,16 @@ public final class TreeState implements SnapshotStore, AutoCloseable {
      */
     public static TreeState create(DurabilityConfig config, String bootstrapServers, int partitions, Path stateDir,
                                    String applicationId) {
+        return create(config, bootstrapServers, partitions, stateDir, applicationId, null);
+    }
+
+    /**
+     * As {@link #create(DurabilityConfig, String, int, Path, String)}, advertising {@code applicationServerOrNull}
+     * ({@code host:port} of this instance's {@link StateQueryServer}) as Kafka Streams' {@code application.server},
+     * so that every instance (and {@link #owners()}) knows which instance serves which partitions.
+     */
+    public static TreeState create(DurabilityConfig config, String bootstrapServers, int partitions, Path stateDir,
+                                   String applicationId, String applicationServerOrNull) {
         // A read-only store fed by the topic, which is also its changelog (KIP-813): each record is one RocksDB put
         // or delete. A KTable over the topic did the same with a read of the old value, a timestamp wrapper and
         // headers per record, several times the CPU and garbage (BENCHMARKS.md, "Journal on vs off").
@@ -143,6 +153,9 @@ public final class TreeState implements SnapshotStore, AutoCloseable {
         // store serves queries from its memtables meanwhile, so this delays nothing a reader sees
         p.setProperty(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "10000");
         p.setProperty(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "1");
+        if (applicationServerOrNull != null) {
+            p.setProperty(StreamsConfig.APPLICATION_SERVER_CONFIG, applicationServerOrNull);
+        }
         // fewer, fuller fetches: the store may trail the journal by up to fetch.max.wait.ms, and its per-poll cost
         // is spread over more records (the state thread was the largest durability cost at 50,000/s, BENCHMARKS.md)
         p.setProperty(StreamsConfig.consumerPrefix("fetch.min.bytes"), String.valueOf(256 * 1024));
@@ -310,6 +323,15 @@ public final class TreeState implements SnapshotStore, AutoCloseable {
                 throw new IllegalStateException("state store of tree " + tree + " has no watermark for some partition");
             }
             List<Leaf> leaves = new ArrayList<>();
+            scanInto(pattern, leaves);
+            snapshotsServed.increment();
+            return new SnapshotStore.Result(complete, leaves);
+        }, reader);
+    }
+
+    /** Every stored leaf matching {@code pattern}: a prefix scan over its leading literal segments, then the pattern. */
+    private void scanInto(PathPattern pattern, List<Leaf> leaves) {
+        {
             byte[] prefix = literalPrefix(pattern).getBytes(StandardCharsets.UTF_8);
             RecordCodec.DecodedLeaf decoded = new RecordCodec.DecodedLeaf();
             try (KeyValueIterator<Bytes, byte[]> it = store().prefixScan(Bytes.wrap(prefix), new BytesSerializer())) {
@@ -332,9 +354,67 @@ public final class TreeState implements SnapshotStore, AutoCloseable {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * What this instance holds for {@code pattern}: the leaves of its own partitions, exact at least up to
+     * {@code minSeq}. Refused with {@link StateUnavailableException} (never answered from a store that is not there
+     * yet) when Kafka Streams is not RUNNING, holds no partition, moved partitions during the scan (a rebalance), or
+     * when its partitions are complete only below {@code minSeq}.
+     */
+    public PartialSnapshot localSnapshot(PathPattern pattern, long minSeq) {
+        try {
+            if (!running()) {
+                throw new StateUnavailableException("the state instance is " + phase() + ", not RUNNING (starting or "
+                        + "rebalancing): ask again shortly");
+            }
+            java.util.SortedSet<Integer> before = localPartitions();
+            if (before.isEmpty()) {
+                throw new StateUnavailableException("the state instance holds no partition of tree " + tree + " now");
+            }
+            long complete = completeSeq(before);
+            if (complete < Math.max(1, minSeq)) {
+                throw new StateUnavailableException("partitions " + before + " are complete up to seq " + complete
+                        + ", below the requested " + minSeq + ": the store is still catching up, ask again shortly");
+            }
+            List<Leaf> leaves = new ArrayList<>();
+            scanInto(pattern, leaves);
+            if (!before.equals(localPartitions()) || !running()) {
+                throw new StateUnavailableException("partitions moved during the scan (a rebalance): ask again shortly");
+            }
             snapshotsServed.increment();
-            return new SnapshotStore.Result(complete, leaves);
-        }, reader);
+            return new PartialSnapshot(before, complete, leaves);
+        } catch (org.apache.kafka.streams.errors.InvalidStateStoreException rebalancing) {
+            throw new StateUnavailableException("the store is not queryable now (" + rebalancing.getMessage() + "): ask again shortly");
+        }
+    }
+
+    /**
+     * Which instance serves which partition, as Kafka Streams' metadata says: partition → {@code application.server}
+     * ({@code host:port}) of the instance that owns it as an active task. Partitions being moved are missing.
+     */
+    public java.util.SortedMap<Integer, String> owners() {
+        java.util.SortedMap<Integer, String> out = new java.util.TreeMap<>();
+        for (org.apache.kafka.streams.StreamsMetadata m : streams.metadataForAllStreamsClients()) {
+            String host = m.hostInfo().host() + ":" + m.hostInfo().port();
+            for (org.apache.kafka.common.TopicPartition tp : m.topicPartitions()) {
+                out.put(tp.partition(), host);
+            }
+        }
+        return out;
+    }
+
+    /** The topic's partition count this state was started with. */
+    public int partitions() {
+        return partitions;
+    }
+
+    /**
+     * One instance's share of a snapshot: the partitions it answered for, the seq up to which they are complete, and
+     * their leaves matching the pattern.
+     */
+    public record PartialSnapshot(java.util.SortedSet<Integer> partitions, long completeSeq, List<Leaf> leaves) {
     }
 
     /** Snapshots handed to the engine so far. */

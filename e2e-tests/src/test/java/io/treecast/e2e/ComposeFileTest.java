@@ -229,6 +229,43 @@ class ComposeFileTest {
                 .content().contains("!distribution/target/treecast");
     }
 
+    @Test
+    void theScaledVariantHasThreeKraftBrokersOneCoreTwoEdgesOfItAndTwoStateInstances() throws IOException {
+        Map<String, Object> scaled = map(yaml(COMPOSE.resolve("docker-compose.scaled.yml")).get("services"));
+        assertThat(scaled).containsOnlyKeys("kafka-1", "kafka-2", "kafka-3", "treecast-core", "treecast-edge-1",
+                "treecast-edge-2", "treecast-state-1", "treecast-state-2");
+        scaled.forEach((name, service) -> assertThat(String.valueOf(map(service).get("image"))).as("%s image", name)
+                .matches(PINNED).doesNotEndWith(":latest"));
+        for (int n = 1; n <= 3; n++) {
+            Map<String, String> env = environment(map(scaled.get("kafka-" + n)));
+            assertThat(env.get("KAFKA_NODE_ID")).isEqualTo(String.valueOf(n));
+            assertThat(env.get("KAFKA_CONTROLLER_QUORUM_VOTERS")).isEqualTo("1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093");
+            assertThat(env.get("KAFKA_MIN_INSYNC_REPLICAS")).isEqualTo("2");
+        }
+        Set<String> known = Set.copyOf(ServerConfig.keys().stream().map(ServerConfig::environmentVariable).toList());
+        ServerConfig core = null;
+        for (String name : List.of("treecast-core", "treecast-edge-1", "treecast-edge-2")) {
+            Map<String, String> env = new LinkedHashMap<>(dockerfileEnvironment(COMPOSE.resolve("Dockerfile")));
+            env.putAll(environment(map(scaled.get(name))));
+            assertThat(env.keySet()).filteredOn(v -> v.startsWith("TREECAST_") && !LAUNCHER_VARIABLES.contains(v))
+                    .allSatisfy(v -> assertThat(known).as("%s of %s names a key of ServerConfig", v, name).contains(v));
+            ServerConfig config = ServerConfig.load(null, env, Map.of());
+            if (name.equals("treecast-core")) {
+                core = config;
+                assertThat(config.isEdge()).isFalse();
+                assertThat(config.durabilityBootstrapServers()).isEqualTo("kafka-1:9092,kafka-2:9092,kafka-3:9092");
+                assertThat(config.durabilityReplicationFactor()).isEqualTo(3);
+            } else {
+                assertThat(config.isEdge()).isTrue();
+                assertThat(config.upstreamUrl()).isEqualTo("tcp://treecast-core:" + core.tcpPort());
+            }
+        }
+        for (String name : List.of("treecast-state-1", "treecast-state-2")) {
+            assertThat((List<?>) map(scaled.get(name)).get("command")).map(String::valueOf)
+                    .startsWith("state", "--bootstrap-servers", "kafka-1:9092,kafka-2:9092,kafka-3:9092");
+        }
+    }
+
     private static Map<String, String> environment(Map<String, Object> service) {
         Map<String, String> env = new LinkedHashMap<>();
         Object e = service.get("environment");

@@ -25,9 +25,17 @@ public final class Batch {
     private final int sets;
     private final long setBytes;
     private final int setSegments;
+    /** Follower mode: the upstream's seq for this batch (0: the engine gives the next seq). */
+    private final long seq;
+    /** Follower mode: the batch jumps the state to {@link #seq} (the upstream answered with a snapshot). */
+    private final boolean rebase;
 
     private Batch(Change[] changes) {
-        if (changes.length == 0) {
+        this(changes, 0, false);
+    }
+
+    private Batch(Change[] changes, long seq, boolean rebase) {
+        if (changes.length == 0 && !rebase) {
             throw new TreecastException(ErrorCode.INVALID_BATCH, "a batch needs at least one change");
         }
         long total = 0;
@@ -51,6 +59,8 @@ public final class Batch {
         this.sets = setCount;
         this.setBytes = setTotal;
         this.setSegments = segs;
+        this.seq = seq;
+        this.rebase = rebase;
     }
 
     public static Batch of(Change... changes) {
@@ -59,6 +69,51 @@ public final class Batch {
 
     public static Batch of(List<Change> changes) {
         return new Batch(changes.toArray(new Change[0]));
+    }
+
+    /**
+     * Follower mode ({@link EngineConfig.Builder#follower(boolean)}): this batch as the upstream applied it, under
+     * the upstream's {@code seq}. Seqs the follower never saw between its last batch and this one were batches that
+     * changed nothing (the upstream sends every batch that changed a leaf), so a resume from one of them is exact.
+     *
+     * <pre>{@code
+     * followerEngine.offer(Batch.of(Change.set(path, value)).atSeq(event.seq()));
+     * }</pre>
+     *
+     * @param seq the upstream's seq, above every seq the follower applied before
+     */
+    public Batch atSeq(long seq) {
+        if (seq < 1) {
+            throw new IllegalArgumentException("an upstream seq is >= 1, was " + seq);
+        }
+        return new Batch(changes, seq, false);
+    }
+
+    /**
+     * Follower mode: the changes that turn the follower's tree into the upstream's snapshot exact at {@code seq}
+     * (the upstream answered a resume with RESET and a snapshot). Subscribers that held the follower's state get
+     * them as one update; a resume from a seq between the follower's last batch and {@code seq} is no longer exact,
+     * so the engine answers it with RESET and a snapshot. May be empty (the state did not change, only the seq).
+     *
+     * <pre>{@code
+     * followerEngine.offer(Batch.rebase(snapshotEndSeq, diffOfLocalTreeAndSnapshot));
+     * }</pre>
+     */
+    public static Batch rebase(long seq, List<Change> changes) {
+        if (seq < 1) {
+            throw new IllegalArgumentException("an upstream seq is >= 1, was " + seq);
+        }
+        return new Batch(changes.toArray(new Change[0]), seq, true);
+    }
+
+    /** The upstream's seq this batch carries (follower mode), or 0 when the engine gives it the next seq. */
+    public long seq() {
+        return seq;
+    }
+
+    /** Whether this batch jumps a follower's state to {@link #seq()} (see {@link #rebase}). */
+    public boolean isRebase() {
+        return rebase;
     }
 
     public int size() {

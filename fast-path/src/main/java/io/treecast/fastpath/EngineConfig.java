@@ -33,6 +33,7 @@ public final class EngineConfig {
     private final IdleStrategyKind idleStrategy;
     private final Journal journal;
     private final SnapshotStore snapshotStore;
+    private final boolean follower;
 
     private EngineConfig(Builder b) {
         this.treeId = b.treeId;
@@ -54,6 +55,7 @@ public final class EngineConfig {
         this.idleStrategy = b.idleStrategy;
         this.journal = b.journal;
         this.snapshotStore = b.snapshotStore;
+        this.follower = b.follower;
     }
 
     public static Builder builder() {
@@ -115,6 +117,11 @@ public final class EngineConfig {
     public Journal journal() { return journal; }
     /** Where resumes older than the replay ring are caught up from, or {@code null}: they get RESET + a live-tree snapshot. */
     public SnapshotStore snapshotStore() { return snapshotStore; }
+    /**
+     * Whether this engine follows an upstream engine (an edge node): it applies only batches that carry the
+     * upstream's seq ({@link Batch#atSeq}, {@link Batch#rebase}) and refuses local ones with UNAVAILABLE.
+     */
+    public boolean follower() { return follower; }
 
     /** Builds an {@link EngineConfig}; defaults suit a 2-core shared machine. */
     public static final class Builder {
@@ -137,6 +144,7 @@ public final class EngineConfig {
         private IdleStrategyKind idleStrategy = IdleStrategyKind.BACKOFF;
         private Journal journal;
         private SnapshotStore snapshotStore;
+        private boolean follower;
 
         private Builder() {
         }
@@ -161,6 +169,8 @@ public final class EngineConfig {
         public Builder idleStrategy(IdleStrategyKind v) { this.idleStrategy = v; return this; }
         public Builder journal(Journal v) { this.journal = v; return this; }
         public Builder snapshotStore(SnapshotStore v) { this.snapshotStore = v; return this; }
+        /** Follower mode (an edge node): see {@link EngineConfig#follower()}. No journal then. */
+        public Builder follower(boolean v) { this.follower = v; return this; }
 
         public EngineConfig build() {
             require(treeId != null && !treeId.isEmpty(), "treeId", "must not be empty");
@@ -180,6 +190,7 @@ public final class EngineConfig {
             require(journalCapacity >= 1, "journalCapacity", "must be >= 1, was " + journalCapacity);
             require(journalBytes >= 1, "journalBytes", "must be >= 1, was " + journalBytes);
             require(idleStrategy != null, "idleStrategy", "must be set");
+            require(!follower || journal == null, "follower", "cannot have a journal: the upstream keeps the durable copy");
             return new EngineConfig(this);
         }
 

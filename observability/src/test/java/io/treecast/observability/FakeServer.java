@@ -10,6 +10,24 @@ final class FakeServer implements Served, AutoCloseable {
     final Engine engine = Engine.start(EngineConfig.builder().build());
     final GatewayStats stats = new GatewayStats();
     volatile boolean listening = true;
+    volatile boolean edge;
+    volatile long upstreamLostNanos;
+    volatile String upstreamFailure;
+
+    @Override
+    public boolean isEdge() {
+        return edge;
+    }
+
+    @Override
+    public long upstreamLostNanos() {
+        return upstreamLostNanos;
+    }
+
+    @Override
+    public String upstreamFailure() {
+        return upstreamFailure;
+    }
 
     @Override
     public Engine engine() {

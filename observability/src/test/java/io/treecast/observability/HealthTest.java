@@ -48,6 +48,26 @@ class HealthTest {
     }
 
     @Test
+    void anEdgeIsReadyWhileItFollowsItsCoreWithinTheBudgetAfterLosingItAndNotPastItOrAfterItStopped() {
+        server.edge = true;
+        metrics.attach(server, null);
+        assertThat(metrics.ready().ok()).isTrue();
+        assertThat(metrics.ready().reason()).isEqualTo("serving as an edge, following its core at seq 0");
+        server.upstreamLostNanos = 200_000_000L;
+        assertThat(metrics.ready().ok()).isTrue();
+        assertThat(metrics.ready().reason()).isEqualTo("serving degraded: this edge has not reached its core for 200 ms, "
+                + "within the budget of 500 ms (metrics.ready-degraded-budget-ms)");
+        server.upstreamLostNanos = 700_000_000L;
+        assertThat(metrics.ready().ok()).isFalse();
+        assertThat(metrics.ready().reason()).isEqualTo("this edge has not reached its core for 700 ms, past the budget of "
+                + "500 ms (metrics.ready-degraded-budget-ms): its data is not current and writes get UNAVAILABLE");
+        server.upstreamLostNanos = 0;
+        server.upstreamFailure = "the core's seq went back from 9 to 3";
+        assertThat(metrics.ready().ok()).isFalse();
+        assertThat(metrics.ready().reason()).isEqualTo("this edge stopped following its core: the core's seq went back from 9 to 3");
+    }
+
+    @Test
     void closedListenersMakeItNotReady() {
         metrics.attach(server, null);
         assertThat(metrics.ready().ok()).isTrue();

@@ -137,8 +137,13 @@ public final class ServerConfig {
         key("durability.data-dir", "./data", ServerConfig::nonEmpty, "a directory path");
         key("durability.topic", "treecast.leaves", ServerConfig::nonEmpty, "a Kafka topic name");
         key("durability.partitions", "8", v -> intIn(v, 1, 10_000), "an integer 1..10000");
+        key("durability.replication-factor", "1", v -> intIn(v, 1, 32),
+                "an integer 1..32 (replicas of the topic when the server creates it; 3 on a 3-broker cluster)");
         key("durability.ack-timeout-ms", "5000", v -> intIn(v, 1, 600_000), "an integer 1..600000 (milliseconds)");
         key("durability.state-store", "true", ServerConfig::bool, "true or false");
+        key("durability.state-instances", "", ServerConfig::httpList,
+                "a list of http://host:port (YAML list or comma-separated) of treecast state instances' query endpoints; "
+                + "empty = the state store runs in this server (durability.state-store)");
         key("durability.compression", "lz4", v -> oneOf(v, "none", "gzip", "snappy", "lz4", "zstd"),
                 "one of none, gzip, snappy, lz4, zstd (the journal producer's compression.type)");
         key("durability.nice", "10", v -> intIn(v, 0, 19),
@@ -146,6 +151,13 @@ public final class ServerConfig {
         key("durability.start-timeout-ms", "60000", v -> intIn(v, 1000, 3_600_000),
                 "an integer 1000..3600000 (milliseconds the embedded Kafka broker may start without progress, i.e. without "
                         + "a new line in its log, before serve gives up; a broker that keeps progressing gets up to 10 times this)");
+        key("upstream.url", "", ServerConfig::upstreamUri,
+                "empty (this node is a core) or the core's address, tcp://host:port or ws://host:port/path (this node is an edge)");
+        key("upstream.token", "", v -> v.trim(), "the token this edge sends in its SETUP to the core (empty: none)");
+        key("upstream.resume-wait-ms", "5000", v -> intIn(v, 0, 600_000),
+                "an integer 0..600000 (milliseconds a resume_after ahead of this edge waits for it before RESET)");
+        key("upstream.outbox-capacity", "65536", v -> intIn(v, 0, Integer.MAX_VALUE),
+                "an integer >= 0 (events the core buffers for this edge's stream; 0 = the core's default)");
         key("metrics.enabled", "true", ServerConfig::bool, "true or false");
         key("metrics.host", "127.0.0.1", ServerConfig::nonEmpty, "a host name or IP address to bind the metrics and health HTTP server");
         key("metrics.port", "9464", v -> intIn(v, 0, 65535), "an integer 0..65535 (0 = any free port)");
@@ -310,6 +322,10 @@ public final class ServerConfig {
     public String durabilityDataDir() { return (String) values.get("durability.data-dir"); }
     public String durabilityTopic() { return (String) values.get("durability.topic"); }
     public int durabilityPartitions() { return (Integer) values.get("durability.partitions"); }
+    /** {@code durability.state-instances}: query endpoints of separate state instances (empty: in-process store). */
+    @SuppressWarnings("unchecked")
+    public List<String> durabilityStateInstances() { return (List<String>) values.get("durability.state-instances"); }
+    public int durabilityReplicationFactor() { return (Integer) values.get("durability.replication-factor"); }
     public long durabilityAckTimeoutMillis() { return (Integer) values.get("durability.ack-timeout-ms"); }
     /** Whether the Kafka Streams state store runs in the server and catches up resumes older than the replay ring. */
     public boolean durabilityStateStore() { return (Boolean) values.get("durability.state-store"); }
@@ -319,6 +335,13 @@ public final class ServerConfig {
     public int durabilityStartTimeoutMillis() { return (Integer) values.get("durability.start-timeout-ms"); }
     public boolean metricsEnabled() { return (Boolean) values.get("metrics.enabled"); }
     public String metricsHost() { return (String) values.get("metrics.host"); }
+    /** {@code upstream.url}: the core this node follows as an edge, or "" for a core. */
+    public String upstreamUrl() { return (String) values.get("upstream.url"); }
+    /** Whether this node is an edge ({@code upstream.url} is set). */
+    public boolean isEdge() { return !upstreamUrl().isEmpty(); }
+    public String upstreamToken() { return (String) values.get("upstream.token"); }
+    public long upstreamResumeWaitMillis() { return (Integer) values.get("upstream.resume-wait-ms"); }
+    public int upstreamOutboxCapacity() { return (Integer) values.get("upstream.outbox-capacity"); }
     public int metricsPort() { return (Integer) values.get("metrics.port"); }
     public long metricsReadyDegradedBudgetMillis() { return (Integer) values.get("metrics.ready-degraded-budget-ms"); }
     /** Whether the metrics HTTP server also serves the web console at {@code /} (console.enabled). */
@@ -369,10 +392,34 @@ public final class ServerConfig {
                 .build();
     }
 
+    /** The engine's settings for an edge node: a follower of its core, no journal (the core has it). */
+    public EngineConfig followerEngineConfig(io.treecast.fastpath.SnapshotStore storeOrNull) {
+        EngineConfig c = engineConfig(null, storeOrNull);
+        return EngineConfig.builder()
+                .treeId(c.treeId())
+                .inboundQueueCapacity(c.inboundQueueCapacity())
+                .replayRingCapacity(c.replayRingCapacity())
+                .replayRingBytes(c.replayRingBytes())
+                .maxLeaves(c.maxLeaves())
+                .maxTreeBytes(c.maxTreeBytes())
+                .outboxBudgetSlots(c.outboxBudgetSlots())
+                .outboxMaxBytes(c.outboxMaxBytes())
+                .defaultOutboxCapacity(c.defaultOutboxCapacity())
+                .maxOutboxCapacity(c.maxOutboxCapacity())
+                .conflateHighMarkPercent(c.conflateHighMarkPercent())
+                .dispatcherThreads(c.dispatcherThreads())
+                .maxSubscriptions(c.maxSubscriptions())
+                .snapshotChunkLeaves(c.snapshotChunkLeaves())
+                .idleStrategy(c.idleStrategy())
+                .snapshotStore(storeOrNull)
+                .follower(true)
+                .build();
+    }
+
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("ServerConfig{");
-        values.forEach((k, v) -> sb.append(k).append('=').append(k.startsWith("auth.") ? "***" : v).append(", "));
+        values.forEach((k, v) -> sb.append(k).append('=').append(k.startsWith("auth.") || k.equals("upstream.token") ? "***" : v).append(", "));
         sb.setLength(sb.length() - 2);
         return sb.append('}').toString();
     }
@@ -592,6 +639,31 @@ public final class ServerConfig {
             return Boolean.FALSE;
         }
         throw new IllegalArgumentException();
+    }
+
+    private static Object upstreamUri(String v) {
+        String t = v.trim();
+        if (t.isEmpty()) {
+            return t;
+        }
+        java.net.URI uri = java.net.URI.create(t);
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!(scheme.equals("tcp") || scheme.equals("ws")) || uri.getHost() == null || uri.getPort() < 1) {
+            throw new IllegalArgumentException();
+        }
+        return t;
+    }
+
+    private static Object httpList(String v) {
+        @SuppressWarnings("unchecked")
+        List<String> urls = (List<String>) list(v);
+        for (String u : urls) {
+            java.net.URI uri = java.net.URI.create(u);
+            if (!"http".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null || uri.getPort() < 1) {
+                throw new IllegalArgumentException();
+            }
+        }
+        return urls;
     }
 
     private static Object nonEmpty(String v) {

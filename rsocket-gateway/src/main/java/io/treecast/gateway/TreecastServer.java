@@ -60,6 +60,10 @@ public final class TreecastServer implements AutoCloseable {
     private ServerSecurity security;
     private boolean ownsSecurity;
     private volatile boolean closing;
+    /** Run once, at the end of {@link #close()} (e.g. the edge's connection to its core). */
+    private final java.util.List<Runnable> onClose = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** An edge node's follower of its core, or null on a core. */
+    private volatile io.treecast.gateway.internal.UpstreamFollower follower;
 
     private TreecastServer(ServerConfig config, Engine engine, Gateway gateway, CloseableChannel tcp, Closeable ws,
                            InetSocketAddress wsAddress, java.util.List<ChannelDirectory> channels) {
@@ -91,9 +95,29 @@ public final class TreecastServer implements AutoCloseable {
      * }</pre>
      */
     public static TreecastServer start(ServerConfig config, Journal journalOrNull, io.treecast.fastpath.SnapshotStore storeOrNull) {
+        return startOwningSecurity(config, journalOrNull, storeOrNull, null);
+    }
+
+    /**
+     * As {@link #start(ServerConfig, Journal, io.treecast.fastpath.SnapshotStore)}; with an {@code upstreamOrNull} the
+     * server is an edge node: its engine follows the core's whole tree under the core's seqs (it has no journal of
+     * its own), it serves subscriptions and gets itself, and forwards every write to the core, whose answer the
+     * client gets. Configured by {@code upstream.*} ({@link ServerConfig#upstreamUrl()}).
+     *
+     * <pre>{@code
+     * TreecastServer edge = TreecastServer.start(config, null, null, Upstream.of(url, coreConnection::rsocket));
+     * }</pre>
+     */
+    public static TreecastServer start(ServerConfig config, Journal journalOrNull, io.treecast.fastpath.SnapshotStore storeOrNull,
+                                       Upstream upstreamOrNull) {
+        return startOwningSecurity(config, journalOrNull, storeOrNull, upstreamOrNull);
+    }
+
+    private static TreecastServer startOwningSecurity(ServerConfig config, Journal journalOrNull,
+                                                      io.treecast.fastpath.SnapshotStore storeOrNull, Upstream upstreamOrNull) {
         ServerSecurity security = ServerSecurity.load(config);
         try {
-            TreecastServer server = start(config, journalOrNull, storeOrNull, security);
+            TreecastServer server = start(config, journalOrNull, storeOrNull, security, upstreamOrNull);
             server.ownsSecurity = true;
             return server;
         } catch (RuntimeException e) {
@@ -108,7 +132,20 @@ public final class TreecastServer implements AutoCloseable {
      */
     public static TreecastServer start(ServerConfig config, Journal journalOrNull, io.treecast.fastpath.SnapshotStore storeOrNull,
                                        ServerSecurity security) {
-        Engine engine = Engine.start(config.engineConfig(journalOrNull, storeOrNull));
+        return start(config, journalOrNull, storeOrNull, security, null);
+    }
+
+    /**
+     * The full form: security loaded by the caller (who closes it after the server), and an edge node when
+     * {@code upstreamOrNull} is given (see {@link #start(ServerConfig, Journal, io.treecast.fastpath.SnapshotStore, Upstream)}).
+     */
+    public static TreecastServer start(ServerConfig config, Journal journalOrNull, io.treecast.fastpath.SnapshotStore storeOrNull,
+                                       ServerSecurity security, Upstream upstreamOrNull) {
+        if (upstreamOrNull != null && journalOrNull != null) {
+            throw new IllegalArgumentException("an edge node (upstream " + upstreamOrNull.address() + ") has no journal: the core keeps the durable copy");
+        }
+        Engine engine = Engine.start(upstreamOrNull == null ? config.engineConfig(journalOrNull, storeOrNull)
+                : config.followerEngineConfig(storeOrNull));
         CloseableChannel tcp = null;
         try {
             Gateway gateway = new Gateway(engine, config.maxValueBytes(), config.maxBatchChanges(), config.maxBatchBytes(),
@@ -121,6 +158,9 @@ public final class TreecastServer implements AutoCloseable {
             io.netty.handler.ssl.SslContext sslContext = security.sslContext();
             boolean tls = sslContext != null;
             gateway.maxGetsInFlight(config.maxGetsInFlight());
+            if (upstreamOrNull != null) {
+                gateway.upstream(upstreamOrNull, Duration.ofMillis(config.upstreamResumeWaitMillis()));
+            }
             // one directory per listener: subscription frames are written straight to each connection's channel
             ChannelDirectory tcpChannels = new ChannelDirectory(false, config.maxSendQueueBytes());
             TcpServer tcpServer = TcpServer.create().host(config.tcpHost()).port(config.tcpPort());
@@ -159,9 +199,14 @@ public final class TreecastServer implements AutoCloseable {
             }
             TreecastServer server = new TreecastServer(config, engine, gateway, tcp, ws, wsAddress, java.util.List.copyOf(channels));
             server.security = security;
+            if (upstreamOrNull != null) {
+                server.follower = new io.treecast.gateway.internal.UpstreamFollower(engine, upstreamOrNull, config.upstreamOutboxCapacity());
+                server.follower.start();
+            }
             LOG.info("Treecast listening on rsocket+{}://{}:{}{}, in {} mode{}", tls ? "tls" : "tcp", tcp.address().getHostString(), tcp.address().getPort(),
                     wsAddress == null ? "" : " and " + (tls ? "wss" : "ws") + "://" + wsAddress.getHostString() + ":" + wsAddress.getPort() + config.webSocketPath(),
-                    journalOrNull == null ? "memory" : "durable",
+                    upstreamOrNull != null ? "edge (following " + upstreamOrNull.address() + ")"
+                            : journalOrNull == null ? "memory" : "durable",
                     (gateway.security().credentialsRequired() ? ", credentials required" : "") + (gateway.security().hasRules() ? ", access rules from " + config.authRulesFile() : "")
                     + (tls && !"none".equals(security.clientAuth()) ? ", client certificates " + security.clientAuth() + "d" : ""));
             return server;
@@ -292,6 +337,43 @@ public final class TreecastServer implements AutoCloseable {
         gateway.disconnectAll();
     }
 
+    /** Runs {@code action} at the end of {@link #close()}, e.g. to close what the server was started with. */
+    public void onClose(Runnable action) {
+        onClose.add(action);
+    }
+
+    /** Whether this server is an edge node (it follows a core). */
+    public boolean isEdge() {
+        return follower != null;
+    }
+
+    /**
+     * An edge node: the last core seq it applied (its engine's {@code currentSeq()} follows), -1 on a core. With
+     * {@link #upstreamConnected()} it is what an edge's readiness means: it serves the core's state up to this seq.
+     */
+    public long upstreamSeq() {
+        io.treecast.gateway.internal.UpstreamFollower f = follower;
+        return f == null ? -1 : f.lastSeq();
+    }
+
+    /** An edge node: whether its stream from the core is open (false on a core). */
+    public boolean upstreamConnected() {
+        io.treecast.gateway.internal.UpstreamFollower f = follower;
+        return f != null && f.connected();
+    }
+
+    /** An edge node: nanoseconds since it lost its stream from the core (or started without one); 0 while connected, and on a core. */
+    public long upstreamLostNanos() {
+        io.treecast.gateway.internal.UpstreamFollower f = follower;
+        return f == null ? 0 : f.lostForNanos();
+    }
+
+    /** An edge node: why it stopped following its core for good (its seq went back), or null. */
+    public String upstreamFailure() {
+        io.treecast.gateway.internal.UpstreamFollower f = follower;
+        return f == null ? null : f.failure();
+    }
+
     /** Blocks until {@link #close()} has finished (e.g. from a shutdown hook). */
     public void awaitClose() throws InterruptedException {
         closed.await();
@@ -312,6 +394,10 @@ public final class TreecastServer implements AutoCloseable {
         }
         try {
             gateway.beginClose();
+            io.treecast.gateway.internal.UpstreamFollower f = follower;
+            if (f != null) {
+                f.close();
+            }
             tcp.dispose();
             if (ws != null) {
                 ws.dispose();
@@ -331,6 +417,9 @@ public final class TreecastServer implements AutoCloseable {
             }
             tcpHeartbeat.close();
             wsHeartbeat.close();
+            for (Runnable action : onClose) {
+                action.run();
+            }
             LOG.info("Treecast stopped");
         } finally {
             closed.countDown();

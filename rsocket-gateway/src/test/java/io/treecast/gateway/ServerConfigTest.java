@@ -126,6 +126,40 @@ class ServerConfigTest {
     }
 
     @Test
+    void edgeAndStateInstanceKeysAreValidatedAndNameWhatIsAllowed() {
+        ServerConfig core = ServerConfig.load(null, Map.of(), Map.of());
+        assertThat(core.isEdge()).isFalse();
+        assertThat(core.upstreamResumeWaitMillis()).isEqualTo(5000);
+        assertThat(core.upstreamOutboxCapacity()).isEqualTo(65536);
+        assertThat(core.durabilityStateInstances()).isEmpty();
+        assertThat(core.durabilityReplicationFactor()).isEqualTo(1);
+
+        ServerConfig edge = ServerConfig.load(null, Map.of("TREECAST_UPSTREAM_URL", "tcp://core:7070",
+                "TREECAST_UPSTREAM_TOKEN", "secret"), Map.of("durability.state-instances", "http://s1:7400, http://s2:7400"));
+        assertThat(edge.isEdge()).isTrue();
+        assertThat(edge.upstreamUrl()).isEqualTo("tcp://core:7070");
+        assertThat(edge.durabilityStateInstances()).containsExactly("http://s1:7400", "http://s2:7400");
+        assertThat(edge.toString()).contains("upstream.token=***").doesNotContain("secret");
+        assertThat(edge.followerEngineConfig(null).follower()).isTrue();
+
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("upstream.url", "http://core:7070")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("upstream.url = \"http://core:7070\" from the command line: must be empty (this node is a core) "
+                        + "or the core's address, tcp://host:port or ws://host:port/path (this node is an edge)");
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("upstream.url", "tcp://core")))
+                .hasMessageStartingWith("upstream.url = \"tcp://core\" from the command line: must be empty");
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("upstream.resume-wait-ms", "-1")))
+                .hasMessage("upstream.resume-wait-ms = \"-1\" from the command line: must be an integer 0..600000 "
+                        + "(milliseconds a resume_after ahead of this edge waits for it before RESET)");
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("durability.state-instances", "s1:7400")))
+                .hasMessageStartingWith("durability.state-instances = \"s1:7400\" from the command line: must be a list of "
+                        + "http://host:port");
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("durability.replication-factor", "0")))
+                .hasMessage("durability.replication-factor = \"0\" from the command line: must be an integer 1..32 "
+                        + "(replicas of the topic when the server creates it; 3 on a 3-broker cluster)");
+    }
+
+    @Test
     void durabilityPriorityAndCompressionOutsideTheirRangesNameWhatIsAllowed() {
         assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("durability.nice", "20")))
                 .hasMessageStartingWith("durability.nice = \"20\" from the command line: must be an integer 0..19");

@@ -97,6 +97,25 @@ public final class LoadGenerator {
 
     // ---------------------------------------------------------------- broker
 
+    /** Subscriber {@code s} is on the server (node 0) or on edge {@code s mod (1 + edges)}. */
+    private int nodeOf(int s) {
+        return s % (1 + options.edgeUrls().size());
+    }
+
+    private String subscriberUrl(int s) {
+        int node = nodeOf(s);
+        return node == 0 ? options.url() : options.edgeUrls().get(node - 1);
+    }
+
+    /** Deliveries so far to the subscribers of the server ([0]) and of the edges ([1]). */
+    private long[] deliveredByNode(Sub[] subs) {
+        long[] out = new long[2];
+        for (int s = 0; s < subs.length; s++) {
+            out[nodeOf(s) == 0 ? 0 : 1] += subs[s].delivered.get();
+        }
+        return out;
+    }
+
     private RunResult runBroker(Workload w, Sub[] subs) {
         String url = options.url();
         ClientOptions co = ClientOptions.defaults().clientName("treecast-bench").requestTimeout(Duration.ofSeconds(60));
@@ -117,7 +136,7 @@ public final class LoadGenerator {
             CountDownLatch ready = new CountDownLatch(subs.length);
             for (int s = 0; s < subs.length; s++) {
                 Sub sub = subs[s];
-                TreecastClient c = TreecastClient.connect(url, co.clientName("treecast-bench-sub-" + s));
+                TreecastClient c = TreecastClient.connect(subscriberUrl(s), co.clientName("treecast-bench-sub-" + s));
                 clients.add(c);
                 // The snapshot's end tells us the subscription is live before the first update is sent.
                 SubscribeSpec spec = SubscribeSpec.pattern(w.patterns().get(s)).snapshot().policy(Policy.STRICT)
@@ -256,8 +275,9 @@ public final class LoadGenerator {
         Histogram progressHist = new Histogram(HIGHEST_NANOS, 3);
         long nextTick = start + TimeUnit.SECONDS.toNanos(1);
         boolean measuring = warmupNanos == 0;
-        ProcessCpu cpu = ProcessCpu.forServer(options.serverPid());
+        ProcessCpu cpu = ProcessCpu.forServer(options.serverPid(), options.edgePids());
         ProcessCpu.Sample cpuBefore = measuring ? cpu.sample() : null;
+        long[] deliveredBefore = deliveredByNode(subs);
         long publishedBefore = 0;
         long lastDelivered = -1;
         long lastChange = 0;
@@ -282,6 +302,7 @@ public final class LoadGenerator {
             if (!measuring && now - start >= warmupNanos) {
                 measuring = true;
                 cpuBefore = cpu.sample();
+                deliveredBefore = deliveredByNode(subs);
                 publishedBefore = published.get();
             }
             long delivered = sum(subs);
@@ -327,8 +348,25 @@ public final class LoadGenerator {
             }
         }
         // publishedBefore is 0 without a warm-up; otherwise what was sent before the measured seconds began
-        return RunResult.of(mode, rate, options.durationSeconds(), measuredUpdates, publishedBefore, sumExpected(expected), sum(subs),
+        RunResult result = RunResult.of(mode, rate, options.durationSeconds(), measuredUpdates, publishedBefore, sumExpected(expected), sum(subs),
                 conflated, slow, other, total, cpuPerUpdate, cores);
+        if (options.edgeUrls().isEmpty() || cpuBefore == null) {
+            return result;
+        }
+        // side by side in one run: each node's CPU per event it delivered to its own subscribers (the core's also
+        // covers ingest, journal and feeding the edges; an edge's covers following the core)
+        long[] deliveredAfter = deliveredByNode(subs);
+        java.util.Map<String, Double> perDelivered = new java.util.LinkedHashMap<>();
+        String[] roles = {"server", "edge"};
+        for (int n = 0; n < 2; n++) {
+            Long was = cpuBefore.cpuNanos().get(roles[n]);
+            Long now = cpuAfter.cpuNanos().get(roles[n]);
+            long events = deliveredAfter[n] - deliveredBefore[n];
+            if (was != null && now != null && events > 0) {
+                perDelivered.put(roles[n], (now - was) / 1000.0 / events);
+            }
+        }
+        return result.withCpuPerDelivered(perDelivered);
     }
 
     private static void publish(int p, int pubs, int batch, long start, long rate, long totalUpdates, Workload w, Sender sender,

@@ -30,6 +30,8 @@ public final class LoadOptions {
     private boolean preload = true;
     private long serverPid;
     private java.nio.file.Path caFile;
+    private List<String> edgeUrls = new ArrayList<>();
+    private List<Long> edgePids = new ArrayList<>();
 
     public long rate() { return rate; }
     public int publishers() { return publishers; }
@@ -55,6 +57,15 @@ public final class LoadOptions {
     /** For tls:// and wss:// URLs: the PEM CA certificates to trust (null: the JDK's). */
     public java.nio.file.Path caFile() { return caFile; }
     public LoadOptions caFile(java.nio.file.Path v) { caFile = v; return this; }
+    /**
+     * Edge nodes of the server ({@code serve --upstream}): subscribers are spread over the server and the edges
+     * (subscriber i on node i mod (1 + edges)), publishers stay on the server; empty = no edges.
+     */
+    public List<String> edgeUrls() { return edgeUrls; }
+    public LoadOptions edgeUrls(List<String> v) { edgeUrls = new ArrayList<>(v); return this; }
+    /** The edges' processes, whose CPU is reported as role "edge". */
+    public List<Long> edgePids() { return edgePids; }
+    public LoadOptions edgePids(List<Long> v) { edgePids = new ArrayList<>(v); return this; }
 
     /** Updates per second offered by all publishers together. */
     public LoadOptions rate(long v) { rate = v; return this; }
@@ -112,6 +123,7 @@ public final class LoadOptions {
         o.patterns = new ArrayList<>(patterns); o.durationSeconds = durationSeconds; o.warmupSeconds = warmupSeconds;
         o.drainTimeoutSeconds = drainTimeoutSeconds; o.url = url; o.transport = transport; o.floor = floor;
         o.outboxCapacity = outboxCapacity; o.preload = preload; o.serverPid = serverPid; o.caFile = caFile;
+        o.edgeUrls = new ArrayList<>(edgeUrls); o.edgePids = new ArrayList<>(edgePids);
         return o;
     }
 }

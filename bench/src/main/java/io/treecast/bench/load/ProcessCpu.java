@@ -32,17 +32,27 @@ public final class ProcessCpu {
     private static final Path PROC = Path.of("/proc");
 
     private final long serverPid;
+    private final List<Long> edgePids;
 
-    private ProcessCpu(long serverPid) {
+    private ProcessCpu(long serverPid, List<Long> edgePids) {
         this.serverPid = serverPid;
+        this.edgePids = List.copyOf(edgePids);
     }
 
     /** Measures the process {@code serverPid} (0 = no server: only this JVM), its children, and this JVM. */
     public static ProcessCpu forServer(long serverPid) {
-        return new ProcessCpu(serverPid);
+        return new ProcessCpu(serverPid, List.of());
     }
 
-    /** The CPU consumed so far, by role: "server", "broker" (its child JVMs running Kafka), "children" (any other), "loadgen". */
+    /** As {@link #forServer(long)}, plus edge node processes, summed as role "edge". */
+    public static ProcessCpu forServer(long serverPid, List<Long> edgePids) {
+        return new ProcessCpu(serverPid, edgePids);
+    }
+
+    /**
+     * The CPU consumed so far, by role: "server", "broker" (its child JVMs running Kafka), "children" (any other),
+     * "edge" (the edge nodes), "loadgen".
+     */
     public Sample sample() {
         Map<String, Long> nanos = new LinkedHashMap<>();
         if (serverPid > 0) {
@@ -51,6 +61,9 @@ public final class ProcessCpu {
                 String role = commandLine(child.pid()).contains("kafka.Kafka") ? "broker" : "children";
                 cpuNanos(child.pid()).ifPresent(n -> nanos.merge(role, n, Long::sum));
             }
+        }
+        for (long edge : edgePids) {
+            cpuNanos(edge).ifPresent(n -> nanos.merge("edge", n, Long::sum));
         }
         cpuNanos(ProcessHandle.current().pid()).ifPresent(n -> nanos.put("loadgen", n));
         return new Sample(nanos, System.nanoTime());

@@ -20,11 +20,29 @@ import java.util.Map;
  * @param slowConsumerEnds  subscriptions ended by SLOW_CONSUMER
  * @param otherEnds         subscriptions ended by any other error
  * @param warmupPublished   updates sent during the warm-up (not in {@code published})
+ * @param cpuPerDelivered   with edges ({@code treecast bench --edges N}): core-microseconds per event delivered to
+ *                          its own subscribers, for the core ("server") and the edges together ("edge")
  */
 public record RunResult(String mode, long rate, int seconds, long published, long expected, long delivered, long lost,
                         long conflatedEvents, long slowConsumerEnds, long otherEnds,
                         double p50, double p90, double p99, double p999, double max, long samples,
-                        Map<String, Double> cpuPerUpdate, Map<String, Double> cores, long warmupPublished) {
+                        Map<String, Double> cpuPerUpdate, Map<String, Double> cores, long warmupPublished,
+                        Map<String, Double> cpuPerDelivered) {
+
+    /** A result without per-delivered-event CPU (no edges). */
+    public RunResult(String mode, long rate, int seconds, long published, long expected, long delivered, long lost,
+                     long conflatedEvents, long slowConsumerEnds, long otherEnds,
+                     double p50, double p90, double p99, double p999, double max, long samples,
+                     Map<String, Double> cpuPerUpdate, Map<String, Double> cores, long warmupPublished) {
+        this(mode, rate, seconds, published, expected, delivered, lost, conflatedEvents, slowConsumerEnds, otherEnds,
+                p50, p90, p99, p999, max, samples, cpuPerUpdate, cores, warmupPublished, Map.of());
+    }
+
+    /** This result with the CPU per delivered event of the core and the edges. */
+    RunResult withCpuPerDelivered(Map<String, Double> perDelivered) {
+        return new RunResult(mode, rate, seconds, published, expected, delivered, lost, conflatedEvents, slowConsumerEnds,
+                otherEnds, p50, p90, p99, p999, max, samples, cpuPerUpdate, cores, warmupPublished, Map.copyOf(perDelivered));
+    }
 
     static RunResult of(String mode, long rate, int seconds, long published, long warmupPublished, long expected, long delivered,
                         long conflated, long slow, long other, Histogram h, Map<String, Double> cpuPerUpdate,
@@ -52,13 +70,14 @@ public record RunResult(String mode, long rate, int seconds, long published, lon
                 mode, rate, seconds, published, warmupPublished, expected, delivered, lost, conflatedEvents, slowConsumerEnds, otherEnds,
                 p50, p90, p99, p999, max, samples)
                 + (cpuPerUpdate.isEmpty() ? "" : " | cpu core-us/update: " + ProcessCpu.format(ordered(cpuPerUpdate))
-                + " (cores: " + ProcessCpu.format(ordered(cores)) + ")");
+                + " (cores: " + ProcessCpu.format(ordered(cores)) + ")")
+                + (cpuPerDelivered.isEmpty() ? "" : " | cpu core-us/delivered event: " + ProcessCpu.format(ordered(cpuPerDelivered)));
     }
 
     /** Roles in a stable order: server, broker, children, server-side, loadgen. */
     private static Map<String, Double> ordered(Map<String, Double> m) {
         Map<String, Double> out = new java.util.LinkedHashMap<>();
-        for (String k : new String[]{"server", "broker", "children", "server-side", "loadgen"}) {
+        for (String k : new String[]{"server", "edge", "broker", "children", "server-side", "loadgen"}) {
             if (m.containsKey(k)) {
                 out.put(k, m.get(k));
             }
@@ -78,8 +97,9 @@ public record RunResult(String mode, long rate, int seconds, long published, lon
         return String.format(Locale.ROOT,
                 "{\"mode\":\"%s\",\"rate\":%d,\"seconds\":%d,\"published\":%d,\"warmupPublished\":%d,\"expected\":%d,\"delivered\":%d,\"lost\":%d,"
                         + "\"conflated\":%d,\"slowConsumer\":%d,\"otherEnds\":%d,\"p50us\":%.1f,\"p90us\":%.1f,\"p99us\":%.1f,"
-                        + "\"p999us\":%.1f,\"maxus\":%.1f,\"samples\":%d,\"cpuCoreMicrosPerUpdate\":%s,\"cpuCores\":%s}",
+                        + "\"p999us\":%.1f,\"maxus\":%.1f,\"samples\":%d,\"cpuCoreMicrosPerUpdate\":%s,\"cpuCores\":%s,"
+                        + "\"cpuCoreMicrosPerDeliveredEvent\":%s}",
                 mode, rate, seconds, published, warmupPublished, expected, delivered, lost, conflatedEvents, slowConsumerEnds, otherEnds,
-                p50, p90, p99, p999, max, samples, json(cpuPerUpdate), json(cores));
+                p50, p90, p99, p999, max, samples, json(cpuPerUpdate), json(cores), json(cpuPerDelivered));
     }
 }

@@ -453,6 +453,18 @@ public final class DefaultEngine implements Engine, Sub.Owner {
             listener = offer.listener;
             mode = offer.mode;
         }
+        long upstreamSeq = batch.seq();
+        if (config.follower() != (upstreamSeq != 0) || (upstreamSeq != 0 && upstreamSeq <= core.seq())) {
+            rejected.incrementAndGet();
+            if (listener != null) {
+                listener.onError(upstreamSeq == 0 ? ErrorCode.UNAVAILABLE : ErrorCode.INVALID_REQUEST, upstreamSeq == 0
+                        ? "this engine follows an upstream (an edge node): send writes to the core, whose seq it keeps"
+                        : config.follower() ? "upstream seq " + upstreamSeq + " is not above this follower's seq " + core.seq()
+                                + ": batches must arrive in the upstream's order, each once"
+                        : "batch carries upstream seq " + upstreamSeq + " but this engine is not a follower: offer it without atSeq");
+            }
+            return;
+        }
         if (mode == AckMode.DURABLE && journal == null) {
             rejected.incrementAndGet();
             listener.onError(ErrorCode.UNAVAILABLE, "durability is off: this server runs in memory; use ack APPLIED");
@@ -479,7 +491,8 @@ public final class DefaultEngine implements Engine, Sub.Owner {
                 return;
             }
         }
-        String over = core.overBudget(batch);
+        // a follower applies what the upstream applied (the upstream enforced its budgets): refusing would fork it
+        String over = upstreamSeq != 0 ? null : core.overBudget(batch);
         if (over != null) {
             rejected.incrementAndGet();
             budgetRefusals.increment();

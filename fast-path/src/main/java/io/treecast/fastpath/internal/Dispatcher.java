@@ -196,7 +196,8 @@ final class Dispatcher implements Runnable {
             if (r == s0) {
                 s.after = s0;
                 s.phase = LIVE;
-            } else if (r < s0 && r >= core.startSeq() && s0 - r < core.ringCapacity() && core.readRing(r + 1) != null) {
+            } else if (r < s0 && r >= core.startSeq() && s0 - r < core.ringCapacity() && core.readRing(r + 1) != null
+                    && core.readRing(r) != EngineCore.UNKNOWN) {
                 engine.resumesFromRing.increment();
                 s.replayCursor = r + 1;
                 s.phase = REPLAY;
@@ -311,8 +312,9 @@ final class Dispatcher implements Runnable {
         }
         for (long c = from + 1; c <= p; c++) {
             Object ref = core.readRing(c);
-            if (ref == null) {
-                // overwritten while the store was read: the ring no longer bridges S to P
+            if (ref == null || (c == from + 1 && core.readRing(from) == EngineCore.UNKNOWN)) {
+                // overwritten while the store was read: the ring no longer bridges S to P (or S is a seq a
+                // follower's rebase skipped, whose state is unknown here)
                 startWalk(s);
                 return 1;
             }

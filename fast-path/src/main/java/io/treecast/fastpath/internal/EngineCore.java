@@ -28,6 +28,12 @@ final class EngineCore implements SubscriptionIndex.Sink {
     private static final VarHandle RING_SEQ = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle RING_REF = MethodHandles.arrayElementVarHandle(Object[].class);
     private static final Change[] NO_CHANGES = new Change[0];
+    /**
+     * Follower mode: the ring entry of a seq skipped by a rebase. The state at that seq is unknown here, so a resume
+     * from it is not exact (RESET); a replay that started before the rebase passes it like an empty batch, since
+     * the rebase batch then takes the subscriber from the follower's last state to the upstream's.
+     */
+    static final Change[] UNKNOWN = new Change[0];
 
     private final Tree tree = new Tree();
     private final SubscriptionIndex index = new SubscriptionIndex();
@@ -216,6 +222,14 @@ final class EngineCore implements SubscriptionIndex.Sink {
      */
     public Object apply(Batch batch) {
         long s = seq + 1;
+        long at = batch.seq();
+        if (at != 0) {
+            // follower mode: the upstream's seq; the writer checked that it is above ours
+            if (at > s) {
+                skip(s, at - 1, batch.isRebase() ? UNKNOWN : NO_CHANGES);
+            }
+            s = at;
+        }
         boolean copied = false;
         int n = batch.size();
         for (int i = 0; i < n; i++) {
@@ -256,6 +270,20 @@ final class EngineCore implements SubscriptionIndex.Sink {
         batchesApplied++;
         changesApplied += Applied.size(applied);
         return applied;
+    }
+
+    /**
+     * Follower mode: seqs {@code from..to} were not sent to this follower. Upstream batches that changed nothing
+     * are not sent, so after an update they are empty batches ({@code NO_CHANGES}: a resume from them is exact);
+     * before a rebase their state is unknown ({@link #UNKNOWN}). Only the last ring's worth is written (older
+     * ones left the ring anyway). Rare: only when the upstream had no-op batches, or on a rebase.
+     */
+    private void skip(long from, long to, Change[] marker) {
+        long first = Math.max(from, to - ringMask);
+        long now = System.nanoTime();
+        for (long g = first; g <= to; g++) {
+            writeRing(g, marker, now, 0);
+        }
     }
 
     /** {@link Batch#bytes()} of the batch {@link #apply} applied last (what the journal backlog holds for it). */

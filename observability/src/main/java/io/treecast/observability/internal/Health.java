@@ -149,6 +149,29 @@ public final class Health {
     }
 
     /** Ready: recovered, listening, and Kafka reachable or unreachable for less than the degraded budget. */
+    /**
+     * An edge is ready while it follows its core; a lost core is tolerated for the degraded budget (a core restart),
+     * after which the edge's data is not current and clients are better served by another edge.
+     */
+    private Check edgeReady(Served s) {
+        String failure = s.upstreamFailure();
+        if (failure != null) {
+            return new Check(false, "this edge stopped following its core: " + failure);
+        }
+        long lost = s.upstreamLostNanos();
+        if (lost == 0) {
+            return new Check(true, "serving as an edge, following its core at seq " + s.engine().currentSeq());
+        }
+        long outMillis = lost / 1_000_000;
+        long budgetMillis = degradedBudgetNanos / 1_000_000;
+        if (outMillis < budgetMillis) {
+            return new Check(true, "serving degraded: this edge has not reached its core for " + outMillis
+                    + " ms, within the budget of " + budgetMillis + " ms (metrics.ready-degraded-budget-ms)");
+        }
+        return new Check(false, "this edge has not reached its core for " + outMillis + " ms, past the budget of "
+                + budgetMillis + " ms (metrics.ready-degraded-budget-ms): its data is not current and writes get UNAVAILABLE");
+    }
+
     public Check ready() {
         Phase p = phase;
         Served s = server;
@@ -172,6 +195,9 @@ public final class Health {
         }
         if (s.eventLoopSilenceNanos() > writer.stuckAfterNanos()) {
             return new Check(false, "an event loop of the server is stuck (see /health)");
+        }
+        if (s.isEdge()) {
+            return edgeReady(s);
         }
         DurabilityProbe d = durability;
         if (d == null) {

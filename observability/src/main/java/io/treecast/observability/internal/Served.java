@@ -31,6 +31,21 @@ public interface Served {
         return 0;
     }
 
+    /** Whether the server is an edge node (it follows a core). */
+    default boolean isEdge() {
+        return false;
+    }
+
+    /** An edge: ns since it lost its core's stream (0 while connected). */
+    default long upstreamLostNanos() {
+        return 0;
+    }
+
+    /** An edge: why it stopped following its core for good, or null. */
+    default String upstreamFailure() {
+        return null;
+    }
+
     static Served of(TreecastServer server) {
         return new Served() {
             public Engine engine() { return server.engine(); }
@@ -41,6 +56,9 @@ public interface Served {
             public long eventLoopSilenceNanos() { return server.eventLoopSilenceNanos(); }
             public long sendBacklogBytes() { return server.sendBacklogBytes(); }
             public long maxSendBacklogBytes() { return server.maxSendBacklogBytes(); }
+            public boolean isEdge() { return server.isEdge(); }
+            public long upstreamLostNanos() { return server.upstreamLostNanos(); }
+            public String upstreamFailure() { return server.upstreamFailure(); }
         };
     }
 }

@@ -56,10 +56,41 @@ final class BatchReader {
     private boolean delete;
     private boolean hasOp;
 
+    /** 1 for a Batch's changes, 3 for an Event's. */
+    private final int changeField;
+    /** An Event's kind and seq (fields 1 and 2); unused for a Batch. */
+    private int eventKind;
+    private long eventSeq;
+
     BatchReader(ByteBuf in) {
+        this(in, 1);
+    }
+
+    private BatchReader(ByteBuf in, int changeField) {
         this.in = in;
         this.pos = in.readerIndex();
         this.end = pos + in.readableBytes();
+        this.changeField = changeField;
+    }
+
+    /**
+     * Reads a {@code treecast.v1.Event} instead (an edge node reading its core's stream): its changes the same way,
+     * its kind and seq from {@link #eventKind()} and {@link #eventSeq()}.
+     */
+    static BatchReader ofEvent(ByteBuf in) {
+        return new BatchReader(in, 3);
+    }
+
+    /** An Event's kind number (0 UPDATE, 1 SNAPSHOT, 2 SNAPSHOT_END, 3 RESET). */
+    int eventKind() throws InvalidProtocolBufferException {
+        changeCount();
+        return eventKind;
+    }
+
+    /** An Event's seq. */
+    long eventSeq() throws InvalidProtocolBufferException {
+        changeCount();
+        return eventSeq;
     }
 
     /** The number of changes; reads the whole batch once (and its ack mode) without decoding the changes. */
@@ -71,11 +102,15 @@ final class BatchReader {
                 long tag = tag(end);
                 int field = (int) (tag >>> 3);
                 int wire = (int) tag & 7;
-                if (field == 1 && wire == LENGTH_DELIMITED) {
+                if (field == changeField && wire == LENGTH_DELIMITED) {
                     n++;
                     skipBytes(end);
                 } else if (field == 2 && wire == VARINT) {
-                    ack = (int) varint(end);
+                    long v = varint(end);
+                    ack = (int) v;
+                    eventSeq = v;
+                } else if (field == 1 && wire == VARINT && changeField != 1) {
+                    eventKind = (int) varint(end);
                 } else {
                     skip(wire, end);
                 }
@@ -96,7 +131,7 @@ final class BatchReader {
     boolean nextChange() throws InvalidProtocolBufferException {
         while (pos < end) {
             long tag = tag(end);
-            if ((int) (tag >>> 3) == 1 && ((int) tag & 7) == LENGTH_DELIMITED) {
+            if ((int) (tag >>> 3) == changeField && ((int) tag & 7) == LENGTH_DELIMITED) {
                 int len = length(end);
                 readChange(pos + len);
                 return true;

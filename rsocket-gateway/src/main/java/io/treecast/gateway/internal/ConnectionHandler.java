@@ -139,6 +139,13 @@ public final class ConnectionHandler implements RSocket {
             RequestDecoder.DecodedBatch b = gateway.decoder.batch(payload.data());
             gateway.stats.changes(io.treecast.gateway.GatewayStats.Route.PUBLISH, b.batch.size());
             checkWrite(b.batch);
+            io.treecast.gateway.Upstream core = gateway.upstream;
+            if (core != null) {
+                Payload copy = copyOf(payload, Routing.PUBLISH);
+                core.connect().flatMap(r -> r.fireAndForget(copy))
+                        .subscribe(null, e -> gateway.rejected.incrementAndGet());
+                return Mono.empty();
+            }
             OfferResult r = engine.offer(b.batch);
             if (r != OfferResult.ACCEPTED) {
                 gateway.rejected.incrementAndGet();
@@ -163,6 +170,9 @@ public final class ConnectionHandler implements RSocket {
                 RequestDecoder.DecodedBatch b = gateway.decoder.batch(payload.data());
                 gateway.stats.changes(io.treecast.gateway.GatewayStats.Route.UPDATE, b.batch.size());
                 checkWrite(b.batch);
+                if (gateway.upstream != null) {
+                    return forward(copyOf(payload, Routing.UPDATE));
+                }
                 Mono<Long> seq = offer(b.batch, b.ack);
                 if (b.ack == io.treecast.fastpath.AckMode.DURABLE) {
                     // the batch is applied either way; the client must learn that durability is not confirmed
@@ -259,7 +269,11 @@ public final class ConnectionHandler implements RSocket {
             }
             Subscription subscription;
             try {
-                subscription = engine.subscribe(options, handler);
+                // on an edge, a resume from a seq this edge has not applied yet (the client came from a faster
+                // edge) waits for it instead of getting RESET
+                subscription = gateway.upstream != null && options.resumeAfter() > engine.currentSeq()
+                        ? new DeferredSubscription(engine, options, handler, gateway.resumeWait)
+                        : engine.subscribe(options, handler);
             } catch (RuntimeException e) {
                 subscriptions.decrementAndGet();
                 throw e;
@@ -354,6 +368,12 @@ public final class ConnectionHandler implements RSocket {
                 RequestDecoder.DecodedBatch b = gateway.decoder.batch(payload.data());
                 gateway.stats.changes(io.treecast.gateway.GatewayStats.Route.INGEST, b.batch.size());
                 checkWrite(b.batch);
+                if (gateway.upstream != null) {
+                    // each batch goes to the core as a tree.update (ack APPLIED, as ingest's): the core's answers
+                    // come back in this channel's order, and are applied in it (one upstream connection, in order)
+                    return forward(copyOf(payload, Routing.UPDATE))
+                            .onErrorResume(e -> Mono.just(errorAck(Errors.application(e).getMessage())));
+                }
                 return offer(b.batch, io.treecast.fastpath.AckMode.APPLIED)
                         .map(seq -> ByteBufPayload.create(WireEncoder.ack(ByteBufAllocator.DEFAULT, seq)))
                         .onErrorResume(e -> Mono.just(errorAck(Errors.application(e).getMessage())));
@@ -421,6 +441,27 @@ public final class ConnectionHandler implements RSocket {
             }
         }
         return errorAck(code, message);
+    }
+
+    /**
+     * An edge forwards a write as it came (validated here first, so the core never sees what the edge refused); the
+     * core's answer, an Ack or its error, goes back as it is. A write whose connection to the core failed gets
+     * UNAVAILABLE.
+     */
+    private Mono<Payload> forward(Payload copy) {
+        io.treecast.gateway.Upstream core = gateway.upstream;
+        return core.connect()
+                .onErrorMap(e -> Errors.application(ErrorCode.UNAVAILABLE, "this edge cannot reach its core at "
+                        + core.address() + " (" + e.getMessage() + "): nothing was applied; retry shortly"))
+                .flatMap(r -> r.requestResponse(copy))
+                .onErrorMap(e -> !(e instanceof ApplicationErrorException), e -> Errors.application(ErrorCode.UNAVAILABLE,
+                        "this edge lost its core at " + core.address() + " while forwarding the write (" + e.getMessage()
+                        + "): it may or may not have been applied; retry it (a set or delete is safe to retry)"));
+    }
+
+    /** The request's data with the metadata of {@code route}, in new buffers: the request's own are released on return. */
+    private static Payload copyOf(Payload payload, String route) {
+        return ByteBufPayload.create(io.netty.buffer.Unpooled.copiedBuffer(payload.data()), Routing.metadata(route));
     }
 
     private Mono<Long> offer(io.treecast.fastpath.Batch batch, io.treecast.fastpath.AckMode mode) {

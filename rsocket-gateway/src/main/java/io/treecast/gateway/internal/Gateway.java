@@ -53,6 +53,10 @@ public final class Gateway implements SocketAcceptor {
     /** Requests refused (bad input, back-pressure) that had no answer channel: fire-and-forget. */
     final AtomicLong rejected = new AtomicLong();
     private volatile boolean closing;
+    /** An edge node's core (writes are forwarded to it), or null on a core. */
+    volatile io.treecast.gateway.Upstream upstream;
+    /** upstream.resume-wait-ms: how long a resume ahead of this edge waits for it. */
+    volatile java.time.Duration resumeWait = java.time.Duration.ofSeconds(5);
     private HygieneLimits hygiene = HygieneLimits.none();
     /** Open connections per client IP address, for limits.max-connections-per-ip; an entry goes with its last connection. */
     private final ConcurrentHashMap<java.net.InetAddress, AtomicInteger> perIp = new ConcurrentHashMap<>();
@@ -265,6 +269,12 @@ public final class Gateway implements SocketAcceptor {
         String name = ACCEPTING.get();
         ACCEPTING.remove();
         return name;
+    }
+
+    /** Makes this gateway an edge's: writes go to {@code core}, resumes ahead of the edge wait up to {@code resumeWait}. */
+    public void upstream(io.treecast.gateway.Upstream core, java.time.Duration resumeWait) {
+        this.upstream = core;
+        this.resumeWait = resumeWait;
     }
 
     /** limits.max-gets-in-flight: tree.get answers prepared at once, server-wide. */

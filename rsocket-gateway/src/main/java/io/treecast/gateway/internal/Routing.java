@@ -44,6 +44,16 @@ public final class Routing {
     private Routing() {
     }
 
+    /** The composite metadata naming {@code route} (one of the known routes), as a new buffer the caller owns. */
+    public static ByteBuf metadata(String route) {
+        for (int i = 0; i < KNOWN.length; i++) {
+            if (KNOWN[i].equals(route)) {
+                return Unpooled.copiedBuffer(KNOWN_METADATA[i]);
+            }
+        }
+        throw new IllegalArgumentException("not a Treecast route: " + route);
+    }
+
     /**
      * The first routing tag of {@code metadata}.
      *
