@@ -135,11 +135,11 @@ class ServerConfigTest {
         assertThat(core.durabilityReplicationFactor()).isEqualTo(1);
 
         ServerConfig edge = ServerConfig.load(null, Map.of("TREECAST_UPSTREAM_URL", "tcp://core:7070",
-                "TREECAST_UPSTREAM_TOKEN", "secret"), Map.of("durability.state-instances", "http://s1:7400, http://s2:7400"));
+                "TREECAST_UPSTREAM_TOKEN", "upstream-s3cr3t"), Map.of("durability.state-instances", "http://s1:7400, http://s2:7400"));
         assertThat(edge.isEdge()).isTrue();
         assertThat(edge.upstreamUrl()).isEqualTo("tcp://core:7070");
         assertThat(edge.durabilityStateInstances()).containsExactly("http://s1:7400", "http://s2:7400");
-        assertThat(edge.toString()).contains("upstream.token=***").doesNotContain("secret");
+        assertThat(edge.toString()).contains("upstream.token=***").doesNotContain("upstream-s3cr3t");
         assertThat(edge.followerEngineConfig(null).follower()).isTrue();
 
         assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("upstream.url", "http://core:7070")))
