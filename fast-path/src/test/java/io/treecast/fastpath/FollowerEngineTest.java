@@ -1,7 +1,5 @@
 package io.treecast.fastpath;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -18,20 +16,7 @@ import static org.awaitility.Awaitility.await;
  * upstream's sequence and a resume by seq is exact on any follower; skipped seqs are no-op batches, except those a
  * rebase skipped, from which a resume gets RESET.
  */
-class FollowerEngineTest {
-    private Engine engine;
-
-    @BeforeAll
-    static void pollOften() {
-        org.awaitility.Awaitility.setDefaultPollInterval(Duration.ofMillis(2));
-    }
-
-    @AfterEach
-    void close() {
-        if (engine != null) {
-            engine.close();
-        }
-    }
+class FollowerEngineTest extends OneEngine {
 
     private static Change set(String path, String value) {
         return Change.set(TreePath.parse(path), value.getBytes());

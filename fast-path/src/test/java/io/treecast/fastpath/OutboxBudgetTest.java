@@ -1,7 +1,5 @@
 package io.treecast.fastpath;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -17,20 +15,7 @@ import static org.awaitility.Awaitility.await;
  * engine.outbox-budget-slots: outboxes start at 16 slots and double as they fill; all of them together, and the
  * pending maps of conflating subscriptions, stay within the budget.
  */
-class OutboxBudgetTest {
-    private Engine engine;
-
-    @BeforeAll
-    static void pollOften() {
-        org.awaitility.Awaitility.setDefaultPollInterval(Duration.ofMillis(2));
-    }
-
-    @AfterEach
-    void close() {
-        if (engine != null) {
-            engine.close();
-        }
-    }
+class OutboxBudgetTest extends OneEngine {
 
     private void publish(int from, int to, int leaves) {
         for (int i = from; i <= to; i++) {

@@ -1,7 +1,5 @@
 package io.treecast.fastpath;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -10,20 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** A resume is served from the ring only while its batches are within the ring's byte budget; older ones RESET. */
-class ReplayRingBudgetTest {
-    private Engine engine;
-
-    @BeforeAll
-    static void pollOften() {
-        org.awaitility.Awaitility.setDefaultPollInterval(Duration.ofMillis(2));
-    }
-
-    @AfterEach
-    void close() {
-        if (engine != null) {
-            engine.close();
-        }
-    }
+class ReplayRingBudgetTest extends OneEngine {
 
     @Test
     void aResumeOlderThanTheRingsByteBudgetGetsResetAndASnapshotWhileARecentOneIsReplayed() {

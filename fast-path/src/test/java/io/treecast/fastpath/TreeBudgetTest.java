@@ -1,7 +1,5 @@
 package io.treecast.fastpath;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -13,20 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** engine.max-leaves and engine.max-tree-bytes: a batch that would grow the tree past them is refused whole. */
-class TreeBudgetTest {
-    private Engine engine;
-
-    @BeforeAll
-    static void pollOften() {
-        org.awaitility.Awaitility.setDefaultPollInterval(Duration.ofMillis(2));
-    }
-
-    @AfterEach
-    void close() {
-        if (engine != null) {
-            engine.close();
-        }
-    }
+class TreeBudgetTest extends OneEngine {
 
     private static Change set(String path, String v) {
         return Change.set(TreePath.parse(path), v.getBytes(UTF_8));
