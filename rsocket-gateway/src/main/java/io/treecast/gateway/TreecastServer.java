@@ -407,6 +407,10 @@ public final class TreecastServer implements AutoCloseable {
             while (gateway.activeStreams() > 0 && System.nanoTime() < deadline) {
                 java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
             }
+            // a stream's SHUTTING_DOWN is sent once it ended here: let the sockets take it before they close
+            for (ChannelDirectory c : channels) {
+                c.awaitFlushed(deadline);
+            }
             gateway.disconnectAll();
             tcp.onClose().block(Duration.ofSeconds(5));
             if (ws != null) {

@@ -44,6 +44,49 @@ public final class ChannelDirectory {
         channel.closeFuture().addListener(f -> writers.remove(remote, writer));
     }
 
+    /**
+     * Waits, until {@code deadlineNanos} at most, for every open channel of this listener to have written to its
+     * socket everything handed to it so far: the frames of {@link FrameWriter}'s queue and what rsocket-java wrote
+     * on the event loop (a stream's final ERROR frame goes that way). A graceful close calls this before it closes
+     * the connections, so a client sees SHUTTING_DOWN rather than a dropped connection. Returns whether all flushed.
+     */
+    public boolean awaitFlushed(long deadlineNanos) {
+        java.util.List<java.util.concurrent.CountDownLatch> pending = new java.util.ArrayList<>();
+        for (FrameWriter w : writers.values()) {
+            Channel channel = w.channel();
+            if (!channel.isActive()) {
+                continue;
+            }
+            java.util.concurrent.CountDownLatch flushed = new java.util.concurrent.CountDownLatch(1);
+            pending.add(flushed);
+            // after every frame queued before now, then one more event-loop hop for what that pass made rsocket write
+            w.enqueue(() -> channel.eventLoop().execute(() -> checkFlushed(channel, flushed, deadlineNanos)));
+        }
+        try {
+            for (java.util.concurrent.CountDownLatch flushed : pending) {
+                long left = deadlineNanos - System.nanoTime();
+                if (left <= 0 || !flushed.await(left, java.util.concurrent.TimeUnit.NANOSECONDS)) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** On the channel's event loop: flushes, and counts down once the socket took every byte (or the channel closed). */
+    private static void checkFlushed(Channel channel, java.util.concurrent.CountDownLatch flushed, long deadlineNanos) {
+        channel.flush();
+        io.netty.channel.ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
+        if (!channel.isActive() || out == null || out.totalPendingWriteBytes() == 0 || System.nanoTime() >= deadlineNanos) {
+            flushed.countDown();
+        } else {
+            channel.eventLoop().schedule(() -> checkFlushed(channel, flushed, deadlineNanos), 1, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+    }
+
     /** The writer of the channel connected from {@code remote}, or null. */
     FrameWriter writer(SocketAddress remote) {
         return remote == null ? null : writers.get(remote);
