@@ -9,6 +9,7 @@ import io.rsocket.util.DefaultPayload;
 import io.treecast.client.internal.ClientConnection;
 import io.treecast.client.internal.Codec;
 import io.treecast.proto.Get;
+import io.treecast.proto.ListChildren;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -24,6 +25,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * rx.update(ChangeBatch.of(b -> b.set("fx/EURUSD/bid", 1.0842)), AckMode.APPLIED).subscribe(seq -> ...);
  * rx.subscribe(SubscribeSpec.pattern("fx/**").snapshot()).limitRate(256).subscribe(event -> ...);
  * rx.ingest(Flux.range(0, 1000).map(i -> ChangeBatch.of(b -> b.set("n/" + i, i)))).subscribe(ack -> ...);
+ * rx.children("markets").subscribe(page -> ...);            // one level of the tree, a page at a time
  * }</pre>
  *
  * Subscriber demand is forwarded to the server as RSocket request-n: one for one with
@@ -36,6 +38,7 @@ public final class ReactiveTreecastClient {
     private static final ByteBuf INGEST_METADATA = shared(ClientConnection.routeMetadata(ClientConnection.INGEST));
     private static final byte[] SUBSCRIBE = ClientConnection.routeMetadata(ClientConnection.SUBSCRIBE);
     private static final byte[] GET = ClientConnection.routeMetadata(ClientConnection.GET);
+    private static final byte[] CHILDREN = ClientConnection.routeMetadata(ClientConnection.CHILDREN);
     /** Frames requested ahead of the subscriber's demand when several events travel per frame. */
     private static final int FRAMES_AHEAD = 32;
 
@@ -106,6 +109,36 @@ public final class ReactiveTreecastClient {
         return connection.rsocket()
                 .flatMap(r -> r.requestResponse(DefaultPayload.create(Get.newBuilder().setPattern(pattern).build().toByteArray(), GET)))
                 .map(Codec::snapshot)
+                .onErrorMap(ClientConnection::map);
+    }
+
+    /** The first page (up to 1000) of the direct children of the node at {@code path} ({@code ""} = the root). */
+    public Mono<Children> children(String path) {
+        return children(path, 0, "");
+    }
+
+    /**
+     * A page of the direct children of the node at {@code path} ({@code ""} = the root), sorted by name: at most
+     * {@code limit} (1..10000; 0 = the server's default, 1000) of those whose name sorts after {@code after}
+     * ({@code ""} = from the first). A leaf or a missing node has none. Fails with INVALID_PATH, INVALID_REQUEST
+     * (limit over 10000), FORBIDDEN (the access rules let the principal read nothing below {@code path}) or
+     * OVERLOADED (the server is preparing too many listings: retry shortly).
+     *
+     * <pre>{@code
+     * rx.children("markets", 100, "").subscribe(page -> page.children().forEach(c -> System.out.println(c.name())));
+     * }</pre>
+     *
+     * @throws IllegalArgumentException when {@code limit} is negative
+     */
+    public Mono<Children> children(String path, int limit, String after) {
+        if (limit < 0) {
+            throw new IllegalArgumentException("limit " + limit + " is negative: ask for 1..10000 children (0 = the server's default, 1000)");
+        }
+        byte[] request = ListChildren.newBuilder().setPath(path == null ? "" : path).setLimit(limit)
+                .setAfter(after == null ? "" : after).build().toByteArray();
+        return connection.rsocket()
+                .flatMap(r -> r.requestResponse(DefaultPayload.create(request, CHILDREN)))
+                .map(Codec::children)
                 .onErrorMap(ClientConnection::map);
     }
 

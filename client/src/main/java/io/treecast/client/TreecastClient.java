@@ -15,6 +15,7 @@ import java.util.function.UnaryOperator;
  *     long seq = client.set("markets/eu/fx/EURUSD/bid", 1.0842);
  *     client.update(b -> b.set("a/x", 1).set("a/y", "s").delete("a/z"), AckMode.APPLIED);
  *     Snapshot s = client.get("markets/**");
+ *     Children level = client.children("markets");           // names one level down: eu/, us/, ...
  *     ClientSubscription sub = client.subscribe("markets/**", opts -> opts.snapshot().policy(Policy.STRICT),
  *             event -> System.out.println(event));
  *     Mirror fx = client.mirror("markets/eu/fx/**");       // a live, self-healing local replica
@@ -129,6 +130,35 @@ public final class TreecastClient implements AutoCloseable {
     /** The leaves matching {@code pattern}, exact at one seq. */
     public Snapshot get(String pattern) {
         return reactive.get(pattern).block(options.requestTimeout());
+    }
+
+    /**
+     * The first page (up to 1000) of the direct children of the node at {@code path} ({@code ""} = the root),
+     * sorted by name; a leaf or a missing node has none.
+     *
+     * <pre>{@code
+     * for (Children.Child c : client.children("markets/eu").children()) {
+     *     System.out.println(c.name() + (c.leaf() ? "" : "/"));   // fx/, eq/, ...
+     * }
+     * }</pre>
+     */
+    public Children children(String path) {
+        return reactive.children(path).block(options.requestTimeout());
+    }
+
+    /**
+     * A page of the children of {@code path}: at most {@code limit} (1..10000; 0 = 1000) whose name sorts after
+     * {@code after} ({@code ""} = from the first); page on with {@link Children#nextAfter()}. Errors as
+     * {@link ReactiveTreecastClient#children(String, int, String)} says (INVALID_PATH, INVALID_REQUEST, FORBIDDEN,
+     * OVERLOADED).
+     *
+     * <pre>{@code
+     * Children page = client.children("markets", 500, "");
+     * while (page.nextAfter() != null) page = client.children("markets", 500, page.nextAfter());
+     * }</pre>
+     */
+    public Children children(String path, int limit, String after) {
+        return reactive.children(path, limit, after).block(options.requestTimeout());
     }
 
     /** Live events of {@code pattern} to {@code onEvent} (on a Netty thread: do not block in it). */

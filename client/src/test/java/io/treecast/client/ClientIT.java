@@ -78,6 +78,49 @@ class ClientIT {
     }
 
     @Test
+    void childrenListsOneLevelSortedAndPagesInBothFlavours() {
+        try (TreecastClient client = TreecastClient.connect(server.tcpUri())) {
+            long seq = client.update(b -> b.set("kids/b/x", 1).set("kids/a", "leaf").set("kids/c/y/z", true).set("kids/d", 2.5));
+            Children all = client.children("kids");
+            assertThat(all.children()).containsExactly(new Children.Child("a", true), new Children.Child("b", false),
+                    new Children.Child("c", false), new Children.Child("d", true));
+            assertThat(all.more()).isFalse();
+            assertThat(all.nextAfter()).isNull();
+            assertThat(all.seq()).isGreaterThanOrEqualTo(seq);
+            Children first = client.children("kids", 2, "");
+            assertThat(first.children()).extracting(Children.Child::name).containsExactly("a", "b");
+            assertThat(first.more()).isTrue();
+            Children rest = client.reactive().children("kids", 2, first.nextAfter()).block(WAIT);
+            assertThat(rest.children()).extracting(Children.Child::name).containsExactly("c", "d");
+            assertThat(rest.more()).isFalse();
+            assertThat(client.children("").children()).extracting(Children.Child::name).contains("kids");
+            assertThat(client.children("kids/a").children()).as("a leaf has no children").isEmpty();
+            assertThat(client.children("no/such/node").children()).isEmpty();
+        }
+    }
+
+    @Test
+    void childrenOfABadPathOrWithTooLargeALimitIsRefusedWithItsCodeAndMessageAndTheClientCarriesOn() {
+        try (TreecastClient client = TreecastClient.connect(server.tcpUri())) {
+            assertThatThrownBy(() -> client.children("kids//b"))
+                    .isInstanceOfSatisfying(TreecastClientException.class, e -> {
+                        assertThat(e.code()).isEqualTo(TreecastClientException.Code.INVALID_PATH);
+                        assertThat(e.reason()).isEqualTo("path 'kids//b' has an empty segment 2 (a double '/'): remove the extra slash");
+                    });
+            assertThatThrownBy(() -> client.reactive().children("kids", 10_001, "").block(WAIT))
+                    .isInstanceOfSatisfying(TreecastClientException.class, e -> {
+                        assertThat(e.code()).isEqualTo(TreecastClientException.Code.INVALID_REQUEST);
+                        assertThat(e.reason()).isEqualTo("limit 10001 is too large: ask for 1..10000 children (0 = 1000) "
+                                + "and page on with after = the last name");
+                    });
+            assertThatThrownBy(() -> client.children("kids", -1, ""))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("limit -1 is negative");
+            client.set("carries/on", 1L);
+            assertThat(client.children("carries").children()).containsExactly(new Children.Child("on", true));
+        }
+    }
+
+    @Test
     void serverErrorsSurfaceWithTheirCodeAndTheClientCarriesOn() {
         try (TreecastClient client = TreecastClient.connect(server.tcpUri())) {
             assertThatThrownBy(() -> client.set("bad//path", 1L))

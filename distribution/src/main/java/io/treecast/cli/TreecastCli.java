@@ -15,17 +15,17 @@ import java.util.Set;
  * code from {@link ExitCodes}.
  *
  * <p>The commands are registered by name rather than in the annotation, so that the client commands ({@code set},
- * {@code get}, {@code sub}, {@code delete}) run on the slim class path bin/treecast gives them (no Kafka, no
+ * {@code get}, {@code ls}, {@code sub}, {@code delete}) run on the slim class path bin/treecast gives them (no Kafka, no
  * server): picocli reflects on every registered command class, and the server commands' signatures name server types.
  */
 @Command(name = "treecast", mixinStandardHelpOptions = true, versionProvider = TreecastCli.Version.class,
         description = "Treecast: a broker for live tree-shaped data.")
 public final class TreecastCli implements Runnable {
     /** The commands that need only the client's libraries (bin/treecast runs them on lib/client.classpath). */
-    public static final Set<String> CLIENT_COMMANDS = Set.of("set", "delete", "get", "sub");
+    public static final Set<String> CLIENT_COMMANDS = Set.of("set", "delete", "get", "ls", "sub");
 
     /** Every command in the order {@code --help} lists them. */
-    static final List<String> COMMANDS = List.of("serve", "set", "delete", "get", "sub", "bench", "state", "completion", "help");
+    static final List<String> COMMANDS = List.of("serve", "set", "delete", "get", "ls", "sub", "bench", "state", "completion", "help");
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -68,6 +68,7 @@ public final class TreecastCli implements Runnable {
             case "set": return SetCommand.class;
             case "delete": return DeleteCommand.class;
             case "get": return GetCommand.class;
+            case "ls": return LsCommand.class;
             case "sub": return SubCommand.class;
             case "bench": return BenchCommand.class;
             case "state": return StateCommand.class;

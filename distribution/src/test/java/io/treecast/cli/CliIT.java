@@ -63,6 +63,51 @@ class CliIT {
     }
 
     @Test
+    void lsListsOneLevelSortedWithInnerNodesMarkedAndPagesOnWithLimitAndAfter() {
+        String tcp = server.tcpUri();
+        try (io.treecast.client.TreecastClient c = io.treecast.client.TreecastClient.connect(tcp)) {
+            c.update(b -> b.set("ls/b/x", 1).set("ls/a", "leaf").set("ls/c/y/z", true).set("ls/d", 2.5));
+            // more children than one request brings (1000): ls asks again until the end
+            c.update(b -> {
+                for (int i = 0; i <= 1000; i++) {
+                    b.set(String.format("ls-wide/k%04d", i), i);
+                }
+            });
+        }
+        Run all = new Run("ls", "ls", "--url", server.webSocketUri());
+        assertThat(all.exit).as(all.err()).isZero();
+        assertThat(all.out()).matches("a\\nb/\\nc/\\nd\\n# 4 children at seq \\d+\\n");
+        Run page = new Run("ls", "ls/", "--limit", "2", "--json", "--url", tcp);
+        assertThat(page.out()).matches("\\{\"name\":\"a\",\"leaf\":true}\\n\\{\"name\":\"b\",\"leaf\":false}\\n"
+                + "\\{\"kind\":\"END\",\"children\":2,\"seq\":\\d+,\"more\":true,\"after\":\"b\"}\\n");
+        assertThat(new Run("ls", "ls", "--after", "b", "-q", "--url", tcp).out()).isEqualTo("c/\nd\n");
+        Run human = new Run("ls", "ls", "--limit", "3", "--url", tcp);
+        assertThat(human.out()).matches("a\\nb/\\nc/\\n# 3 children at seq \\d+, more after c \\(--after c\\)\\n");
+        Run wide = new Run("ls", "ls-wide", "-q", "--url", tcp);
+        assertThat(wide.out().lines()).hasSize(1001).startsWith("k0000").endsWith("k1000");
+        Run wideJson = new Run("ls", "ls-wide", "--limit", "1001", "--after", "k0000", "--json", "--url", tcp);
+        assertThat(wideJson.out().lines()).hasSize(1001).last().asString()
+                .matches("\\{\"kind\":\"END\",\"children\":1000,\"seq\":\\d+,\"more\":false}");
+        assertThat(new Run("ls", "--url", tcp).out()).contains("ls/\n", "ls-wide/\n");
+    }
+
+    @Test
+    void lsOfABadPathOrWithABadLimitIsOneErrorLineWithItsExitCode() {
+        Run bad = new Run("ls", "ls//x", "--url", server.tcpUri());
+        assertThat(bad.exit).isEqualTo(ExitCodes.REFUSED);
+        assertThat(bad.err()).isEqualTo("error: INVALID_PATH: path 'ls//x' has an empty segment 2 (a double '/'): remove the extra slash\n");
+        assertThat(bad.out()).isEmpty();
+        Run json = new Run("ls", "a/*", "--json", "--url", server.tcpUri());
+        assertThat(json.exit).isEqualTo(ExitCodes.REFUSED);
+        assertThat(json.err()).startsWith("{\"error\":\"INVALID_PATH\",\"message\":\"path 'a/*' ").endsWith(",\"exit\":1}\n");
+        Run zero = new Run("ls", "a", "--limit", "0", "--url", "tcp://127.0.0.1:1");
+        assertThat(zero.exit).isEqualTo(ExitCodes.USAGE);
+        assertThat(zero.err()).isEqualTo("error: USAGE: --limit 0 must be at least 1: leave it out to list every child\n");
+        // the server carries on
+        assertThat(new Run("ls", "--url", server.tcpUri()).exit).isZero();
+    }
+
+    @Test
     void subPrintsTheSnapshotThenLiveChangesAndStopsAfterCount() {
         String tcp = server.tcpUri();
         new Run("set", "sub/a", "first", "--url", tcp);
@@ -181,7 +226,8 @@ class CliIT {
     void completionPrintsAScriptForBashAndZshAndRefusesOtherShells() {
         Run bash = new Run("completion", "bash");
         assertThat(bash.exit).isZero();
-        assertThat(bash.out()).contains("complete -F _complete_treecast").contains("--reconnect").contains("serve").contains("delete");
+        assertThat(bash.out()).contains("complete -F _complete_treecast").contains("--reconnect").contains("serve").contains("delete")
+                .contains("_picocli_treecast_ls()").contains("--after");
         Run zsh = new Run("completion", "zsh");
         assertThat(zsh.out()).startsWith("autoload -U +X compinit && compinit\nautoload -U +X bashcompinit && bashcompinit\n");
         Run fish = new Run("completion", "fish");

@@ -108,7 +108,7 @@ class DistributionIT {
     @Test
     void clientCommandsRunOnTheSlimClassPathWithTheArchiveAndServerCommandsOnTheFullJar() throws Exception {
         assertThat(HOME.resolve("lib/client.jsa")).as("made by the package phase").isRegularFile();
-        for (String command : new String[]{"set", "get", "sub", "delete"}) {
+        for (String command : TreecastCli.CLIENT_COMMANDS) {
             List<String> line = dryRun(Map.of(), command, "x");
             assertThat(line).as(command).contains("-XX:SharedArchiveFile=" + HOME.resolve("lib/client.jsa"), "-Xshare:auto",
                     "-Xlog:cds=off", "-XX:TieredStopAtLevel=1").doesNotContain("-jar");
@@ -156,6 +156,8 @@ class DistributionIT {
             assertThat(set.exitValue()).isZero();
             Process get = launch("get", "dist/**", "--url", url, "--json");
             assertThat(all(get)).startsWith("{\"path\":\"dist/x\",\"value\":\"hello\",\"type\":\"string\",\"seq\":");
+            // ls, on the client commands' slim class path too
+            assertThat(all(launch("ls", "--url", url))).matches("dist/\\n# 1 children at seq \\d+\\n");
 
             serve.destroy(); // SIGTERM: the shutdown hook closes the server gracefully
             assertThat(serve.waitFor(30, TimeUnit.SECONDS)).isTrue();

@@ -27,12 +27,12 @@ class TreecastCliTest {
     @Test
     void helpListsEveryCommand() {
         assertThat(run("--help")).isZero();
-        assertThat(out()).contains("serve", "set", "delete", "get", "sub", "bench");
+        assertThat(out()).contains("serve", "set", "delete", "get", "ls", "sub", "bench");
     }
 
     @Test
     void everyCommandHasHelpAndVersion() {
-        for (String c : new String[]{"serve", "set", "delete", "get", "sub", "bench"}) {
+        for (String c : new String[]{"serve", "set", "delete", "get", "ls", "sub", "bench"}) {
             out.reset();
             assertThat(run(c, "--help")).as(c).isZero();
             assertThat(out()).as(c).contains("Usage: treecast " + c);
@@ -40,6 +40,14 @@ class TreecastCliTest {
             assertThat(run(c, "--version")).as(c).isZero();
             assertThat(out()).as(c).startsWith("treecast ");
         }
+    }
+
+    @Test
+    void theLauncherRunsExactlyTheClientCommandsOnTheSlimClassPath() throws Exception {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^ +([a-z|]+)\\)\\n +if \\[ -f \"\\$TREECAST_HOME/lib/client.classpath\" ]")
+                .matcher(Files.readString(Path.of("src/dist/bin/treecast")));
+        assertThat(m.find()).as("bin/treecast's case of the client commands").isTrue();
+        assertThat(m.group(1).split("\\|")).containsExactlyInAnyOrderElementsOf(TreecastCli.CLIENT_COMMANDS);
     }
 
     @Test

@@ -70,12 +70,17 @@ class MetricsTest {
         metrics.attach(server, null);
         server.stats.request(GatewayStats.Route.UPDATE);
         server.stats.request(GatewayStats.Route.UPDATE);
+        server.stats.request(GatewayStats.Route.CHILDREN);
         server.stats.error(ErrorCode.SLOW_CONSUMER);
         server.stats.subscribed(io.treecast.fastpath.Policy.STRICT);
         String text = metrics.scrape();
         assertThat(text)
                 .contains("treecast_gateway_requests_total{route=\"tree.update\"} 2.0")
                 .contains("treecast_gateway_requests_total{route=\"tree.get\"} 0.0")
+                .contains("treecast_gateway_requests_total{route=\"tree.children\"} 1.0")
+                .contains("treecast_gateway_changes_total{route=\"tree.ingest\"} 0.0")
+                .doesNotContain("treecast_gateway_changes_total{route=\"tree.children\"}")
+                .doesNotContain("treecast_gateway_changes_total{route=\"tree.get\"}")
                 .contains("treecast_gateway_errors_total{code=\"SLOW_CONSUMER\"} 1.0")
                 .contains("treecast_gateway_subscriptions_opened_total{policy=\"strict\"} 1.0")
                 .contains("treecast_gateway_connections 3.0");

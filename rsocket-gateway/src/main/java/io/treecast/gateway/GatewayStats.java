@@ -22,19 +22,27 @@ import java.util.concurrent.atomic.LongAdder;
  * }</pre>
  */
 public final class GatewayStats {
-    /** The five routes of the protocol (proto/README.md). */
+    /** The six routes of the protocol (proto/README.md). */
     public enum Route {
-        UPDATE("tree.update"), PUBLISH("tree.publish"), INGEST("tree.ingest"), SUBSCRIBE("tree.subscribe"), GET("tree.get");
+        UPDATE("tree.update", true), PUBLISH("tree.publish", true), INGEST("tree.ingest", true),
+        SUBSCRIBE("tree.subscribe", false), GET("tree.get", false), CHILDREN("tree.children", false);
 
         private final String wireName;
+        private final boolean carriesChanges;
 
-        Route(String wireName) {
+        Route(String wireName, boolean carriesChanges) {
             this.wireName = wireName;
+            this.carriesChanges = carriesChanges;
         }
 
         /** The route as clients name it, e.g. {@code tree.update}. */
         public String wireName() {
             return wireName;
+        }
+
+        /** Whether its requests are batches of leaf changes (counted by {@link #changes(Route)}); the reads are not. */
+        public boolean carriesChanges() {
+            return carriesChanges;
         }
     }
 

@@ -69,6 +69,8 @@ public final class ServerConfig {
         key("limits.max-subscriptions-per-connection", "1024", v -> intIn(v, 1, 10_000_000), "an integer 1..10000000");
         key("limits.max-gets-in-flight", "2", v -> intIn(v, 1, 1024),
                 "an integer 1..1024 (tree.get answers the server prepares at once; each is a whole subtree in memory)");
+        key("limits.max-listings-in-flight", "8", v -> intIn(v, 1, 1024),
+                "an integer 1..1024 (tree.children listings the server prepares at once; each walks one node's children)");
         key("limits.max-send-queue-bytes", "4194304", v -> intIn(v, 65_536, 1 << 30),
                 "an integer 65536..1073741824 (bytes of subscription frames a connection may have waiting for its socket)");
         key("limits.min-keepalive-ms", "1000", v -> intIn(v, 1, 3_600_000),
@@ -279,6 +281,8 @@ public final class ServerConfig {
     public int maxFrameBytes() { return (Integer) values.get("limits.max-frame-bytes"); }
     public int maxConnections() { return (Integer) values.get("limits.max-connections"); }
     public int maxGetsInFlight() { return (Integer) values.get("limits.max-gets-in-flight"); }
+    /** limits.max-listings-in-flight: tree.children listings being prepared at once, all connections together. */
+    public int maxListingsInFlight() { return (Integer) values.get("limits.max-listings-in-flight"); }
     /** limits.max-send-queue-bytes: the send backlog per connection past which its subscriptions take no more events. */
     public int maxSendQueueBytes() { return (Integer) values.get("limits.max-send-queue-bytes"); }
     public int maxSubscriptionsPerConnection() { return (Integer) values.get("limits.max-subscriptions-per-connection"); }

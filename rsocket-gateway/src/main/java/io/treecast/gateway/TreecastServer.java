@@ -158,6 +158,7 @@ public final class TreecastServer implements AutoCloseable {
             io.netty.handler.ssl.SslContext sslContext = security.sslContext();
             boolean tls = sslContext != null;
             gateway.maxGetsInFlight(config.maxGetsInFlight());
+            gateway.maxListingsInFlight(config.maxListingsInFlight());
             if (upstreamOrNull != null) {
                 gateway.upstream(upstreamOrNull, Duration.ofMillis(config.upstreamResumeWaitMillis()));
             }

@@ -36,6 +36,7 @@ public final class ClientConnection {
     public static final String INGEST = "tree.ingest";
     public static final String SUBSCRIBE = "tree.subscribe";
     public static final String GET = "tree.get";
+    public static final String CHILDREN = "tree.children";
     private static final int FRAGMENT_MTU = 64 * 1024;
     private static final int MAX_FRAME = 0xFF_FFFF;
 

@@ -3,6 +3,7 @@ package io.treecast.client.internal;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.netty.buffer.ByteBuf;
 import io.rsocket.Payload;
+import io.treecast.client.Children;
 import io.treecast.client.IngestAck;
 import io.treecast.client.Snapshot;
 import io.treecast.client.TreeEvent;
@@ -28,6 +29,23 @@ public final class Codec {
 
     public static Snapshot snapshot(Payload p) {
         return decode(p, "Snapshot", WireDecoder::snapshot);
+    }
+
+    /** A {@code treecast.v1.Children} answer. */
+    public static Children children(Payload p) {
+        io.treecast.proto.Children c;
+        try {
+            c = io.treecast.proto.Children.parseFrom(p.data().nioBuffer());
+        } catch (InvalidProtocolBufferException ex) {
+            throw malformed("Children", ex);
+        } finally {
+            p.release();
+        }
+        List<Children.Child> children = new java.util.ArrayList<>(c.getChildrenCount());
+        for (io.treecast.proto.Child child : c.getChildrenList()) {
+            children.add(new Children.Child(child.getName(), child.getLeaf()));
+        }
+        return new Children(c.getSeq(), children, c.getMore());
     }
 
     /** Decodes the payload's data with {@code decoder}, releasing the payload; bad bytes are MALFORMED. */

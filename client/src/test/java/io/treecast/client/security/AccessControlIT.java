@@ -1,6 +1,7 @@
 package io.treecast.client.security;
 
 import io.treecast.client.ChangeBatch;
+import io.treecast.client.Children;
 import io.treecast.client.ClientOptions;
 import io.treecast.client.IngestAck;
 import io.treecast.client.ClientSubscription;
@@ -110,6 +111,25 @@ class AccessControlIT {
                     .hasMessageContaining("principal 'alice' may read nothing that matches it");
             // the connection carries on
             assertThat(paths(alice.get("markets/eu/*").leaves())).contains("markets/eu/fx");
+        }
+    }
+
+    @Test
+    void childrenListsOnlyWhatThePrincipalMayReadAndANodeOutsideItsRulesIsForbidden() {
+        try (TreecastClient alice = connect("alice-token-0123456789")) {
+            assertThat(alice.children("markets").children()).extracting(Children.Child::name).containsExactly("eu", "us");
+            assertThat(alice.children("").children()).extracting(Children.Child::name).containsExactly("markets");
+            assertThatThrownBy(() -> alice.children("markets/secret"))
+                    .isInstanceOfSatisfying(TreecastClientException.class, e -> {
+                        assertThat(e.code()).isEqualTo(TreecastClientException.Code.FORBIDDEN);
+                        assertThat(e.reason()).isEqualTo("tree.children of 'markets/secret/**': principal 'alice' may not read it "
+                                + "(read deny rule 'markets/secret/**')");
+                    });
+            assertThatThrownBy(() -> alice.children("public"))
+                    .isInstanceOfSatisfying(TreecastClientException.class, e -> assertThat(e.code()).isEqualTo(TreecastClientException.Code.FORBIDDEN))
+                    .hasMessageContaining("principal 'alice' may read nothing that matches it");
+            // the connection carries on
+            assertThat(alice.children("markets/eu").children()).extracting(Children.Child::name).contains("fx");
         }
     }
 

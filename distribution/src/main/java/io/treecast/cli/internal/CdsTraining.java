@@ -17,8 +17,8 @@ import java.util.regex.Pattern;
  * The training run behind {@code lib/client.jsa}, the AppCDS archive that makes the client commands start in a
  * fraction of the time (distribution/README.md, "Start-up of the client commands"). The package phase runs it on
  * the client class path with {@code -XX:ArchiveClassesAtExit}: it starts {@code treecast serve --in-memory} in a
- * child JVM on free loopback ports and runs the client commands against it (each path a user takes: set, get, sub,
- * delete, an error, TCP and WebSocket), so the classes they load are archived. Without a server (the child failed)
+ * child JVM on free loopback ports and runs the client commands against it (each path a user takes: set, get, ls,
+ * sub, delete, an error, TCP and WebSocket), so the classes they load are archived. Without a server (the child failed)
  * it still runs the commands, which then archive the connect-and-fail path.
  *
  * <pre>{@code
@@ -59,6 +59,8 @@ public final class CdsTraining {
                     List.of("set", "cds/b", "x", "--type", "string", "--json", "--url", tcp),
                     List.of("get", "cds/**", "--url", tcp),
                     List.of("get", "cds/**", "--json", "--url", ws),
+                    List.of("ls", "cds", "--url", tcp),
+                    List.of("ls", "", "--json", "--url", ws),
                     List.of("sub", "cds/*", "--snapshot", "--count", "2", "--url", tcp),
                     List.of("sub", "cds/*", "--snapshot", "--count", "2", "--json", "--url", ws),
                     List.of("delete", "cds", "--url", tcp),

@@ -25,7 +25,7 @@ public final class GatewayMetrics implements MeterBinder {
             FunctionCounter.builder("treecast.gateway.requests", stats, s -> s.requests(route))
                     .description("Requests received, by route (counted once the route is known)")
                     .tag("route", route.wireName()).register(r);
-            if (route != GatewayStats.Route.SUBSCRIBE && route != GatewayStats.Route.GET) {
+            if (route.carriesChanges()) {
                 FunctionCounter.builder("treecast.gateway.changes", stats, s -> s.changes(route))
                         .description("Leaf changes received in batches that passed validation, by route")
                         .tag("route", route.wireName()).register(r);

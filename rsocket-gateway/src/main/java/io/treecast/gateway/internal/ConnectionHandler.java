@@ -197,23 +197,15 @@ public final class ConnectionHandler implements RSocket {
                         });
             }
             if (Routing.CHILDREN.equals(route)) {
+                gateway.stats.request(io.treecast.gateway.GatewayStats.Route.CHILDREN);
                 RequestDecoder.ChildrenRequest r = gateway.decoder.children(payload.data());
                 Access a = access;
                 if (a != null) {
                     // the node itself must hold something this principal may read (else FORBIDDEN, as for a get)
                     a.readScope(PathPattern.parse(r.pathOrNull() == null ? "**" : r.pathOrNull() + "/**"), "tree.children of");
                 }
-                if (pendingListings.incrementAndGet() > MAX_PENDING_LISTINGS) {
-                    pendingListings.decrementAndGet();
-                    throw new TreecastException(ErrorCode.OVERLOADED, "this connection already has " + MAX_PENDING_LISTINGS
-                            + " tree.children listings being prepared: wait for one before asking again");
-                }
-                // O(children of the node): off the event loop; the answer is bounded by RequestDecoder.MAX_CHILDREN
-                return Mono.fromCallable(() -> engine.children(r.pathOrNull(), r.after(), r.limit()))
-                        .subscribeOn(reactor.core.scheduler.Schedulers.boundedElastic())
-                        .map(l -> ByteBufPayload.create(WireEncoder.children(a == null ? l : listable(l, r.pathOrNull(), a))))
-                        .onErrorMap(Errors::application)
-                        .doFinally(signal -> pendingListings.decrementAndGet());
+                refuseListingWhileBusy();
+                return listing(r, a);
             }
             return Mono.error(misrouted(route, "request-response"));
         } catch (RuntimeException e) {
@@ -396,11 +388,7 @@ public final class ConnectionHandler implements RSocket {
      * request; twenty pipelined gets on a big tree no longer fill the heap).
      */
     private void refuseGetWhileAnswersWait() {
-        if (writer != null && !writer.ready()) {
-            throw new TreecastException(ErrorCode.OVERLOADED, "this connection has " + writer.backlogBytes()
-                    + " bytes of answers and events not yet read, more than limits.max-send-queue-bytes ("
-                    + writer.budgetBytes() + "): read what was sent before asking again");
-        }
+        refuseWhileSendBacklogOverBudget();
         if (pendingGets.incrementAndGet() > MAX_PENDING_GETS) {
             pendingGets.decrementAndGet();
             throw new TreecastException(ErrorCode.OVERLOADED, "this connection already has a tree.get answer being prepared: "
@@ -412,6 +400,72 @@ public final class ConnectionHandler implements RSocket {
             throw new TreecastException(ErrorCode.OVERLOADED, "the server is already preparing " + gateway.maxGetsInFlight
                     + " tree.get answers (limits.max-gets-in-flight): retry shortly, or subscribe with a snapshot instead");
         }
+    }
+
+    /** An answer would only wait behind what the client has not read: refuses the request while that is over budget. */
+    private void refuseWhileSendBacklogOverBudget() {
+        if (writer != null && !writer.ready()) {
+            throw new TreecastException(ErrorCode.OVERLOADED, "this connection has " + writer.backlogBytes()
+                    + " bytes of answers and events not yet read, more than limits.max-send-queue-bytes ("
+                    + writer.budgetBytes() + "): read what was sent before asking again");
+        }
+    }
+
+    /**
+     * A tree.children listing walks every child of its node (O(children), whatever its limit) on Reactor's
+     * bounded-elastic pool, whose queue is shared by the whole JVM; so, as for tree.get, a connection gets no new
+     * listing while its send backlog is over limits.max-send-queue-bytes or it already has
+     * {@link #MAX_PENDING_LISTINGS} being prepared, and the server prepares at most limits.max-listings-in-flight at a
+     * time (4 per connection alone allowed 4 x limits.max-connections queued walks). Listings have their own budget,
+     * not tree.get's: a listing is small (at most 10,000 names) and the web console sends one per node a user opens,
+     * while a get holds a whole subtree for seconds; sharing 2 slots would make either refuse the other.
+     */
+    private void refuseListingWhileBusy() {
+        refuseWhileSendBacklogOverBudget();
+        if (pendingListings.incrementAndGet() > MAX_PENDING_LISTINGS) {
+            pendingListings.decrementAndGet();
+            throw new TreecastException(ErrorCode.OVERLOADED, "this connection already has " + MAX_PENDING_LISTINGS
+                    + " tree.children listings being prepared: wait for one before asking again");
+        }
+        if (gateway.listingsInFlight.incrementAndGet() > gateway.maxListingsInFlight) {
+            gateway.listingsInFlight.decrementAndGet();
+            pendingListings.decrementAndGet();
+            throw new TreecastException(ErrorCode.OVERLOADED, "the server is already preparing " + gateway.maxListingsInFlight
+                    + " tree.children listings (limits.max-listings-in-flight): retry shortly");
+        }
+    }
+
+    /**
+     * The listing, off the event loop, holding the slots {@link #refuseListingWhileBusy} took until its walk has
+     * ended: a cancel while it runs does not give them back early (request-and-cancel in a loop would otherwise
+     * queue walks without bound); one cancelled before it started gives them back at once.
+     */
+    private Mono<Payload> listing(RequestDecoder.ChildrenRequest r, Access a) {
+        AtomicInteger state = new AtomicInteger(); // 0 waiting for a worker, 1 walking, 2 slots given back
+        Runnable release = () -> {
+            pendingListings.decrementAndGet();
+            gateway.listingsInFlight.decrementAndGet();
+        };
+        return Mono.fromCallable(() -> {
+                    if (!state.compareAndSet(0, 1)) {
+                        return null; // cancelled before it started: nothing to answer
+                    }
+                    try {
+                        io.treecast.fastpath.ChildListing l = engine.children(r.pathOrNull(), r.after(), r.limit());
+                        return WireEncoder.children(a == null ? l : listable(l, r.pathOrNull(), a));
+                    } finally {
+                        state.set(2);
+                        release.run();
+                    }
+                })
+                .subscribeOn(reactor.core.scheduler.Schedulers.boundedElastic())
+                .map(bytes -> (Payload) ByteBufPayload.create(bytes))
+                .onErrorMap(Errors::application)
+                .doFinally(signal -> {
+                    if (state.compareAndSet(0, 2)) {
+                        release.run(); // never started: cancelled, or refused by the scheduler
+                    }
+                });
     }
 
     /** limits.max-frame-bytes, when it is below what RSocket itself enforces (see TreecastServer). */

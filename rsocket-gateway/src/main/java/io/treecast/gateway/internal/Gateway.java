@@ -50,6 +50,9 @@ public final class Gateway implements SocketAcceptor {
     /** tree.get answers being prepared, all connections (limits.max-gets-in-flight). */
     final AtomicInteger getsInFlight = new AtomicInteger();
     volatile int maxGetsInFlight = 2;
+    /** tree.children listings being prepared, all connections (limits.max-listings-in-flight). */
+    final AtomicInteger listingsInFlight = new AtomicInteger();
+    volatile int maxListingsInFlight = 8;
     /** Requests refused (bad input, back-pressure) that had no answer channel: fire-and-forget. */
     final AtomicLong rejected = new AtomicLong();
     private volatile boolean closing;
@@ -280,6 +283,11 @@ public final class Gateway implements SocketAcceptor {
     /** limits.max-gets-in-flight: tree.get answers prepared at once, server-wide. */
     public void maxGetsInFlight(int n) {
         this.maxGetsInFlight = n;
+    }
+
+    /** limits.max-listings-in-flight: tree.children listings prepared at once, server-wide. */
+    public void maxListingsInFlight(int n) {
+        this.maxListingsInFlight = n;
     }
 
     /** New connections are refused with SHUTTING_DOWN from now on. */

@@ -117,6 +117,47 @@ class SendBudgetIT {
         }
     }
 
+    @Test
+    void tree_childrenIsOverloadedWhileTheConnectionsSendBacklogIsOverTheBudgetAndOthersCarryOn() throws Exception {
+        TreecastServer server = server();
+        try (RawClient publisher = RawClient.tcp(server); RawClient healthy = RawClient.tcp(server)) {
+            // 500 children with 200-byte names: each listing answers ~100 KiB
+            String name = "n".repeat(196);
+            for (int i = 0; i < 500; i += 100) {
+                Batch.Builder b = Batch.newBuilder();
+                for (int k = i; k < i + 100; k++) {
+                    b.addChanges(Change.newBuilder().setPath("long/" + name + String.format("%04d", k)).setSet(Value.newBuilder().setIntValue(k)));
+                }
+                publisher.update(b.build());
+            }
+            byte[] list = io.treecast.proto.ListChildren.newBuilder().setPath("long").setLimit(1000).build().toByteArray();
+            try (Socket hostile = connectNonReading(server)) {
+                int[] streamId = {1};
+                // it asks and never reads: the answers fill the sockets' buffers, then the server's send backlog...
+                await().atMost(RawClient.WAIT).pollDelay(java.time.Duration.ZERO).pollInterval(java.time.Duration.ofMillis(20)).until(() -> {
+                    hostile.getOutputStream().write(request(0x04, streamId[0], RawClient.route("tree.children"), list));
+                    hostile.getOutputStream().flush();
+                    streamId[0] += 2;
+                    return server.maxSendBacklogBytes() > 256 * 1024;
+                });
+                // ...which stays over the budget once the kernel's buffers are full too
+                await().atMost(RawClient.WAIT).during(java.time.Duration.ofMillis(300)).until(() -> server.maxSendBacklogBytes() > 256 * 1024);
+                hostile.getOutputStream().write(request(0x04, streamId[0], RawClient.route("tree.children"), list));
+                hostile.getOutputStream().flush();
+                assertThat(readErrorOf(hostile, streamId[0])).startsWith("OVERLOADED: this connection has ")
+                        .endsWith(" bytes of answers and events not yet read, more than limits.max-send-queue-bytes (262144): "
+                                + "read what was sent before asking again");
+                // the server and its other clients carry on, meanwhile
+                assertThat(RawClient.parse(healthy.rsocket.requestResponse(RawClient.payload("tree.children",
+                        io.treecast.proto.ListChildren.newBuilder().setPath("long").setLimit(3).build())).block(RawClient.WAIT),
+                        io.treecast.proto.Children.parser()).getChildrenCount()).isEqualTo(3);
+                assertThat(publisher.update(RawClient.set("after/ok", 1))).isPositive();
+            }
+        } finally {
+            server.close();
+        }
+    }
+
     private static long changes(List<Event> events) {
         return events.stream().mapToLong(Event::getChangesCount).sum();
     }
@@ -170,6 +211,29 @@ class SendBudgetIT {
             if (type == 0x0B) {
                 b.getInt();
                 return StandardCharsets.UTF_8.decode(b).toString();
+            }
+        }
+    }
+
+    /**
+     * Reads frames (buffered: the answers before it may be megabytes) until the answer of stream {@code streamId}: its
+     * ERROR frame's message, or "answered" for its last PAYLOAD frame.
+     */
+    private static String readErrorOf(Socket s, int streamId) throws IOException {
+        DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(s.getInputStream(), 1 << 16));
+        while (true) {
+            int length = (in.readUnsignedByte() << 16) | (in.readUnsignedByte() << 8) | in.readUnsignedByte();
+            byte[] f = new byte[length];
+            in.readFully(f);
+            ByteBuffer b = ByteBuffer.wrap(f);
+            int stream = b.getInt();
+            int typeAndFlags = b.getShort() & 0xffff;
+            if (stream == streamId && typeAndFlags >>> 10 == 0x0B) {
+                b.getInt();
+                return StandardCharsets.UTF_8.decode(b).toString();
+            }
+            if (stream == streamId && typeAndFlags >>> 10 == 0x0A && (typeAndFlags & 0x80) == 0) {
+                return "answered";
             }
         }
     }
