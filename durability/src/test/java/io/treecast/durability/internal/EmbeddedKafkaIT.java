@@ -94,9 +94,9 @@ class EmbeddedKafkaIT {
                 producer.flush();
                 consumer.subscribe(List.of("busy"));
                 int[] seen = {0};
-                await().atMost(Duration.ofSeconds(60)).until(() -> {
+                await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
                     seen[0] += consumer.poll(Duration.ofMillis(200)).count();
-                    return seen[0] >= 2_000;
+                    assertThat(seen[0]).as("records consumed").isGreaterThanOrEqualTo(2_000);
                 });
                 consumer.commitSync();
                 long pid = kafka.pid();
@@ -123,7 +123,7 @@ class EmbeddedKafkaIT {
                 Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
                 assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
                 assertThat(kill.exitValue()).as("kill -%s %d", signal, pid).isZero();
-                await().atMost(Duration.ofSeconds(30)).until(() -> Files.readString(log).contains("ignoring SIG" + signal));
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(Files.readString(log)).contains("ignoring SIG" + signal));
             }
             assertThat(kafka.isRunning()).as("the broker after SIGINT, SIGTERM and SIGHUP").isTrue();
             createTopic(kafka.bootstrapServers(), "after-signals");
@@ -161,7 +161,7 @@ class EmbeddedKafkaIT {
             parent.destroyForcibly(); // SIGKILL: no shutdown hook runs in the parent
             parent.waitFor(30, TimeUnit.SECONDS);
 
-            await().atMost(Duration.ofSeconds(30)).until(() -> !child.isAlive());
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(child.isAlive()).as("child.isAlive()").isFalse());
             assertThat(Files.readString(dataDir.resolve("kafka-broker.log"))).contains("parent process is gone");
         } finally {
             parent.destroyForcibly();
@@ -196,11 +196,11 @@ class EmbeddedKafkaIT {
             c.assign(List.of(tp));
             c.seekToBeginning(List.of(tp));
             Map<TopicPartition, Long> end = c.endOffsets(List.of(tp));
-            await().atMost(Duration.ofSeconds(30)).until(() -> {
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
                 for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
                     out.add(r.key() + "=" + r.value());
                 }
-                return c.position(tp) >= end.get(tp);
+                assertThat(c.position(tp)).as("read position in %s", tp).isGreaterThanOrEqualTo(end.get(tp));
             });
         }
         return out;

@@ -123,12 +123,12 @@ class ResumeFromStoreIT {
             for (int i = 0; i < 100; i++) {
                 laterSeqs.add(stack.set("m/" + (i % 60) + "/v", "b" + i));
             }
-            await().atMost(Duration.ofSeconds(60)).until(() -> events.snapshotDone);
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(events.snapshotDone).as("events.snapshotDone").isTrue());
             for (int i = 0; i < 50; i++) {
                 laterSeqs.add(stack.set("m/" + (i % 60) + "/w", "c" + i));
             }
             long last = stack.engine.currentSeq();
-            await().atMost(Duration.ofSeconds(60)).until(() -> engineState(stack).equals(events.state()));
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(engineState(stack)).isEqualTo(events.state()));
 
             assertThat(events.end).isNull();
             assertThat(stack.durability.treeState().snapshotsServed()).as("the store was asked once").isEqualTo(1);
