@@ -34,7 +34,7 @@ class ReplayRingBudgetTest extends OneEngine {
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("k/*")).withResumeAfter(50), old).request(Long.MAX_VALUE);
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(old.snapshotDone).as("old.snapshotDone").isTrue());
         assertThat(old.events().get(0).kind()).isEqualTo(EventKind.RESET);
-        assertThat(old.state).hasSize(10);
+        assertThat(old.values()).hasSize(10);
         assertThat(engine.stats().resets()).isEqualTo(1);
         assertThat(all.lastSeq).isEqualTo(100);
     }
