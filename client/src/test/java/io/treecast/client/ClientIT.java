@@ -65,9 +65,9 @@ class ClientIT {
             client.set("u/z", 0L);
             List<TreeEvent> events = new CopyOnWriteArrayList<>();
             ClientSubscription sub = client.subscribe("u/**", o -> o.snapshot().policy(Policy.STRICT), events::add);
-            await().atMost(WAIT).until(() -> events.stream().anyMatch(e -> e.kind() == TreeEvent.Kind.SNAPSHOT_END));
+            await().atMost(WAIT).untilAsserted(() -> assertThat(events).anyMatch(e -> e.kind() == TreeEvent.Kind.SNAPSHOT_END));
             long seq = client.update(b -> b.set("u/x", 1).set("u/y", "s").delete("u/z"), AckMode.APPLIED);
-            await().atMost(WAIT).until(() -> events.stream().anyMatch(e -> e.seq() == seq));
+            await().atMost(WAIT).untilAsserted(() -> assertThat(events).anyMatch(e -> e.seq() == seq));
             TreeEvent e = events.stream().filter(ev -> ev.seq() == seq).findFirst().orElseThrow();
             assertThat(e.kind()).isEqualTo(TreeEvent.Kind.UPDATE);
             assertThat(e.changes()).extracting(LeafChange::path).containsExactly("u/x", "u/y", "u/z");
@@ -161,7 +161,7 @@ class ClientIT {
     void publishIsFireAndForgetAndWorksOverWebSocket() {
         try (TreecastClient client = TreecastClient.connect(server.webSocketUri())) {
             client.publish(b -> b.set("ws/p", "fire"));
-            await().atMost(WAIT).until(() -> client.get("ws/p").leaves().size() == 1);
+            await().atMost(WAIT).untilAsserted(() -> assertThat(client.get("ws/p").leaves().size()).isEqualTo(1));
             assertThat(client.get("ws/p").toMap().get("ws/p").asString()).isEqualTo("fire");
         }
     }
@@ -237,7 +237,7 @@ class ClientIT {
         assertThatThrownBy(() -> client.set("closed/y", 1L)).isInstanceOfSatisfying(TreecastClientException.class, e ->
                 assertThat(e.code()).isEqualTo(TreecastClientException.Code.CLOSED));
         assertThat(mirror.get("closed/x").asLong()).isEqualTo(1L);
-        await().atMost(WAIT).until(() -> !mirror.isRunning());
+        await().atMost(WAIT).untilAsserted(() -> assertThat(mirror.isRunning()).as("mirror.isRunning()").isFalse());
         assertThat(mirror.failure().code()).isEqualTo(TreecastClientException.Code.CLOSED);
         mirror.close();
     }
@@ -245,7 +245,7 @@ class ClientIT {
     @Test
     void mirrorOfAnInvalidPatternStopsWithInvalidPattern() {
         try (TreecastClient client = TreecastClient.connect(server.tcpUri()); Mirror mirror = client.mirror("a/{b")) {
-            await().atMost(WAIT).until(() -> !mirror.isRunning());
+            await().atMost(WAIT).untilAsserted(() -> assertThat(mirror.isRunning()).as("mirror.isRunning()").isFalse());
             assertThat(mirror.failure().code()).isEqualTo(TreecastClientException.Code.INVALID_PATTERN);
             assertThat(mirror.isReady()).isFalse();
             assertThat(client.set("still/ok", 1L)).isPositive();
@@ -277,12 +277,12 @@ class ClientIT {
                             end.set(t);
                         }
                     });
-            await().atMost(WAIT).until(() -> got.size() == 1);
+            await().atMost(WAIT).untilAsserted(() -> assertThat(got.size()).isEqualTo(1));
             assertThat(got.get(0).kind()).isEqualTo(TreeEvent.Kind.SNAPSHOT_END);
             for (int i = 0; i < 3000 && end.get() == null; i++) {
                 publisher.set("gap/k" + (i % 10), (long) i);
             }
-            await().atMost(WAIT).until(() -> end.get() != null);
+            await().atMost(WAIT).untilAsserted(() -> assertThat(end.get()).isNotNull());
             TreecastClientException e = (TreecastClientException) end.get();
             assertThat(e.code()).isEqualTo(TreecastClientException.Code.SLOW_CONSUMER);
             // resuming after lastSeq must not skip anything the application has not seen

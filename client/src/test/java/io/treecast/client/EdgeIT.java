@@ -82,7 +82,7 @@ class EdgeIT {
         /** Subscribes with a snapshot and waits for its end: from then on every batch reaches this subscriber. */
         static Recorded live(TreecastClient client, String pattern) {
             Recorded r = new Recorded(client, SubscribeSpec.pattern(pattern).snapshot());
-            await().atMost(WAIT).until(r::synced);
+            await().atMost(WAIT).untilAsserted(() -> assertThat(r.synced()).as("r.synced()").isTrue());
             return r;
         }
 
@@ -130,7 +130,7 @@ class EdgeIT {
             onEdge2.delete("seq/n");
             last = onEdge1.set("seq/last", true);
             long end = last;
-            await().atMost(WAIT).until(() -> viaCore.lastSeq() == end && viaEdge1.lastSeq() == end && viaEdge2.lastSeq() == end);
+            await().atMost(WAIT).untilAsserted(() -> { assertThat(viaCore.lastSeq()).isEqualTo(end); assertThat(viaEdge1.lastSeq()).isEqualTo(end); assertThat(viaEdge2.lastSeq()).isEqualTo(end); });
             assertThat(viaEdge1.updates()).isEqualTo(viaCore.updates()).hasSize(32);
             assertThat(viaEdge2.updates()).isEqualTo(viaCore.updates());
             assertThat(edge1.engine().currentSeq()).isEqualTo(core.engine().currentSeq());
@@ -151,14 +151,14 @@ class EdgeIT {
                 onCore.set("move/a" + i, (long) i);
             }
             long mid = core.engine().currentSeq();
-            await().atMost(WAIT).until(() -> first.lastSeq() == mid);
+            await().atMost(WAIT).untilAsserted(() -> assertThat(first.lastSeq()).isEqualTo(mid));
             first.sub.close();
             for (int i = 10; i < 20; i++) {
                 onCore.set("move/a" + (i % 4), (long) i);
             }
             Recorded second = new Recorded(onEdge2, SubscribeSpec.pattern("move/**").resumeAfter(mid));
             long end = onCore.set("move/end", "x");
-            await().atMost(WAIT).until(() -> second.lastSeq() == end && reference.lastSeq() == end);
+            await().atMost(WAIT).untilAsserted(() -> { assertThat(second.lastSeq()).isEqualTo(end); assertThat(reference.lastSeq()).isEqualTo(end); });
             List<String> joined = new ArrayList<>(first.updates());
             joined.addAll(second.updates());
             assertThat(second.events).extracting(TreeEvent::kind).containsOnly(TreeEvent.Kind.UPDATE);
@@ -177,13 +177,13 @@ class EdgeIT {
             // edge 1 loses its core, so it falls behind edge 2
             cut1.set(true);
             link1.rsocket().block(WAIT).dispose();
-            await().atMost(WAIT).until(() -> !edge1.upstreamConnected());
+            await().atMost(WAIT).untilAsserted(() -> assertThat(edge1.upstreamConnected()).as("edge1.upstreamConnected()").isFalse());
             long seen = 0;
             for (int i = 0; i < 5; i++) {
                 seen = onCore.set("behind/k" + i, (long) i);
             }
             long s = seen;
-            await().atMost(WAIT).until(() -> first.lastSeq() == s);
+            await().atMost(WAIT).untilAsserted(() -> assertThat(first.lastSeq()).isEqualTo(s));
             assertThat(edge1.engine().currentSeq()).isLessThan(seen);
             first.sub.close();
 
@@ -191,7 +191,7 @@ class EdgeIT {
             Recorded moved = new Recorded(onEdge1, SubscribeSpec.pattern("behind/**").resumeAfter(seen));
             long end = onCore.set("behind/end", "x");
             cut1.set(false);
-            await().atMost(WAIT).until(() -> moved.lastSeq() == end && reference.lastSeq() == end);
+            await().atMost(WAIT).untilAsserted(() -> { assertThat(moved.lastSeq()).isEqualTo(end); assertThat(reference.lastSeq()).isEqualTo(end); });
             assertThat(moved.wasReset()).as("events %s; edge 1 at %s, resumed after %s", moved.events, edge1.engine().currentSeq(), seen).isFalse();
             List<String> joined = new ArrayList<>(first.updates());
             joined.addAll(moved.updates());
@@ -221,7 +221,7 @@ class EdgeIT {
                     });
             long seq = onEdge1.set("carry/on", 1L);
             assertThat(seq).isLessThanOrEqualTo(core.engine().currentSeq());
-            await().atMost(WAIT).until(() -> edge1.engine().currentSeq() >= seq);
+            await().atMost(WAIT).untilAsserted(() -> assertThat(edge1.engine().currentSeq()).isGreaterThanOrEqualTo(seq));
             assertThat(onEdge1.get("carry/on").toMap()).containsKey("carry/on");
             // publish and ingest through the edge reach the core too
             onEdge1.publish(b -> b.set("carry/published", 2L));
@@ -237,18 +237,18 @@ class EdgeIT {
         try (TreecastClient onEdge1 = TreecastClient.connect(edge1.tcpUri())) {
             Recorded live = Recorded.live(onEdge1, "lost/**");
             long gone = onCore.set("lost/gone", "soon deleted");
-            await().atMost(WAIT).until(() -> live.lastSeq() == gone);
+            await().atMost(WAIT).untilAsserted(() -> assertThat(live.lastSeq()).isEqualTo(gone));
 
             // a short loss: the core's ring still holds what the edge missed, so it is replayed, no RESET
             cut1.set(true);
             link1.rsocket().block(WAIT).dispose();
-            await().atMost(WAIT).until(() -> !edge1.upstreamConnected());
+            await().atMost(WAIT).untilAsserted(() -> assertThat(edge1.upstreamConnected()).as("edge1.upstreamConnected()").isFalse());
             for (int i = 0; i < 10; i++) {
                 onCore.set("lost/short" + i, (long) i);
             }
             cut1.set(false);
             long afterShort = core.engine().currentSeq();
-            await().atMost(WAIT).until(() -> live.lastSeq() == afterShort);
+            await().atMost(WAIT).untilAsserted(() -> assertThat(live.lastSeq()).isEqualTo(afterShort));
             assertThat(live.wasReset()).isFalse();
             assertThat(live.updates()).hasSize(11);
             long beforeLong = edge1.upstreamSeq();
@@ -257,25 +257,25 @@ class EdgeIT {
             // edge applies the difference as one update, its subscribers stay (no RESET to them)
             cut1.set(true);
             link1.rsocket().block(WAIT).dispose();
-            await().atMost(WAIT).until(() -> !edge1.upstreamConnected());
+            await().atMost(WAIT).untilAsserted(() -> assertThat(edge1.upstreamConnected()).as("edge1.upstreamConnected()").isFalse());
             onCore.delete("lost/gone");
             for (int i = 0; i < 100; i++) {
                 onCore.set("lost/long" + (i % 5), (long) i);
             }
             cut1.set(false);
             long afterLong = core.engine().currentSeq();
-            await().atMost(WAIT).until(() -> live.lastSeq() == afterLong);
+            await().atMost(WAIT).untilAsserted(() -> assertThat(live.lastSeq()).isEqualTo(afterLong));
             assertThat(live.wasReset()).isFalse();
             assertThat(live.updates()).hasSize(12);
             assertThat(state(onEdge1, "lost/**")).isEqualTo(state(onCore, "lost/**")).doesNotContainKey("lost/gone");
 
             // a client that was between the edge's old seq and the core's snapshot gets RESET from the edge
             Recorded between = new Recorded(onEdge1, SubscribeSpec.pattern("lost/**").resumeAfter(beforeLong + 3));
-            await().atMost(WAIT).until(between::synced);
+            await().atMost(WAIT).untilAsserted(() -> assertThat(between.synced()).as("between.synced()").isTrue());
             assertThat(between.events.get(0).kind()).isEqualTo(TreeEvent.Kind.RESET);
             // and one that was at the edge's old seq is brought to the snapshot by the ring, exactly
             Recorded atOld = new Recorded(onEdge1, SubscribeSpec.pattern("lost/**").resumeAfter(beforeLong));
-            await().atMost(WAIT).until(() -> atOld.lastSeq() == afterLong);
+            await().atMost(WAIT).untilAsserted(() -> assertThat(atOld.lastSeq()).isEqualTo(afterLong));
             assertThat(atOld.events).extracting(TreeEvent::kind).containsOnly(TreeEvent.Kind.UPDATE);
             live.sub.close();
             between.sub.close();

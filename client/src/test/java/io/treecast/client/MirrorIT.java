@@ -47,14 +47,14 @@ class MirrorIT {
             client.delete("m/b");
             long last = client.set("m/a", 2L);
             Mirror m = mirror;
-            await().atMost(WAIT).until(() -> m.seq() >= last);
+            await().atMost(WAIT).untilAsserted(() -> assertThat(m.seq()).isGreaterThanOrEqualTo(last));
             assertThat(mirror.entries()).isEqualTo(serverState(client, "m/**"));
             assertThat(heard.get()).isGreaterThanOrEqualTo(202);
 
             // the connection drops and the server comes back on the same port with other state
             server.close();
             server = start(port);
-            await().atMost(WAIT).until(() -> m.reconnects() > 0);
+            await().atMost(WAIT).untilAsserted(() -> assertThat(m.reconnects()).isGreaterThan(0));
             TreecastClient fresh = TreecastClient.connect("tcp://127.0.0.1:" + port);
             try {
                 fresh.set("m/after", "restart");
@@ -91,10 +91,10 @@ class MirrorIT {
             assertThat(mirror.awaitReady(WAIT)).isTrue();
             Mirror m = mirror;
             long before = writer.set("r/k0", 100L);
-            await().atMost(WAIT).until(() -> m.seq() >= before);
+            await().atMost(WAIT).untilAsserted(() -> assertThat(m.seq()).isGreaterThanOrEqualTo(before));
 
             server.dropConnections();
-            await().atMost(WAIT).until(() -> m.reconnects() > 0);
+            await().atMost(WAIT).untilAsserted(() -> assertThat(m.reconnects()).isGreaterThan(0));
             TreecastClient writer2 = TreecastClient.connect(server.tcpUri());
             try {
                 writer2.delete("r/k1");
@@ -195,7 +195,7 @@ class MirrorIT {
             assertThat(mirror.awaitReady(WAIT)).isTrue();
             // both changes carry the batch's seq; the later one is the leaf's value
             long seq = client.update(b -> b.set("twice/x", "first").set("twice/x", "second"));
-            await().atMost(WAIT).until(() -> mirror.seq() >= seq);
+            await().atMost(WAIT).untilAsserted(() -> assertThat(mirror.seq()).isGreaterThanOrEqualTo(seq));
             assertThat(serverState(client, "twice/**")).containsEntry("twice/x", TreeValue.of("second"));
             assertThat(mirror.get("twice/x")).isEqualTo(TreeValue.of("second"));
         } finally {

@@ -116,7 +116,7 @@ class CliIT {
         CompletableFuture<Integer> sub = CompletableFuture.supplyAsync(() -> TreecastCli.run(
                 new String[]{"sub", "sub/**", "--snapshot", "--strict", "--count", "3", "--url", tcp}, ps, ps));
         try {
-            await().atMost(Duration.ofSeconds(20)).until(() -> out.toString(StandardCharsets.UTF_8).contains("# snapshot end at seq"));
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(out.toString(StandardCharsets.UTF_8)).contains("# snapshot end at seq"));
             new Run("set", "sub/b", "2", "--url", tcp);
             new Run("delete", "sub/a", "--url", tcp);
             assertThat(sub.orTimeout(20, java.util.concurrent.TimeUnit.SECONDS).join()).isZero();

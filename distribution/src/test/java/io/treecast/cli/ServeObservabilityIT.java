@@ -72,9 +72,9 @@ class ServeObservabilityIT {
         assertThat(metrics.body()).contains("treecast_engine_writer_alive 1.0").contains("treecast_gateway_connections 0.0")
                 .contains("jvm_gc_").contains("# TYPE treecast_delivery_latency_seconds histogram");
         assertThat(get(base + "/health").statusCode()).isEqualTo(200);
-        await().atMost(Duration.ofSeconds(10)).until(() -> get(base + "/ready").statusCode() == 200);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(get(base + "/ready").statusCode()).isEqualTo(200));
         assertThat(get(base + "/ready").body()).contains("serving in memory");
-        await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(log).contains("started in"));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(Files.readString(log)).contains("started in"));
         assertThat(Files.readString(log)).contains("Kafka: off (in memory").contains("GC: ").contains("configuration: defaults, then flags");
     }
 
@@ -85,7 +85,7 @@ class ServeObservabilityIT {
         HttpResponse<String> config = get(base + "/console/config.json");
         assertThat(config.statusCode()).isEqualTo(200);
         assertThat(config.body()).matches("\\{\"websocket\":\\{\"scheme\":\"ws\",\"port\":[1-9]\\d*,\"path\":\"/rsocket\"},\"auth\":true}\n");
-        await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(log).contains("web console on " + base + "/"));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(Files.readString(log)).contains("web console on " + base + "/"));
         stop();
 
         String off = start("--set", "console.enabled=false");

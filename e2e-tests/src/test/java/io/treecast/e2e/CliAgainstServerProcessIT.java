@@ -147,9 +147,9 @@ class CliAgainstServerProcessIT {
         try (ServerProcess doomed = ServerProcess.start("cli-shutdown", "--in-memory");
              CliProcess sub = CliProcess.start("sub", "bye/*", "--url", doomed.tcpUrl())) {
             // keep setting until the subscriber has printed a change: it may subscribe after the first set
-            await().atMost(Duration.ofSeconds(60)).until(() -> {
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
                 Cli.run("set", "bye/x", "1", "--url", doomed.tcpUrl());
-                return !sub.out().isEmpty();
+                assertThat(sub.out()).as(sub.toString()).isNotEmpty();
             });
             doomed.close(); // SIGTERM: a graceful shutdown ends every stream with SHUTTING_DOWN
             assertThat(sub.awaitExit(60)).as(sub.toString()).isEqualTo(3);

@@ -50,7 +50,8 @@ final class ControlClient implements AutoCloseable {
         long seq = client.set("control/beat", ++beat);
         assertThat(seq).isPositive();
         acked.add(seq);
-        await().atMost(WAIT).until(() -> events.lastSeq() >= seq || events.end() != null);
+        await().atMost(WAIT).untilAsserted(() -> assertThat(events.lastSeq() >= seq || events.end() != null)
+                .as("the beat at seq %d arrives (last seen %d) or the subscription ends (%s)", seq, events.lastSeq(), events.end()).isTrue());
         assertThat(events.end()).as("the control subscription is still open").isNull();
         List<Long> seen = new ArrayList<>();
         long previous = -1;

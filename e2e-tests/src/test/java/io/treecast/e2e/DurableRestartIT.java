@@ -66,8 +66,8 @@ class DurableRestartIT {
             try (CliProcess sub = CliProcess.start("sub", "k9/n1/*", "--reconnect", "--json", "--url", server.tcpUrl())) {
                 writer.start();
                 loader.start();
-                await().atMost(Duration.ofSeconds(120)).until(() -> acked.size() >= 200);
-                await().atMost(Duration.ofSeconds(60)).until(() -> sub.out().stream().anyMatch(l -> l.contains("\"path\":\"k9/n1/v\"")));
+                await().atMost(Duration.ofSeconds(120)).untilAsserted(() -> assertThat(acked.size()).isGreaterThanOrEqualTo(200));
+                await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(sub.out()).anyMatch(l -> l.contains("\"path\":\"k9/n1/v\"")));
 
                 server.kill9();
                 stop.set(true);
@@ -94,10 +94,10 @@ class DurableRestartIT {
 
                     // the CLI subscriber resumed after its last seq: the restarted server cannot replay it, so RESET and
                     // a snapshot, then live changes; notes on stderr, no stack trace, still running
-                    await().atMost(Duration.ofSeconds(60)).until(() -> afterLastReset(sub.out()).stream()
+                    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(afterLastReset(sub.out()))
                             .anyMatch(l -> l.startsWith("{\"kind\":\"SNAPSHOT_END\",\"seq\":")));
                     long live = client.set("k9/n1/v", -1L);
-                    await().atMost(Duration.ofSeconds(60)).until(() -> sub.out().stream().anyMatch(l -> l.contains("\"value\":-1")));
+                    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(sub.out()).anyMatch(l -> l.contains("\"value\":-1")));
                     assertThat(afterLastReset(sub.out())).as(sub.toString()).last().asString()
                             .isEqualTo("{\"kind\":\"UPDATE\",\"path\":\"k9/n1/v\",\"value\":-1,\"type\":\"int\",\"seq\":" + live + "}");
                     assertThat(sub.err()).as(sub.toString()).isNotEmpty()

@@ -105,7 +105,7 @@ class EdgeFanOutIT {
                 "--set", "engine.replay-ring-capacity=64"));
         try (KafkaFixture kafka = KafkaFixture.start(dir.resolve("kafka"));
              ServerProcess core = ServerProcess.start("edge-core", plus(coreArgs, kafka.serverArgs()))) {
-            await().atMost(WAIT).ignoreExceptions().until(() -> !core.bootstrapServers().isEmpty());
+            await().atMost(WAIT).ignoreExceptions().untilAsserted(() -> assertThat(core.bootstrapServers()).isNotEmpty());
             String bootstrap = core.bootstrapServers();
             List<String> edgeArgs = List.of("--upstream", core.tcpUrl(), "--set", "websocket.enabled=false");
             try (ServerProcess edge1 = ServerProcess.start("edge-1", edgeArgs);
@@ -125,7 +125,7 @@ class EdgeFanOutIT {
                 try (TreecastClient onEdge1 = TreecastClient.connect(edge1.tcpUrl())) {
                     ClientSubscription edge1Sub = subscribe(onEdge1, SubscribeSpec.pattern("fan/**").snapshot(), viaEdge1);
                     subscribe(onEdge2, SubscribeSpec.pattern("fan/**").snapshot(), viaEdge2);
-                    await().atMost(WAIT).until(() -> viaCore.snapshotEnded() && viaEdge1.snapshotEnded() && viaEdge2.snapshotEnded());
+                    await().atMost(WAIT).untilAsserted(() -> { assertThat(viaCore.snapshotEnded()).as("viaCore.snapshotEnded()").isTrue(); assertThat(viaEdge1.snapshotEnded()).as("viaEdge1.snapshotEnded()").isTrue(); assertThat(viaEdge2.snapshotEnded()).as("viaEdge2.snapshotEnded()").isTrue(); });
                     long from = viaCore.lastSeq();
                     last = 0;
                     for (int i = 0; i < 60; i++) {
@@ -136,7 +136,7 @@ class EdgeFanOutIT {
                         acked.put(path, value);
                     }
                     long end = last;
-                    await().atMost(WAIT).until(() -> viaCore.lastSeq() == end && viaEdge1.lastSeq() == end && viaEdge2.lastSeq() == end);
+                    await().atMost(WAIT).untilAsserted(() -> { assertThat(viaCore.lastSeq()).isEqualTo(end); assertThat(viaEdge1.lastSeq()).isEqualTo(end); assertThat(viaEdge2.lastSeq()).isEqualTo(end); });
                     assertThat(updates(viaEdge1, from)).hasSize(60).isEqualTo(updates(viaCore, from));
                     assertThat(updates(viaEdge2, from)).isEqualTo(updates(viaCore, from));
 
@@ -152,7 +152,7 @@ class EdgeFanOutIT {
                     Recorder moved = new Recorder();
                     subscribe(onEdge2, SubscribeSpec.pattern("fan/**").resumeAfter(seen), moved);
                     long end2 = last;
-                    await().atMost(WAIT).until(() -> moved.lastSeq() == end2 && viaCore.lastSeq() == end2);
+                    await().atMost(WAIT).untilAsserted(() -> { assertThat(moved.lastSeq()).isEqualTo(end2); assertThat(viaCore.lastSeq()).isEqualTo(end2); });
                     assertThat(moved.events()).extracting(TreeEvent::kind).containsOnly(TreeEvent.Kind.UPDATE);
                     List<String> joined = new ArrayList<>(updates(viaEdge1, from));
                     joined.addAll(updates(moved, seen));
@@ -162,8 +162,10 @@ class EdgeFanOutIT {
                 // 2b. a resume older than the core's ring (64 batches) is caught up from the state instances by
                 // interactive queries: each answers its own partitions, and only once it is complete up to the seq asked
                 long caughtUp = last;
-                await().atMost(WAIT).until(() -> get("http://127.0.0.1:" + query1 + "/snapshot?pattern=fan/**&min_seq=" + caughtUp).startsWith("200")
-                        && get("http://127.0.0.1:" + query2 + "/snapshot?pattern=fan/**&min_seq=" + caughtUp).startsWith("200"));
+                await().atMost(WAIT).untilAsserted(() -> {
+                    assertThat(get("http://127.0.0.1:" + query1 + "/snapshot?pattern=fan/**&min_seq=" + caughtUp)).startsWith("200");
+                    assertThat(get("http://127.0.0.1:" + query2 + "/snapshot?pattern=fan/**&min_seq=" + caughtUp)).startsWith("200");
+                });
                 // a store asked for a seq it has not reached refuses rather than answer from what it has
                 assertThat(get("http://127.0.0.1:" + query1 + "/snapshot?pattern=fan/**&min_seq=" + (caughtUp + 1000)))
                         .startsWith("503 UNAVAILABLE: partitions ").contains("below the requested " + (caughtUp + 1000)
@@ -171,7 +173,7 @@ class EdgeFanOutIT {
                 assertThat(get("http://127.0.0.1:" + query1 + "/snapshot?pattern=fan/%7Bx")).startsWith("400 INVALID_PATTERN: ");
                 Recorder old = new Recorder();
                 ClientSubscription oldSub = subscribe(onCore, SubscribeSpec.pattern("fan/**").resumeAfter(caughtUp - 70), old);
-                await().atMost(WAIT).until(() -> old.lastSeq() >= caughtUp);
+                await().atMost(WAIT).untilAsserted(() -> assertThat(old.lastSeq()).isGreaterThanOrEqualTo(caughtUp));
                 assertThat(old.events().get(0).kind()).isEqualTo(TreeEvent.Kind.RESET);
                 assertThat(old.state()).isEqualTo(state(core.tcpUrl(), "fan/**"));
                 assertThat(get(core.metricsUrl() + "/metrics").lines()
@@ -189,8 +191,8 @@ class EdgeFanOutIT {
                 }
                 edge1.restart();
                 long afterEdgeKill = last;
-                await().atMost(WAIT).until(() -> viaEdge2.lastSeq() == afterEdgeKill);
-                await().atMost(WAIT).until(() -> state(edge1.tcpUrl(), "fan/**").equals(state(core.tcpUrl(), "fan/**")));
+                await().atMost(WAIT).untilAsserted(() -> assertThat(viaEdge2.lastSeq()).isEqualTo(afterEdgeKill));
+                await().atMost(WAIT).untilAsserted(() -> assertThat(state(edge1.tcpUrl(), "fan/**")).isEqualTo(state(core.tcpUrl(), "fan/**")));
 
                 // 4. a state instance is killed: writes go on, nothing acknowledged is lost
                 state1.destroyForcibly();
@@ -202,7 +204,7 @@ class EdgeFanOutIT {
                     acked.put(path, value);
                 }
                 long afterStateKill = last;
-                await().atMost(WAIT).until(() -> viaEdge2.lastSeq() == afterStateKill);
+                await().atMost(WAIT).untilAsserted(() -> assertThat(viaEdge2.lastSeq()).isEqualTo(afterStateKill));
                 assertThat(state2.isAlive()).isTrue();
 
                 // 5. the core restarts: the edges resume from it by seq; their subscribers are not reset and go on
@@ -214,12 +216,14 @@ class EdgeFanOutIT {
                 try (TreecastClient again = TreecastClient.connect(core.tcpUrl())) {
                     afterRestart = again.update(b -> b.set("fan/after", "restart"), AckMode.DURABLE);
                 }
-                await().atMost(WAIT).until(() -> viaEdge2.lastSeq() == afterRestart);
+                await().atMost(WAIT).untilAsserted(() -> assertThat(viaEdge2.lastSeq()).isEqualTo(afterRestart));
                 assertThat(viaEdge2.events()).extracting(TreeEvent::kind).doesNotContain(TreeEvent.Kind.RESET);
                 Map<String, TreeValue> onCoreNow = state(core.tcpUrl(), "fan/**");
                 acked.forEach((path, value) -> assertThat(onCoreNow.get(path).asLong()).as(path).isEqualTo(value));
-                await().atMost(WAIT).until(() -> state(edge1.tcpUrl(), "fan/**").equals(onCoreNow)
-                        && state(edge2.tcpUrl(), "fan/**").equals(onCoreNow));
+                await().atMost(WAIT).untilAsserted(() -> {
+                    assertThat(state(edge1.tcpUrl(), "fan/**")).as("edge1").isEqualTo(onCoreNow);
+                    assertThat(state(edge2.tcpUrl(), "fan/**")).as("edge2").isEqualTo(onCoreNow);
+                });
                 assertThat(viaEdge2.state()).isEqualTo(onCoreNow);
                 // writes through an edge work again, acknowledged by the restarted core
                 assertThat(onEdge2.update(b -> b.set("fan/via-edge", 1L), AckMode.DURABLE)).isGreaterThan(afterRestart);

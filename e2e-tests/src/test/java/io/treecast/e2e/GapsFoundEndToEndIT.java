@@ -55,7 +55,7 @@ class GapsFoundEndToEndIT {
         try (TreecastClient client = TreecastClient.connect(url()); Mirror mirror = client.mirror("twice/**")) {
             assertThat(mirror.awaitReady(WAIT)).isTrue();
             long seq = client.update(b -> b.set("twice/x", "first").set("twice/x", "second"));
-            await().atMost(WAIT).until(() -> mirror.seq() >= seq);
+            await().atMost(WAIT).untilAsserted(() -> assertThat(mirror.seq()).isGreaterThanOrEqualTo(seq));
             assertThat(client.get("twice/x").toMap()).containsEntry("twice/x", TreeValue.of("second"));
             assertThat(mirror.get("twice/x")).isEqualTo(TreeValue.of("second"));
         }
@@ -92,7 +92,7 @@ class GapsFoundEndToEndIT {
             for (int i = 0; i < 3000 && end.get() == null; i++) {
                 publisher.set("gap/k" + (i % 10), (long) i);
             }
-            await().atMost(WAIT).until(() -> end.get() != null);
+            await().atMost(WAIT).untilAsserted(() -> assertThat(end.get()).isNotNull());
             TreecastClientException e = (TreecastClientException) end.get();
             assertThat(e.code()).isEqualTo(TreecastClientException.Code.SLOW_CONSUMER);
             assertThat(e.lastSeq()).isEqualTo(got.get(got.size() - 1).seq());

@@ -173,7 +173,7 @@ class GuaranteesIT {
             writing.start();
             Recorder events = new Recorder();
             try {
-                await().atMost(WAIT).until(() -> writes.get() >= 50);
+                await().atMost(WAIT).untilAsserted(() -> assertThat(writes.get()).isGreaterThanOrEqualTo(50));
                 try (ClientSubscription sub = subscribe(reader, SubscribeSpec.pattern(p + "/**").snapshot(), events)) {
                     long afterSubscribe = writes.get();
                     events.awaitSnapshotEnd(WAIT);
@@ -306,9 +306,9 @@ class GuaranteesIT {
                 fastOther.awaitSnapshotEnd(WAIT);
                 List<Long> seqs = new ArrayList<>();
                 // the slow subscription has no snapshot to wait for: write until its single requested event arrives
-                await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).until(() -> {
+                await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
                     seqs.add(publisher.set(p + "/k0", -1L));
-                    return !slow.events().isEmpty();
+                    assertThat(slow.events()).as("events the slow subscription got").isNotEmpty();
                 });
 
                 for (int i = 0; i < 2000; i++) {
@@ -429,7 +429,7 @@ class GuaranteesIT {
                 }), TreecastClientException.Code.INVALID_BATCH, "limits.max-batch-changes");
                 AtomicReference<TreecastClientException> refused = new AtomicReference<>();
                 client.subscribe(SubscribeSpec.pattern("a/**/b/**/c/**/d/**/e/**"), e -> { }, refused::set);
-                await().atMost(WAIT).until(() -> refused.get() != null);
+                await().atMost(WAIT).untilAsserted(() -> assertThat(refused.get()).isNotNull());
                 assertThat(refused.get().code()).isEqualTo(TreecastClientException.Code.INVALID_PATTERN);
 
                 long second = client.set(p + "/ok", 2L);

@@ -284,7 +284,8 @@ class HostileClientsIT {
                         control.serviceHolds();
                     }
                 }
-                await().atMost(WAIT).until(() -> watcher.lastSeq() >= acked.get(acked.size() - 1) || watcher.end() != null);
+                await().atMost(WAIT).untilAsserted(() -> assertThat(watcher.lastSeq() >= acked.get(acked.size() - 1) || watcher.end() != null)
+                        .as("the last acked seq %d arrives (last seen %d) or the watcher ends (%s)", acked.get(acked.size() - 1), watcher.lastSeq(), watcher.end()).isTrue());
                 assertThat(watcher.end()).as("the reading subscriber is not ended").isNull();
                 assertThat(watcher.updates()).extracting(e -> e.seq()).as("every update, in order").containsExactlyElementsOf(acked);
                 assertThat(watcher.updates()).allSatisfy(e -> assertThat(e.changes()).hasSize(100));
@@ -314,7 +315,7 @@ class HostileClientsIT {
                     client.subscribe(SubscribeSpec.pattern("wide/**").snapshot().outboxCapacity(1_048_576), r, r::ended);
                 }
             }
-            await().atMost(WAIT).until(() -> recorders.stream().allMatch(r -> r.snapshotEnded() || r.end() != null));
+            await().atMost(WAIT).untilAsserted(() -> assertThat(recorders).allMatch(r -> r.snapshotEnded() || r.end() != null));
             List<Recorder> granted = recorders.stream().filter(r -> r.end() == null).toList();
             assertThat(recorders).filteredOn(r -> r.end() != null).allSatisfy(r -> {
                 assertThat(r.end().code()).isEqualTo(TreecastClientException.Code.RESOURCE_EXHAUSTED);
@@ -322,7 +323,7 @@ class HostileClientsIT {
             });
             System.out.printf("[hostile] 240 subscriptions with outbox_capacity 1,048,576: %d granted%n", granted.size());
             long seq = control.client().set("wide/b", 2);
-            await().atMost(WAIT).until(() -> granted.stream().allMatch(r -> r.lastSeq() >= seq));
+            await().atMost(WAIT).untilAsserted(() -> assertThat(granted).allMatch(r -> r.lastSeq() >= seq));
             serverCarriesOn();
             memoryStaysWithin(0, "outboxes grow as they fill, on the heap");
         } finally {
@@ -446,7 +447,7 @@ class HostileClientsIT {
         long start = System.nanoTime();
         await().during(window).atMost(window.plus(WAIT))
                 .failFast("the server process exited; see " + server.log().toAbsolutePath(), () -> !server.isAlive())
-                .until(server::isAlive);
+                .untilAsserted(() -> assertThat(server.isAlive()).as("server.isAlive()").isTrue());
         long elapsed = System.nanoTime() - start;
         return (double) resources.cpuTime().minus(before).toNanos() / elapsed;
     }
@@ -619,7 +620,11 @@ class HostileClientsIT {
             // control client is served. Then it must still be up: an unbounded server fills its heap and exits here.
             control.serviceHolds();
             await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
-                    .until(() -> !server.isAlive() || coresUsedOver(Duration.ofSeconds(1)) < 0.3);
+                    .untilAsserted(() -> {
+                        if (server.isAlive()) { // a dead server ends the wait too; serverCarriesOn() then fails
+                            assertThat(coresUsedOver(Duration.ofSeconds(1))).as("cores the server used over the last second").isLessThan(0.3);
+                        }
+                    });
             serverCarriesOn();
             // unbounded, 20 answers of ~42 MiB would be ~840 MiB; the budget is the send queue plus one answer
             memoryStaysWithin(4 * MIB + 64 * MIB, "limits.max-send-queue-bytes (4 MiB) + one ~42 MiB answer");
@@ -664,7 +669,8 @@ class HostileClientsIT {
             while (answers.size() < 20) {
                 RawSocket.Frame f = reader.read();
                 if (f == null) {
-                    await().atMost(WAIT).until(() -> !server.isAlive() || server.logText().contains("OutOfMemoryError"));
+                    await().atMost(WAIT).untilAsserted(() -> assertThat(!server.isAlive() || server.logText().contains("OutOfMemoryError"))
+                            .as("the server exits or logs OutOfMemoryError (alive: %s)", server.isAlive()).isTrue());
                     throw new AssertionError("the connection closed after answers " + answers.values() + "; the server "
                             + (server.logText().contains("OutOfMemoryError") ? "ran out of heap and exited (OutOfMemoryError)"
                             : "exited") + "; see " + server.log().toAbsolutePath());

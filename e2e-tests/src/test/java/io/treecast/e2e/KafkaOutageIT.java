@@ -66,7 +66,7 @@ class KafkaOutageIT {
 
             // the server's supervisor restarts its broker (one line saying why) and the journal catches up
             await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
-                    .until(() -> client.update(b -> b.set("outage/after-restart", 4L), AckMode.DURABLE) > applied);
+                    .untilAsserted(() -> assertThat(client.update(b -> b.set("outage/after-restart", 4L), AckMode.DURABLE)).isGreaterThan(applied));
             assertThat(server.logText()).contains("embedded Kafka broker exited with code 137 (killed by signal 9, SIGKILL)")
                     .contains("embedded Kafka broker restarted");
             assertThat(server.descendants().stream().filter(p -> commandLine(p).contains("KafkaChildMain")))
@@ -119,7 +119,7 @@ class KafkaOutageIT {
 
                     kafka.start(); // same ports: the server's producer reconnects and the backlog drains
                     await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
-                            .until(() -> client.update(b -> b.set("down/after", 1L), AckMode.DURABLE) > 0);
+                            .untilAsserted(() -> assertThat(client.update(b -> b.set("down/after", 1L), AckMode.DURABLE)).isGreaterThan(0));
                 }
                 // nothing applied is lost: a restart rebuilds the tree from Kafka alone
                 server.stop();

@@ -132,19 +132,19 @@ class OwnFaultsIT {
             }, "load-writer");
             load.start();
             try {
-                await().atMost(Duration.ofSeconds(60)).until(() -> acked.size() == 100);
+                await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(acked.size()).isEqualTo(100));
                 long broker = brokerPid(server);
                 ProcessHandle.of(broker).orElseThrow().destroyForcibly();
                 await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(1))
-                        .until(() -> server.logText().contains("embedded Kafka broker restarted"));
+                        .untilAsserted(() -> assertThat(server.logText()).contains("embedded Kafka broker restarted"));
                 await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
-                        .until(() -> writer.update(b -> b.set("load/durable", 1L), AckMode.DURABLE) > 0);
+                        .untilAsserted(() -> assertThat(writer.update(b -> b.set("load/durable", 1L), AckMode.DURABLE)).isGreaterThan(0));
             } finally {
                 stop.set(true);
                 load.join(30_000);
             }
             assertThat(server.logText()).contains("exited with code 137 (killed by signal 9, SIGKILL)");
-            await().atMost(Duration.ofSeconds(60)).until(() -> view.lastSeq() >= writer.get("load/**").seq());
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(view.lastSeq()).isGreaterThanOrEqualTo(writer.get("load/**").seq()));
             subscription.cancel();
             List<Long> seqs = view.events().stream().filter(e -> e.kind() == io.treecast.client.TreeEvent.Kind.UPDATE)
                     .map(io.treecast.client.TreeEvent::seq).toList();
@@ -213,7 +213,7 @@ class OwnFaultsIT {
         Path err = Files.createTempFile("treecast-err", ".txt");
         Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         try {
-            await().atMost(Duration.ofSeconds(60)).until(() -> !p.isAlive());
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(p.isAlive()).as("p.isAlive()").isFalse());
             return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
         } finally {
             p.destroyForcibly();

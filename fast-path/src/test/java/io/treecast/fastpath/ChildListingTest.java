@@ -27,7 +27,7 @@ class ChildListingTest {
             public void onAck(long s) { seq.set(s); }
             public void onError(ErrorCode code, String message) { seq.set(-2); }
         });
-        await().atMost(Duration.ofSeconds(10)).until(() -> seq.get() != -1);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(seq.get()).isNotEqualTo(-1));
         return seq.get();
     }
 

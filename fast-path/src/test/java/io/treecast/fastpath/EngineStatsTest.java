@@ -27,7 +27,7 @@ class EngineStatsTest {
             public void onAck(long s) { seq.set(s); }
             public void onError(ErrorCode code, String message) { seq.set(-2); }
         });
-        await().atMost(Duration.ofSeconds(10)).until(() -> seq.get() != -1);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(seq.get()).isNotEqualTo(-1));
         return seq.get();
     }
 
@@ -63,7 +63,7 @@ class EngineStatsTest {
         Recorder strict = new Recorder();
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("s/**")).withPolicy(Policy.STRICT).withOutboxCapacity(8), strict);
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("s/**")), new Recorder());
-        await().until(() -> engine.stats().subscriptions() == 2);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(2));
         for (int i = 0; i < 5; i++) {
             offerAcked(Batch.of(set("s/" + i, "v")));
         }
@@ -89,10 +89,10 @@ class EngineStatsTest {
             public void onEnd(ErrorCode code, String message, long lastSeq) {
             }
         }).request(Long.MAX_VALUE);
-        await().until(() -> engine.stats().subscriptions() == 1);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(1));
         long before = System.nanoTime();
         offerAcked(Batch.of(set("t/x", "1")));
-        await().atMost(Duration.ofSeconds(10)).until(() -> stamp.get() != -1);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(stamp.get()).isNotEqualTo(-1));
         assertThat(stamp.get()).isBetween(before, System.nanoTime());
     }
 }

@@ -50,7 +50,7 @@ class EngineTest {
             public void onAck(long s) { seq.set(s); }
             public void onError(ErrorCode code, String message) { seq.set(-2); }
         })).isEqualTo(OfferResult.ACCEPTED);
-        await().atMost(Duration.ofSeconds(10)).until(() -> seq.get() != -1);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(seq.get()).isNotEqualTo(-1));
         return seq.get();
     }
 
@@ -79,10 +79,10 @@ class EngineTest {
         start(EngineConfig.builder());
         Recorder r = new Recorder();
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("m/**")), r).request(Long.MAX_VALUE);
-        await().until(() -> engine.stats().subscriptions() == 1);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(1));
         offerAcked(Batch.of(set("m/eu/a", "1"), set("m/eu/b", "2"), set("m/us/c", "3")));
         offerAcked(Batch.of(del("m/eu")));
-        await().atMost(Duration.ofSeconds(10)).until(() -> r.count == 2);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(r.count).isEqualTo(2));
         Recorder.Ev ev = r.events().get(1);
         assertThat(ev.seq()).isEqualTo(2);
         assertThat(ev.changes()).extracting(l -> l.path().toString()).containsExactlyInAnyOrder("m/eu/a", "m/eu/b");
@@ -96,13 +96,13 @@ class EngineTest {
         start(EngineConfig.builder());
         Recorder r = new Recorder();
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("**")), r).request(Long.MAX_VALUE);
-        await().until(() -> engine.stats().subscriptions() == 1);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(1));
         offerAcked(Batch.of(set("a/b", "1")));
         offerAcked(Batch.of(set("a/b/c", "2")));
         assertThat(get("**")).isEqualTo(Map.of("a/b/c", "2"));
         offerAcked(Batch.of(set("a", "3")));
         assertThat(get("**")).isEqualTo(Map.of("a", "3"));
-        await().until(() -> r.count == 3);
+        await().untilAsserted(() -> assertThat(r.count).isEqualTo(3));
         assertThat(r.values()).isEqualTo(Map.of("a", "3"));
         assertThat(engine.stats().leaves()).isEqualTo(1);
     }
@@ -112,10 +112,10 @@ class EngineTest {
         start(EngineConfig.builder());
         Recorder r = new Recorder();
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("**")), r).request(Long.MAX_VALUE);
-        await().until(() -> engine.stats().subscriptions() == 1);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(1));
         assertThat(offerAcked(Batch.of(del("no/such")))).isEqualTo(1);
         assertThat(offerAcked(Batch.of(set("a", "1")))).isEqualTo(2);
-        await().until(() -> r.count == 1);
+        await().untilAsserted(() -> assertThat(r.count).isEqualTo(1));
         assertThat(r.events().get(0).seq()).isEqualTo(2);
     }
 
@@ -124,15 +124,15 @@ class EngineTest {
         start(EngineConfig.builder());
         Recorder r = new Recorder();
         Subscription sub = engine.subscribe(SubscribeOptions.of(PathPattern.parse("k/*")), r);
-        await().until(() -> engine.stats().subscriptions() == 1);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(1));
         for (int i = 0; i < 5; i++) {
             offerAcked(Batch.of(set("k/" + i, "v")));
         }
         assertThat(r.count).isZero();
         sub.request(2);
-        await().until(() -> r.count == 2);
+        await().untilAsserted(() -> assertThat(r.count).isEqualTo(2));
         sub.request(10);
-        await().until(() -> r.count == 5);
+        await().untilAsserted(() -> assertThat(r.count).isEqualTo(5));
         assertThat(r.events()).extracting(Recorder.Ev::seq).containsExactly(1L, 2L, 3L, 4L, 5L);
     }
 
@@ -156,22 +156,22 @@ class EngineTest {
             }
         };
         Subscription sub = engine.subscribe(SubscribeOptions.of(PathPattern.parse("k/*")).withEventsPerDelivery(4), r);
-        await().until(() -> engine.stats().subscriptions() == 1);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(1));
         for (int i = 0; i < 10; i++) {
             offerAcked(Batch.of(set("k/" + i, "v")));
         }
         // ten events wait; two units of demand are two deliveries of at most four events
         sub.request(2);
-        await().until(() -> deliveries.size() == 2);
+        await().untilAsserted(() -> assertThat(deliveries.size()).isEqualTo(2));
         assertThat(deliveries).containsExactly(4, 4);
         sub.request(5);
-        await().until(() -> r.count == 10);
-        await().until(() -> deliveries.size() == 3);
+        await().untilAsserted(() -> assertThat(r.count).isEqualTo(10));
+        await().untilAsserted(() -> assertThat(deliveries.size()).isEqualTo(3));
         // the last two are sent as soon as they are ready, not held back to fill a delivery
         assertThat(deliveries).containsExactly(4, 4, 2);
         assertThat(r.events()).extracting(Recorder.Ev::seq).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
         offerAcked(Batch.of(set("k/x", "v")));
-        await().until(() -> deliveries.size() == 4);
+        await().untilAsserted(() -> assertThat(deliveries.size()).isEqualTo(4));
         assertThat(deliveries.get(3)).isEqualTo(1);
     }
 
@@ -183,18 +183,18 @@ class EngineTest {
         Recorder r = new Recorder();
         Subscription sub = engine.subscribe(SubscribeOptions.of(PathPattern.parse("w/*")).withSnapshot(true), r);
         sub.request(1);
-        await().until(() -> r.snapshotDone);
+        await().untilAsserted(() -> assertThat(r.snapshotDone).as("r.snapshotDone").isTrue());
         for (int i = 0; i < 3; i++) {
             offerAcked(Batch.of(set("w/" + i, "v")));
         }
         // demand arrives from another thread and must wake the writer, which delivers
         sub.request(2);
-        await().until(() -> r.count == 3);
+        await().untilAsserted(() -> assertThat(r.count).isEqualTo(3));
         assertThat(r.events()).extracting(Recorder.Ev::seq).containsExactly(0L, 1L, 2L);
         sub.request(10);
-        await().until(() -> r.count == 4);
+        await().untilAsserted(() -> assertThat(r.count).isEqualTo(4));
         engine.close();
-        await().until(() -> r.endCode == ErrorCode.SHUTTING_DOWN);
+        await().untilAsserted(() -> assertThat(r.endCode).isEqualTo(ErrorCode.SHUTTING_DOWN));
     }
 
     private static long dispatcherThreadCount() {
@@ -208,9 +208,9 @@ class EngineTest {
         Recorder all = new Recorder();
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("fx/*")), fx).request(Long.MAX_VALUE);
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("**")), all).request(Long.MAX_VALUE);
-        await().until(() -> engine.stats().subscriptions() == 2);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(2));
         long seq = offerAcked(Batch.of(set("fx/a", "1"), set("eq/b", "2"), set("fx/c", "3"), set("eq/d", "4"), set("fx/a", "5")));
-        await().until(() -> fx.count == 1 && all.count == 1);
+        await().untilAsserted(() -> { assertThat(fx.count).isEqualTo(1); assertThat(all.count).isEqualTo(1); });
         assertThat(fx.events().get(0).seq()).isEqualTo(seq);
         assertThat(fx.events().get(0).changes()).extracting(l -> l.path().toString() + "=" + new String(l.value(), UTF_8))
                 .containsExactly("fx/a=1", "fx/c=3", "fx/a=5");
@@ -231,9 +231,9 @@ class EngineTest {
         offerAcked(Batch.of(set("p/a", "1"), set("p/b", "2"), set("p/c", "3"), set("q/d", "4")));
         Recorder r = new Recorder();
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("p/*")).withSnapshot(true), r).request(Long.MAX_VALUE);
-        await().until(() -> r.snapshotDone);
+        await().untilAsserted(() -> assertThat(r.snapshotDone).as("r.snapshotDone").isTrue());
         offerAcked(Batch.of(set("p/a", "9"), del("p/b")));
-        await().until(() -> r.values().equals(Map.of("p/a", "9", "p/c", "3")));
+        await().untilAsserted(() -> assertThat(r.values()).isEqualTo(Map.of("p/a", "9", "p/c", "3")));
         List<Recorder.Ev> evs = r.events();
         assertThat(evs.get(0).kind()).isEqualTo(EventKind.SNAPSHOT);
         assertThat(evs.get(0).changes()).hasSize(2);
@@ -250,9 +250,9 @@ class EngineTest {
         }
         Recorder r = new Recorder();
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("r/even")).withResumeAfter(2), r).request(Long.MAX_VALUE);
-        await().until(() -> r.count == 2);
+        await().untilAsserted(() -> assertThat(r.count).isEqualTo(2));
         offerAcked(Batch.of(set("r/even", "8")));
-        await().until(() -> r.count == 3);
+        await().untilAsserted(() -> assertThat(r.count).isEqualTo(3));
         assertThat(r.events()).extracting(Recorder.Ev::seq).containsExactly(4L, 6L, 7L);
         assertThat(engine.stats().resumesFromRing()).isEqualTo(1);
     }
@@ -265,7 +265,7 @@ class EngineTest {
         }
         Recorder r = new Recorder();
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("r/*")).withResumeAfter(2), r).request(Long.MAX_VALUE);
-        await().until(() -> r.snapshotDone);
+        await().untilAsserted(() -> assertThat(r.snapshotDone).as("r.snapshotDone").isTrue());
         List<Recorder.Ev> evs = r.events();
         assertThat(evs.get(0).kind()).isEqualTo(EventKind.RESET);
         assertThat(evs.get(evs.size() - 1).kind()).isEqualTo(EventKind.SNAPSHOT_END);
@@ -279,7 +279,7 @@ class EngineTest {
         offerAcked(Batch.of(set("r/x", "1")));
         Recorder r = new Recorder();
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("r/*")).withResumeAfter(99), r).request(Long.MAX_VALUE);
-        await().until(() -> r.snapshotDone);
+        await().untilAsserted(() -> assertThat(r.snapshotDone).as("r.snapshotDone").isTrue());
         assertThat(r.events().get(0).kind()).isEqualTo(EventKind.RESET);
     }
 
@@ -290,15 +290,15 @@ class EngineTest {
         Recorder fast = new Recorder();
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("s/*")).withPolicy(Policy.STRICT).withOutboxCapacity(4), slow);
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("s/*")), fast).request(Long.MAX_VALUE);
-        await().until(() -> engine.stats().subscriptions() == 2);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(2));
         for (int i = 0; i < 10; i++) {
             offerAcked(Batch.of(set("s/" + i, "v")));
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> slow.endCode != null);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(slow.endCode).isNotNull());
         assertThat(slow.endCode).isEqualTo(ErrorCode.SLOW_CONSUMER);
         assertThat(slow.endMessage).contains("outbox of 4 events").contains("STRICT").contains("resume_after");
         assertThat(slow.count).isZero();
-        await().until(() -> fast.count == 10);
+        await().untilAsserted(() -> assertThat(fast.count).isEqualTo(10));
         assertThat(engine.stats().slowConsumerEnds()).isEqualTo(1);
     }
 
@@ -307,12 +307,12 @@ class EngineTest {
         start(EngineConfig.builder().conflateHighMarkPercent(50));
         Recorder r = new Recorder();
         Subscription sub = engine.subscribe(SubscribeOptions.of(PathPattern.parse("c/*")).withOutboxCapacity(4), r);
-        await().until(() -> engine.stats().subscriptions() == 1);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(1));
         for (int i = 0; i < 50; i++) {
             offerAcked(Batch.of(set("c/" + (i % 3), "" + i)));
         }
         sub.request(Long.MAX_VALUE);
-        await().atMost(Duration.ofSeconds(10)).until(() -> r.values().equals(Map.of("c/0", "48", "c/1", "49", "c/2", "47")));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(r.values()).isEqualTo(Map.of("c/0", "48", "c/1", "49", "c/2", "47")));
         assertThat(r.events()).anyMatch(Recorder.Ev::conflated);
         assertThat(r.count).isLessThan(50);
         assertThat(engine.stats().conflatedChanges()).isPositive();
@@ -331,7 +331,7 @@ class EngineTest {
             public void onAck(long seq) { }
             public void onError(ErrorCode c, String message) { code.set(c); err.set(message); }
         });
-        await().until(() -> err.get() != null);
+        await().untilAsserted(() -> assertThat(err.get()).isNotNull());
         assertThat(code.get()).isEqualTo(ErrorCode.UNAVAILABLE);
         assertThat(err.get()).contains("durability is off").contains("use ack APPLIED");
     }
@@ -376,7 +376,7 @@ class EngineTest {
         Subscription s = engine.subscribe(SubscribeOptions.of(PathPattern.parse("a")), r);
         s.request(Long.MAX_VALUE);
         s.cancel();
-        await().until(() -> engine.stats().subscriptions() == 0);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(0));
         offerAcked(Batch.of(set("a", "1")));
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("b")), new Recorder());
         assertThat(r.count).isZero();
@@ -393,16 +393,16 @@ class EngineTest {
             public void onEnd(ErrorCode code, String message, long lastSeq) { badEnd[0].onEnd(code, message, lastSeq); }
         }).request(Long.MAX_VALUE);
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("t/*")), good).request(Long.MAX_VALUE);
-        await().until(() -> engine.stats().subscriptions() == 2);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(2));
         engine.offer(Batch.of(set("t/a", "1")), AckMode.APPLIED, new AckListener() {
             public void onAck(long seq) { throw new IllegalStateException("listener bug"); }
             public void onError(ErrorCode code, String message) { }
         });
         offerAcked(Batch.of(set("t/b", "2")));
-        await().until(() -> badEnd[0].endCode != null && good.count == 2);
+        await().untilAsserted(() -> { assertThat(badEnd[0].endCode).isNotNull(); assertThat(good.count).isEqualTo(2); });
         assertThat(badEnd[0].endCode).isEqualTo(ErrorCode.INTERNAL);
         assertThat(badEnd[0].endMessage).contains("handler bug").contains("resubscribe");
-        await().until(() -> engine.stats().loopErrors() == 2);
+        await().untilAsserted(() -> assertThat(engine.stats().loopErrors()).isEqualTo(2));
         assertThat(good.values()).containsOnlyKeys("t/a", "t/b");
     }
 }

@@ -32,21 +32,21 @@ class FollowerEngineTest extends OneEngine {
     void subscribersSeeTheUpstreamSeqsAndAResumeFromASkippedNoOpSeqIsExact() {
         engine = Engine.start(EngineConfig.builder().follower(true).build());
         Recorder live = subscribe(SubscribeOptions.of(PathPattern.parse("**")));
-        await().until(() -> engine.stats().subscriptions() == 1);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(1));
         engine.offer(Batch.of(set("a/x", "1")).atSeq(5));
         engine.offer(Batch.of(set("a/y", "2")).atSeq(9));
-        await().atMost(Duration.ofSeconds(10)).until(() -> live.lastSeq == 9);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(live.lastSeq).isEqualTo(9));
         assertThat(live.events()).extracting(Recorder.Ev::seq).containsExactly(5L, 9L);
         assertThat(engine.currentSeq()).isEqualTo(9);
 
         // seq 7 was an upstream batch that changed nothing: a client that saw it resumes without RESET
         Recorder moved = subscribe(SubscribeOptions.of(PathPattern.parse("**")).withResumeAfter(7));
-        await().atMost(Duration.ofSeconds(10)).until(() -> moved.lastSeq == 9);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(moved.lastSeq).isEqualTo(9));
         assertThat(moved.events()).extracting(Recorder.Ev::kind).containsExactly(EventKind.UPDATE);
         assertThat(moved.events()).extracting(Recorder.Ev::seq).containsExactly(9L);
 
         Recorder snap = subscribe(SubscribeOptions.of(PathPattern.parse("a/*")).withSnapshot(true));
-        await().atMost(Duration.ofSeconds(10)).until(() -> snap.snapshotDone);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(snap.snapshotDone).as("snap.snapshotDone").isTrue());
         assertThat(snap.values()).containsExactlyInAnyOrderEntriesOf(Map.of("a/x", "1", "a/y", "2"));
         assertThat(snap.events().get(snap.events().size() - 1).seq()).isEqualTo(9);
     }
@@ -55,30 +55,30 @@ class FollowerEngineTest extends OneEngine {
     void aRebaseTakesLiveSubscribersToTheUpstreamStateAndAResumeFromASeqItSkippedGetsReset() {
         engine = Engine.start(EngineConfig.builder().follower(true).build());
         Recorder live = subscribe(SubscribeOptions.of(PathPattern.parse("**")));
-        await().until(() -> engine.stats().subscriptions() == 1);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(1));
         engine.offer(Batch.of(set("a/x", "1"), set("a/y", "1")).atSeq(3));
         // the upstream answered a resume with a snapshot at 20: a/x deleted, a/z added meanwhile
         engine.offer(Batch.rebase(20, List.of(Change.delete(TreePath.parse("a/x")), set("a/z", "3"))));
-        await().atMost(Duration.ofSeconds(10)).until(() -> live.lastSeq == 20);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(live.lastSeq).isEqualTo(20));
         assertThat(live.values()).containsExactlyInAnyOrderEntriesOf(Map.of("a/y", "1", "a/z", "3"));
 
         // a client that was at 3 (this follower's state before the rebase) is taken to 20 exactly by the ring
         Recorder fromBefore = subscribe(SubscribeOptions.of(PathPattern.parse("**")).withResumeAfter(3));
-        await().atMost(Duration.ofSeconds(10)).until(() -> fromBefore.lastSeq == 20);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(fromBefore.lastSeq).isEqualTo(20));
         assertThat(fromBefore.events()).extracting(Recorder.Ev::kind).containsExactly(EventKind.UPDATE);
 
         // a client at 12 (it came from another follower) holds a state this one never had: RESET + snapshot
         Recorder fromGap = subscribe(SubscribeOptions.of(PathPattern.parse("**")).withResumeAfter(12));
-        await().atMost(Duration.ofSeconds(10)).until(() -> fromGap.snapshotDone);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(fromGap.snapshotDone).as("fromGap.snapshotDone").isTrue());
         assertThat(fromGap.events().get(0).kind()).isEqualTo(EventKind.RESET);
         assertThat(fromGap.values()).containsExactlyInAnyOrderEntriesOf(Map.of("a/y", "1", "a/z", "3"));
 
         // an empty rebase only moves the seq
         engine.offer(Batch.rebase(30, List.of()));
-        await().atMost(Duration.ofSeconds(10)).until(() -> engine.currentSeq() == 30);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(engine.currentSeq()).isEqualTo(30));
         Recorder at30 = subscribe(SubscribeOptions.of(PathPattern.parse("**")).withResumeAfter(30));
         engine.offer(Batch.of(set("a/y", "4")).atSeq(31));
-        await().atMost(Duration.ofSeconds(10)).until(() -> at30.lastSeq == 31);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(at30.lastSeq).isEqualTo(31));
         assertThat(at30.events()).extracting(Recorder.Ev::seq).containsExactly(31L);
     }
 

@@ -62,10 +62,10 @@ class GuaranteePropertiesTest {
                     Thread.onSpinWait();
                 }
             }
-            await().atMost(Duration.ofSeconds(20)).until(() -> engine.currentSeq() == history.size());
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(engine.currentSeq()).isEqualTo(history.size()));
             Map<String, String> want = expected(engine, pattern);
             for (Recorder r : recorders) {
-                await().atMost(Duration.ofSeconds(20)).until(() -> r.snapshotDone && r.values().equals(want));
+                await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> { assertThat(r.snapshotDone).as("r.snapshotDone").isTrue(); assertThat(r.values()).isEqualTo(want); });
                 List<Recorder.Ev> evs = r.events();
                 long last = -1;
                 for (Recorder.Ev e : evs) {
@@ -87,7 +87,7 @@ class GuaranteePropertiesTest {
             Recorder reference = new Recorder();
             engine.subscribe(SubscribeOptions.of(PathPattern.parse(pattern)).withPolicy(Policy.STRICT).withOutboxCapacity(4096), reference)
                     .request(Long.MAX_VALUE);
-            await().until(() -> engine.stats().subscriptions() == 1);
+            await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(1));
             AtomicLong acked = new AtomicLong();
             for (Batch b : history) {
                 engine.offer(b, AckMode.APPLIED, new AckListener() {
@@ -95,12 +95,12 @@ class GuaranteePropertiesTest {
                     public void onError(ErrorCode code, String message) { }
                 });
             }
-            await().atMost(Duration.ofSeconds(20)).until(() -> acked.get() == history.size());
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(acked.get()).isEqualTo(history.size()));
             long r = Math.min(resumeAt, history.size());
             Recorder resumed = new Recorder();
             engine.subscribe(SubscribeOptions.of(PathPattern.parse(pattern)).withResumeAfter(r), resumed).request(Long.MAX_VALUE);
             List<String> want = new ArrayList<>();
-            await().atMost(Duration.ofSeconds(20)).until(() -> {
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
                 want.clear();
                 for (Recorder.Ev e : reference.events()) {
                     if (e.seq() > r) {
@@ -109,7 +109,8 @@ class GuaranteePropertiesTest {
                 }
                 List<String> got = new ArrayList<>();
                 resumed.events().forEach(e -> got.add(e.toString()));
-                return got.equals(want) && reference.endCode == null;
+                assertThat(got).isEqualTo(want);
+                assertThat(reference.endCode).isNull();
             });
             assertThat(resumed.events()).allMatch(e -> e.kind() == EventKind.UPDATE && e.seq() > r);
         }

@@ -105,7 +105,7 @@ class JournalPortTest {
         assertThat(s.leaves()).extracting(l -> l.path() + "@" + l.seq()).containsExactlyInAnyOrder("r/x@40", "r/y@7");
         Ack ack = new Ack();
         engine.offer(Batch.of(set("r/z", "1")), AckMode.APPLIED, ack);
-        await().until(() -> ack.seq.get() == 42);
+        await().untilAsserted(() -> assertThat(ack.seq.get()).isEqualTo(42));
     }
 
     @Test
@@ -117,11 +117,11 @@ class JournalPortTest {
         Ack second = new Ack();
         engine.offer(Batch.of(set("m/a", "1"), set("m/b", "2")), AckMode.DURABLE, first);
         engine.offer(Batch.of(Change.delete(TreePath.parse("m"))), AckMode.DURABLE, second);
-        await().until(() -> first.seq.get() == 42);
-        await().until(() -> engine.durableSeq() == 42 && engine.currentSeq() == 43);
+        await().untilAsserted(() -> assertThat(first.seq.get()).isEqualTo(42));
+        await().untilAsserted(() -> { assertThat(engine.durableSeq()).isEqualTo(42); assertThat(engine.currentSeq()).isEqualTo(43); });
         assertThat(second.seq.get()).isEqualTo(-1);
         j.allowDurableUpTo = Long.MAX_VALUE;
-        await().until(() -> second.seq.get() == 43);
+        await().untilAsserted(() -> assertThat(second.seq.get()).isEqualTo(43));
         synchronized (j.records) {
             assertThat(j.seqs).containsExactly(42L, 43L);
             assertThat(j.records).containsExactly("42:m/a=1", "42:m/b=2", "43:m/a=<del>", "43:m/b=<del>");
@@ -139,17 +139,17 @@ class JournalPortTest {
             acks.add(a);
             engine.offer(Batch.of(set("b/" + i, "v")), AckMode.APPLIED, a);
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> acks.stream().allMatch(a -> a.seq.get() > 0 || a.code.get() != null));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(acks).allMatch(a -> a.seq.get() > 0 || a.code.get() != null));
         assertThat(acks.subList(0, 4)).allMatch(a -> a.seq.get() > 0);
         assertThat(acks.get(4).code.get()).isEqualTo(ErrorCode.UNAVAILABLE);
         assertThat(acks.get(4).message).contains("journal backlog full: 4 batches not yet durable").contains("Kafka");
         assertThat(engine.stats().rejectedBatches()).isEqualTo(2);
         assertThat(engine.degraded()).isTrue();
         j.allowDurableUpTo = Long.MAX_VALUE;
-        await().until(() -> !engine.degraded());
+        await().untilAsserted(() -> assertThat(engine.degraded()).as("engine.degraded()").isFalse());
         Ack later = new Ack();
         engine.offer(Batch.of(set("b/late", "v")), AckMode.APPLIED, later);
-        await().until(() -> later.seq.get() == 46);
+        await().untilAsserted(() -> assertThat(later.seq.get()).isEqualTo(46));
     }
 
     @Test
@@ -174,7 +174,7 @@ class JournalPortTest {
             acks.add(a);
             engine.offer(Batch.of(set("heavy/" + i, value)), AckMode.APPLIED, a);
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> acks.stream().allMatch(a -> a.seq.get() > 0 || a.code.get() != null));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(acks).allMatch(a -> a.seq.get() > 0 || a.code.get() != null));
         long applied = acks.stream().filter(a -> a.seq.get() > 0).count();
         assertThat(applied).isBetween(7L, 9L); // ~1 KiB and a few bytes each: the 8th or 9th reaches 8 KiB
         Ack refused = acks.get(19);
@@ -183,9 +183,9 @@ class JournalPortTest {
                 .contains("nothing was applied");
         // once Kafka confirms, the room is back
         j.allowDurableUpTo = Long.MAX_VALUE;
-        await().until(() -> engine.durableSeq() == engine.currentSeq());
+        await().untilAsserted(() -> assertThat(engine.durableSeq()).isEqualTo(engine.currentSeq()));
         Ack later = new Ack();
         engine.offer(Batch.of(set("heavy/late", value)), AckMode.APPLIED, later);
-        await().until(() -> later.seq.get() > 0);
+        await().untilAsserted(() -> assertThat(later.seq.get()).isGreaterThan(0));
     }
 }

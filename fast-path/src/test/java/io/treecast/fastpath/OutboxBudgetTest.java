@@ -20,9 +20,9 @@ class OutboxBudgetTest extends OneEngine {
     private void publish(int from, int to, int leaves) {
         for (int i = from; i <= to; i++) {
             Batch b = Batch.of(Change.set(TreePath.parse("k/" + (i % leaves)), ("v" + i).getBytes(UTF_8)));
-            await().atMost(Duration.ofSeconds(10)).until(() -> engine.offer(b) == OfferResult.ACCEPTED);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(engine.offer(b)).isEqualTo(OfferResult.ACCEPTED));
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> engine.currentSeq() == to);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(engine.currentSeq()).isEqualTo(to));
     }
 
     @Test
@@ -44,12 +44,12 @@ class OutboxBudgetTest extends OneEngine {
 
         // a cancelled subscription gives its slots back, and the engine serves new ones
         subs.get(0).cancel();
-        await().atMost(Duration.ofSeconds(10)).until(() -> engine.stats().outboxSlotsUsed() == 61 * 16);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(engine.stats().outboxSlotsUsed()).isEqualTo(61 * 16));
         Recorder late = new Recorder();
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("k/*")), late).request(Long.MAX_VALUE);
-        await().atMost(Duration.ofSeconds(10)).until(() -> engine.stats().subscriptions() == 62);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(62));
         publish(1, 3, 10);
-        await().atMost(Duration.ofSeconds(10)).until(() -> late.lastSeq == 3);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(late.lastSeq).isEqualTo(3));
     }
 
     @Test
@@ -58,16 +58,16 @@ class OutboxBudgetTest extends OneEngine {
         Recorder slow = new Recorder();
         Subscription sub = engine.subscribe(SubscribeOptions.of(PathPattern.parse("k/*")).withPolicy(Policy.STRICT)
                 .withOutboxCapacity(1024), slow);
-        await().until(() -> engine.stats().subscriptions() == 1);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(1));
         assertThat(engine.stats().outboxSlotsUsed()).isEqualTo(16);
         publish(1, 100, 10);
         assertThat(engine.stats().outboxSlotsUsed()).isEqualTo(128);
         sub.request(Long.MAX_VALUE);
-        await().atMost(Duration.ofSeconds(10)).until(() -> slow.lastSeq == 100);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(slow.lastSeq).isEqualTo(100));
         assertThat(slow.events()).extracting(Recorder.Ev::seq).containsExactlyElementsOf(
                 java.util.stream.LongStream.rangeClosed(1, 100).boxed().toList());
         sub.cancel();
-        await().atMost(Duration.ofSeconds(10)).until(() -> engine.stats().outboxSlotsUsed() == 0);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(engine.stats().outboxSlotsUsed()).isEqualTo(0));
     }
 
     @Test
@@ -77,19 +77,19 @@ class OutboxBudgetTest extends OneEngine {
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("k/*")).withPolicy(Policy.STRICT).withOutboxCapacity(1024), stuck);
         Recorder reader = new Recorder();
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("k/*")).withOutboxCapacity(16), reader).request(Long.MAX_VALUE);
-        await().until(() -> engine.stats().subscriptions() == 2);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(2));
         publish(1, 40, 10);
 
         // 16 + 16 slots to start; the stuck ring grew to 32 (48 in all) and could not double again
-        await().atMost(Duration.ofSeconds(10)).until(() -> stuck.endCode != null);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(stuck.endCode).isNotNull());
         assertThat(stuck.endCode).isEqualTo(ErrorCode.SLOW_CONSUMER);
         assertThat(stuck.endMessage).isEqualTo("subscription 1 to 'k/*' ended: its outbox of 32 events (of 1024 asked) is full, "
                 + "and the outboxes of all subscriptions already use the server's budget of 48 slots (engine.outbox-budget-slots); "
                 + "read events faster or subscribe with a smaller outbox_capacity, or raise engine.outbox-budget-slots; "
                 + "resubscribe with resume_after = 0");
         assertThat(engine.stats().budgetEnds()).isEqualTo(1);
-        await().atMost(Duration.ofSeconds(10)).until(() -> reader.lastSeq == 40);
-        await().atMost(Duration.ofSeconds(10)).until(() -> engine.stats().outboxSlotsUsed() == 16);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(reader.lastSeq).isEqualTo(40));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(engine.stats().outboxSlotsUsed()).isEqualTo(16));
         assertThat(reader.values()).hasSize(10);
     }
 
@@ -99,13 +99,13 @@ class OutboxBudgetTest extends OneEngine {
         engine = Engine.start(EngineConfig.builder().outboxBudgetSlots(256 + 64).build());
         Recorder slow = new Recorder();
         Subscription sub = engine.subscribe(SubscribeOptions.of(PathPattern.parse("k/*")).withOutboxCapacity(1024), slow);
-        await().until(() -> engine.stats().subscriptions() == 1);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(1));
         publish(1, 2_000, 10);
         assertThat(engine.stats().outboxSlotsUsed()).isEqualTo(256 + 64);
         assertThat(engine.stats().conflatedChanges()).isGreaterThan(1_000);
 
         sub.request(Long.MAX_VALUE);
-        await().atMost(Duration.ofSeconds(10)).until(() -> slow.lastSeq == 2_000);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(slow.lastSeq).isEqualTo(2_000));
         assertThat(slow.endCode).isNull();
         assertThat(slow.count).isLessThanOrEqualTo(256 + 1);
         for (int leaf = 0; leaf < 10; leaf++) {
@@ -120,19 +120,19 @@ class OutboxBudgetTest extends OneEngine {
         Recorder slow = new Recorder();
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("k/*")).withOutboxCapacity(1024), slow);
         Recorder reader = new Recorder();
-        await().until(() -> engine.stats().subscriptions() == 1);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(1));
         // distinct leaves: the 17th pending leaf needs a second chunk the budget does not have
         publish(1, 256 + 17, 1_000);
-        await().atMost(Duration.ofSeconds(10)).until(() -> slow.endCode != null);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(slow.endCode).isNotNull());
         assertThat(slow.endCode).isEqualTo(ErrorCode.SLOW_CONSUMER);
         assertThat(slow.endMessage).contains("it fell behind and holds the newest change of 17 leaves")
                 .contains("(engine.outbox-budget-slots)").endsWith("resume_after = 0");
-        await().atMost(Duration.ofSeconds(10)).until(() -> engine.stats().outboxSlotsUsed() == 0);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(engine.stats().outboxSlotsUsed()).isEqualTo(0));
         // the engine carries on
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("k/*")), reader).request(Long.MAX_VALUE);
-        await().until(() -> engine.stats().subscriptions() == 1);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(1));
         publish(274, 280, 1_000);
-        await().atMost(Duration.ofSeconds(10)).until(() -> reader.lastSeq == 280);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(reader.lastSeq).isEqualTo(280));
     }
 
     @Test
@@ -143,14 +143,14 @@ class OutboxBudgetTest extends OneEngine {
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("k/*")).withPolicy(Policy.STRICT), stuck);
         Recorder reader = new Recorder();
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("k/*")).withPolicy(Policy.STRICT), reader).request(Long.MAX_VALUE);
-        await().until(() -> engine.stats().subscriptions() == 2);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(2));
         for (int i = 1; i <= 20; i++) {
             assertThat(engine.offer(Batch.of(Change.set(TreePath.parse("k/" + (i % 10)), new byte[100])))).isEqualTo(OfferResult.ACCEPTED);
             long seq = i;
             // one batch at a time, so that the reader's outbox never holds more than one (a burst may fill any outbox)
-            await().atMost(Duration.ofSeconds(10)).until(() -> reader.lastSeq == seq);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(reader.lastSeq).isEqualTo(seq));
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> stuck.endCode != null);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(stuck.endCode).isNotNull());
         assertThat(stuck.endCode).isEqualTo(ErrorCode.SLOW_CONSUMER);
         assertThat(stuck.endMessage).isEqualTo("subscription 1 to 'k/*' ended: its outbox holds 945 bytes of batches and the next "
                 + "would pass its limit of 1000 bytes (engine.outbox-max-bytes); read events faster or subscribe with a smaller "
@@ -164,11 +164,11 @@ class OutboxBudgetTest extends OneEngine {
         engine = Engine.start(EngineConfig.builder().outboxMaxBytes(1_000).build());
         Recorder slow = new Recorder();
         Subscription sub = engine.subscribe(SubscribeOptions.of(PathPattern.parse("k/*")), slow);
-        await().until(() -> engine.stats().subscriptions() == 1);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(1));
         publish(1, 500, 10);
         assertThat(engine.stats().conflatedChanges()).isGreaterThan(400);
         sub.request(Long.MAX_VALUE);
-        await().atMost(Duration.ofSeconds(10)).until(() -> slow.lastSeq == 500);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(slow.lastSeq).isEqualTo(500));
         assertThat(slow.endCode).isNull();
         // a batch counts at least 37 bytes ("k/0" + "v1" + 32): at most 27 of them in 1,000 bytes, then one conflated event
         assertThat(slow.count).isLessThanOrEqualTo(27 + 1);

@@ -1,17 +1,19 @@
 package io.treecast.fastpath;
 
+import io.treecast.testrules.PerLeafView;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Test handler: records every event (copied out of the flyweight) and rebuilds state by the per-leaf rule. */
+/** Test handler: records every event (copied out of the flyweight) and rebuilds state by the per-leaf rule ({@link PerLeafView}). */
 class Recorder implements EventHandler {
     record Ev(EventKind kind, long seq, boolean conflated, List<Leaf> changes) {
     }
 
     final List<Ev> events = new ArrayList<>();
-    final Map<TreePath, Leaf> state = new HashMap<>();
+    private final PerLeafView<TreePath, Leaf> state = new PerLeafView<>();
     volatile boolean snapshotDone;
     volatile ErrorCode endCode;
     volatile String endMessage;
@@ -27,18 +29,10 @@ class Recorder implements EventHandler {
         }
         events.add(new Ev(e.kind(), e.seq(), e.conflated(), ch));
         if (e.kind() == EventKind.RESET) {
-            state.clear();
+            state.reset();
         }
         for (Leaf l : ch) {
-            Leaf cur = state.get(l.path());
-            // the per-leaf rule; changes of one batch share a seq and apply in order
-            if (cur == null || l.seq() >= cur.seq()) {
-                if (l.value() == null) {
-                    state.remove(l.path());
-                } else {
-                    state.put(l.path(), l);
-                }
-            }
+            state.apply(l.path(), l.seq(), l.value() == null ? null : l);
         }
         if (e.kind() == EventKind.SNAPSHOT_END) {
             snapshotDone = true;
@@ -56,7 +50,7 @@ class Recorder implements EventHandler {
 
     synchronized Map<String, String> values() {
         Map<String, String> m = new HashMap<>();
-        state.forEach((p, l) -> m.put(p.toString(), new String(l.value())));
+        state.values().forEach((p, l) -> m.put(p.toString(), new String(l.value())));
         return m;
     }
 

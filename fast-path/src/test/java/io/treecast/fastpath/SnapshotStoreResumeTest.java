@@ -91,7 +91,7 @@ class SnapshotStoreResumeTest {
             public void onAck(long s) { seq.set(s); }
             public void onError(ErrorCode code, String message) { seq.set(-2); }
         });
-        await().atMost(Duration.ofSeconds(10)).until(() -> seq.get() != -1);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(seq.get()).isNotEqualTo(-1));
         assertThat(seq.get()).isPositive();
         history.add(new Leaf(p, v, seq.get()));
         return seq.get();
@@ -135,15 +135,15 @@ class SnapshotStoreResumeTest {
 
         Recorder r = new Recorder();
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("r/*")).withResumeAfter(5), r).request(Long.MAX_VALUE);
-        await().atMost(Duration.ofSeconds(10)).until(() -> store.reply.get() != null);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(store.reply.get()).isNotNull());
         // writes while the store is being read: they reach the outbox and the ring, and must appear exactly once
         writeMany(15, 2);
         // the store already saw a few newer records (other partitions), including deletes
         store.answer(storeComplete, storeComplete + 12);
-        await().atMost(Duration.ofSeconds(10)).until(() -> r.snapshotDone);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(r.snapshotDone).as("r.snapshotDone").isTrue());
         writeMany(30, 3);
         long last = engine.currentSeq();
-        await().atMost(Duration.ofSeconds(10)).until(() -> engineState("r/*").equals(r.values()));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(engineState("r/*")).isEqualTo(r.values()));
 
         List<Recorder.Ev> events = r.events();
         assertThat(events.get(0).kind()).isEqualTo(EventKind.RESET);
@@ -163,10 +163,10 @@ class SnapshotStoreResumeTest {
         writeMany(150, 4);
         Recorder r = new Recorder();
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("r/*")).withResumeAfter(3), r).request(Long.MAX_VALUE);
-        await().atMost(Duration.ofSeconds(10)).until(() -> store.reply.get() != null);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(store.reply.get()).isNotNull());
         long s = engine.currentSeq() - 30;
         store.answer(s, s + 25);
-        await().atMost(Duration.ofSeconds(10)).until(() -> r.snapshotDone);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(r.snapshotDone).as("r.snapshotDone").isTrue());
 
         List<Recorder.Ev> events = r.events();
         long p = events.get(events.size() - 1).seq();
@@ -197,11 +197,11 @@ class SnapshotStoreResumeTest {
         writeMany(100, 11);
         Recorder r = new Recorder();
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("r/*")).withResumeAfter(1), r).request(Long.MAX_VALUE);
-        await().atMost(Duration.ofSeconds(10)).until(() -> store.reply.get() != null);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(store.reply.get()).isNotNull());
         long s = engine.currentSeq() - 10;
         // a leaf only the store holds proves where the snapshot came from
         store.answer(s, s, List.of(new Leaf(TreePath.parse("r/stored"), "s".getBytes(UTF_8), 1)));
-        await().atMost(Duration.ofSeconds(10)).until(() -> r.snapshotDone);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(r.snapshotDone).as("r.snapshotDone").isTrue());
         assertThat(r.values()).containsEntry("r/stored", "s");
     }
 
@@ -212,12 +212,12 @@ class SnapshotStoreResumeTest {
         writeMany(200, 5);
         Recorder r = new Recorder();
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("r/*")).withResumeAfter(2), r).request(Long.MAX_VALUE);
-        await().atMost(Duration.ofSeconds(10)).until(() -> store.reply.get() != null);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(store.reply.get()).isNotNull());
         writeMany(10, 6);
         store.answer(10, 10);
-        await().atMost(Duration.ofSeconds(10)).until(() -> r.snapshotDone);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(r.snapshotDone).as("r.snapshotDone").isTrue());
         writeMany(10, 7);
-        await().atMost(Duration.ofSeconds(10)).until(() -> engineState("r/*").equals(r.values()));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(engineState("r/*")).isEqualTo(r.values()));
         assertThat(r.events().get(0).kind()).isEqualTo(EventKind.RESET);
         assertThat(engine.stats().resumesFromStore()).isZero();
     }
@@ -229,11 +229,11 @@ class SnapshotStoreResumeTest {
         writeMany(100, 8);
         Recorder r = new Recorder();
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("r/*")).withResumeAfter(1), r).request(Long.MAX_VALUE);
-        await().atMost(Duration.ofSeconds(10)).until(() -> store.reply.get() != null);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(store.reply.get()).isNotNull());
         writeMany(5, 9);
         store.reply.get().completeExceptionally(new IllegalStateException("store is rebalancing"));
-        await().atMost(Duration.ofSeconds(10)).until(() -> r.snapshotDone);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(r.snapshotDone).as("r.snapshotDone").isTrue());
         writeMany(5, 10);
-        await().atMost(Duration.ofSeconds(10)).until(() -> engineState("r/*").equals(r.values()));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(engineState("r/*")).isEqualTo(r.values()));
     }
 }

@@ -34,7 +34,7 @@ class StressTest {
                         .request(Long.MAX_VALUE);
                 conflate.add(r);
             }
-            await().until(() -> engine.stats().subscriptions() == PRODUCERS + 2);
+            await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(PRODUCERS + 2));
             List<Thread> threads = new ArrayList<>();
             for (int p = 0; p < PRODUCERS; p++) {
                 int id = p;
@@ -53,9 +53,9 @@ class StressTest {
             for (Thread t : threads) {
                 t.join(60_000);
             }
-            await().atMost(Duration.ofSeconds(30)).until(() -> engine.currentSeq() == (long) PRODUCERS * BATCHES);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(engine.currentSeq()).isEqualTo((long) PRODUCERS * BATCHES));
             for (Recorder r : strict) {
-                await().atMost(Duration.ofSeconds(30)).until(() -> r.count == BATCHES || r.endCode != null);
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(r.count == BATCHES || r.endCode != null).as("all %d batches (saw %d) or an end (%s)", BATCHES, r.count, r.endCode).isTrue());
                 assertThat(r.endCode).isNull();
                 List<Recorder.Ev> evs = r.events();
                 for (int i = 1; i < evs.size(); i++) {
@@ -69,7 +69,7 @@ class StressTest {
             }
             assertThat(want).hasSize(PRODUCERS * 3);
             for (Recorder r : conflate) {
-                await().atMost(Duration.ofSeconds(30)).until(() -> r.values().equals(want));
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(r.values()).isEqualTo(want));
             }
         }
     }

@@ -28,7 +28,7 @@ class TreeBudgetTest extends OneEngine {
             public void onAck(long s) { result.set(s); }
             public void onError(ErrorCode code, String message) { result.set(code + ": " + message); }
         })).isEqualTo(OfferResult.ACCEPTED);
-        await().atMost(Duration.ofSeconds(10)).until(() -> result.get() != null);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(result.get()).isNotNull());
         return result.get();
     }
 
@@ -45,7 +45,7 @@ class TreeBudgetTest extends OneEngine {
         engine = Engine.start(EngineConfig.builder().maxLeaves(3).build());
         Recorder watcher = new Recorder();
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("**")), watcher).request(Long.MAX_VALUE);
-        await().until(() -> offer(set("a", "1")).equals(1L));
+        await().untilAsserted(() -> assertThat(offer(set("a", "1"))).isEqualTo(1L));
         assertThat(offer(set("b", "2"), set("c", "3"))).isEqualTo(2L);
 
         // an overwrite and one new leaf: refused whole, the overwrite too
@@ -63,7 +63,7 @@ class TreeBudgetTest extends OneEngine {
         assertThat(offer(del("b"))).isEqualTo(4L);
         assertThat(offer(set("d/e", "4"))).isEqualTo(5L);
         assertThat(tree()).containsExactlyInAnyOrderEntriesOf(Map.of("a", "8", "c", "3", "d/e", "4"));
-        await().atMost(Duration.ofSeconds(10)).until(() -> watcher.lastSeq == 5);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(watcher.lastSeq).isEqualTo(5));
         assertThat(watcher.events()).extracting(Recorder.Ev::seq).containsExactly(1L, 2L, 3L, 4L, 5L);
         assertThat(watcher.values()).isEqualTo(tree());
     }

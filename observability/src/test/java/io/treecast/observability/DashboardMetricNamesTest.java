@@ -76,7 +76,7 @@ class DashboardMetricNamesTest {
             metrics.attach(server, new FakeDurability());
             System.gc();
             // the GC pause timer exists once the JVM reported a collection
-            await().atMost(Duration.ofSeconds(20)).until(() -> metrics.scrape().contains("jvm_gc_pause_seconds_max"));
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(metrics.scrape()).contains("jvm_gc_pause_seconds_max"));
             Set<String> names = new TreeSet<>();
             Matcher m = EXPORTED.matcher(metrics.scrape());
             while (m.find()) {

@@ -28,7 +28,7 @@ class HealthTest {
         metrics.recovering();
         assertThat(metrics.ready().reason()).startsWith("recovering");
         metrics.attach(server, kafka);
-        await().atMost(Duration.ofSeconds(10)).until(() -> metrics.ready().ok());
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(metrics.ready().ok()).as("metrics.ready().ok()").isTrue());
         assertThat(metrics.ready().reason()).contains("Kafka reachable");
         assertThat(metrics.scrape()).contains("treecast_ready 1.0").contains("treecast_live 1.0");
     }
@@ -36,15 +36,15 @@ class HealthTest {
     @Test
     void readyStaysWithinTheDegradedBudgetThenTurnsFalseAndBackWhenKafkaReturns() {
         metrics.attach(server, kafka);
-        await().atMost(Duration.ofSeconds(10)).until(() -> metrics.ready().ok());
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(metrics.ready().ok()).as("metrics.ready().ok()").isTrue());
         kafka.reachable = false;
-        await().atMost(Duration.ofSeconds(10)).until(() -> metrics.ready().reason().startsWith("serving degraded"));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(metrics.ready().reason()).startsWith("serving degraded"));
         assertThat(metrics.ready().ok()).isTrue();
-        await().atMost(Duration.ofSeconds(10)).until(() -> !metrics.ready().ok());
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(metrics.ready().ok()).as("metrics.ready().ok()").isFalse());
         assertThat(metrics.ready().reason()).contains("past the budget of 500 ms");
         assertThat(metrics.scrape()).contains("treecast_ready 0.0").contains("treecast_kafka_reachable 0.0");
         kafka.reachable = true;
-        await().atMost(Duration.ofSeconds(10)).until(() -> metrics.ready().ok());
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(metrics.ready().ok()).as("metrics.ready().ok()").isTrue());
     }
 
     @Test

@@ -35,7 +35,7 @@ class MetricsTest {
                     public void onAck(long s) { seq.set(s); }
                     public void onError(ErrorCode code, String message) { seq.set(-1); }
                 });
-        await().atMost(Duration.ofSeconds(10)).until(() -> seq.get() != 0);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(seq.get()).isNotEqualTo(0));
     }
 
     @Test

@@ -124,18 +124,18 @@ class ProbesUnderHostileClientsIT {
         try {
             assertThat(server.engine().offer(Batch.of(Change.set(TreePath.parse("stuck/a"), new byte[] {8, 1}))))
                     .isEqualTo(io.treecast.fastpath.OfferResult.ACCEPTED);
-            await().atMost(Duration.ofSeconds(10)).until(() -> blocked.getCount() == 0);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(blocked.getCount()).isEqualTo(0));
             for (int i = 0; i < 10; i++) {
                 server.engine().offer(Batch.of(Change.set(TreePath.parse("other/" + i), new byte[] {8, 1})));
             }
-            await().atMost(Duration.ofSeconds(10)).until(() -> get("/health").statusCode() == 503);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(get("/health").statusCode()).isEqualTo(503));
             HttpResponse<String> r = get("/health");
             assertThat(r.body()).contains("\"status\":\"DOWN\"").contains("writer thread is stuck").contains("batches wait");
             assertThat(get("/ready").statusCode()).isEqualTo(503);
         } finally {
             release.countDown();
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> get("/health").statusCode() == 200);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(get("/health").statusCode()).isEqualTo(200));
     }
 
     @Test
@@ -155,12 +155,12 @@ class ProbesUnderHostileClientsIT {
             }
         });
         try {
-            await().atMost(Duration.ofSeconds(10)).until(() -> get("/health").statusCode() == 503);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(get("/health").statusCode()).isEqualTo(503));
             assertThat(get("/health").body()).contains("\"status\":\"DOWN\"").contains("event loop").contains("run no task");
             assertThat(get("/ready").statusCode()).isEqualTo(503);
         } finally {
             release.countDown();
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> get("/health").statusCode() == 200);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(get("/health").statusCode()).isEqualTo(200));
     }
 }

@@ -4,10 +4,10 @@ import io.treecast.client.LeafChange;
 import io.treecast.client.TreeEvent;
 import io.treecast.client.TreeValue;
 import io.treecast.client.TreecastClientException;
+import io.treecast.testrules.PerLeafView;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -19,8 +19,8 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Keeps every event of one subscription (from the client's Netty thread) and rebuilds the subscriber's view with
- * DESIGN.md's per-leaf rule: a change is applied unless what is held for that leaf (deletes included) has a newer seq,
- * changes of one event in their order, and RESET drops everything held.
+ * DESIGN.md's per-leaf rule ({@link PerLeafView}): a change is applied unless what is held for that leaf (deletes
+ * included) has a newer seq, changes of one event in their order, and RESET drops everything held.
  */
 public final class Recorder implements Consumer<TreeEvent> {
     private final ConcurrentLinkedQueue<TreeEvent> events = new ConcurrentLinkedQueue<>();
@@ -94,28 +94,16 @@ public final class Recorder implements Consumer<TreeEvent> {
 
     /** The view that applying every event so far with the per-leaf rule gives, sorted by path. */
     public Map<String, TreeValue> state() {
-        Map<String, TreeValue> values = new TreeMap<>();
-        Map<String, Long> heldSeq = new HashMap<>();
+        PerLeafView<String, TreeValue> view = new PerLeafView<>();
         for (TreeEvent e : events) {
             if (e.kind() == TreeEvent.Kind.RESET) {
-                values.clear();
-                heldSeq.clear();
+                view.reset();
                 continue;
             }
             for (LeafChange c : e.changes()) {
-                Long held = heldSeq.get(c.path());
-                // strictly older only: a batch may change one leaf twice, and both changes carry the batch's seq
-                if (held != null && held > c.seq()) {
-                    continue;
-                }
-                heldSeq.put(c.path(), c.seq());
-                if (c.isDelete()) {
-                    values.remove(c.path());
-                } else {
-                    values.put(c.path(), c.value());
-                }
+                view.apply(c.path(), c.seq(), c.isDelete() ? null : c.value());
             }
         }
-        return values;
+        return new TreeMap<>(view.values());
     }
 }

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -111,7 +112,12 @@ public final class ServerProcess implements AutoCloseable {
         await().atMost(START_TIMEOUT)
                 .pollInterval(Duration.ofMillis(100))
                 .failFast("server process exited; see " + log.toAbsolutePath(), () -> !process.isAlive())
-                .until(() -> accepts(tcpPort) && (!webSocketEnabled() || accepts(wsPort)));
+                .untilAsserted(() -> {
+                    assertThat(accepts(tcpPort)).as("the server accepts on its TCP port %d; see %s", tcpPort, log.toAbsolutePath()).isTrue();
+                    if (webSocketEnabled()) {
+                        assertThat(accepts(wsPort)).as("the server accepts on its WebSocket port %d; see %s", wsPort, log.toAbsolutePath()).isTrue();
+                    }
+                });
     }
 
     /** {@code http://127.0.0.1:<metrics.port>}: /metrics, /health, /ready. */

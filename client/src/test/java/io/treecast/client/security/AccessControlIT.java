@@ -139,11 +139,11 @@ class AccessControlIT {
             List<TreeEvent> events = new CopyOnWriteArrayList<>();
             long before = admin.set("markets/eu/ring", 0L);
             ClientSubscription sub = alice.subscribe("markets/**", o -> o.snapshot().policy(Policy.STRICT), events::add);
-            await().atMost(WAIT).until(() -> events.stream().anyMatch(e -> e.kind() == TreeEvent.Kind.SNAPSHOT_END));
+            await().atMost(WAIT).untilAsserted(() -> assertThat(events).anyMatch(e -> e.kind() == TreeEvent.Kind.SNAPSHOT_END));
             long hidden = admin.set("markets/secret/plan", 30L);
             long mixed = admin.update(b -> b.set("markets/secret/plan", 31L).set("markets/us/fx", 21L));
             long visible = admin.set("markets/eu/fx", 11L);
-            await().atMost(WAIT).until(() -> events.stream().anyMatch(e -> e.seq() == visible));
+            await().atMost(WAIT).untilAsserted(() -> assertThat(events).anyMatch(e -> e.seq() == visible));
             List<String> seen = events.stream().flatMap(e -> e.changes().stream()).map(LeafChange::path).collect(Collectors.toList());
             assertThat(seen).contains("markets/eu/fx", "markets/us/fx").doesNotContain("markets/secret/plan");
             assertThat(events).noneMatch(e -> e.seq() == hidden);
@@ -154,7 +154,7 @@ class AccessControlIT {
             // resume from the replay ring: the same filter
             List<TreeEvent> replay = new CopyOnWriteArrayList<>();
             ClientSubscription resumed = alice.subscribe(SubscribeSpec.pattern("markets/**").resumeAfter(before).policy(Policy.STRICT), replay::add, e -> { });
-            await().atMost(WAIT).until(() -> replay.stream().anyMatch(e -> e.seq() == visible));
+            await().atMost(WAIT).untilAsserted(() -> assertThat(replay).anyMatch(e -> e.seq() == visible));
             assertThat(replay.stream().flatMap(e -> e.changes().stream()).map(LeafChange::path)).doesNotContain("markets/secret/plan");
             assertThat(replay).noneMatch(e -> e.seq() == hidden);
             resumed.cancel();
@@ -182,7 +182,7 @@ class AccessControlIT {
                 long last = root.set("markets/eu/fx", 3L);
                 List<TreeEvent> events = new CopyOnWriteArrayList<>();
                 alice.subscribe(SubscribeSpec.pattern("markets/**").resumeAfter(first).policy(Policy.STRICT), events::add, e -> { });
-                await().atMost(WAIT).until(() -> events.stream().anyMatch(e -> e.changes().stream().anyMatch(c -> c.seq() == last)));
+                await().atMost(WAIT).untilAsserted(() -> assertThat(events).anyMatch(e -> e.changes().stream().anyMatch(c -> c.seq() == last)));
                 assertThat(events).anyMatch(e -> e.kind() == TreeEvent.Kind.RESET); // too old for the ring of 4 batches
                 assertThat(asked.get()).as("the store was asked").isPositive();
                 List<String> seen = events.stream().flatMap(e -> e.changes().stream()).map(LeafChange::path).collect(Collectors.toList());
@@ -198,13 +198,13 @@ class AccessControlIT {
             // with a snapshot the marker arrives whether the set lands before or after the subscription is registered
             alice.subscribe(SubscribeSpec.pattern("markets/**").snapshot(true).policy(Policy.STRICT).eventsPerFrame(1), events::add, e -> { });
             admin.set("markets/eu/marker", 0L);
-            await().atMost(WAIT).until(() -> events.stream().flatMap(e -> e.changes().stream())
-                    .anyMatch(c -> c.path().equals("markets/eu/marker")));
+            await().atMost(WAIT).untilAsserted(() -> assertThat(events.stream().flatMap(e -> e.changes().stream()).map(c -> c.path()).toList())
+                    .contains("markets/eu/marker"));
             for (int i = 0; i < 1500; i++) {   // more than the client's and the server's demand windows
                 admin.publish(b -> b.set("markets/secret/plan", 1L));
             }
             long visible = admin.set("markets/eu/after-hidden", 1L);
-            await().atMost(WAIT).until(() -> events.stream().anyMatch(e -> e.seq() == visible));
+            await().atMost(WAIT).untilAsserted(() -> assertThat(events).anyMatch(e -> e.seq() == visible));
             assertThat(events.stream().flatMap(e -> e.changes().stream()).map(LeafChange::path)).doesNotContain("markets/secret/plan");
         }
     }
@@ -214,12 +214,12 @@ class AccessControlIT {
         try (TreecastClient alice = connect("alice-token-0123456789")) {
             AtomicReference<TreecastClientException> error = new AtomicReference<>();
             alice.subscribe(SubscribeSpec.pattern("markets/secret/*"), e -> { }, error::set);
-            await().atMost(WAIT).until(() -> error.get() != null);
+            await().atMost(WAIT).untilAsserted(() -> assertThat(error.get()).isNotNull());
             assertThat(error.get().code()).isEqualTo(TreecastClientException.Code.FORBIDDEN);
             assertThat(error.get()).hasMessageContaining("subscription to 'markets/secret/*'").hasMessageContaining("read deny rule 'markets/secret/**'");
             error.set(null);
             alice.subscribe(SubscribeSpec.pattern("users/**"), e -> { }, error::set);
-            await().atMost(WAIT).until(() -> error.get() != null);
+            await().atMost(WAIT).untilAsserted(() -> assertThat(error.get()).isNotNull());
             assertThat(error.get().code()).isEqualTo(TreecastClientException.Code.FORBIDDEN);
             assertThat(error.get()).hasMessageContaining("'users/**'");
         }
@@ -301,10 +301,10 @@ class AccessControlIT {
             AtomicReference<TreecastClientException> ended = new AtomicReference<>();
             List<TreeEvent> events = new CopyOnWriteArrayList<>();
             alice.subscribe(SubscribeSpec.pattern("markets/eu/**").snapshot(), events::add, ended::set);
-            await().atMost(WAIT).until(() -> events.stream().anyMatch(e -> e.kind() == TreeEvent.Kind.SNAPSHOT_END));
+            await().atMost(WAIT).untilAsserted(() -> assertThat(events).anyMatch(e -> e.kind() == TreeEvent.Kind.SNAPSHOT_END));
 
             rewrite(RULES.replace("deny: [\"markets/secret/**\"]", "deny: [\"markets/secret/**\", \"markets/eu/**\"]"));
-            await().atMost(WAIT).until(() -> ended.get() != null);
+            await().atMost(WAIT).untilAsserted(() -> assertThat(ended.get()).isNotNull());
             assertThat(ended.get().code()).isEqualTo(TreecastClientException.Code.FORBIDDEN);
             assertThat(ended.get()).hasMessageContaining("markets/eu/**").hasMessageContaining("the access rules changed");
             assertThatThrownBy(() -> alice.get("markets/eu/*"))
@@ -313,7 +313,7 @@ class AccessControlIT {
         } finally {
             rewrite(RULES);
             try (TreecastClient alice = connect("alice-token-0123456789")) {
-                await().atMost(WAIT).ignoreExceptions().until(() -> !alice.get("markets/eu/*").leaves().isEmpty());
+                await().atMost(WAIT).ignoreExceptions().untilAsserted(() -> assertThat(alice.get("markets/eu/*").leaves()).isNotEmpty());
             }
         }
     }

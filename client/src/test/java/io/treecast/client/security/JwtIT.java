@@ -151,7 +151,7 @@ class JwtIT {
         try (TreecastClient dora = connect(token)) {
             AtomicReference<TreecastClientException> ended = new AtomicReference<>();
             dora.subscribe(SubscribeSpec.pattern("users/dora/**"), e -> { }, ended::set);
-            await().atMost(WAIT).until(() -> ended.get() != null);
+            await().atMost(WAIT).untilAsserted(() -> assertThat(ended.get()).isNotNull());
             assertThat(ended.get().code()).isEqualTo(TreecastClientException.Code.UNAUTHORIZED);
             assertThat(ended.get()).hasMessageContaining("the token of principal 'dora' expired at").hasMessageContaining("reconnect with a new token");
         }

@@ -175,9 +175,9 @@ class TlsIT {
             Files.writeString(key, next.keyPem());
             Files.writeString(cert, next.certificatePem());
             Files.setLastModifiedTime(cert, FileTime.fromMillis(System.currentTimeMillis() + 60_000));
-            await().atMost(WAIT).ignoreExceptions().until(() -> {
+            await().atMost(WAIT).ignoreExceptions().untilAsserted(() -> {
                 try (TreecastClient c = TreecastClient.connect(server.tcpUri(), trusting("new-ca"))) {
-                    return c.get("open/*") != null;
+                    assertThat(c.get("open/*")).isNotNull();
                 }
             });
             assertThatThrownBy(() -> {
@@ -190,9 +190,9 @@ class TlsIT {
             Files.writeString(key, back.keyPem());
             Files.writeString(cert, back.certificatePem());
             Files.setLastModifiedTime(cert, FileTime.fromMillis(System.currentTimeMillis() + 120_000));
-            await().atMost(WAIT).ignoreExceptions().until(() -> {
+            await().atMost(WAIT).ignoreExceptions().untilAsserted(() -> {
                 try (TreecastClient c = TreecastClient.connect(server.tcpUri(), trusting("ca"))) {
-                    return c.get("open/*") != null;
+                    assertThat(c.get("open/*")).isNotNull();
                 }
             });
         }

@@ -94,9 +94,9 @@ class EmbeddedKafkaIT {
                 producer.flush();
                 consumer.subscribe(List.of("busy"));
                 int[] seen = {0};
-                await().atMost(Duration.ofSeconds(60)).until(() -> {
+                await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
                     seen[0] += consumer.poll(Duration.ofMillis(200)).count();
-                    return seen[0] >= 2_000;
+                    assertThat(seen[0]).as("records consumed").isGreaterThanOrEqualTo(2_000);
                 });
                 consumer.commitSync();
                 long pid = kafka.pid();
@@ -182,7 +182,7 @@ class EmbeddedKafkaIT {
             parent.destroyForcibly(); // SIGKILL: no shutdown hook runs in the parent
             parent.waitFor(30, TimeUnit.SECONDS);
 
-            await().atMost(Duration.ofSeconds(30)).until(() -> !child.isAlive());
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(child.isAlive()).as("child.isAlive()").isFalse());
             assertThat(Files.readString(dataDir.resolve("kafka-broker.log"))).contains("parent process is gone");
         } finally {
             parent.destroyForcibly();
@@ -217,11 +217,11 @@ class EmbeddedKafkaIT {
             c.assign(List.of(tp));
             c.seekToBeginning(List.of(tp));
             Map<TopicPartition, Long> end = c.endOffsets(List.of(tp));
-            await().atMost(Duration.ofSeconds(30)).until(() -> {
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
                 for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
                     out.add(r.key() + "=" + r.value());
                 }
-                return c.position(tp) >= end.get(tp);
+                assertThat(c.position(tp)).as("read position in %s", tp).isGreaterThanOrEqualTo(end.get(tp));
             });
         }
         return out;

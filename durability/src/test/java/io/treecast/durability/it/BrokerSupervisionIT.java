@@ -76,7 +76,7 @@ class BrokerSupervisionIT {
 
             OfferResult r = engine.offer(Batch.of(Change.set(TreePath.parse("lock/a"), value(1))));
             assertThat(r).isEqualTo(OfferResult.ACCEPTED);
-            await().atMost(Duration.ofSeconds(60)).until(() -> engine.durableSeq() >= engine.currentSeq());
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(engine.durableSeq()).isGreaterThanOrEqualTo(engine.currentSeq()));
             assertThat(first.journal().healthy()).isTrue();
         }
         // released at close: the next start on the same dir is fine
@@ -120,19 +120,18 @@ class BrokerSupervisionIT {
             }, "sv-writer");
             writer.start();
             try {
-                await().atMost(Duration.ofSeconds(60)).until(() -> acked.size() == 200 && engine.durableSeq() > 1000);
+                await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> { assertThat(acked.size()).isEqualTo(200); assertThat(engine.durableSeq()).isGreaterThan(1000); });
 
                 ProcessHandle.of(firstPid).orElseThrow().destroyForcibly(); // kill -9 of the broker's JVM
 
-                await().atMost(Duration.ofSeconds(120)).until(() -> durability.brokerRestarts() >= 1
-                        && durability.brokerPid() > 0 && durability.brokerPid() != firstPid);
+                await().atMost(Duration.ofSeconds(120)).untilAsserted(() -> { assertThat(durability.brokerRestarts()).isGreaterThanOrEqualTo(1); assertThat(durability.brokerPid()).isGreaterThan(0); assertThat(durability.brokerPid()).isNotEqualTo(firstPid); });
                 long afterRestart = engine.currentSeq();
-                await().atMost(Duration.ofSeconds(120)).until(() -> engine.durableSeq() > afterRestart + 1000);
+                await().atMost(Duration.ofSeconds(120)).untilAsserted(() -> assertThat(engine.durableSeq()).isGreaterThan(afterRestart + 1000));
             } finally {
                 stop.set(true);
                 writer.join(10_000);
             }
-            await().atMost(Duration.ofSeconds(60)).until(() -> engine.durableSeq() >= engine.currentSeq());
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(engine.durableSeq()).isGreaterThanOrEqualTo(engine.currentSeq()));
             assertThat(durability.journal().healthy()).isTrue();
 
             Map<String, Long> inTopic = new HashMap<>();

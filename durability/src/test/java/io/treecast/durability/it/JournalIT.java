@@ -44,7 +44,7 @@ class JournalIT {
                     .get(30, TimeUnit.SECONDS);
             subtreeDeleteSeq = s.delete("fx/us");
             lastSeq = s.set("fx/eu/EURUSD0/bid", "v0-new");
-            await().atMost(Duration.ofSeconds(30)).until(() -> s.engine.durableSeq() >= s.engine.currentSeq());
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(s.engine.durableSeq()).isGreaterThanOrEqualTo(s.engine.currentSeq()));
         }
 
         Map<String, LeafRecord> latest = new HashMap<>();
@@ -84,7 +84,7 @@ class JournalIT {
         try (Stack s = Stack.start(broker.kafka().bootstrapServers(), "priorities", b -> b.nice(7).stateStore(true).dataDir(dataDir),
                 b -> { })) {
             s.apply(Batch.of(Change.set(TreePath.parse("p/1"), Stack.value("x"))), AckMode.DURABLE).get(30, TimeUnit.SECONDS);
-            await().atMost(Duration.ofSeconds(60)).until(() -> s.durability.treeState().running());
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(s.durability.treeState().running()).as("s.durability.treeState().running()").isTrue());
 
             Map<String, Integer> nice = threadNiceByName();
             assertThat(nice).as("engine threads keep the caller's priority")
@@ -145,7 +145,7 @@ class JournalIT {
             s.set("r/4", "subtree replaced by a leaf");
             before = s.tree();
             lastIssued = s.engine.currentSeq();
-            await().atMost(Duration.ofSeconds(30)).until(() -> s.engine.durableSeq() >= lastIssued);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(s.engine.durableSeq()).isGreaterThanOrEqualTo(lastIssued));
         }
         assertThat(before).containsKey("r/6/leaf6/below").doesNotContainKey("r/6/leaf6").containsKey("r/4")
                 .doesNotContainKey("r/3/leaf3");
@@ -175,13 +175,14 @@ class JournalIT {
             s.delete("c/gone");
             int[] filler = {0};
             // the cleaner never touches the active segment: keep writing so that segments roll and get cleaned
-            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() -> {
+            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
                 s.set("c/filler", "f" + filler[0]++);
-                return TopicReader.readAll(broker.kafka().bootstrapServers(), topic).stream()
-                        .noneMatch(r -> new String(r.key(), StandardCharsets.UTF_8).startsWith("c/gone/"));
+                assertThat(TopicReader.readAll(broker.kafka().bootstrapServers(), topic).stream()
+                        .map(r -> new String(r.key(), StandardCharsets.UTF_8)).toList())
+                        .noneMatch(k -> k.startsWith("c/gone/"));
             });
             lastIssued = s.engine.currentSeq();
-            await().atMost(Duration.ofSeconds(30)).until(() -> s.engine.durableSeq() >= lastIssued);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(s.engine.durableSeq()).isGreaterThanOrEqualTo(lastIssued));
         }
 
         try (Stack s = Stack.start(broker.kafka().bootstrapServers(), topic, smallSegments, b -> { })) {

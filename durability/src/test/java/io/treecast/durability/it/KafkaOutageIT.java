@@ -39,7 +39,7 @@ class KafkaOutageIT {
             for (int i = 0; i < 100; i++) {
                 s.set("o/before/" + i, "b" + i);
             }
-            await().atMost(Duration.ofSeconds(30)).until(() -> s.engine.durableSeq() >= s.engine.currentSeq());
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(s.engine.durableSeq()).isGreaterThanOrEqualTo(s.engine.currentSeq()));
             assertThat(s.durability.journal().healthy()).isTrue();
 
             broker.kafka().kill();
@@ -66,17 +66,17 @@ class KafkaOutageIT {
             assertThat(applied).as("writes applied from memory while Kafka was down")
                     .isGreaterThanOrEqualTo(JOURNAL_CAPACITY / 2).isLessThanOrEqualTo(JOURNAL_CAPACITY + 1);
             assertThat(s.tree()).containsKey("o/during/" + (applied - 1));
-            await().atMost(Duration.ofSeconds(30)).until(() -> !s.durability.journal().healthy());
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(s.durability.journal().healthy()).as("s.durability.journal().healthy()").isFalse());
             assertThat(s.engine.degraded()).isTrue();
 
             broker.kafka().start();
 
-            await().atMost(Duration.ofSeconds(90)).until(() -> s.engine.durableSeq() >= s.engine.currentSeq());
-            await().atMost(Duration.ofSeconds(30)).until(() -> s.durability.journal().healthy() && !s.engine.degraded());
+            await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(s.engine.durableSeq()).isGreaterThanOrEqualTo(s.engine.currentSeq()));
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> { assertThat(s.durability.journal().healthy()).as("s.durability.journal().healthy()").isTrue(); assertThat(s.engine.degraded()).as("s.engine.degraded()").isFalse(); });
             s.set("o/after", "kafka is back");
             treeBeforeClose = s.tree();
             lastIssued = s.engine.currentSeq();
-            await().atMost(Duration.ofSeconds(30)).until(() -> s.engine.durableSeq() >= lastIssued);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(s.engine.durableSeq()).isGreaterThanOrEqualTo(lastIssued));
         }
 
         // no duplicates from the producer's retries: per key, every record's seq is newer than the one before

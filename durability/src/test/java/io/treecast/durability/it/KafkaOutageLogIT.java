@@ -74,8 +74,8 @@ class KafkaOutageLogIT {
                 b -> b.kafkaLostAfter(Duration.ofMillis(1500)).stateStore(true).dataDir(dataDir),
                 b -> { })) {
             s.set("log/before", "b");
-            await().atMost(Duration.ofSeconds(60)).until(() -> s.engine.durableSeq() >= s.engine.currentSeq());
-            await().atMost(Duration.ofSeconds(90)).until(() -> s.durability.treeState().running());
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(s.engine.durableSeq()).isGreaterThanOrEqualTo(s.engine.currentSeq()));
+            await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(s.durability.treeState().running()).as("s.durability.treeState().running()").isTrue());
             // under load: records in flight when the broker dies and when it returns (NOT_LEADER_OR_FOLLOWER retries)
             Thread writer = new Thread(() -> {
                 for (long i = 0; writing.get(); i++) {
@@ -90,13 +90,13 @@ class KafkaOutageLogIT {
                 attempts.reset();
 
                 broker.kafka().kill();
-                await().atMost(Duration.ofSeconds(120)).until(() -> !s.durability.journal().healthy());
-                await().atMost(Duration.ofSeconds(120)).until(() -> attempts.total() >= FLOOD);
+                await().atMost(Duration.ofSeconds(120)).untilAsserted(() -> assertThat(s.durability.journal().healthy()).as("s.durability.journal().healthy()").isFalse());
+                await().atMost(Duration.ofSeconds(120)).untilAsserted(() -> assertThat(attempts.total()).isGreaterThanOrEqualTo(FLOOD));
                 broker.kafka().start();
-                await().atMost(Duration.ofSeconds(120)).until(() -> s.durability.journal().healthy());
+                await().atMost(Duration.ofSeconds(120)).untilAsserted(() -> assertThat(s.durability.journal().healthy()).as("s.durability.journal().healthy()").isTrue());
                 writing.set(false);
                 writer.join(10_000);
-                await().atMost(Duration.ofSeconds(120)).until(() -> s.engine.durableSeq() >= s.engine.currentSeq());
+                await().atMost(Duration.ofSeconds(120)).untilAsserted(() -> assertThat(s.engine.durableSeq()).isGreaterThanOrEqualTo(s.engine.currentSeq()));
 
                 List<ILoggingEvent> all = snapshot(printed);
                 List<ILoggingEvent> outage = all.subList(before, all.size());

@@ -8,6 +8,7 @@ import io.treecast.fastpath.Leaf;
 import io.treecast.fastpath.PathPattern;
 import io.treecast.fastpath.SubscribeOptions;
 import io.treecast.proto.Value;
+import io.treecast.testrules.PerLeafView;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,8 +38,8 @@ class ResumeFromStoreIT {
         }
 
         final List<Ev> events = new ArrayList<>();
-        final Map<String, String> state = new TreeMap<>();
-        final Map<String, Long> seqs = new TreeMap<>();
+        /** value@seq per path */
+        final PerLeafView<String, String> state = new PerLeafView<>();
         volatile boolean snapshotDone;
         volatile ErrorCode end;
 
@@ -46,22 +47,10 @@ class ResumeFromStoreIT {
         public synchronized void onEvent(EventView e) {
             events.add(new Ev(e.kind(), e.seq(), e.size()));
             if (e.kind() == EventKind.RESET) {
-                state.clear();
-                seqs.clear();
+                state.reset();
             }
             for (int i = 0; i < e.size(); i++) {
-                String path = Stack.text(e.path(i));
-                Long cur = seqs.get(path);
-                if (cur != null && e.changeSeq(i) < cur) {
-                    continue;
-                }
-                if (e.isDelete(i)) {
-                    state.remove(path);
-                    seqs.remove(path);
-                } else {
-                    state.put(path, value(e.value(i)) + "@" + e.changeSeq(i));
-                    seqs.put(path, e.changeSeq(i));
-                }
+                state.apply(Stack.text(e.path(i)), e.changeSeq(i), e.isDelete(i) ? null : value(e.value(i)) + "@" + e.changeSeq(i));
             }
             if (e.kind() == EventKind.SNAPSHOT_END) {
                 snapshotDone = true;
@@ -74,7 +63,7 @@ class ResumeFromStoreIT {
         }
 
         synchronized Map<String, String> state() {
-            return new TreeMap<>(state);
+            return new TreeMap<>(state.values());
         }
 
         synchronized List<Ev> events() {
@@ -123,12 +112,12 @@ class ResumeFromStoreIT {
             for (int i = 0; i < 100; i++) {
                 laterSeqs.add(stack.set("m/" + (i % 60) + "/v", "b" + i));
             }
-            await().atMost(Duration.ofSeconds(60)).until(() -> events.snapshotDone);
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(events.snapshotDone).as("events.snapshotDone").isTrue());
             for (int i = 0; i < 50; i++) {
                 laterSeqs.add(stack.set("m/" + (i % 60) + "/w", "c" + i));
             }
             long last = stack.engine.currentSeq();
-            await().atMost(Duration.ofSeconds(60)).until(() -> engineState(stack).equals(events.state()));
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(engineState(stack)).isEqualTo(events.state()));
 
             assertThat(events.end).isNull();
             assertThat(stack.durability.treeState().snapshotsServed()).as("the store was asked once").isEqualTo(1);

@@ -45,7 +45,7 @@ class StopWithKafkaDownIT {
                 s.set("sd/k" + i, "before-" + i);
             }
             s.delete("sd/k49");
-            await().atMost(Duration.ofSeconds(30)).until(() -> s.engine.durableSeq() >= s.engine.currentSeq());
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(s.engine.durableSeq()).isGreaterThanOrEqualTo(s.engine.currentSeq()));
 
             broker.kafka().kill(); // and not restarted: Kafka stays unreachable through the stop
 
@@ -74,7 +74,7 @@ class StopWithKafkaDownIT {
             assertThat(backlog).as("deleted once its records are in the topic").doesNotExist();
             long next = s.set("sd/after", "x");
             assertThat(next).as("seq continues above every seq issued before the stop").isGreaterThan(lastApplied);
-            await().atMost(Duration.ofSeconds(30)).until(() -> s.engine.durableSeq() >= next);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(s.engine.durableSeq()).isGreaterThanOrEqualTo(next));
         }
 
         // and the topic itself holds them: a third start from the topic alone (no backlog file) sees the same tree

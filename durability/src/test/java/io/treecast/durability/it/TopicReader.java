@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** Reads a whole topic the way an analytics consumer would: a plain KafkaConsumer, from the beginning to the end. */
@@ -33,18 +34,15 @@ final class TopicReader {
             c.assign(parts);
             c.seekToBeginning(parts);
             Map<TopicPartition, Long> end = c.endOffsets(parts);
-            await().atMost(Duration.ofSeconds(60)).until(() -> {
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
                 for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(100))) {
                     if (r.offset() < end.get(new TopicPartition(r.topic(), r.partition()))) {
                         out.add(r);
                     }
                 }
                 for (TopicPartition tp : parts) {
-                    if (c.position(tp) < end.get(tp)) {
-                        return false;
-                    }
+                    assertThat(c.position(tp)).as("read position in %s", tp).isGreaterThanOrEqualTo(end.get(tp));
                 }
-                return true;
             });
         }
         return out;

@@ -59,7 +59,7 @@ class TreeStateStopIT {
     void aStoppedStoreLeavesItsConsumerGroup(@TempDir Path stateDir) throws Exception {
         String app = "stop-leaves-group";
         try (TreeState state = start(stateDir, app)) {
-            await().atMost(Duration.ofSeconds(90)).until(state::running);
+            await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(state.running()).as("state.running()").isTrue());
             assertThat(members(app)).as("members of %s while it runs", app).hasSize(1);
 
             assertThat(state.stop()).as("Kafka Streams reached NOT_RUNNING within the stop bound").isTrue();
@@ -79,14 +79,14 @@ class TreeStateStopIT {
         String app = "stop-restart";
         Set<String> firstMembers;
         try (TreeState first = start(stateDir, app)) {
-            await().atMost(Duration.ofSeconds(90)).until(first::running);
+            await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(first.running()).as("first.running()").isTrue());
             firstMembers = members(app);
             assertThat(first.stop()).isTrue();
         }
         try (TreeState second = start(stateDir, app)) {
             // joined: the group knows a member that is not the first instance's
             await().atMost(Duration.ofSeconds(90)).ignoreExceptions()
-                    .until(() -> members(app).stream().anyMatch(m -> !firstMembers.contains(m)));
+                    .untilAsserted(() -> assertThat(members(app)).anyMatch(m -> !firstMembers.contains(m)));
 
             assertThat(second.stop()).as("the restarted store reached NOT_RUNNING within the stop bound").isTrue();
 
@@ -107,7 +107,7 @@ class TreeStateStopIT {
             throws Exception {
         String app = "crash-restart";
         TreeState first = start(stateDir, app);
-        await().atMost(Duration.ofSeconds(90)).until(first::running);
+        await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(first.running()).as("first.running()").isTrue());
         vanish(first);
         assertThat(members(app)).as("the crashed store is still a member").hasSize(1);
 
@@ -115,9 +115,9 @@ class TreeStateStopIT {
         java.util.concurrent.atomic.AtomicInteger mostMembers = new java.util.concurrent.atomic.AtomicInteger();
         try (TreeState second = start(stateDir, app)) {
             // the restarted store reaches RUNNING within 120 s; the group's size is sampled on the way
-            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
                 mostMembers.accumulateAndGet(members(app).size(), Math::max);
-                return second.running();
+                assertThat(second.running()).as("the restarted store is RUNNING").isTrue();
             });
             System.out.printf("restarted store RUNNING %d ms after its start%n", (System.nanoTime() - t0) / 1_000_000);
             assertThat(mostMembers.get()).as("members of %s while the restarted store joined", app).isLessThanOrEqualTo(1);
@@ -157,7 +157,7 @@ class TreeStateStopIT {
         String app = "stop-broker-killed";
         TreeState state = start(stateDir, app);
         try {
-            await().atMost(Duration.ofSeconds(90)).until(state::running);
+            await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(state.running()).as("state.running()").isTrue());
             broker.kafka().kill();
 
             boolean stopped = state.stop();
@@ -165,7 +165,7 @@ class TreeStateStopIT {
             assertThat(state.state()).as("state after stop() returned %s", stopped)
                     .isEqualTo(stopped ? "NOT_RUNNING" : "PENDING_SHUTDOWN");
             restartBroker();
-            await().atMost(Duration.ofSeconds(90)).until(() -> state.state().equals("NOT_RUNNING"));
+            await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(state.state()).isEqualTo("NOT_RUNNING"));
         } finally {
             restartBroker();
             state.close();
@@ -181,7 +181,7 @@ class TreeStateStopIT {
         String app = "stop-broker-frozen";
         TreeState state = start(stateDir, app);
         try {
-            await().atMost(Duration.ofSeconds(90)).until(state::running);
+            await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(state.running()).as("state.running()").isTrue());
             signal("STOP", broker.kafka().pid());
             try {
                 assertThat(state.stop()).as("Kafka Streams reached NOT_RUNNING").isFalse();
@@ -190,7 +190,7 @@ class TreeStateStopIT {
                 signal("CONT", broker.kafka().pid());
             }
             // once the broker answers again the lingering stream thread finishes
-            await().atMost(Duration.ofSeconds(90)).until(() -> state.state().equals("NOT_RUNNING"));
+            await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(state.state()).isEqualTo("NOT_RUNNING"));
         } finally {
             restartBroker();
             state.close();

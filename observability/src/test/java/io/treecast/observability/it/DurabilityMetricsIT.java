@@ -72,7 +72,7 @@ class DurabilityMetricsIT {
                 durability.journal());
         metrics.attach(server, DurabilityProbe.of(durability));
 
-        await().atMost(Duration.ofSeconds(30)).until(() -> get("/ready").statusCode() == 200);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(get("/ready").statusCode()).isEqualTo(200));
         assertThat(get("/ready").body()).contains("Kafka reachable");
         try (TreecastClient client = TreecastClient.connect(server.tcpUri())) {
             client.update(b -> b.set("k/a", 1).set("k/b", 2), io.treecast.client.AckMode.DURABLE);

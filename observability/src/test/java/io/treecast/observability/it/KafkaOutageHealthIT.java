@@ -154,7 +154,7 @@ class KafkaOutageHealthIT {
         startServer("outage-health-idle");
         server.engine().offer(Batch.of(Change.set(TreePath.parse("idle/a"),
                 Value.newBuilder().setStringValue("a").build().toByteArray())));
-        await().atMost(Duration.ofSeconds(30)).until(() -> server.engine().durableSeq() >= server.engine().currentSeq());
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(server.engine().durableSeq()).isGreaterThanOrEqualTo(server.engine().currentSeq()));
         outageIsSeenWhileKafkaIsAwayAndClearedWhenBack();
     }
 
@@ -167,7 +167,7 @@ class KafkaOutageHealthIT {
         server = TreecastServer.start(ServerConfig.builder().set("tcp.port", "0").set("websocket.port", "0").build(),
                 durability.journal());
         metrics.attach(server, DurabilityProbe.of(durability));
-        await().atMost(Duration.ofSeconds(30)).until(() -> get("/ready").statusCode() == 200);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(get("/ready").statusCode()).isEqualTo(200));
         // the state store runs and its lag is known: the monitor's figures include a question to the brokers
         await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(get("/metrics").body())
                 .contains("treecast_state_store_state{state=\"RUNNING\"} 1.0")

@@ -65,11 +65,11 @@ class ObservabilityServerIT {
         try (TreecastClient client = TreecastClient.connect(server.tcpUri())) {
             List<TreeEvent> events = new CopyOnWriteArrayList<>();
             client.subscribe("fx/**", spec -> spec.snapshot(), events::add);
-            await().atMost(Duration.ofSeconds(10)).until(() -> events.stream().anyMatch(e -> e.kind() == TreeEvent.Kind.SNAPSHOT_END));
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(events).anyMatch(e -> e.kind() == TreeEvent.Kind.SNAPSHOT_END));
             client.set("fx/EURUSD/bid", 1.0842);
             client.set("fx/EURUSD/ask", 1.0844);
             assertThatThrownBy(() -> client.set("fx//bad", 1)).isInstanceOf(TreecastClientException.class);
-            await().atMost(Duration.ofSeconds(10)).until(() -> events.stream().filter(e -> e.kind() == TreeEvent.Kind.UPDATE).count() == 2);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(events.stream().filter(e -> e.kind() == TreeEvent.Kind.UPDATE).count()).isEqualTo(2));
 
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
                 HttpResponse<String> r = get("/metrics");

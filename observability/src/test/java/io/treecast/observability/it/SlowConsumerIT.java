@@ -64,11 +64,11 @@ class SlowConsumerIT {
                             ended.set(t);
                         }
                     });
-            await().atMost(Duration.ofSeconds(10)).until(() -> server.engine().stats().subscriptions() == 1);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(server.engine().stats().subscriptions()).isEqualTo(1));
             for (int i = 0; i < 10_000 && ended.get() == null; i++) {
                 writer.set("slow/" + (i % 10), i);
             }
-            await().atMost(Duration.ofSeconds(10)).until(() -> ended.get() != null);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(ended.get()).isNotNull());
             assertThat(ended.get()).hasMessageContaining("SLOW_CONSUMER");
         }
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(metrics.scrape())

@@ -71,7 +71,7 @@ class WireEncoderTest {
         try (Engine engine = Engine.start(EngineConfig.builder().build())) {
             engine.offer(Batch.of(Change.set(TreePath.parse("fx/EURUSD/bid"), value(Value.newBuilder().setDoubleValue(1.0842).build())),
                     Change.set(TreePath.parse("fx/EURUSD/name"), value(Value.newBuilder().setStringValue("Euro \u20ac").build()))));
-            await().atMost(10, TimeUnit.SECONDS).until(() -> engine.currentSeq() > 0); // so the first batch is in the snapshot
+            await().atMost(10, TimeUnit.SECONDS).untilAsserted(() -> assertThat(engine.currentSeq()).isGreaterThan(0)); // so the first batch is in the snapshot
             var sub = engine.subscribe(SubscribeOptions.of(PathPattern.parse("fx/**")).withSnapshot(true), new EventHandler() {
                 @Override
                 public void onEvent(EventView e) {
@@ -96,12 +96,12 @@ class WireEncoderTest {
             sub.request(Long.MAX_VALUE);
             // subscribe() registers at the writer's next cycle: batches offered before that would land in the
             // snapshot instead of arriving as UPDATE events, so wait for the snapshot to end first
-            await().atMost(10, TimeUnit.SECONDS).until(() -> seen.contains(EventKind.SNAPSHOT_END));
+            await().atMost(10, TimeUnit.SECONDS).untilAsserted(() -> assertThat(seen).contains(EventKind.SNAPSHOT_END));
             engine.offer(Batch.of(Change.set(TreePath.parse("fx/EURUSD/bid"), value(Value.newBuilder().setIntValue(-5).build())),
                     Change.set(TreePath.parse("fx/GBPUSD/raw"), value(Value.newBuilder().setBytesValue(com.google.protobuf.ByteString.copyFrom(new byte[300])).build())),
                     Change.set(TreePath.parse("fx/flag"), value(Value.newBuilder().setBoolValue(false).build()))));
             engine.offer(Batch.of(Change.delete(TreePath.parse("fx/EURUSD"))));
-            await().atMost(10, TimeUnit.SECONDS).until(() -> seen.stream().filter(k -> k == EventKind.UPDATE).count() >= 2);
+            await().atMost(10, TimeUnit.SECONDS).untilAsserted(() -> assertThat(seen.stream().filter(k -> k == EventKind.UPDATE).count()).isGreaterThanOrEqualTo(2));
             sub.cancel();
         }
         assertThat(seen).contains(EventKind.SNAPSHOT, EventKind.SNAPSHOT_END, EventKind.UPDATE);

@@ -29,7 +29,7 @@ class BudgetIT {
         try (RawClient hog = RawClient.tcp(server); RawClient other = RawClient.tcp(server)) {
             List<Event> seen = new CopyOnWriteArrayList<>();
             Disposable watch = other.subscribe(Subscribe.newBuilder().setPattern("**").build()).subscribe(seen::add);
-            await().atMost(RawClient.WAIT).until(() -> server.engine().stats().subscriptions() == 1);
+            await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(server.engine().stats().subscriptions()).isEqualTo(1));
             hog.update(RawClient.set("a", 1));
             hog.update(RawClient.set("b", 2));
             hog.update(RawClient.set("c", 3));
@@ -44,7 +44,7 @@ class BudgetIT {
             assertThat(hog.update(RawClient.set("a", 10))).isEqualTo(4);
             assertThat(hog.update(RawClient.delete("b"))).isEqualTo(5);
             assertThat(other.update(RawClient.set("d", 4))).isEqualTo(6);
-            await().atMost(RawClient.WAIT).until(() -> seen.size() == 6);
+            await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(seen.size()).isEqualTo(6));
             assertThat(seen).extracting(Event::getSeq).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
             watch.dispose();
         } finally {
@@ -64,7 +64,7 @@ class BudgetIT {
                 open.add(client.subscribe(Subscribe.newBuilder().setPattern("x/**").setOutboxCapacity(1 << 20).build())
                         .subscribe(firsts::add));
             }
-            await().atMost(RawClient.WAIT).until(() -> server.engine().stats().subscriptions() == 4);
+            await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(server.engine().stats().subscriptions()).isEqualTo(4));
             assertThat(server.engine().stats().outboxSlotsUsed()).isEqualTo(64);
 
             Throwable t = catchThrowable(() ->
@@ -77,9 +77,9 @@ class BudgetIT {
 
             // the open subscriptions carry on; cancelling one makes room for a new one
             other.update(RawClient.set("x/1", 1));
-            await().atMost(RawClient.WAIT).until(() -> firsts.size() == 4);
+            await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(firsts.size()).isEqualTo(4));
             open.remove(0).dispose();
-            await().atMost(RawClient.WAIT).until(() -> server.engine().stats().outboxSlotsUsed() == 48);
+            await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(server.engine().stats().outboxSlotsUsed()).isEqualTo(48));
             assertThat(other.get("x/**").getLeavesCount()).isEqualTo(1);
             open.forEach(Disposable::dispose);
         } finally {

@@ -51,7 +51,7 @@ class ConnectionRateLimitsIT {
             }
             assertThat(a.update(RawClient.set("ip/a", 2))).isPositive();
             b.close();
-            await().atMost(RawClient.WAIT).until(() -> server.connections() == 1);
+            await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(server.connections()).isEqualTo(1));
             try (RawClient d = RawClient.tcp(server)) {
                 assertThat(d.update(RawClient.set("ip/d", 1))).isPositive();
             }
@@ -72,7 +72,7 @@ class ConnectionRateLimitsIT {
             assertThat(refused.getMessage()).startsWith("OVERLOADED: ").contains("limits.max-updates-per-second-per-connection");
             assertThat(control.update(RawClient.set("r/control", 1))).isPositive();
             // the window moves on: the same connection is served again later
-            await().atMost(RawClient.WAIT).ignoreExceptions().until(() -> fast.update(RawClient.set("r/fast", -1)) > 0);
+            await().atMost(RawClient.WAIT).ignoreExceptions().untilAsserted(() -> assertThat(fast.update(RawClient.set("r/fast", -1))).isGreaterThan(0));
         }
     }
 
@@ -99,7 +99,7 @@ class ConnectionRateLimitsIT {
             for (int i = 0; i < 200; i++) {
                 fast.rsocket.fireAndForget(RawClient.payload("tree.publish", RawClient.set("r/pub", i))).block(RawClient.WAIT);
             }
-            await().atMost(RawClient.WAIT).until(() -> server.rejectedWithoutAnswer() > before);
+            await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(server.rejectedWithoutAnswer()).isGreaterThan(before));
             assertThat(control.update(RawClient.set("r/control", 2))).isPositive();
         }
     }

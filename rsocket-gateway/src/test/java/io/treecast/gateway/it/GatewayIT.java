@@ -114,13 +114,13 @@ class GatewayIT {
         List<Event> events = new CopyOnWriteArrayList<>();
         Disposable d = client.subscribe(Subscribe.newBuilder().setPattern("sub1/**").setSnapshot(true).build()).subscribe(events::add);
         try {
-            await().atMost(RawClient.WAIT).until(() -> events.stream().anyMatch(e -> e.getKind() == Event.Kind.SNAPSHOT_END));
+            await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(events).anyMatch(e -> e.getKind() == Event.Kind.SNAPSHOT_END));
             long s2 = client.update(Batch.newBuilder()
                     .addChanges(Change.newBuilder().setPath("sub1/y").setSet(Value.newBuilder().setBoolValue(true)))
                     .addChanges(Change.newBuilder().setPath("other/z").setSet(Value.newBuilder().setBoolValue(true)))
                     .addChanges(Change.newBuilder().setPath("sub1/x").setSet(Value.newBuilder().setIntValue(2))).build());
             long s3 = client.update(RawClient.delete("sub1"));
-            await().atMost(RawClient.WAIT).until(() -> events.stream().anyMatch(e -> e.getSeq() == s3));
+            await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(events).anyMatch(e -> e.getSeq() == s3));
             List<Event> updates = events.stream().filter(e -> e.getKind() == Event.Kind.UPDATE).toList();
             assertThat(updates).extracting(Event::getSeq).containsExactly(s2, s3);
             assertThat(updates.get(0).getChangesList()).extracting(Change::getPath).containsExactly("sub1/y", "sub1/x");
@@ -152,11 +152,11 @@ class GatewayIT {
                         events.add(e);
                     }
                 });
-        await().atMost(RawClient.WAIT).until(() -> events.size() == 2);
+        await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(events.size()).isEqualTo(2));
         assertStillServes(client); // time passes, with traffic; the stream must still hold at 2
         assertThat(events).hasSize(2);
         subs.get(0).request(1);
-        await().atMost(RawClient.WAIT).until(() -> events.size() == 3);
+        await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(events.size()).isEqualTo(3));
         subs.get(0).cancel();
     }
 
@@ -237,7 +237,7 @@ class GatewayIT {
         for (int i = 0; i < 3; i++) {
             open.add(client.subscribe(Subscribe.newBuilder().setPattern("lim/**").setSnapshot(true).build()).subscribe(firsts::add));
         }
-        await().atMost(RawClient.WAIT).until(() -> firsts.stream().filter(e -> e.getKind() == Event.Kind.SNAPSHOT_END).count() == 3);
+        await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(firsts.stream().filter(e -> e.getKind() == Event.Kind.SNAPSHOT_END).count()).isEqualTo(3));
         Throwable t = org.assertj.core.api.Assertions.catchThrowable(() ->
                 client.subscribe(Subscribe.newBuilder().setPattern("lim/**").build()).blockFirst(RawClient.WAIT));
         assertError(t, "TOO_MANY_SUBSCRIPTIONS", "already has 3 subscriptions (limits.max-subscriptions-per-connection)");
@@ -273,16 +273,16 @@ class GatewayIT {
                     }
                 });
         // the 40 events are all ready when the subscription starts: two frames of 16
-        await().atMost(RawClient.WAIT).until(() -> frames.size() == 2);
+        await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(frames.size()).isEqualTo(2));
         assertStillServes(client);
         assertThat(frames).extracting(List::size).containsExactly(16, 16);
         subs.get(0).request(10);
-        await().atMost(RawClient.WAIT).until(() -> frames.stream().mapToInt(List::size).sum() == 40);
+        await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(frames.stream().mapToInt(List::size).sum()).isEqualTo(40));
         List<Long> seqs = frames.stream().flatMap(List::stream).map(Event::getSeq).toList();
         assertThat(seqs).isSorted().doesNotHaveDuplicates().hasSize(40).startsWith(first);
         // a later event is sent at once, in a frame of its own
         long late = client.update(RawClient.set("frames/late", 1));
-        await().atMost(RawClient.WAIT).until(() -> frames.get(frames.size() - 1).get(0).getSeq() == late);
+        await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(frames.get(frames.size() - 1).get(0).getSeq()).isEqualTo(late));
         assertThat(frames.get(frames.size() - 1)).hasSize(1);
         subs.get(0).cancel();
     }
@@ -333,7 +333,7 @@ class GatewayIT {
         long before = server.rejectedWithoutAnswer();
         client.rsocket.fireAndForget(RawClient.payload("tree.publish", RawClient.set("pub//bad", 1))).block(RawClient.WAIT);
         client.rsocket.fireAndForget(RawClient.payload("tree.publish", RawClient.set("pub/good", 1))).block(RawClient.WAIT);
-        await().atMost(RawClient.WAIT).until(() -> client.get("pub/good").getLeavesCount() == 1);
+        await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(client.get("pub/good").getLeavesCount()).isEqualTo(1));
         assertThat(server.rejectedWithoutAnswer()).isEqualTo(before + 1);
         assertStillServes(client);
     }
@@ -381,7 +381,7 @@ class GatewayIT {
                 writer.update(RawClient.set("slow/k", i));
             }
         }
-        await().atMost(RawClient.WAIT).until(() -> end.get() != null);
+        await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(end.get()).isNotNull());
         assertThat(end.get().getMessage()).startsWith("SLOW_CONSUMER: ").matches("(?s).*last seq \\d+$");
         long lastSeq = Long.parseLong(end.get().getMessage().replaceAll("(?s).*last seq (\\d+)$", "$1"));
         assertThat(got).isNotEmpty();

@@ -66,7 +66,7 @@ class OverloadIT {
             long droppedBefore = server.rejectedWithoutAnswer();
             client.rsocket.fireAndForget(DefaultPayload.create(RawClient.set("refused/y", 6).toByteArray(),
                     RawClient.route("tree.publish"))).block(RawClient.WAIT);
-            await().atMost(RawClient.WAIT).until(() -> server.rejectedWithoutAnswer() > droppedBefore);
+            await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(server.rejectedWithoutAnswer()).isGreaterThan(droppedBefore));
 
             release.countDown();
             // both connections carry on, the queued batches applied, the refused ones not

@@ -53,7 +53,7 @@ class SendBudgetIT {
                     .setOutboxCapacity(65_536).build()).subscribe(seen::add);
             try {
                 publish(publisher, UPDATES);
-                await().atMost(RawClient.WAIT.multipliedBy(3)).until(() -> changes(seen) >= UPDATES);
+                await().atMost(RawClient.WAIT.multipliedBy(3)).untilAsserted(() -> assertThat(changes(seen)).isGreaterThanOrEqualTo(UPDATES));
                 // every event, in seq order, for the subscriber that reads
                 for (int i = 1; i < seen.size(); i++) {
                     assertThat(seen.get(i).getSeq()).isGreaterThan(seen.get(i - 1).getSeq());
@@ -80,7 +80,7 @@ class SendBudgetIT {
                     .setOutboxCapacity(65_536).build()).subscribe(seen::add);
             try {
                 publish(publisher, UPDATES);
-                await().atMost(RawClient.WAIT.multipliedBy(3)).until(() -> changes(seen) >= UPDATES);
+                await().atMost(RawClient.WAIT.multipliedBy(3)).untilAsserted(() -> assertThat(changes(seen)).isGreaterThanOrEqualTo(UPDATES));
                 // ~30 MiB went to the subscriber that reads; the one that does not holds at most its send budget
                 // (256 KiB) and about one frame (100 KiB here), not the 30 MiB it asked for
                 assertThat(server.maxSendBacklogBytes()).isLessThanOrEqualTo(256 * 1024 + 2 * 110 * 1024);
@@ -104,8 +104,8 @@ class SendBudgetIT {
                     hostile.getOutputStream().write(request(0x04, 1 + 2 * i, RawClient.route("tree.get"), get));
                 }
                 hostile.getOutputStream().flush();
-                await().atMost(RawClient.WAIT).until(() -> server.stats().requests(io.treecast.gateway.GatewayStats.Route.GET) >= 20);
-                await().atMost(RawClient.WAIT).until(() -> server.stats().errors(io.treecast.fastpath.ErrorCode.OVERLOADED) >= 10);
+                await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(server.stats().requests(io.treecast.gateway.GatewayStats.Route.GET)).isGreaterThanOrEqualTo(20));
+                await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(server.stats().errors(io.treecast.fastpath.ErrorCode.OVERLOADED)).isGreaterThanOrEqualTo(10));
                 // the answers held for the client are a few, not twenty
                 assertThat(server.maxSendBacklogBytes()).isLessThan(6L << 20);
                 assertThat(healthy.get("big/*").getLeavesCount()).isEqualTo(1000);

@@ -64,7 +64,7 @@ class SetupLimitsIT {
             a.subscribe(io.treecast.proto.Subscribe.newBuilder().setPattern("**").build()).subscribe(e -> { }, end::set);
             a.update(RawClient.set("s/x", 1));
             server.close();
-            org.awaitility.Awaitility.await().atMost(RawClient.WAIT).until(() -> end.get() != null);
+            org.awaitility.Awaitility.await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(end.get()).isNotNull());
             assertThat(end.get().getMessage()).startsWith("SHUTTING_DOWN: ");
         } finally {
             server.close();
