@@ -31,11 +31,16 @@ public final class TreecastCli implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        if (args.length > 0 && CLIENT_COMMANDS.contains(args[0])) {
+        boolean clientCommand = args.length > 0 && CLIENT_COMMANDS.contains(args[0]);
+        if (clientCommand) {
             // before the first logger: logging set up in code, not by parsing the server's logback.xml
             System.setProperty(io.treecast.cli.internal.ClientLogConfigurator.PROPERTY, "true");
         }
-        System.exit(run(args, System.out, System.err));
+        int code = run(args, System.out, System.err);
+        if (clientCommand) {
+            io.treecast.cli.internal.EventLoopShutdown.stopSharedEventLoops();
+        }
+        System.exit(code);
     }
 
     /** Runs one command line with the given streams and returns its exit code (tests call this). */
