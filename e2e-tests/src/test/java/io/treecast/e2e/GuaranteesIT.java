@@ -84,6 +84,11 @@ class GuaranteesIT {
         }
     }
 
+    private static java.util.Optional<ProcessHandle> stateStoreChild() {
+        return server.descendants().stream().filter(p -> p.info().arguments().map(a -> List.of(a)
+                .contains("-Dtreecast.child=state-store")).orElse(false)).findFirst();
+    }
+
     private static TreecastClient connect(String transport) {
         return TreecastClient.connect(server.url(transport));
     }
@@ -469,8 +474,13 @@ class GuaranteesIT {
         try (TreecastClient client = connect("tcp")) {
             before = client.get("**");
         }
+        // the state store's child JVM (durability.state-store-process=child, the default) starts after recovery
+        await().atMost(WAIT).until(() -> stateStoreChild().isPresent());
+        ProcessHandle stateChild = stateStoreChild().orElseThrow();
         assertThat(server.stop()).as("SIGTERM is a graceful stop: exit 143 (128 + SIGTERM) after the shutdown hook").isIn(0, 143);
-        assertThat(server.logText()).contains("Treecast stopped");
+        assertThat(server.logText()).contains("Treecast stopped")
+                .contains("state store child (pid " + stateChild.pid() + ") stopped in");
+        assertThat(stateChild.isAlive()).as("the graceful stop stopped the state store child").isFalse();
         server.restart();
         for (String transport : List.of("tcp", "ws")) {
             String p = "g6-" + transport;

@@ -49,7 +49,9 @@ class OwnFaultsIT {
                     + "this one its own directory (durability setting dataDir, server key durability.data-dir)");
             assertThat(second.out).doesNotContain("listening");
 
-            // the server's own state store holds <data dir>/state: a treecast state there is refused the same way
+            // the server's own state store (its child JVM, started after recovery) holds <data dir>/state: a treecast
+            // state there is refused the same way
+            await().atMost(Duration.ofSeconds(120)).until(() -> first.logText().contains("state store child serving queries on"));
             Result state = launch(List.of("state", "--bootstrap-servers", first.bootstrapServers(),
                     "--state-dir", dataDir.resolve("state").toString(), "--scan", "lock/"));
             assertThat(state.exitCode).isEqualTo(6);
@@ -179,7 +181,7 @@ class OwnFaultsIT {
     }
 
     private static long brokerPid(ServerProcess server) {
-        return server.descendants().stream().filter(p -> commandLine(p).contains("KafkaChildMain"))
+        return server.descendants().stream().filter(p -> commandLine(p).contains(" kafka.Kafka "))
                 .mapToLong(ProcessHandle::pid).findFirst().orElseThrow();
     }
 
