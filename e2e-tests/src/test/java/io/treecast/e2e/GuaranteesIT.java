@@ -85,8 +85,15 @@ class GuaranteesIT {
     }
 
     private static java.util.Optional<ProcessHandle> stateStoreChild() {
-        return server.descendants().stream().filter(p -> p.info().arguments().map(a -> List.of(a)
-                .contains("-Dtreecast.child=state-store")).orElse(false)).findFirst();
+        // /proc's command line: ProcessHandle.Info may leave the arguments of a long command line out
+        return server.descendants().stream().filter(p -> {
+            try {
+                return new String(java.nio.file.Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "cmdline")),
+                        StandardCharsets.UTF_8).contains("-Dtreecast.child=state-store");
+            } catch (java.io.IOException ended) {
+                return false;
+            }
+        }).findFirst();
     }
 
     private static TreecastClient connect(String transport) {

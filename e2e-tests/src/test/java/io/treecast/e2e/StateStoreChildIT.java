@@ -37,6 +37,7 @@ class StateStoreChildIT {
     /** Small, so that a resume point falls out of the replay ring after a few hundred batches. */
     private static final int REPLAY_RING = 256;
     private static final Duration WAIT = Duration.ofSeconds(90);
+    private static final Duration STORE_WAIT = Duration.ofSeconds(180);
     private static final Pattern SERVING = Pattern.compile("state store child (?:restarted: )?serving queries on (http://\\S+?:\\d+)");
     private static final Pattern STORE_RESUMES = Pattern.compile("treecast_engine_resumes_total\\{[^}]*source=\"store\"[^}]*} ([0-9.]+)");
     private final HttpClient http = HttpClient.newHttpClient();
@@ -64,6 +65,9 @@ class StateStoreChildIT {
                 await().atMost(WAIT).until(() -> server.logText().contains("state store child (pid " + child.pid()
                         + ") exited with code 137 (killed by signal 9, SIGKILL)"));
                 await().atMost(WAIT).until(() -> server.logText().contains("state store child restarted: serving queries on"));
+                await().atMost(WAIT).untilAsserted(() -> assertThat(get(URI.create(server.metricsUrl() + "/metrics")).body())
+                        .contains("treecast_state_store_child_restarts_total 1.0")
+                        .contains("treecast_state_store_child_serving 1.0"));
                 ProcessHandle second = stateChild(server).orElseThrow();
                 assertThat(second.pid()).isNotEqualTo(child.pid());
                 resumeOlderThanTheRingIsCaughtUpFromTheStore(server, client, "after-restart", 2);
@@ -96,8 +100,12 @@ class StateStoreChildIT {
         }
         long last = client.set(p + "/second", 2L);
         URI queries = lastQueryUri(server);
-        await().atMost(WAIT).ignoreExceptions()
-                .until(() -> get(queries.resolve("/snapshot?pattern=x&min_seq=" + last)).statusCode() == 200);
+        // the child runs durability.nice steps below everything else: on a busy machine its catching up takes a while
+        await().atMost(STORE_WAIT).ignoreExceptions().untilAsserted(() -> {
+            HttpResponse<String> r = get(queries.resolve("/snapshot?pattern=x&min_seq=" + last));
+            assertThat(r.statusCode()).as(() -> "the child's store complete up to seq " + last + ": " + r.body()
+                    + "\nstate-store.log ends with:\n" + childLogTail()).isEqualTo(200);
+        });
 
         Recorder resumed = new Recorder();
         try (ClientSubscription sub = client.subscribe(SubscribeSpec.pattern(p + "/**").resumeAfter(old), resumed, resumed::ended)) {
@@ -108,6 +116,15 @@ class StateStoreChildIT {
         }
         await().atMost(WAIT).until(() -> storeResumes(server) >= storeResumes);
         assertThat(storeResumes(server)).as("served by the store, not by a walk of the server's own tree").isEqualTo(storeResumes);
+    }
+
+    private String childLogTail() {
+        try {
+            List<String> lines = Files.readAllLines(dataDir.resolve("state-store.log"));
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+        } catch (IOException e) {
+            return "(unreadable: " + e + ")";
+        }
     }
 
     private static Optional<ProcessHandle> stateChild(ServerProcess server) {
