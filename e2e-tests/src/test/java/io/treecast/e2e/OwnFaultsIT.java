@@ -51,7 +51,9 @@ class OwnFaultsIT {
 
             // the server's own state store (its child JVM, started after recovery) holds <data dir>/state: a treecast
             // state there is refused the same way
-            await().atMost(Duration.ofSeconds(120)).until(() -> first.logText().contains("state store child serving queries on"));
+            await().atMost(Duration.ofSeconds(120)).until(() -> first.descendants().stream()
+                    .filter(p -> commandLine(p).contains("-Dtreecast.child=state-store"))
+                    .anyMatch(p -> logContains(first, "state store child serving queries on ", "(pid " + p.pid() + ", started in")));
             Result state = launch(List.of("state", "--bootstrap-servers", first.bootstrapServers(),
                     "--state-dir", dataDir.resolve("state").toString(), "--scan", "lock/"));
             assertThat(state.exitCode).isEqualTo(6);
@@ -178,6 +180,15 @@ class OwnFaultsIT {
 
     private String brokerLog() throws IOException {
         return Files.readString(dataDir.resolve("kafka-broker.log"));
+    }
+
+    /** Whether one line of the server's log holds both parts (its log file is appended to across runs). */
+    private static boolean logContains(ServerProcess server, String part, String other) {
+        try {
+            return server.logText().lines().anyMatch(l -> l.contains(part) && l.contains(other));
+        } catch (IOException notYet) {
+            return false;
+        }
     }
 
     private static long brokerPid(ServerProcess server) {

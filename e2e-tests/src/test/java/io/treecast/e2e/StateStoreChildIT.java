@@ -41,6 +41,8 @@ class StateStoreChildIT {
     private static final Pattern SERVING = Pattern.compile("state store child (?:restarted: )?serving queries on (http://\\S+?:\\d+)");
     private static final Pattern STORE_RESUMES = Pattern.compile("treecast_engine_resumes_total\\{[^}]*source=\"store\"[^}]*} ([0-9.]+)");
     private final HttpClient http = HttpClient.newHttpClient();
+    /** Where this run's lines start in the server's log file. */
+    private int logFrom;
 
     @TempDir
     Path dataDir;
@@ -50,9 +52,12 @@ class StateStoreChildIT {
         try (KafkaFixture kafka = KafkaFixture.start(dataDir)) {
             List<String> args = new ArrayList<>(kafka.serverArgs());
             args.addAll(List.of("--set", "engine.replay-ring-capacity=" + REPLAY_RING));
+            // the server's log file is appended to across runs: only this run's lines count
+            Path log = Path.of("target", "e2e-logs", "state-store-child.log");
+            logFrom = Files.exists(log) ? Files.readString(log).length() : 0;
             try (ServerProcess server = ServerProcess.start("state-store-child", args);
                  TreecastClient client = TreecastClient.connect(server.tcpUrl())) {
-                await().atMost(WAIT).until(() -> SERVING.matcher(server.logText()).find());
+                await().atMost(WAIT).until(() -> SERVING.matcher(logOf(server)).find());
                 ProcessHandle child = stateChild(server).orElseThrow();
                 assertThat(server.pid()).as("no Kafka Streams in the server's JVM").isNotEqualTo(child.pid());
 
@@ -62,9 +67,9 @@ class StateStoreChildIT {
                 // the child dies (SIGKILL): the server says so, starts a new one, and it serves again
                 child.destroyForcibly();
                 child.onExit().join();
-                await().atMost(WAIT).until(() -> server.logText().contains("state store child (pid " + child.pid()
+                await().atMost(WAIT).until(() -> logOf(server).contains("state store child (pid " + child.pid()
                         + ") exited with code 137 (killed by signal 9, SIGKILL)"));
-                await().atMost(WAIT).until(() -> server.logText().contains("state store child restarted: serving queries on"));
+                await().atMost(WAIT).until(() -> logOf(server).contains("state store child restarted: serving queries on"));
                 await().atMost(WAIT).untilAsserted(() -> assertThat(get(URI.create(server.metricsUrl() + "/metrics")).body())
                         .contains("treecast_state_store_child_restarts_total 1.0")
                         .contains("treecast_state_store_child_serving 1.0"));
@@ -131,8 +136,12 @@ class StateStoreChildIT {
         return server.descendants().stream().filter(p -> commandLine(p).contains("-Dtreecast.child=state-store")).findFirst();
     }
 
-    private static URI lastQueryUri(ServerProcess server) throws IOException {
-        Matcher m = SERVING.matcher(server.logText());
+    private String logOf(ServerProcess server) throws IOException {
+        return server.logText().substring(logFrom);
+    }
+
+    private URI lastQueryUri(ServerProcess server) throws IOException {
+        Matcher m = SERVING.matcher(logOf(server));
         String found = null;
         while (m.find()) {
             found = m.group(1);
