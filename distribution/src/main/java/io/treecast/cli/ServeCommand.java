@@ -94,6 +94,9 @@ public final class ServeCommand implements Callable<Integer> {
      * Starts durability as {@code durability.*} says: {@code off} gives {@code null} (in memory); {@code embedded}
      * starts a real single-node Kafka broker in a child JVM with its data under {@code durability.data-dir};
      * {@code external} uses the cluster at {@code durability.bootstrap-servers}. The topic is created if missing.
+     * The Kafka Streams state store runs as {@code treecast state} in a child JVM unless
+     * {@code durability.state-store-process} is {@code in-process} (or {@code durability.state-store} is false, or
+     * {@code durability.state-instances} lists instances, which then serve the catch-ups instead).
      * The journal's capacity is the engine's ({@code engine.journal-capacity}), because recovery continues seq
      * above the highest recovered seq plus that capacity.
      */
@@ -111,6 +114,11 @@ public final class ServeCommand implements Callable<Integer> {
                 .journalCapacity(config.engineConfig(null).journalCapacity())
                 // separate state instances serve the catch-ups: no Kafka Streams in this JVM then
                 .stateStore(config.durabilityStateStore() && config.durabilityStateInstances().isEmpty())
+                // by default the store runs as `treecast state` in a child JVM: its stream thread, RocksDB and GC
+                // never take the serving JVM's CPU (issue 11)
+                .stateStoreChild(config.durabilityStateStoreProcess() == ServerConfig.StateStoreProcess.CHILD
+                        ? TreecastCli.class.getName() : null, "state")
+                .stateStoreHeap(config.durabilityStateStoreHeap())
                 .nice(config.durabilityNice())
                 .compression(config.durabilityCompression())
                 .startTimeout(Duration.ofMillis(config.durabilityStartTimeoutMillis()));
@@ -145,7 +153,7 @@ public final class ServeCommand implements Callable<Integer> {
                 RemoteSnapshotStore remote = remoteStore(cfg);
                 server = cfg.isEdge() ? startEdge(cfg, remote, security)
                         : TreecastServer.start(cfg, durability == null ? null : durability.journal(),
-                        remote != null ? remote : durability == null ? null : durability.treeState(), security);
+                        remote != null ? remote : durability == null ? null : durability.snapshotStore(), security);
                 if (remote != null) {
                     server.onClose(remote::close);
                 }
@@ -192,7 +200,8 @@ public final class ServeCommand implements Callable<Integer> {
                 http == null ? (cfg.metricsEnabled() ? "not listening (see the warning above)" : "off (metrics.enabled=false)") : http.uri(),
                 Operations.configSources(cfg),
                 durability == null ? "off (in memory, no durability)" : durability.config().mode().name().toLowerCase()
-                        + " at " + durability.bootstrapServers() + ", topic " + durability.config().topic(),
+                        + " at " + durability.bootstrapServers() + ", topic " + durability.config().topic()
+                        + ", state store " + stateStoreWhere(cfg),
                 server.engine().currentSeq(), server.engine().stats().leaves(), Operations.jvm());
         if (http != null && console != null) {
             LOG.info("web console on {}/ (console.enabled=false turns it off)", http.uri());
@@ -253,6 +262,18 @@ public final class ServeCommand implements Callable<Integer> {
         if (metrics != null) {
             metrics.close();
         }
+    }
+
+    /** Where the catch-ups of resumes older than the replay ring come from, for the startup log line. */
+    static String stateStoreWhere(ServerConfig cfg) {
+        if (!cfg.durabilityStateInstances().isEmpty()) {
+            return "in the instances " + cfg.durabilityStateInstances();
+        }
+        if (!cfg.durabilityStateStore()) {
+            return "off";
+        }
+        return cfg.durabilityStateStoreProcess() == ServerConfig.StateStoreProcess.CHILD
+                ? "in a child JVM (starting after recovery)" : "in this JVM";
     }
 
     static String startupLine(TreecastServer server, Durability durability) {

@@ -80,16 +80,24 @@ public final class StateCommand implements Callable<Integer> {
                     + "default: --query-host).")
     String advertisedHost;
 
+    @Option(names = "--nice", defaultValue = "10", paramLabel = "N",
+            description = "Linux nice steps below this process for the Kafka Streams threads, 0..19 (default ${DEFAULT-VALUE}; "
+                    + "serve starts its state store child already lowered by durability.nice and passes 0).")
+    int nice;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         DurabilityConfig config = DurabilityConfig.builder().bootstrapServers(bootstrapServers).topic(topic).treeId(tree)
-                .build();
+                .nice(nice).build();
         int partitions = partitions();
         String appId = applicationId != null ? applicationId : TreeState.applicationId(tree);
         StateQueryServer queries = queryPort == null ? null : StateQueryServer.start(queryHost, queryPort);
         String advertised = queries == null ? null
                 : (advertisedHost != null ? advertisedHost : queryHost) + ":" + queries.address().getPort();
+        // counted down once the store is closed: the shutdown hook waits for it, so that SIGTERM (or the parent
+        // server's "stop", which exits) closes RocksDB and leaves the group instead of the JVM halting mid-close
+        CountDownLatch closed = new CountDownLatch(1);
         try (TreeState state = TreeState.create(config, bootstrapServers, partitions, stateDir, appId, advertised)) {
             state.begin();
             if (queries != null) {
@@ -103,7 +111,15 @@ public final class StateCommand implements Callable<Integer> {
                 return scanOnce(state, out);
             }
             CountDownLatch stop = new CountDownLatch(1);
-            Thread hook = new Thread(stop::countDown, "treecast-state-shutdown");
+            Thread hook = new Thread(() -> {
+                stop.countDown();
+                try {
+                    // TreeState's own stop is bounded (10 s); a margin for RocksDB's close
+                    closed.await(15, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "treecast-state-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             while (!stop.await(reportSeconds, TimeUnit.SECONDS)) {
                 out.println(status(state));
@@ -114,6 +130,7 @@ public final class StateCommand implements Callable<Integer> {
             if (queries != null) {
                 queries.close();
             }
+            closed.countDown();
         }
     }
 

@@ -27,6 +27,11 @@ class ConfigurationDefaultsAgreeTest {
         assertThat(server.durabilityTopic()).isEqualTo(journal.topic());
         assertThat(server.durabilityPartitions()).isEqualTo(journal.partitions());
         assertThat(server.durabilityStateStore()).isEqualTo(journal.stateStore());
+        assertThat(server.durabilityStateStoreHeap()).isEqualTo(journal.stateStoreHeap());
+        // the one default that differs on purpose: the library runs the store in-process unless told which main its
+        // child runs (DurabilityConfig.stateStoreChild), serve runs `treecast state` as that child
+        assertThat(server.durabilityStateStoreProcess()).isEqualTo(ServerConfig.StateStoreProcess.CHILD);
+        assertThat(journal.stateStoreChild()).isEmpty();
         assertThat(server.durabilityNice()).isEqualTo(journal.nice());
         assertThat(server.durabilityCompression()).isEqualTo(journal.compression());
         assertThat(server.engineConfig(null).treeId()).isEqualTo(journal.treeId());

@@ -4,6 +4,8 @@ import io.treecast.durability.internal.BackgroundPriority;
 import io.treecast.durability.internal.DataDirLock;
 import io.treecast.durability.internal.EmbeddedKafka;
 import io.treecast.durability.internal.KafkaJournal;
+import io.treecast.durability.internal.StateStoreChild;
+import io.treecast.fastpath.SnapshotStore;
 import io.treecast.fastpath.Journal;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -53,11 +55,16 @@ public final class Durability implements AutoCloseable {
     private final Admin admin;
     private final KafkaJournal journal;
     private final TreeState state;
+    /** The state store in a child JVM ({@link DurabilityConfig#stateStoreChild()}), or null. */
+    private final StateStoreChild stateChild;
+    /** The engine's view of {@link #stateChild}: interactive queries to it. */
+    private final RemoteSnapshotStore childStore;
     private final DataDirLock lock;
     private boolean closed;
 
     private Durability(DurabilityConfig config, DataDirLock lock, EmbeddedKafka embedded, String bootstrapServers,
-                       Admin admin, KafkaJournal journal, TreeState state) {
+                       Admin admin, KafkaJournal journal, TreeState state, StateStoreChild stateChild,
+                       RemoteSnapshotStore childStore) {
         this.config = config;
         this.lock = lock;
         this.embedded = embedded;
@@ -65,6 +72,8 @@ public final class Durability implements AutoCloseable {
         this.admin = admin;
         this.journal = journal;
         this.state = state;
+        this.stateChild = stateChild;
+        this.childStore = childStore;
     }
 
     /**
@@ -107,12 +116,23 @@ public final class Durability implements AutoCloseable {
             int partitions = ensureTopic(admin, config, bootstrap);
             KafkaJournal journal = new KafkaJournal(config, bootstrap, partitions);
             // begun once the engine has recovered: restoring it meanwhile would slow the restart (BENCHMARKS.md)
-            TreeState state = config.stateStore() ? TreeState.create(config, bootstrap, partitions,
+            boolean child = config.stateStore() && !config.stateStoreChild().isEmpty();
+            TreeState state = config.stateStore() && !child ? TreeState.create(config, bootstrap, partitions,
                     config.dataDir().resolve("state"), TreeState.applicationId(config.treeId())) : null;
+            StateStoreChild stateChild = child ? stateStoreChild(config, bootstrap) : null;
+            RemoteSnapshotStore childStore = null;
             if (state != null) {
                 journal.afterStart(state::begin);
+            } else if (stateChild != null) {
+                journal.afterStart(stateChild::start);
+                // 3 quick attempts, as with listed instances: a store that cannot answer exactly is refused, and the
+                // engine serves that resume from its own tree
+                childStore = new RemoteSnapshotStore(() -> {
+                    java.net.URI uri = stateChild.queryUri();
+                    return uri == null ? List.of() : List.of(uri);
+                }, partitions, 3, java.time.Duration.ofSeconds(5));
             }
-            return new Durability(config, lock, embedded, bootstrap, admin, journal, state);
+            return new Durability(config, lock, embedded, bootstrap, admin, journal, state, stateChild, childStore);
         } catch (RuntimeException e) {
             try {
                 if (admin != null) {
@@ -126,6 +146,24 @@ public final class Durability implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * The child that runs {@code treecast state} on {@code dataDir/state} (the same state dir and application id as an
+     * in-process store, so switching between the two keeps the RocksDB store) and serves its interactive queries on
+     * loopback.
+     */
+    private static StateStoreChild stateStoreChild(DurabilityConfig config, String bootstrap) {
+        List<String> cmd = new java.util.ArrayList<>(config.stateStoreChild());
+        cmd.addAll(List.of("--bootstrap-servers", bootstrap, "--topic", config.topic(), "--tree", config.treeId(),
+                "--state-dir", config.dataDir().resolve("state").toAbsolutePath().toString(),
+                // a heartbeat in state-store.out; the parent logs what matters (start, exit, restart)
+                "--report-seconds", "600",
+                // the whole child (stream thread, RocksDB, its JIT and GC) already runs durability.nice steps below
+                // the fast path: it inherits that from the lowered thread that launches it
+                "--nice", "0"));
+        return new StateStoreChild(config.dataDir(), config.stateStoreHeap(), config.nice(), config.startTimeout(),
+                config.closeTimeout().plusSeconds(5), cmd);
     }
 
     private static Properties adminProps(String bootstrap, long timeoutMs) {
@@ -201,6 +239,30 @@ public final class Durability implements AutoCloseable {
         return state;
     }
 
+    /**
+     * The store that catches up resumes older than the replay ring, to pass to
+     * {@code TreecastServer.start(config, journal, store)}: the in-process {@link #treeState()}, or interactive queries
+     * to the state store child ({@link DurabilityConfig#stateStoreChild()}); null when the config turned the store off.
+     */
+    public SnapshotStore snapshotStore() {
+        return state != null ? state : childStore;
+    }
+
+    /** The state store child's process id, or -1 (no child, or not running right now); for operators and tests. */
+    public long stateStoreChildPid() {
+        return stateChild == null ? -1 : stateChild.pid();
+    }
+
+    /** The state store child's query address while it serves ({@code http://127.0.0.1:<port>}), else null. */
+    public java.net.URI stateStoreChildUri() {
+        return stateChild == null ? null : stateChild.queryUri();
+    }
+
+    /** Restarts of the state store child after it exited on its own (0 without a child); for metrics and tests. */
+    public long stateStoreChildRestarts() {
+        return stateChild == null ? 0 : stateChild.restarts();
+    }
+
     public DurabilityConfig config() {
         return config;
     }
@@ -250,7 +312,7 @@ public final class Durability implements AutoCloseable {
     }
 
     /**
-     * Stops the state store, closes the journal (flushing within the close timeout) and stops the embedded broker,
+     * Stops the state store (in process or its child), closes the journal (flushing within the close timeout) and stops the embedded broker,
      * if any. Idempotent.
      */
     @Override
@@ -263,6 +325,13 @@ public final class Durability implements AutoCloseable {
             try {
                 if (state != null) {
                     state.close();
+                }
+                if (childStore != null) {
+                    childStore.close();
+                }
+                // before the broker: the child leaves its consumer group, so the next start takes its partitions at once
+                if (stateChild != null) {
+                    stateChild.close();
                 }
             } finally {
                 journal.close();

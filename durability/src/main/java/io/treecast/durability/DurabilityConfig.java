@@ -47,6 +47,8 @@ public final class DurabilityConfig {
     private final Duration closeTimeout;
     private final String brokerHeap;
     private final boolean stateStore;
+    private final java.util.List<String> stateStoreChild;
+    private final String stateStoreHeap;
     private final int nice;
 
     private DurabilityConfig(Builder b) {
@@ -70,6 +72,8 @@ public final class DurabilityConfig {
         this.closeTimeout = b.closeTimeout;
         this.brokerHeap = b.brokerHeap;
         this.stateStore = b.stateStore;
+        this.stateStoreChild = java.util.List.copyOf(b.stateStoreChild);
+        this.stateStoreHeap = b.stateStoreHeap;
         this.nice = b.nice;
     }
 
@@ -126,6 +130,17 @@ public final class DurabilityConfig {
     public boolean stateStore() { return stateStore; }
 
     /**
+     * The main class and leading arguments of the state store's child JVM, e.g. {@code [io.treecast.cli.TreecastCli,
+     * state]}; empty (the default) runs the state store in this JVM. {@link Durability} appends the flags of
+     * {@code treecast state} ({@code --bootstrap-servers --topic --tree --state-dir --query-port --report-seconds}) and
+     * waits for the line that command prints once it serves queries ({@code ... queries on http://host:port}).
+     */
+    public java.util.List<String> stateStoreChild() { return stateStoreChild; }
+
+    /** The state store child's {@code -Xmx}. Default {@code 256m}. */
+    public String stateStoreHeap() { return stateStoreHeap; }
+
+    /**
      * How many nice steps below the fast path the durability threads (journal, Kafka clients, Kafka Streams state)
      * and the embedded broker run, 0..19 (0: the same priority). Linux only; see {@code BackgroundPriority}.
      */
@@ -153,6 +168,8 @@ public final class DurabilityConfig {
         private Duration closeTimeout = Duration.ofSeconds(10);
         private String brokerHeap = "768m";
         private boolean stateStore = true;
+        private java.util.List<String> stateStoreChild = java.util.List.of();
+        private String stateStoreHeap = "256m";
         private int nice = 10;
 
         private Builder() {
@@ -179,6 +196,21 @@ public final class DurabilityConfig {
         public Builder closeTimeout(Duration v) { this.closeTimeout = v; return this; }
         public Builder brokerHeap(String v) { this.brokerHeap = v; return this; }
         public Builder stateStore(boolean v) { this.stateStore = v; return this; }
+        /**
+         * Runs the state store in a child JVM started with {@code mainClass args...} (see
+         * {@link DurabilityConfig#stateStoreChild()}); no arguments at all ({@code stateStoreChild(null)}) keeps it in
+         * this JVM.
+         */
+        public Builder stateStoreChild(String mainClass, String... args) {
+            java.util.List<String> l = new java.util.ArrayList<>();
+            if (mainClass != null) {
+                l.add(mainClass);
+                l.addAll(java.util.List.of(args));
+            }
+            this.stateStoreChild = l;
+            return this;
+        }
+        public Builder stateStoreHeap(String v) { this.stateStoreHeap = v; return this; }
         public Builder nice(int v) { this.nice = v; return this; }
 
         public DurabilityConfig build() {
@@ -191,6 +223,8 @@ public final class DurabilityConfig {
                 require(brokerHeap != null && brokerHeap.matches("[0-9]+[kmgKMG]?"), "brokerHeap",
                         "must be a JVM heap size such as 768m, was " + brokerHeap);
             }
+            require(stateStoreHeap != null && stateStoreHeap.matches("[0-9]+[kmgKMG]"), "stateStoreHeap",
+                    "must be a JVM heap size such as 256m, was " + stateStoreHeap);
             require(topic != null && topic.matches("[a-zA-Z0-9._-]{1,249}"), "topic",
                     "must be 1-249 characters of [a-zA-Z0-9._-], was " + topic);
             require(partitions >= 1 && partitions <= 10_000, "partitions", "must be 1..10000, was " + partitions);

@@ -46,7 +46,8 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class RemoteSnapshotStore implements SnapshotStore, AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RemoteSnapshotStore.class);
-    private final List<URI> seeds;
+    /** The seeds at the time of asking: fixed, or the state store child's address while it serves (empty otherwise). */
+    private final java.util.function.Supplier<List<URI>> seeds;
     private final int partitions;
     private final int attempts;
     private final Duration timeout;
@@ -65,10 +66,23 @@ public final class RemoteSnapshotStore implements SnapshotStore, AutoCloseable {
     }
 
     public RemoteSnapshotStore(List<URI> seeds, int partitions, int attempts, Duration timeout) {
+        this(fixed(seeds), partitions, attempts, timeout);
+    }
+
+    private static java.util.function.Supplier<List<URI>> fixed(List<URI> seeds) {
         if (seeds.isEmpty()) {
             throw new IllegalArgumentException("a remote snapshot store needs at least one state instance address");
         }
-        this.seeds = List.copyOf(seeds);
+        List<URI> copy = List.copyOf(seeds);
+        return () -> copy;
+    }
+
+    /**
+     * Seeds asked for at each query: {@link Durability}'s state store child, whose address is known only while it
+     * serves (an empty list meanwhile: the query is refused, and the engine serves that resume from its own tree).
+     */
+    RemoteSnapshotStore(java.util.function.Supplier<List<URI>> seeds, int partitions, int attempts, Duration timeout) {
+        this.seeds = seeds;
         this.partitions = partitions;
         this.attempts = attempts;
         this.timeout = timeout;
@@ -159,8 +173,12 @@ public final class RemoteSnapshotStore implements SnapshotStore, AutoCloseable {
 
     /** Partition → {@code host:port} from the first seed that answers. */
     SortedMap<Integer, String> owners() {
+        List<URI> now = seeds.get();
+        if (now.isEmpty()) {
+            throw new StateUnavailableException("the state store child is not serving (starting or restarting)");
+        }
         String why = "";
-        for (URI seed : seeds) {
+        for (URI seed : now) {
             try {
                 HttpResponse<byte[]> r = get(seed.resolve("/owners"));
                 if (r.statusCode() == 200) {

@@ -32,7 +32,7 @@ class EmbeddedBrokerPriorityIT {
             int serverNice = niceOf(server.pid());
             assumeTrue(serverNice <= 13, "needs room below the server's nice value");
             Optional<ProcessHandle> broker = ProcessHandle.of(server.pid()).orElseThrow().children()
-                    .filter(child -> commandLineOf(child.pid()).contains("KafkaChildMain"))
+                    .filter(child -> commandLineOf(child.pid()).contains(" kafka.Kafka "))
                     .findFirst();
 
             assertThat(broker).as("the embedded broker's JVM, a child of the server").isPresent();

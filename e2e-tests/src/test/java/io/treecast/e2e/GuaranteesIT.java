@@ -84,6 +84,18 @@ class GuaranteesIT {
         }
     }
 
+    private static java.util.Optional<ProcessHandle> stateStoreChild() {
+        // /proc's command line: ProcessHandle.Info may leave the arguments of a long command line out
+        return server.descendants().stream().filter(p -> {
+            try {
+                return new String(java.nio.file.Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "cmdline")),
+                        StandardCharsets.UTF_8).contains("-Dtreecast.child=state-store");
+            } catch (java.io.IOException ended) {
+                return false;
+            }
+        }).findFirst();
+    }
+
     private static TreecastClient connect(String transport) {
         return TreecastClient.connect(server.url(transport));
     }
@@ -469,8 +481,13 @@ class GuaranteesIT {
         try (TreecastClient client = connect("tcp")) {
             before = client.get("**");
         }
+        // the state store's child JVM (durability.state-store-process=child, the default) starts after recovery
+        await().atMost(WAIT).until(() -> stateStoreChild().isPresent());
+        ProcessHandle stateChild = stateStoreChild().orElseThrow();
         assertThat(server.stop()).as("SIGTERM is a graceful stop: exit 143 (128 + SIGTERM) after the shutdown hook").isIn(0, 143);
-        assertThat(server.logText()).contains("Treecast stopped");
+        assertThat(server.logText()).contains("Treecast stopped")
+                .contains("state store child (pid " + stateChild.pid() + ") stopped in");
+        assertThat(stateChild.isAlive()).as("the graceful stop stopped the state store child").isFalse();
         server.restart();
         for (String transport : List.of("tcp", "ws")) {
             String p = "g6-" + transport;

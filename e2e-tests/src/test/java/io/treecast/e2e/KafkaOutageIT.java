@@ -47,7 +47,7 @@ class KafkaOutageIT {
             assertThat(durable).isPositive();
 
             List<ProcessHandle> brokers = server.descendants().stream()
-                    .filter(p -> commandLine(p).contains("KafkaChildMain"))
+                    .filter(p -> commandLine(p).contains(" kafka.Kafka "))
                     .toList();
             assertThat(brokers).as("the embedded broker runs as a child process").isNotEmpty();
             brokers.forEach(ProcessHandle::destroyForcibly);
@@ -69,7 +69,7 @@ class KafkaOutageIT {
                     .untilAsserted(() -> assertThat(client.update(b -> b.set("outage/after-restart", 4L), AckMode.DURABLE)).isGreaterThan(applied));
             assertThat(server.logText()).contains("embedded Kafka broker exited with code 137 (killed by signal 9, SIGKILL)")
                     .contains("embedded Kafka broker restarted");
-            assertThat(server.descendants().stream().filter(p -> commandLine(p).contains("KafkaChildMain")))
+            assertThat(server.descendants().stream().filter(p -> commandLine(p).contains(" kafka.Kafka ")))
                     .as("the restarted broker").hasSize(1)
                     .noneMatch(p -> brokers.stream().anyMatch(old -> old.pid() == p.pid()));
         }

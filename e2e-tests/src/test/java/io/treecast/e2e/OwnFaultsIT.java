@@ -49,7 +49,11 @@ class OwnFaultsIT {
                     + "this one its own directory (durability setting dataDir, server key durability.data-dir)");
             assertThat(second.out).doesNotContain("listening");
 
-            // the server's own state store holds <data dir>/state: a treecast state there is refused the same way
+            // the server's own state store (its child JVM, started after recovery) holds <data dir>/state: a treecast
+            // state there is refused the same way
+            await().atMost(Duration.ofSeconds(120)).until(() -> first.descendants().stream()
+                    .filter(p -> commandLine(p).contains("-Dtreecast.child=state-store"))
+                    .anyMatch(p -> logContains(first, "state store child serving queries on ", "(pid " + p.pid() + ", started in")));
             Result state = launch(List.of("state", "--bootstrap-servers", first.bootstrapServers(),
                     "--state-dir", dataDir.resolve("state").toString(), "--scan", "lock/"));
             assertThat(state.exitCode).isEqualTo(6);
@@ -178,8 +182,17 @@ class OwnFaultsIT {
         return Files.readString(dataDir.resolve("kafka-broker.log"));
     }
 
+    /** Whether one line of the server's log holds both parts (its log file is appended to across runs). */
+    private static boolean logContains(ServerProcess server, String part, String other) {
+        try {
+            return server.logText().lines().anyMatch(l -> l.contains(part) && l.contains(other));
+        } catch (IOException notYet) {
+            return false;
+        }
+    }
+
     private static long brokerPid(ServerProcess server) {
-        return server.descendants().stream().filter(p -> commandLine(p).contains("KafkaChildMain"))
+        return server.descendants().stream().filter(p -> commandLine(p).contains(" kafka.Kafka "))
                 .mapToLong(ProcessHandle::pid).findFirst().orElseThrow();
     }
 

@@ -33,6 +33,19 @@ public interface DurabilityProbe {
     /** Records the state store still has to read to catch up with the topic, or -1 when unknown. Cheap: see {@link #refresh()}. */
     long stateStoreLag();
 
+    /**
+     * 1 while the state store's child JVM serves queries, 0 while it starts or restarts, -1 when the store does not run
+     * in a child ({@code durability.state-store-process=in-process}, or no store).
+     */
+    default int stateStoreChildServing() {
+        return -1;
+    }
+
+    /** Restarts of the state store's child JVM after it exited on its own, or -1 when the store does not run in a child. */
+    default long stateStoreChildRestarts() {
+        return -1;
+    }
+
     /** How long the recovery of the tree at start took, in milliseconds, or -1 before it ran. */
     default long recoveryMillis() {
         return -1;

@@ -40,6 +40,16 @@ final class FakeDurability implements DurabilityProbe {
     }
 
     @Override
+    public int stateStoreChildServing() {
+        return 1;
+    }
+
+    @Override
+    public long stateStoreChildRestarts() {
+        return 2;
+    }
+
+    @Override
     public long recoveryMillis() {
         return 1500;
     }

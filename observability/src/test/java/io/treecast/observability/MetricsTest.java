@@ -113,6 +113,8 @@ class MetricsTest {
                 .contains("treecast_journal_records_sent_total 11.0")
                 .contains("treecast_state_store_state{state=\"RUNNING\"} 1.0")
                 .contains("treecast_state_store_state{state=\"REBALANCING\"} 0.0")
+                .contains("treecast_state_store_child_serving 1.0")
+                .contains("treecast_state_store_child_restarts_total 2.0")
                 .contains("treecast_recovery_duration_seconds 1.5")
                 .contains("treecast_recovery_records 10.0"));
         try (FakeServer other = new FakeServer(); TreecastMetrics inMemory = TreecastMetrics.create(Duration.ofSeconds(30))) {

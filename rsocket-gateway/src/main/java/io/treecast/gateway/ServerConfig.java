@@ -45,6 +45,13 @@ public final class ServerConfig {
     /** Where durable state lives; the server does not start Kafka itself, its launcher does (see README). */
     public enum DurabilityMode { EMBEDDED, EXTERNAL, OFF }
 
+    /**
+     * Where the Kafka Streams state store runs ({@code durability.state-store-process}): in a child JVM that the server
+     * starts, supervises and stops ({@code child}, the default: no Kafka Streams in the serving JVM), or in the serving
+     * JVM itself ({@code in-process}).
+     */
+    public enum StateStoreProcess { CHILD, IN_PROCESS }
+
     /** The engine's own defaults: the engine.* keys default to them, so each is written once, in EngineConfig. */
     private static final EngineConfig ENGINE = EngineConfig.builder().build();
 
@@ -143,9 +150,13 @@ public final class ServerConfig {
                 "an integer 1..32 (replicas of the topic when the server creates it; 3 on a 3-broker cluster)");
         key("durability.ack-timeout-ms", "5000", v -> intIn(v, 1, 600_000), "an integer 1..600000 (milliseconds)");
         key("durability.state-store", "true", ServerConfig::bool, "true or false");
+        key("durability.state-store-process", "child", v -> StateStoreProcess.valueOf(v.trim().toUpperCase(Locale.ROOT).replace('-', '_')),
+                "one of child, in-process (where the Kafka Streams state store runs: a child JVM of the server, or the serving JVM)");
+        key("durability.state-store-heap", "256m", ServerConfig::heapSize,
+                "a JVM heap size of at least 64m, such as 256m or 1g (the state store child's -Xmx)");
         key("durability.state-instances", "", ServerConfig::httpList,
                 "a list of http://host:port (YAML list or comma-separated) of treecast state instances' query endpoints; "
-                + "empty = the state store runs in this server (durability.state-store)");
+                + "empty = this server runs its own state store (durability.state-store, durability.state-store-process)");
         key("durability.compression", "lz4", v -> oneOf(v, "none", "gzip", "snappy", "lz4", "zstd"),
                 "one of none, gzip, snappy, lz4, zstd (the journal producer's compression.type)");
         key("durability.nice", "10", v -> intIn(v, 0, 19),
@@ -331,8 +342,18 @@ public final class ServerConfig {
     public List<String> durabilityStateInstances() { return (List<String>) values.get("durability.state-instances"); }
     public int durabilityReplicationFactor() { return (Integer) values.get("durability.replication-factor"); }
     public long durabilityAckTimeoutMillis() { return (Integer) values.get("durability.ack-timeout-ms"); }
-    /** Whether the Kafka Streams state store runs in the server and catches up resumes older than the replay ring. */
+    /**
+     * Whether the server runs a Kafka Streams state store (where: {@link #durabilityStateStoreProcess()}) that catches up
+     * resumes older than the replay ring.
+     */
     public boolean durabilityStateStore() { return (Boolean) values.get("durability.state-store"); }
+    /**
+     * {@code durability.state-store-process}: where the state store runs when {@code durability.state-store} is on and
+     * {@code durability.state-instances} is empty (a list there wins: no store of this server's own then).
+     */
+    public StateStoreProcess durabilityStateStoreProcess() { return (StateStoreProcess) values.get("durability.state-store-process"); }
+    /** {@code durability.state-store-heap}: the state store child's {@code -Xmx}, e.g. {@code 256m}. */
+    public String durabilityStateStoreHeap() { return (String) values.get("durability.state-store-heap"); }
     public int durabilityNice() { return (Integer) values.get("durability.nice"); }
     public String durabilityCompression() { return (String) values.get("durability.compression"); }
     /** Milliseconds the embedded broker may start without progress (a new line in its log) before the start fails. */
@@ -668,6 +689,18 @@ public final class ServerConfig {
             }
         }
         return urls;
+    }
+
+    private static Object heapSize(String v) {
+        String t = v.trim().toLowerCase(Locale.ROOT);
+        if (!t.matches("[0-9]{1,9}[kmg]")) {
+            throw new IllegalArgumentException();
+        }
+        long bytes = Long.parseLong(t.substring(0, t.length() - 1)) << (t.endsWith("k") ? 10 : t.endsWith("m") ? 20 : 30);
+        if (bytes < 64L << 20) {
+            throw new IllegalArgumentException(); // Kafka Streams and its fetch buffers do not start in less
+        }
+        return t;
     }
 
     private static Object nonEmpty(String v) {

@@ -174,6 +174,25 @@ class ServerConfigTest {
     }
 
     @Test
+    void stateStoreRunsInAChildByDefaultAndItsProcessAndHeapKeysNameWhatIsAllowed() {
+        ServerConfig defaults = ServerConfig.defaults();
+        assertThat(defaults.durabilityStateStoreProcess()).isEqualTo(ServerConfig.StateStoreProcess.CHILD);
+        assertThat(defaults.durabilityStateStoreHeap()).isEqualTo("256m");
+        ServerConfig inProcess = ServerConfig.load(null, Map.of("TREECAST_DURABILITY_STATE_STORE_PROCESS", "in-process",
+                "TREECAST_DURABILITY_STATE_STORE_HEAP", "1G"), Map.of());
+        assertThat(inProcess.durabilityStateStoreProcess()).isEqualTo(ServerConfig.StateStoreProcess.IN_PROCESS);
+        assertThat(inProcess.durabilityStateStoreHeap()).isEqualTo("1g");
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("durability.state-store-process", "thread")))
+                .hasMessage("durability.state-store-process = \"thread\" from the command line: must be one of child, "
+                        + "in-process (where the Kafka Streams state store runs: a child JVM of the server, or the serving JVM)");
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of("TREECAST_DURABILITY_STATE_STORE_HEAP", "16m"), Map.of()))
+                .hasMessage("durability.state-store-heap = \"16m\" from environment variable TREECAST_DURABILITY_STATE_STORE_HEAP: "
+                        + "must be a JVM heap size of at least 64m, such as 256m or 1g (the state store child's -Xmx)");
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("durability.state-store-heap", "256")))
+                .hasMessageStartingWith("durability.state-store-heap = \"256\" from the command line: must be a JVM heap size");
+    }
+
+    @Test
     void unknownFlagIsRefused() {
         assertThatThrownBy(() -> ServerConfig.builder().set("tcp.prt", "1", "flag --tcp.prt"))
                 .isInstanceOf(ConfigException.class)

@@ -50,7 +50,8 @@ public final class ProcessCpu {
     }
 
     /**
-     * The CPU consumed so far, by role: "server", "broker" (its child JVMs running Kafka), "children" (any other),
+     * The CPU consumed so far, by role: "server", "broker" (its child JVMs running Kafka), "state" (its Kafka Streams
+     * state store child, {@code durability.state-store-process=child}), "children" (any other),
      * "edge" (the edge nodes), "loadgen".
      */
     public Sample sample() {
@@ -58,7 +59,8 @@ public final class ProcessCpu {
         if (serverPid > 0) {
             cpuNanos(serverPid).ifPresent(n -> nanos.put("server", n));
             for (ProcessHandle child : childrenOf(serverPid)) {
-                String role = commandLine(child.pid()).contains("kafka.Kafka") ? "broker" : "children";
+                String cl = commandLine(child.pid());
+                String role = cl.contains("kafka.Kafka") ? "broker" : cl.contains("-Dtreecast.child=state-store") ? "state" : "children";
                 cpuNanos(child.pid()).ifPresent(n -> nanos.merge(role, n, Long::sum));
             }
         }

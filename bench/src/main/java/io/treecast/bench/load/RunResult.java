@@ -74,10 +74,10 @@ public record RunResult(String mode, long rate, int seconds, long published, lon
                 + (cpuPerDelivered.isEmpty() ? "" : " | cpu core-us/delivered event: " + ProcessCpu.format(ordered(cpuPerDelivered)));
     }
 
-    /** Roles in a stable order: server, broker, children, server-side, loadgen. */
+    /** Roles in a stable order: server, edge, broker, state, children, server-side, loadgen. */
     private static Map<String, Double> ordered(Map<String, Double> m) {
         Map<String, Double> out = new java.util.LinkedHashMap<>();
-        for (String k : new String[]{"server", "edge", "broker", "children", "server-side", "loadgen"}) {
+        for (String k : new String[]{"server", "edge", "broker", "state", "children", "server-side", "loadgen"}) {
             if (m.containsKey(k)) {
                 out.put(k, m.get(k));
             }

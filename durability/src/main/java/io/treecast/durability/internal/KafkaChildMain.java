@@ -5,7 +5,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Entry point of the embedded broker's child JVM. It ties the child's life to the parent's: the parent holds the
+ * Entry point of the embedded broker's child JVM, and of the state store's ({@link StateStoreChild}). It ties the child's life to the parent's: the parent holds the
  * child's stdin open for as long as it lives, so end-of-file on stdin means the parent is gone (also after a
  * {@code kill -9}, when the OS closes the pipe) and the child halts at once. A line {@code stop} asks for a clean
  * shutdown through Kafka's own shutdown hook. SIGINT, SIGTERM and SIGHUP are ignored (a line in the broker log each):
@@ -16,6 +16,9 @@ import java.nio.charset.StandardCharsets;
  * {@code kafka.tools.StorageTool format ...}.
  */
 public final class KafkaChildMain {
+    /** What the child runs, for its log lines: {@code -Dtreecast.child.role=...}, the broker by default. */
+    private static final String ROLE = System.getProperty("treecast.child.role", "broker");
+
     private KafkaChildMain() {
     }
 
@@ -30,7 +33,7 @@ public final class KafkaChildMain {
         // A broker that must go at once without its parent: kill -9.
         for (String name : new String[]{"INT", "TERM", "HUP"}) {
             sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> log(
-                    "treecast: ignoring SIG" + signal.getName() + ": the parent process stops the broker"));
+                    "treecast: ignoring SIG" + signal.getName() + ": the parent process stops the " + ROLE));
         }
         String[] rest = new String[args.length - 1];
         System.arraycopy(args, 1, rest, 0, rest.length);
@@ -50,7 +53,7 @@ public final class KafkaChildMain {
         } catch (Throwable e) {
             // a broken pipe means the same as end-of-file: the parent is gone
         }
-        log("treecast: parent process is gone (stdin closed), halting the broker");
+        log("treecast: parent process is gone (stdin closed), halting the " + ROLE);
         Runtime.getRuntime().halt(3);
     }
 

@@ -39,6 +39,10 @@ public final class DurabilityMetrics implements MeterBinder {
                 .description("Records Kafka refused for good").register(r);
         Gauge.builder("treecast.state.store.lag", probe, p -> p.stateStoreLag() < 0 ? Double.NaN : p.stateStoreLag())
                 .description("Records the Kafka Streams state store has still to read (NaN when there is no store)").register(r);
+        Gauge.builder("treecast.state.store.child.serving", probe, p -> p.stateStoreChildServing() < 0 ? Double.NaN : p.stateStoreChildServing())
+                .description("1 while the state store's child JVM serves queries, 0 while it starts or restarts (NaN when the store does not run in a child)").register(r);
+        FunctionCounter.builder("treecast.state.store.child.restarts", probe, p -> Math.max(0, p.stateStoreChildRestarts()))
+                .description("Restarts of the state store's child JVM after it exited on its own").register(r);
         Gauge.builder("treecast.recovery.duration", probe, p -> p.recoveryMillis() < 0 ? Double.NaN : p.recoveryMillis() / 1000.0)
                 .description("How long rebuilding the tree from the topic took at start").baseUnit("seconds").register(r);
         Gauge.builder("treecast.recovery.records", probe, p -> p.recoveryMillis() < 0 ? Double.NaN : p.recoveryRecords())

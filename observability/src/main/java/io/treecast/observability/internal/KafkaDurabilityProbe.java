@@ -113,6 +113,23 @@ public final class KafkaDurabilityProbe implements DurabilityProbe {
     }
 
     @Override
+    public int stateStoreChildServing() {
+        if (!hasStateChild()) {
+            return -1;
+        }
+        return durability.stateStoreChildUri() != null ? 1 : 0;
+    }
+
+    @Override
+    public long stateStoreChildRestarts() {
+        return hasStateChild() ? durability.stateStoreChildRestarts() : -1;
+    }
+
+    private boolean hasStateChild() {
+        return durability.config().stateStore() && !durability.config().stateStoreChild().isEmpty();
+    }
+
+    @Override
     public long recoveryMillis() {
         return durability.recoveryMillis();
     }
