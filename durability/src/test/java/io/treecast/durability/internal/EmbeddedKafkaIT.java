@@ -169,13 +169,15 @@ class EmbeddedKafkaIT {
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(parent.getInputStream(), StandardCharsets.UTF_8));
             String line;
+            StringBuilder printed = new StringBuilder();
             while ((line = out.readLine()) != null) {
                 if (line.startsWith("CHILD-PID ")) {
                     childPid = Long.parseLong(line.substring("CHILD-PID ".length()).trim());
                     break;
                 }
+                printed.append(line).append('\n');
             }
-            assertThat(childPid).as("the parent printed its broker's pid").isPositive();
+            assertThat(childPid).as("the parent printed its broker's pid; it printed instead:%n%s", printed).isPositive();
             ProcessHandle child = ProcessHandle.of(childPid).orElseThrow();
             assertThat(child.isAlive()).isTrue();
 
