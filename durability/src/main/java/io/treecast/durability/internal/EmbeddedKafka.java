@@ -411,31 +411,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     private Process launch(List<String> mainAndArgs, Path logFile) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-Xmx" + heap);
-        cmd.add("-Xms128m");
-        cmd.add("-XX:+UseG1GC");
-        cmd.add("-XX:MaxGCPauseMillis=20");
-        // an OutOfMemoryError ends the child instead of leaving a wedged broker; the supervisor restarts it
-        cmd.add("-XX:+ExitOnOutOfMemoryError");
-        cmd.add("-Djava.awt.headless=true");
-        cmd.add("-Dlogback.configurationFile=io/treecast/durability/kafka-child-logback.xml");
-        // the broker's few Log4j API calls (dynamic log levels) need no log4j-core, which is not shipped (logback
-        // is the one backend): without this, Log4j prints "could not find a logging provider" at each start
-        cmd.add("-Dlog4j2.loggerContextFactory=org.apache.logging.log4j.simple.SimpleLoggerContextFactory");
-        cmd.add("-Dtreecast.broker.log=" + logFile);
-        cmd.add("-Dtreecast.broker.log.max-bytes=" + LOG_MAX_BYTES);
-        cmd.add("-Dtreecast.broker.log.max-index=" + (LOG_FILES - 1));
-        cmd.add("-cp");
-        cmd.add(childClasspath());
-        cmd.add(KafkaChildMain.class.getName());
-        cmd.addAll(mainAndArgs);
-        // the log itself is written (and rolled) by logback in the child; raw output (a JVM error) goes next to it
-        ProcessBuilder pb = new ProcessBuilder(cmd)
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("kafka-broker.out").toFile()));
-        return pb.start();
+        return ChildJvm.start(heap, List.of("-Xms128m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20"), logFile,
+                dataDir.resolve("kafka-broker.out"), List.of(), mainAndArgs);
     }
 
     /**

@@ -10,7 +10,6 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -236,32 +235,13 @@ public final class StateStoreChild implements AutoCloseable {
     }
 
     private Process launch(int askPort) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-Xmx" + heap);
-        cmd.add("-Xms32m");
+        List<String> args = new ArrayList<>(mainAndArgs);
+        args.add("--query-port");
+        args.add(Integer.toString(askPort));
         // a background JVM on few shared cores: the serial collector runs no GC threads beside the stream thread, and
         // its pauses only delay a catch-up answer, which the engine waits for off its hot path
-        cmd.add("-XX:+UseSerialGC");
-        // an OutOfMemoryError ends the child instead of leaving a wedged store; the supervisor restarts it
-        cmd.add("-XX:+ExitOnOutOfMemoryError");
-        cmd.add("-Djava.awt.headless=true");
-        cmd.add("-Dtreecast.child=state-store");
-        cmd.add("-Dtreecast.child.role=state store");
-        cmd.add("-Dlogback.configurationFile=io/treecast/durability/kafka-child-logback.xml");
-        cmd.add("-Dtreecast.broker.log=" + logFile);
-        cmd.add("-Dtreecast.broker.log.max-bytes=" + EmbeddedKafka.LOG_MAX_BYTES);
-        cmd.add("-Dtreecast.broker.log.max-index=" + (EmbeddedKafka.LOG_FILES - 1));
-        cmd.add("-cp");
-        cmd.add(EmbeddedKafka.childClasspath());
-        cmd.add(KafkaChildMain.class.getName());
-        cmd.addAll(mainAndArgs);
-        cmd.add("--query-port");
-        cmd.add(Integer.toString(askPort));
-        return new ProcessBuilder(cmd)
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(outFile.toFile()))
-                .start();
+        return ChildJvm.start(heap, List.of("-Xms32m", "-XX:+UseSerialGC"), logFile, outFile,
+                List.of("-Dtreecast.child=state-store", "-Dtreecast.child.role=state store"), args);
     }
 
     /**

@@ -9,7 +9,7 @@ public final class EmbeddedKafkaParentMain {
     }
 
     public static void main(String[] args) throws Exception {
-        EmbeddedKafka kafka = new EmbeddedKafka(Path.of(args[0]), "256m", Duration.ofSeconds(90), Duration.ofSeconds(10));
+        EmbeddedKafka kafka = new EmbeddedKafka(Path.of(args[0]), "384m", Duration.ofSeconds(90), Duration.ofSeconds(10));
         kafka.start();
         System.out.println("CHILD-PID " + kafka.pid());
         System.out.flush();

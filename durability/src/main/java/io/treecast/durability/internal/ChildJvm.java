@@ -1,0 +1,49 @@
+package io.treecast.durability.internal;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Starts a child JVM of the server (the embedded broker, the state store) the one way both need: the server's own
+ * java and class path, {@link KafkaChildMain} tying the child's life to the parent's stdin, logback writing and
+ * rolling {@code logFile}, and the child's raw output (a JVM error) appended to {@code outFile} beside it.
+ *
+ * <pre>{@code
+ * Process p = ChildJvm.start("256m", List.of("-Xms32m", "-XX:+UseSerialGC"), log, out,
+ *         List.of("-Dtreecast.child=state-store"), List.of("io.treecast.cli.TreecastCli", "state"));
+ * }</pre>
+ */
+final class ChildJvm {
+    private ChildJvm() {
+    }
+
+    static Process start(String heap, List<String> gcOptions, Path logFile, Path outFile, List<String> properties,
+                         List<String> mainAndArgs) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-Xmx" + heap);
+        cmd.addAll(gcOptions);
+        // an OutOfMemoryError ends the child instead of leaving it wedged; its supervisor restarts it
+        cmd.add("-XX:+ExitOnOutOfMemoryError");
+        cmd.add("-Djava.awt.headless=true");
+        cmd.addAll(properties);
+        cmd.add("-Dlogback.configurationFile=io/treecast/durability/kafka-child-logback.xml");
+        // Kafka's few Log4j API calls (dynamic log levels) need no log4j-core, which is not shipped (logback is the
+        // one backend): without this, Log4j prints "could not find a logging provider" at each start
+        cmd.add("-Dlog4j2.loggerContextFactory=org.apache.logging.log4j.simple.SimpleLoggerContextFactory");
+        cmd.add("-Dtreecast.broker.log=" + logFile);
+        cmd.add("-Dtreecast.broker.log.max-bytes=" + EmbeddedKafka.LOG_MAX_BYTES);
+        cmd.add("-Dtreecast.broker.log.max-index=" + (EmbeddedKafka.LOG_FILES - 1));
+        cmd.add("-cp");
+        cmd.add(EmbeddedKafka.childClasspath());
+        cmd.add(KafkaChildMain.class.getName());
+        cmd.addAll(mainAndArgs);
+        return new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(outFile.toFile()))
+                .start();
+    }
+}
