@@ -157,6 +157,9 @@ public final class ServeCommand implements Callable<Integer> {
                 if (remote != null) {
                     server.onClose(remote::close);
                 }
+                if (durability != null) {
+                    durability.startStateStoreChild(); // after the listeners have their ports
+                }
             } catch (RuntimeException e) {
                 if (durability != null) {
                     durability.close();

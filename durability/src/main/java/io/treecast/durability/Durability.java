@@ -124,7 +124,8 @@ public final class Durability implements AutoCloseable {
             if (state != null) {
                 journal.afterStart(state::begin);
             } else if (stateChild != null) {
-                journal.afterStart(stateChild::start);
+                // started by startStateStoreChild() once the server listens: the child binds an ephemeral port for
+                // its queries, which must not take a port the server is about to bind (seen in CI: ADDRESS_IN_USE)
                 // 3 quick attempts, as with listed instances: a store that cannot answer exactly is refused, and the
                 // engine serves that resume from its own tree
                 childStore = new RemoteSnapshotStore(() -> {
@@ -246,6 +247,17 @@ public final class Durability implements AutoCloseable {
      */
     public SnapshotStore snapshotStore() {
         return state != null ? state : childStore;
+    }
+
+    /**
+     * Starts the state store child ({@code durability.state-store-process=child}), if this durability has one: call it
+     * once the server listens. Idempotent; returns at once (the child starts in the background, and until it serves,
+     * resumes older than the replay ring get RESET + a snapshot of the live tree).
+     */
+    public void startStateStoreChild() {
+        if (stateChild != null) {
+            stateChild.start();
+        }
     }
 
     /** The state store child's process id, or -1 (no child, or not running right now); for operators and tests. */
