@@ -1,10 +1,14 @@
 package io.treecast.durability.internal;
 
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Starts a child JVM of the server (the embedded broker, the state store) the one way both need: the server's own
@@ -45,5 +49,41 @@ final class ChildJvm {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(outFile.toFile()))
                 .start();
+    }
+
+    /**
+     * Stops a child started by {@link #start}: a {@code stop} line on its stdin (KafkaChildMain then exits through
+     * the child's own shutdown hooks), a kill after {@code timeout}. Logs one line as {@code role}, closes
+     * {@code stdin}, and returns whether the child exited by itself with code 0.
+     */
+    static boolean stop(Process p, OutputStream stdin, Duration timeout, String role, org.slf4j.Logger log)
+            throws InterruptedException {
+        long t0 = System.nanoTime();
+        try {
+            if (p.isAlive()) {
+                try {
+                    stdin.write("stop\n".getBytes(StandardCharsets.UTF_8));
+                    stdin.flush();
+                } catch (IOException alreadyGone) {
+                    // the child is exiting anyway
+                }
+                if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                    log.warn("{} (pid {}) did not stop within {}; killing it", role, p.pid(), timeout);
+                    p.destroyForcibly();
+                    p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                    return false;
+                }
+            }
+            int code = p.exitValue();
+            log.info("{} (pid {}) stopped in {} ms{}", role, p.pid(), (System.nanoTime() - t0) / 1_000_000,
+                    code == 0 ? "" : " with exit code " + code + EmbeddedKafka.describeExit(code));
+            return code == 0;
+        } finally {
+            try {
+                stdin.close();
+            } catch (IOException ignored) {
+                // closing our end of the pipe; nothing to report
+            }
+        }
     }
 }

@@ -177,32 +177,12 @@ public final class EmbeddedKafka implements AutoCloseable {
             return true;
         }
         process = null;
-        long t0 = System.nanoTime();
         try {
-            if (p.isAlive()) {
-                try {
-                    processStdin.write("stop\n".getBytes(StandardCharsets.UTF_8));
-                    processStdin.flush();
-                } catch (IOException alreadyGone) {
-                    // the child is exiting anyway
-                }
-                if (!p.waitFor(stopTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                    LOG.warn("embedded Kafka broker (pid {}) did not stop within {}; killing it", p.pid(), stopTimeout);
-                    p.destroyForcibly();
-                    p.waitFor(stopTimeout.toMillis(), TimeUnit.MILLISECONDS);
-                    return false;
-                }
-            }
-            int code = p.exitValue();
-            LOG.info("embedded Kafka broker (pid {}) stopped in {} ms{}", p.pid(), (System.nanoTime() - t0) / 1_000_000,
-                    code == 0 ? "" : " with exit code " + code + describeExit(code));
-            return code == 0;
+            return ChildJvm.stop(p, processStdin, stopTimeout, "embedded Kafka broker", LOG);
         } catch (InterruptedException e) {
             p.destroyForcibly();
             Thread.currentThread().interrupt();
             return false;
-        } finally {
-            closeQuietly(processStdin);
         }
     }
 

@@ -4,7 +4,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -268,25 +267,8 @@ public final class StateStoreChild implements AutoCloseable {
         if (p == null) {
             return;
         }
-        long t0 = System.nanoTime();
         try {
-            if (p.isAlive()) {
-                try (OutputStream in = p.getOutputStream()) {
-                    in.write("stop\n".getBytes(StandardCharsets.UTF_8));
-                    in.flush();
-                } catch (IOException alreadyGone) {
-                    // it is exiting anyway
-                }
-                if (!p.waitFor(stopTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                    LOG.warn("state store child (pid {}) did not stop within {}; killing it", p.pid(), stopTimeout);
-                    p.destroyForcibly();
-                    p.waitFor(stopTimeout.toMillis(), TimeUnit.MILLISECONDS);
-                    return;
-                }
-            }
-            int code = p.exitValue();
-            LOG.info("state store child (pid {}) stopped in {} ms{}", p.pid(), (System.nanoTime() - t0) / 1_000_000,
-                    code == 0 ? "" : " with exit code " + code + EmbeddedKafka.describeExit(code));
+            ChildJvm.stop(p, p.getOutputStream(), stopTimeout, "state store child", LOG);
         } catch (InterruptedException e) {
             p.destroyForcibly();
             Thread.currentThread().interrupt();
