@@ -22,6 +22,7 @@ public final class EngineConfig {
     private final long maxTreeBytes;
     private final long outboxBudgetSlots;
     private final long outboxMaxBytes;
+    private final long matchCacheBytes;
     private final int defaultOutboxCapacity;
     private final int maxOutboxCapacity;
     private final int conflateHighMarkPercent;
@@ -44,6 +45,7 @@ public final class EngineConfig {
         this.maxTreeBytes = b.maxTreeBytes;
         this.outboxBudgetSlots = b.outboxBudgetSlots;
         this.outboxMaxBytes = b.outboxMaxBytes;
+        this.matchCacheBytes = b.matchCacheBytes;
         this.defaultOutboxCapacity = b.defaultOutboxCapacity;
         this.maxOutboxCapacity = b.maxOutboxCapacity;
         this.conflateHighMarkPercent = b.conflateHighMarkPercent;
@@ -93,6 +95,12 @@ public final class EngineConfig {
      * always takes one batch.
      */
     public long outboxMaxBytes() { return outboxMaxBytes; }
+    /**
+     * Bytes the leaves' remembered match lists may hold ({@code engine.match-cache-bytes}, default 64 MiB; 16 bytes
+     * plus 4 per matching subscription per leaf): an update of a leaf whose list is remembered skips the subscription
+     * index. Past the budget a leaf is matched by the index each time; 0 turns the lists off.
+     */
+    public long matchCacheBytes() { return matchCacheBytes; }
     /** Outbox capacity in events when a subscriber asks for none. */
     public int defaultOutboxCapacity() { return defaultOutboxCapacity; }
     /** The largest outbox a subscriber may ask for. */
@@ -133,6 +141,7 @@ public final class EngineConfig {
         private long maxTreeBytes = 1L << 30;
         private long outboxBudgetSlots = 8L << 20;
         private long outboxMaxBytes = 64L << 20;
+        private long matchCacheBytes = 64L << 20;
         private int defaultOutboxCapacity = 16_384;
         private int maxOutboxCapacity = 1 << 20;
         private int conflateHighMarkPercent = 75;
@@ -157,6 +166,8 @@ public final class EngineConfig {
         public Builder maxTreeBytes(long v) { this.maxTreeBytes = v; return this; }
         public Builder outboxBudgetSlots(long v) { this.outboxBudgetSlots = v; return this; }
         public Builder outboxMaxBytes(long v) { this.outboxMaxBytes = v; return this; }
+        /** {@code engine.match-cache-bytes}: see {@link EngineConfig#matchCacheBytes()}. */
+        public Builder matchCacheBytes(long v) { this.matchCacheBytes = v; return this; }
         public Builder defaultOutboxCapacity(int v) { this.defaultOutboxCapacity = v; return this; }
         public Builder maxOutboxCapacity(int v) { this.maxOutboxCapacity = v; return this; }
         public Builder conflateHighMarkPercent(int v) { this.conflateHighMarkPercent = v; return this; }
@@ -181,6 +192,7 @@ public final class EngineConfig {
             require(maxTreeBytes >= 1, "maxTreeBytes", "must be >= 1, was " + maxTreeBytes);
             require(outboxBudgetSlots >= 16, "outboxBudgetSlots", "must be >= 16, was " + outboxBudgetSlots);
             require(outboxMaxBytes >= 1, "outboxMaxBytes", "must be >= 1, was " + outboxMaxBytes);
+            require(matchCacheBytes >= 0, "matchCacheBytes", "must be >= 0 (0: off), was " + matchCacheBytes);
             require(defaultOutboxCapacity >= 4, "defaultOutboxCapacity", "must be >= 4, was " + defaultOutboxCapacity);
             require(maxOutboxCapacity >= defaultOutboxCapacity, "maxOutboxCapacity", "must be >= defaultOutboxCapacity");
             require(conflateHighMarkPercent >= 10 && conflateHighMarkPercent <= 100, "conflateHighMarkPercent", "must be 10..100, was " + conflateHighMarkPercent);

@@ -128,6 +128,8 @@ public final class ServerConfig {
                 "an integer >= 1 (bytes of the tree: values + paths + 96 per node; a batch that would add more is refused)");
         key("engine.outbox-budget-slots", String.valueOf(ENGINE.outboxBudgetSlots()), v -> longIn(v, 16, Long.MAX_VALUE),
                 "an integer >= 16 (outbox slots, ~20 bytes each, all subscriptions together)");
+        key("engine.match-cache-bytes", String.valueOf(ENGINE.matchCacheBytes()), v -> longIn(v, 0, Long.MAX_VALUE),
+                "an integer >= 0 (bytes of the leaves' remembered match lists; 0 turns them off)");
         key("engine.outbox-max-bytes", String.valueOf(ENGINE.outboxMaxBytes()), v -> longIn(v, 1, Long.MAX_VALUE),
                 "an integer >= 1 (bytes of batches one subscription's outbox may hold)");
         key("engine.default-outbox-capacity", String.valueOf(ENGINE.defaultOutboxCapacity()), v -> intIn(v, 4, Integer.MAX_VALUE), "an integer >= 4");
@@ -403,6 +405,7 @@ public final class ServerConfig {
                 .maxTreeBytes((Long) values.get("engine.max-tree-bytes"))
                 .outboxBudgetSlots((Long) values.get("engine.outbox-budget-slots"))
                 .outboxMaxBytes((Long) values.get("engine.outbox-max-bytes"))
+                .matchCacheBytes((Long) values.get("engine.match-cache-bytes"))
                 .defaultOutboxCapacity((Integer) values.get("engine.default-outbox-capacity"))
                 .maxOutboxCapacity((Integer) values.get("engine.max-outbox-capacity"))
                 .conflateHighMarkPercent((Integer) values.get("engine.conflate-high-mark-percent"))
@@ -429,6 +432,7 @@ public final class ServerConfig {
                 .maxTreeBytes(c.maxTreeBytes())
                 .outboxBudgetSlots(c.outboxBudgetSlots())
                 .outboxMaxBytes(c.outboxMaxBytes())
+                .matchCacheBytes(c.matchCacheBytes())
                 .defaultOutboxCapacity(c.defaultOutboxCapacity())
                 .maxOutboxCapacity(c.maxOutboxCapacity())
                 .conflateHighMarkPercent(c.conflateHighMarkPercent())

@@ -119,6 +119,7 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         long start = 0;
         EngineCore c = new EngineCore(config.replayRingCapacity(), config.replayRingBytes(), config.maxLeaves(),
                 config.maxTreeBytes(), new SlotBudget(config.outboxBudgetSlots()), 0);
+        c.matchCacheBytes(config.matchCacheBytes());
         if (journal != null) {
             Tree tree = c.tree();
             long[] maxLeaf = {0};

@@ -37,6 +37,11 @@ final class EngineCore implements SubscriptionIndex.Sink {
 
     private final Tree tree = new Tree();
     private final SubscriptionIndex index = new SubscriptionIndex();
+    /** Default of {@code engine.match-cache-bytes}. */
+    public static final long DEFAULT_MATCH_CACHE_BYTES = 64L << 20;
+    private LeafMatches leafMatches = new LeafMatches(index, DEFAULT_MATCH_CACHE_BYTES);
+    /** The leaf each change of the batch being applied set (null for a delete): where its match list is kept. */
+    private Tree.Node[] leafOf = new Tree.Node[1];
     private final long[] ringSeq;
     private final Object[] ringRef;
     /** When each ring slot's batch was applied ({@link System#nanoTime()}), for the delivery latency metric. */
@@ -123,6 +128,21 @@ final class EngineCore implements SubscriptionIndex.Sink {
         this.slots = slots;
         this.startSeq = startSeq;
         this.seq = startSeq;
+        tree.matchCache(leafMatches);
+    }
+
+    /**
+     * Sets the byte budget of the leaves' remembered match lists ({@code engine.match-cache-bytes}; 0 turns them
+     * off). Call before the first batch.
+     */
+    public void matchCacheBytes(long budgetBytes) {
+        leafMatches = new LeafMatches(index, budgetBytes);
+        tree.matchCache(leafMatches);
+    }
+
+    /** Bytes the leaves' remembered match lists hold now. */
+    public long matchCacheBytesUsed() {
+        return leafMatches.bytes();
     }
 
     public Tree tree() {
@@ -232,13 +252,17 @@ final class EngineCore implements SubscriptionIndex.Sink {
         }
         boolean copied = false;
         int n = batch.size();
+        if (leafOf.length < n) {
+            leafOf = new Tree.Node[Math.max(n, leafOf.length * 2)];
+        }
         for (int i = 0; i < n; i++) {
             Change c = batch.change(i);
             boolean self;
             if (c.isDelete()) {
                 self = tree.delete(c.path(), s, implied);
+                leafOf[i] = null;
             } else {
-                tree.set(c.path(), c.value(), s, implied);
+                leafOf[i] = tree.set(c.path(), c.value(), s, implied);
                 self = true;
             }
             if (!copied && (!self || !implied.isEmpty())) {
@@ -298,10 +322,18 @@ final class EngineCore implements SubscriptionIndex.Sink {
         int n = Applied.size(applied);
         // the dispatcher then takes each subscription's matched changes from a bit mask instead of matching again
         curTracked = Sub.tracksMatches(n);
+        // the leaves set by a batch applied as given are known; an expanded batch's changes are matched by the index
+        boolean leavesKnown = applied instanceof Batch;
         for (int i = 0; i < n; i++) {
             curChange = Applied.change(applied, i);
             curIndex = i;
-            index.match(curChange.path(), this);
+            Tree.Node leaf = leavesKnown ? leafOf[i] : null;
+            if (leaf != null && leaf.value != null) {
+                // (a later change of the same batch may have deleted it: then its list is gone and the index answers)
+                leafMatches.match(leaf, curChange.path(), this);
+            } else {
+                index.match(curChange.path(), this);
+            }
         }
         curTracked = false; // enqueues outside a fan-out (conflation flushes) publish at once
         for (int i = 0; i < unreleased.size(); i++) {

@@ -27,6 +27,8 @@ final class Sub implements Subscription {
     }
 
     final long id;
+    /** Its number in the subscription index while indexed, -1 otherwise (writer thread). */
+    int indexId = -1;
     final PathPattern pattern;
     final EventHandler handler;
     final Policy policy;

@@ -41,22 +41,64 @@ final class SubscriptionIndex {
     private TreePath path;
     private Sink sink;
     private int size;
+    /** Changes with every add and remove: an answer remembered at an older version may be wrong now. */
+    private long version;
+    /**
+     * Each indexed subscription under a small number ({@link Sub#indexId}), so that remembered answers hold numbers,
+     * not references that would keep ended subscriptions alive; freed numbers are reused.
+     */
+    private Sub[] byId = new Sub[16];
+    private int[] freeIds = new int[16];
+    private int freeCount;
+    private int nextId;
 
     /** Adds {@code sub} under every literal expansion of its pattern. */
     public void add(Sub sub) {
         add(root, sub.pattern(), 0, sub);
+        int id;
+        if (freeCount > 0) {
+            id = freeIds[--freeCount];
+        } else {
+            id = nextId++;
+            if (id == byId.length) {
+                byId = Arrays.copyOf(byId, id * 2);
+            }
+        }
+        byId[id] = sub;
+        sub.indexId = id;
         size++;
+        version++;
     }
 
     /** Removes {@code sub}; unknown subscriptions are ignored. */
     public void remove(Sub sub) {
         if (remove(root, sub.pattern(), 0, sub)) {
             size--;
+            version++;
+            int id = sub.indexId;
+            if (id >= 0 && byId[id] == sub) {
+                byId[id] = null;
+                if (freeCount == freeIds.length) {
+                    freeIds = Arrays.copyOf(freeIds, freeCount * 2);
+                }
+                freeIds[freeCount++] = id;
+            }
+            sub.indexId = -1;
         }
     }
 
     public int size() {
         return size;
+    }
+
+    /** The version of the subscription set: see {@link LeafMatches}. */
+    long version() {
+        return version;
+    }
+
+    /** The subscription numbered {@code id} ({@link Sub#indexId}) while it is indexed. */
+    Sub byId(int id) {
+        return byId[id];
     }
 
     /** Reports every subscription matching {@code p} to {@code s}. Allocation-free. */

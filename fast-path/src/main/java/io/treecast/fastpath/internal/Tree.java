@@ -33,7 +33,7 @@ final class Tree {
         }
     }
 
-    /** One node: a leaf (value != null) or an inner node (has children). 48 bytes with compressed oops. */
+    /** One node: a leaf (value != null) or an inner node (has children). 56 bytes with compressed oops. */
     public static final class Node {
         final String segment;
         final Node parent;
@@ -42,6 +42,12 @@ final class Tree {
         Node[] children;
         int size;
         int used;
+        /**
+         * A live leaf's matching subscriptions as the index answered them at {@link #matchVersion} ({@link LeafMatches});
+         * null when not cached. Writer thread only.
+         */
+        int[] matches;
+        long matchVersion;
 
         Node(String segment, Node parent) {
             this.segment = segment;
@@ -103,15 +109,28 @@ final class Tree {
     private long pathBytes;
     /** Nodes below the root (writer thread). */
     private long nodes;
+    /** The leaves' cached match lists ({@link LeafMatches}), told when a leaf goes so that it can forget its list. */
+    private LeafMatches matchCache;
 
     /**
-     * What {@link #bytes()} counts per node besides the bytes of values and paths: the node (48 B), its slot in the
+     * What {@link #bytes()} counts per node besides the bytes of values and paths: the node (56 B), its slot in the
      * parent's table and its segment's String, so that deep paths with many distinct segments are paid for too.
      */
     public static final int NODE_BYTES = 96;
 
     public Node root() {
         return root;
+    }
+
+    /** Tells {@code cache} whenever a leaf loses its value, so that its cached match list is dropped and uncounted. */
+    void matchCache(LeafMatches cache) {
+        this.matchCache = cache;
+    }
+
+    private void leafGone(Node n) {
+        if (n.matches != null && matchCache != null) {
+            matchCache.forget(n);
+        }
     }
 
     /** Number of leaves (writer thread only). */
@@ -145,8 +164,9 @@ final class Tree {
     /**
      * Sets a leaf. Leaf-level deletes caused by the replacement (a leaf on the way becoming an inner node, or a
      * subtree at the target) are appended to {@code implied}, in the order they happen, before the set itself.
+     * Returns the leaf's node.
      */
-    public void set(TreePath path, byte[] value, long seq, List<Change> implied) {
+    public Node set(TreePath path, byte[] value, long seq, List<Change> implied) {
         Node n = root;
         int depth = path.depth();
         for (int i = 0; i < depth; i++) {
@@ -163,6 +183,7 @@ final class Tree {
                 valueBytes -= c.value.length;
                 pathBytes -= gone.utf8().length;
                 c.value = null;
+                leafGone(c);
                 SEQ.setRelease(c, seq);
                 leaves--;
             }
@@ -180,6 +201,7 @@ final class Tree {
         valueBytes += value.length;
         n.value = value;
         SEQ.setRelease(n, seq);
+        return n;
     }
 
     /**
@@ -197,6 +219,7 @@ final class Tree {
             valueBytes -= n.value.length;
             pathBytes -= path.utf8().length;
             n.value = null;
+            leafGone(n);
             SEQ.setRelease(n, seq);
             leaves--;
         } else {
@@ -240,6 +263,7 @@ final class Tree {
                 valueBytes -= c.value.length;
                 pathBytes -= segments.end(i);
                 c.value = null;
+                leafGone(c);
                 leaves--;
             }
             n = c;
@@ -249,6 +273,7 @@ final class Tree {
                 valueBytes -= n.value.length;
                 pathBytes -= utf8.length;
                 n.value = null;
+                leafGone(n);
                 leaves--;
                 prune(n);
             }
@@ -287,6 +312,7 @@ final class Tree {
                 valueBytes -= c.value.length;
                 pathBytes -= pathOf(c).utf8().length;
                 c.value = null;
+                leafGone(c);
                 leaves--;
             } else if (c.value != null) {
                 newer = true;
@@ -412,6 +438,7 @@ final class Tree {
                 valueBytes -= c.value.length;
                 pathBytes -= gone.utf8().length;
                 c.value = null;
+                leafGone(c);
                 SEQ.setRelease(c, seq);
                 leaves--;
             } else if (c.size > 0) {
