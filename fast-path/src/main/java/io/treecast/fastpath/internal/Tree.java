@@ -109,6 +109,14 @@ final class Tree {
     private long pathBytes;
     /** Nodes below the root (writer thread). */
     private long nodes;
+    /**
+     * The leaf each recently set path resolved to, in a fixed direct-mapped table (1 MiB with compressed oops): an
+     * update of an existing leaf, the steady state, skips the walk down the tree (a hash probe and a likely cache
+     * miss per level). An entry is used only while its node is a live leaf, which a removed node never is again.
+     */
+    private static final int RESOLVED_SLOTS = 1 << 16;
+    private final TreePath[] resolvedPath = new TreePath[RESOLVED_SLOTS];
+    private final Node[] resolvedLeaf = new Node[RESOLVED_SLOTS];
     /** The leaves' cached match lists ({@link LeafMatches}), told when a leaf goes so that it can forget its list. */
     private LeafMatches matchCache;
 
@@ -167,6 +175,25 @@ final class Tree {
      * Returns the leaf's node.
      */
     public Node set(TreePath path, byte[] value, long seq, List<Change> implied) {
+        int slot = spread(path.hashCode()) & (RESOLVED_SLOTS - 1);
+        TreePath known = resolvedPath[slot];
+        if (known != null && (known == path || known.equals(path))) {
+            Node leaf = resolvedLeaf[slot];
+            if (leaf.value != null) {
+                // a live leaf: its ancestors are inner nodes and it has no children, so this is a plain overwrite
+                valueBytes += value.length - leaf.value.length;
+                leaf.value = value;
+                SEQ.setRelease(leaf, seq);
+                return leaf;
+            }
+        }
+        Node n = walkAndSet(path, value, seq, implied);
+        resolvedPath[slot] = path;
+        resolvedLeaf[slot] = n;
+        return n;
+    }
+
+    private Node walkAndSet(TreePath path, byte[] value, long seq, List<Change> implied) {
         Node n = root;
         int depth = path.depth();
         for (int i = 0; i < depth; i++) {
