@@ -23,9 +23,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * per-request Mono, payload slicing, frame encoder (a composite buffer per frame) and unbounded send queue. The
  * caller encodes the whole frame into one pooled buffer ({@link #allocate}, then the data, then {@link #send});
  * the connection's event loop takes the stream id from rsocket-java's own supplier (so the ids never collide with
- * the connection's other streams, and go out in increasing order), writes every queued frame and flushes once per
- * pass. One event-loop task is scheduled per burst, not per frame. The frames are byte for byte what
- * rsocket-java would send for the same payload (fragmented at the same MTU), proved by DirectPublishIT.
+ * the connection's other streams, and this writer's frames carry them in the order they go out), writes every
+ * queued frame and flushes once per pass. One event-loop task is scheduled per burst, not per frame. The frames are
+ * byte for byte what rsocket-java would send for the same payload (fragmented at the same MTU), proved by
+ * DirectPublishIT.
  *
  * <p>rsocket-java keeps owning the connection: SETUP (which must be the first frame on the wire, so nothing is
  * written here before rsocket-java's first write went out, see {@link FirstWriteWatch}), keep-alives, the other
@@ -143,11 +144,6 @@ public final class FnfWriter implements Runnable {
         // should the channel close meanwhile, the pass this schedules releases the frame: only the event loop
         // takes from the queue (it has a single consumer)
         schedule();
-    }
-
-    /** Whether this writer still sends (its channel has not closed). */
-    public boolean open() {
-        return !closed;
     }
 
     private void schedule() {
