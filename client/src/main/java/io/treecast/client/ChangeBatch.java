@@ -84,6 +84,14 @@ public final class ChangeBatch {
      * The caller owns the buffer.
      */
     ByteBuf encode(ByteBufAllocator alloc, AckMode ack) {
+        int size = encodedSize(ack);
+        ByteBuf out = alloc.buffer(size, size);
+        writeTo(out, ack);
+        return out;
+    }
+
+    /** Bytes of the encoded {@code treecast.v1.Batch} with {@code ack}: what {@link #writeTo} writes. */
+    int encodedSize(AckMode ack) {
         int n = paths.size();
         int size = ack == AckMode.DURABLE ? 2 : 0;
         for (int i = 0; i < n; i++) {
@@ -91,7 +99,15 @@ public final class ChangeBatch {
             int change = changeSize(ByteBufUtil.utf8Bytes(paths.get(i)), v == null ? -1 : v.encodedSize());
             size += 1 + ProtoWriter.varintSize(change) + change;
         }
-        ByteBuf out = alloc.buffer(size, size);
+        return size;
+    }
+
+    /**
+     * Writes the encoded {@code treecast.v1.Batch} at {@code out}'s writer index ({@link #encodedSize} bytes): the
+     * body of a request frame whose header the caller wrote before it.
+     */
+    void writeTo(ByteBuf out, AckMode ack) {
+        int n = paths.size();
         for (int i = 0; i < n; i++) {
             String path = paths.get(i);
             TreeValue v = values.get(i);
@@ -113,7 +129,6 @@ public final class ChangeBatch {
         if (ack == AckMode.DURABLE) {
             out.writeByte(0x10).writeByte(1); // Batch.ack = ACK_DURABLE
         }
-        return out;
     }
 
     /** Bytes of an encoded Change: its path, then its set Value ({@code valueBytes}) or, when negative, a delete. */

@@ -8,6 +8,7 @@ import io.rsocket.util.ByteBufPayload;
 import io.rsocket.util.DefaultPayload;
 import io.treecast.client.internal.ClientConnection;
 import io.treecast.client.internal.Codec;
+import io.treecast.client.internal.FnfWriter;
 import io.treecast.proto.Get;
 import io.treecast.proto.ListChildren;
 import org.reactivestreams.Publisher;
@@ -61,11 +62,46 @@ public final class ReactiveTreecastClient {
                 .onErrorMap(ClientConnection::map);
     }
 
-    /** Sends {@code batch} without waiting for an answer (errors are not reported back). */
+    /**
+     * Sends {@code batch} without waiting for an answer (errors are not reported back): completes once the frame is
+     * queued for the connection's event loop; fails with CLOSED after {@code close()}, CONNECTION when it cannot
+     * connect. On TCP the batch is encoded straight into one pooled buffer that is the whole RSocket frame (see
+     * {@link TreecastClient#publish(ChangeBatch)}).
+     */
     public Mono<Void> publish(ChangeBatch batch) {
-        return connection.rsocket()
-                .flatMap(r -> r.fireAndForget(payload(batch, AckMode.APPLIED, PUBLISH_METADATA)))
-                .onErrorMap(ClientConnection::map);
+        return new PublishMono(this, batch);
+    }
+
+    /** {@link #publish}'s Mono: sends at subscription, without an operator chain when the connection is open. */
+    private static final class PublishMono extends Mono<Void> {
+        private final ReactiveTreecastClient client;
+        private final ChangeBatch batch;
+
+        PublishMono(ReactiveTreecastClient client, ChangeBatch batch) {
+            this.client = client;
+            this.batch = batch;
+        }
+
+        @Override
+        public void subscribe(reactor.core.CoreSubscriber<? super Void> actual) {
+            ClientConnection.Live live = client.connection.openLiveOrNull();
+            if (live != null) {
+                try {
+                    send(live, batch);
+                } catch (RuntimeException e) {
+                    reactor.core.publisher.Operators.error(actual, ClientConnection.map(e));
+                    return;
+                }
+                reactor.core.publisher.Operators.complete(actual);
+                return;
+            }
+            client.connection.live()
+                    .flatMap(l -> l.writer() != null ? Mono.<Void>fromRunnable(() -> send(l, batch))
+                            : l.rsocket().fireAndForget(payload(batch, AckMode.APPLIED, PUBLISH_METADATA)))
+                    .onErrorMap(ClientConnection::map)
+                    .then()
+                    .subscribe(actual);
+        }
     }
 
     /**
@@ -74,13 +110,61 @@ public final class ReactiveTreecastClient {
      * Returns false, having sent nothing, when there is no open connection (then use {@link #publish}).
      */
     boolean publishNow(ChangeBatch batch, reactor.core.CoreSubscriber<Void> errors) {
-        io.rsocket.RSocket live = connection.openOrNull();
+        ClientConnection.Live live = connection.openLiveOrNull();
         if (live == null) {
             return false;
         }
-        live.fireAndForget(payload(batch, AckMode.APPLIED, PUBLISH_METADATA)).subscribe(errors);
+        FnfWriter writer = live.writer();
+        if (writer != null) {
+            sendDirect(writer, batch);
+        } else {
+            live.rsocket().fireAndForget(payload(batch, AckMode.APPLIED, PUBLISH_METADATA)).subscribe(errors);
+        }
         return true;
     }
+
+    /** One publish on an open connection: straight to its writer when it has one, else through rsocket-java. */
+    private static void send(ClientConnection.Live live, ChangeBatch batch) {
+        FnfWriter writer = live.writer();
+        if (writer != null) {
+            sendDirect(writer, batch);
+        } else {
+            live.rsocket().fireAndForget(payload(batch, AckMode.APPLIED, PUBLISH_METADATA)).subscribe(IGNORE_ERRORS);
+        }
+    }
+
+    /** The batch encoded into one pooled buffer that is already the whole REQUEST_FNF frame, queued for the event loop. */
+    private static void sendDirect(FnfWriter writer, ChangeBatch batch) {
+        int dataBytes = batch.encodedSize(AckMode.APPLIED);
+        ByteBuf frame = writer.allocate(PUBLISH_METADATA, dataBytes);
+        try {
+            batch.writeTo(frame, AckMode.APPLIED);
+        } catch (RuntimeException e) {
+            frame.release();
+            throw e;
+        }
+        writer.send(frame);
+    }
+
+    /** Fire-and-forget has no answer; a failure to send (connection lost) shows in the next call that has one. */
+    private static final reactor.core.CoreSubscriber<Void> IGNORE_ERRORS = new reactor.core.CoreSubscriber<Void>() {
+        @Override
+        public void onSubscribe(org.reactivestreams.Subscription s) {
+            s.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(Void v) {
+        }
+
+        @Override
+        public void onError(Throwable t) {
+        }
+
+        @Override
+        public void onComplete() {
+        }
+    };
 
     /** One request payload: the batch encoded into a pooled buffer, the route's metadata shared (never released). */
     private static Payload payload(ChangeBatch batch, AckMode ack, ByteBuf routeMetadata) {

@@ -43,15 +43,38 @@ public final class ClientConnection {
     private final URI uri;
     private final ClientOptions options;
     private final Object lock = new Object();
-    private Mono<RSocket> current;
-    /** The connected RSocket while it is open: lets hot calls skip the connect-or-reuse chain. */
-    private volatile RSocket open;
+    private Mono<Live> current;
+    /** The connection while it is open: lets hot calls skip the connect-or-reuse chain. */
+    private volatile Live open;
     private volatile boolean closed;
+
+    /**
+     * One connected RSocket, with the writer of its fire-and-forget frames when the direct path runs on it (TCP and
+     * TLS with rsocket-java's requester; null on WebSocket or with {@code -Dtreecast.client.rsocket-fnf=true}).
+     */
+    public static final class Live {
+        private final RSocket rsocket;
+        private final FnfWriter writer;
+
+        Live(RSocket rsocket, FnfWriter writer) {
+            this.rsocket = rsocket;
+            this.writer = writer;
+        }
+
+        public RSocket rsocket() {
+            return rsocket;
+        }
+
+        /** The direct fire-and-forget writer, or null: then publish through {@link #rsocket()}. */
+        public FnfWriter writer() {
+            return writer;
+        }
+    }
 
     public ClientConnection(URI uri, ClientOptions options) {
         this.uri = uri;
         this.options = options;
-        transport(); // validates the URI now
+        transport(null); // validates the URI now
     }
 
     public URI uri() {
@@ -61,37 +84,55 @@ public final class ClientConnection {
     /** The live RSocket, connecting when there is none (or the last one closed). */
     public Mono<RSocket> rsocket() {
         return Mono.defer(() -> {
-            RSocket live = openOrNull();
-            if (live != null) {
-                return Mono.just(live); // the common case: no lock, no connect-or-reuse chain
+            Live l = openLiveOrNull();
+            if (l != null) {
+                return Mono.just(l.rsocket); // the common case: no lock, no connect-or-reuse chain
             }
-            if (closed) {
-                return Mono.error(new TreecastClientException(TreecastClientException.Code.CLOSED, "the client is closed: create a new one", null));
+            return connecting().map(Live::rsocket);
+        });
+    }
+
+    /** The live connection with its direct writer, connecting when there is none (or the last one closed). */
+    public Mono<Live> live() {
+        return Mono.defer(() -> {
+            Live l = openLiveOrNull();
+            return l != null ? Mono.just(l) : connecting();
+        });
+    }
+
+    private Mono<Live> connecting() {
+        if (closed) {
+            return Mono.error(new TreecastClientException(TreecastClientException.Code.CLOSED, "the client is closed: create a new one", null));
+        }
+        Mono<Live> c;
+        synchronized (lock) {
+            if (current == null) {
+                current = connect();
             }
-            Mono<RSocket> c;
-            synchronized (lock) {
-                if (current == null) {
-                    current = connect();
-                }
-                c = current;
+            c = current;
+        }
+        return c.flatMap(l -> {
+            if (!l.rsocket.isDisposed()) {
+                return Mono.just(l);
             }
-            return c.flatMap(r -> {
-                if (!r.isDisposed()) {
-                    return Mono.just(r);
-                }
-                forget(c);
-                return rsocket();
-            });
+            forget(c);
+            return live();
         });
     }
 
     /** The connected RSocket, or null when there is none yet or it closed (then use {@link #rsocket()}). */
     public RSocket openOrNull() {
-        RSocket r = open;
-        return r != null && !r.isDisposed() && !closed ? r : null;
+        Live l = openLiveOrNull();
+        return l == null ? null : l.rsocket;
     }
 
-    private void forget(Mono<RSocket> c) {
+    /** The open connection, or null when there is none yet or it closed (then use {@link #live()}). */
+    public Live openLiveOrNull() {
+        Live l = open;
+        return l != null && !l.rsocket.isDisposed() && !closed ? l : null;
+    }
+
+    private void forget(Mono<Live> c) {
         synchronized (lock) {
             if (current == c) {
                 current = null;
@@ -99,30 +140,45 @@ public final class ClientConnection {
         }
     }
 
-    private Mono<RSocket> connect() {
+    private Mono<Live> connect() {
         Setup setup = Setup.newBuilder().setToken(options.token()).setClientName(options.clientName()).build();
-        java.util.concurrent.atomic.AtomicReference<Mono<RSocket>> self = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<Mono<Live>> self = new java.util.concurrent.atomic.AtomicReference<>();
+        ChannelTap tap = new ChannelTap();
         self.set(RSocketConnector.create()
                 .dataMimeType("application/x-protobuf")
                 .metadataMimeType(WellKnownMimeType.MESSAGE_RSOCKET_COMPOSITE_METADATA.getString())
                 .setupPayload(DefaultPayload.create(setup.toByteArray()))
                 .fragment(FRAGMENT_MTU)
                 .payloadDecoder(PayloadDecoder.ZERO_COPY)
-                .connect(transport())
+                .connect(transport(tap))
                 .timeout(options.connectTimeout())
                 .onErrorMap(ClientConnection::map)
-                .doOnNext(r -> {
-                    open = r;
+                .map(r -> {
+                    Live l = new Live(r, FnfWriter.attach(tap.channel, r, FRAGMENT_MTU, tap.watch));
+                    open = l;
                     // onClose errors when the server goes away: the streams of this connection report that, so the
                     // error is consumed here (an unhandled one is logged by Reactor as ErrorCallbackNotImplemented)
                     r.onClose().doFinally(s -> forget(self.get())).subscribe(null, e -> { });
+                    return l;
                 })
                 .doOnError(e -> forget(self.get()))
                 .cache());
         return self.get();
     }
 
-    private ClientTransport transport() {
+    /** The Netty channel of one TCP connection attempt, caught as it is made (before rsocket-java sends SETUP). */
+    private static final class ChannelTap {
+        volatile io.netty.channel.Channel channel;
+        volatile FnfWriter.FirstWriteWatch watch;
+
+        void init(io.netty.channel.Channel ch) {
+            watch = FnfWriter.watch(ch);
+            channel = ch;
+        }
+    }
+
+    /** The transport for {@link #uri}; on TCP, {@code tap} (when not null) gets the channel as it connects. */
+    private ClientTransport transport(ChannelTap tap) {
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase();
         String host = uri.getHost() == null ? "127.0.0.1" : uri.getHost();
         switch (scheme) {
@@ -131,6 +187,9 @@ public final class ClientConnection {
                 int port = uri.getPort() < 0 ? 7070 : uri.getPort();
                 // newConnection(): not pooled (a pool would cap connections per address), still on the shared loops
                 TcpClient client = TcpClient.newConnection().host(host).port(port);
+                if (tap != null && FnfWriter.available()) {
+                    client = client.doOnChannelInit((observer, ch, remote) -> tap.init(ch));
+                }
                 if (scheme.equals("tls")) {
                     io.netty.handler.ssl.SslContext ssl = sslContext();
                     client = client.secure(spec -> spec.sslContext(ssl));
@@ -173,13 +232,13 @@ public final class ClientConnection {
 
     public void close() {
         closed = true;
-        Mono<RSocket> c;
+        Mono<Live> c;
         synchronized (lock) {
             c = current;
             current = null;
         }
         if (c != null) {
-            c.subscribe(RSocket::dispose, e -> { });
+            c.subscribe(l -> l.rsocket.dispose(), e -> { });
         }
     }
 

@@ -79,6 +79,9 @@ class TlsIT {
             long seq = tls.set("open/tls/a", 1L);
             assertThat(wss.get("open/tls/*").seq()).isGreaterThanOrEqualTo(seq);
             assertThat(wss.get("open/tls/*").leaves()).hasSize(1);
+            // publish writes its frames straight to the channel on TLS too (under the TLS handler)
+            tls.publish(b -> b.set("open/tls/p", 2L));
+            await().atMost(WAIT).untilAsserted(() -> assertThat(wss.get("open/tls/*").leaves()).hasSize(2));
         }
     }
 
