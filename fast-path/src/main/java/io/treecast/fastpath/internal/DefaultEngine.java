@@ -50,6 +50,8 @@ public final class DefaultEngine implements Engine, Sub.Owner {
     private final MpscQueue<Object> inbound;
     private final ConcurrentLinkedQueue<Object> control = new ConcurrentLinkedQueue<>();
     private final Dispatcher[] dispatchers;
+    /** Builds snapshots off the dispatchers (their walk, merge and sort). */
+    private final SnapshotWorker snapshotWorker = new SnapshotWorker();
     private final Thread writer;
     /** The dispatcher the writer runs itself when {@code dispatcherThreads = 0}, else null. */
     private final Dispatcher inlineDispatcher;
@@ -149,7 +151,7 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         this.dispatchers = new Dispatcher[inline ? 1 : config.dispatcherThreads()];
         core.ensureDispatchers(dispatchers.length);
         for (int i = 0; i < dispatchers.length; i++) {
-            dispatchers[i] = new Dispatcher(this, core, config.snapshotChunkLeaves(), inline);
+            dispatchers[i] = new Dispatcher(this, core, snapshotWorker, config.snapshotChunkLeaves(), inline);
             if (!inline) {
                 Thread t = new Thread(dispatchers[i], "treecast-dispatcher-" + i);
                 t.setDaemon(false);
@@ -163,6 +165,7 @@ public final class DefaultEngine implements Engine, Sub.Owner {
 
     public static Engine start(EngineConfig config) {
         DefaultEngine e = new DefaultEngine(config);
+        e.snapshotWorker.thread.start();
         for (Dispatcher d : e.dispatchers) {
             if (!d.inline) {
                 d.thread.start();
@@ -705,6 +708,8 @@ public final class DefaultEngine implements Engine, Sub.Owner {
                 join(d.thread);
             }
         }
+        snapshotWorker.stop();
+        join(snapshotWorker.thread);
         if (journal != null) {
             try {
                 journal.close();

@@ -3,21 +3,20 @@ package io.treecast.fastpath.internal;
 import io.treecast.fastpath.ErrorCode;
 import io.treecast.fastpath.EventKind;
 import io.treecast.fastpath.PathPattern;
-import io.treecast.fastpath.TreePath;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * A dispatcher thread: owns a set of subscriptions and hands their events to their handlers, never more than
- * requested, a bounded number per subscription per cycle (fairness). It also serves snapshots (a chunked walk
- * of the live tree, merged with the outbox: README "Snapshot") and resumes from the replay ring, so that neither
- * ever runs on the writer thread.
+ * requested, a bounded number per subscription per cycle (fairness). It also serves snapshots (the live tree's
+ * matching leaves, merged with the outbox: README "Snapshot") and resumes from the replay ring, so that neither
+ * ever runs on the writer thread. What a snapshot costs (the walk, the merge, the sort) runs on the
+ * {@link SnapshotWorker}; the dispatcher only moves the subscription's outbox entries aside meanwhile and then
+ * copies the finished leaves into SNAPSHOT events, a few per cycle.
  */
 final class Dispatcher implements Runnable {
     static final int INIT = 0;
@@ -28,19 +27,24 @@ final class Dispatcher implements Runnable {
     static final int LIVE = 5;
     static final int DONE = 6;
     static final int STORE = 7;
+    /** The snapshot worker merges the store's leaves with the ring (then EMIT, or WALK when the ring cannot bridge). */
+    static final int CATCH_UP = 8;
+    /** The snapshot worker merges the held entries up to P into the walked leaves and sorts them (then EMIT). */
+    static final int MERGE = 9;
 
     /** Live events per subscription per cycle: bounds how long one busy subscription holds the thread. */
     private static final int EVENTS_PER_CYCLE = 256;
     /**
-     * Snapshot work per subscription per cycle, kept small next to {@link #EVENTS_PER_CYCLE}: a 100,000-leaf
-     * snapshot must not delay the live subscriptions served by the same dispatcher.
+     * Snapshot events per subscription per cycle, kept small next to {@link #EVENTS_PER_CYCLE}: a 100,000-leaf
+     * snapshot must not delay the live subscriptions served by the same dispatcher. The walk, merge and sort that
+     * make those events run on the {@link SnapshotWorker}; here a chunk is only copied into the event.
      */
-    private static final int WALK_NODES_PER_CYCLE = 256;
     private static final int SNAPSHOT_EVENTS_PER_CYCLE = 2;
 
     private final DefaultEngine engine;
     private final EngineCore core;
     private final int snapshotChunk;
+    private final SnapshotWorker worker;
     private final ArrayList<Sub> subs = new ArrayList<>();
     private final ConcurrentLinkedQueue<Sub> inbox = new ConcurrentLinkedQueue<>();
     private final EventBuffer buf = new EventBuffer();
@@ -51,9 +55,10 @@ final class Dispatcher implements Runnable {
     /** Runs on the writer thread ({@code dispatcherThreads = 0}): {@link #pass()} is called by the writer loop. */
     final boolean inline;
 
-    Dispatcher(DefaultEngine engine, EngineCore core, int snapshotChunk, boolean inline) {
+    Dispatcher(DefaultEngine engine, EngineCore core, SnapshotWorker worker, int snapshotChunk, boolean inline) {
         this.engine = engine;
         this.core = core;
+        this.worker = worker;
         this.snapshotChunk = snapshotChunk;
         this.inline = inline;
     }
@@ -129,7 +134,7 @@ final class Dispatcher implements Runnable {
 
     private int service(Sub s) {
         if (s.cancelled) {
-            s.phase = DONE;
+            finish(s);
             return 1;
         }
         ErrorCode end = s.endCode;
@@ -164,8 +169,12 @@ final class Dispatcher implements Runnable {
                 return replay(s, s0);
             case STORE:
                 return awaitStore(s);
+            case CATCH_UP:
+                return catchUp(s);
             case WALK:
                 return walk(s);
+            case MERGE:
+                return awaitMerge(s);
             case WAIT:
                 return waitForSeq(s);
             case EMIT:
@@ -179,13 +188,22 @@ final class Dispatcher implements Runnable {
 
     private void endWith(Sub s, ErrorCode code, String message) {
         endDelivery(s);
-        s.phase = DONE;
+        finish(s);
         if (!s.cancelled) {
             try {
                 s.handler.onEnd(code, message, s.lastDelivered);
             } catch (Throwable t) {
                 engine.loopError("onEnd of " + s, t);
             }
+        }
+    }
+
+    /** The subscription is over: a snapshot the worker may still be building is dropped. */
+    private static void finish(Sub s) {
+        s.phase = DONE;
+        if (s.build != null) {
+            s.build.cancel();
+            s.build = null;
         }
     }
 
@@ -304,28 +322,33 @@ final class Dispatcher implements Runnable {
             startWalk(s);
             return 1;
         }
-        HashMap<TreePath, Sub.Pending> map = new HashMap<>(Math.max(16, result.leaves().size() * 4 / 3 + 1));
-        for (io.treecast.fastpath.Leaf leaf : result.leaves()) {
-            if (s.pattern.matches(leaf.path())) {
-                map.put(leaf.path(), new Sub.Pending(leaf.seq(), leaf.value()));
-            }
+        SnapshotBuild b = new SnapshotBuild(s.pattern, this, core);
+        b.storeResult = result;
+        b.from = from;
+        b.p = p;
+        s.build = b;
+        s.phase = CATCH_UP;
+        worker.submit(b, SnapshotBuild.Step.CATCH_UP);
+        return 1;
+    }
+
+    /**
+     * The worker merged the store's leaves with the ring up to P (or found that the ring no longer bridges them: then
+     * the live tree is walked, with every held entry still there). Outbox entries up to P are covered by the ring,
+     * the rest go live after the snapshot.
+     */
+    private int catchUp(Sub s) {
+        holdOutbox(s);
+        SnapshotBuild b = s.build;
+        if (!b.done()) {
+            return 0;
         }
-        for (long c = from + 1; c <= p; c++) {
-            Object ref = core.readRing(c);
-            if (ref == null || (c == from + 1 && core.readRing(from) == EngineCore.UNKNOWN)) {
-                // overwritten while the store was read: the ring no longer bridges S to P (or S is a seq a
-                // follower's rebase skipped, whose state is unknown here)
-                startWalk(s);
-                return 1;
-            }
-            int n = Applied.size(ref);
-            for (int i = 0; i < n; i++) {
-                io.treecast.fastpath.Change ch = Applied.change(ref, i);
-                if (s.pattern.matches(ch.path())) {
-                    merge(map, ch.path(), ch.value(), c);
-                }
-            }
+        failIfBroken(s, b);
+        if (b.notBridged) {
+            startWalk(s);
+            return 1;
         }
+        long p = b.p;
         holdOutbox(s);
         int keep = 0;
         for (int k = 0; k < s.heldCount; k++) {
@@ -341,101 +364,41 @@ final class Dispatcher implements Runnable {
         s.heldCount = keep;
         s.heldIndex = 0;
         engine.resumesFromStore.increment();
-        s.snapshotMap = map;
         s.p = p;
-        beginEmit(s, map);
+        beginEmit(s);
         return 1;
     }
 
     // ------------------------------------------------------------------ snapshot
 
+    /** Hands the walk of the live tree to the snapshot worker; the dispatcher meanwhile moves outbox entries aside. */
     private void startWalk(Sub s) {
         s.phase = WALK;
-        s.snapshotMap = new HashMap<>();
-        s.maxSeen = 0;
         // held entries stay: a catch-up that fell back to the walk may already hold outbox entries after S0
-        s.frames = new ArrayDeque<>();
-        long st = Nfa.closure(s.pattern, 1L);
-        pushFrame(s, core.tree().root(), st, null);
+        SnapshotBuild b = new SnapshotBuild(s.pattern, this, core);
+        s.build = b;
+        worker.submit(b, SnapshotBuild.Step.WALK);
     }
 
-    /** A frame: {node, state, table-or-names, index}. Object[] keeps the walk's bookkeeping off the hot classes. */
-    private static void pushFrame(Sub s, Tree.Node node, long state, TreePath path) {
-        Object source;
-        if (Nfa.wild(s.pattern, state)) {
-            source = node.childTable();
-        } else {
-            source = Nfa.names(s.pattern, state);
-        }
-        if (source != null) {
-            s.frames.push(new Object[] {node, state, source, new int[1], path});
+    private static void failIfBroken(Sub s, SnapshotBuild b) {
+        if (b.error != null) {
+            throw new IllegalStateException("building the snapshot of " + s + " failed", b.error);
         }
     }
 
     private int walk(Sub s) {
         holdOutbox(s);
-        int budget = WALK_NODES_PER_CYCLE;
-        ArrayDeque<Object[]> frames = s.frames;
-        while (budget-- > 0 && !frames.isEmpty()) {
-            Object[] f = frames.peek();
-            Tree.Node node = (Tree.Node) f[0];
-            long state = (Long) f[1];
-            int[] idx = (int[]) f[3];
-            Tree.Node child = null;
-            if (f[2] instanceof Tree.Node[]) {
-                Tree.Node[] t = (Tree.Node[]) f[2];
-                while (idx[0] < t.length) {
-                    Tree.Node c = Tree.slot(t, idx[0]++);
-                    if (c != null && c != Tree.TOMBSTONE) {
-                        child = c;
-                        break;
-                    }
-                }
-            } else {
-                String[] names = (String[]) f[2];
-                while (idx[0] < names.length) {
-                    Tree.Node c = node.child(names[idx[0]++]);
-                    if (c != null) {
-                        child = c;
-                        break;
-                    }
-                }
-            }
-            if (child == null) {
-                frames.pop();
-                continue;
-            }
-            long next = Nfa.step(s.pattern, state, child.segment());
-            if (next == 0) {
-                continue;
-            }
-            long seq = child.seqAcquire();
-            byte[] value = child.value();
-            boolean leaf = value != null && Nfa.accepts(s.pattern, next);
-            boolean more = Nfa.more(s.pattern, next);
-            if (!leaf && !more) {
-                continue;
-            }
-            // built from the parent's path: only the new segment is validated again
-            TreePath parentPath = (TreePath) f[4];
-            TreePath path = parentPath == null ? TreePath.parse(child.segment()) : parentPath.child(child.segment());
-            if (leaf) {
-                s.snapshotMap.put(path, new Sub.Pending(seq, value));
-                s.maxSeen = Math.max(s.maxSeen, seq);
-            }
-            if (more) {
-                pushFrame(s, child, next, path);
-            }
+        SnapshotBuild b = s.build;
+        if (!b.done()) {
+            return 0;
         }
-        if (frames.isEmpty()) {
-            s.frames = null;
-            long p = Math.max(engine.currentSeq(), s.maxSeen);
-            for (int i = 0; i < s.heldCount; i++) {
-                p = Math.max(p, s.heldSeq[i]);
-            }
-            s.p = p;
-            s.phase = WAIT;
+        failIfBroken(s, b);
+        long p = Math.max(engine.currentSeq(), b.maxSeen);
+        for (int i = 0; i < s.heldCount; i++) {
+            p = Math.max(p, s.heldSeq[i]);
         }
+        s.p = p;
+        s.phase = WAIT;
         return 1;
     }
 
@@ -478,6 +441,10 @@ final class Dispatcher implements Runnable {
         s.headRelease(h);
     }
 
+    /**
+     * Once the writer published P and holds no conflated change, every outbox entry up to P is held: those (and the
+     * conflated ones) go to the worker to be merged into the walked leaves, the rest stay held for after the snapshot.
+     */
     private int waitForSeq(Sub s) {
         holdAll(s);
         // every outbox entry with seq <= p is there once the writer published p and is not holding conflated changes
@@ -486,26 +453,18 @@ final class Dispatcher implements Runnable {
         }
         holdAll(s);
         long p = s.p;
-        HashMap<TreePath, Sub.Pending> map = s.snapshotMap;
+        SnapshotBuild b = s.build;
+        long[] mergeSeq = new long[s.heldCount];
+        Object[] mergeRef = new Object[s.heldCount];
+        int merge = 0;
         int keep = 0;
         for (int k = 0; k < s.heldCount; k++) {
             long hs = s.heldSeq[k];
             Object ref = s.heldRef[k];
-            if (ref instanceof Conflated) {
-                Conflated c = (Conflated) ref;
-                for (int i = 0; i < c.paths.length; i++) {
-                    if (c.seqs[i] <= p && s.pattern.matches(c.paths[i])) {
-                        merge(map, c.paths[i], c.values[i], c.seqs[i]);
-                    }
-                }
-            } else if (hs <= p) {
-                int n = Applied.size(ref);
-                for (int i = 0; i < n; i++) {
-                    io.treecast.fastpath.Change ch = Applied.change(ref, i);
-                    if (s.pattern.matches(ch.path())) {
-                        merge(map, ch.path(), ch.value(), hs);
-                    }
-                }
+            if (hs <= p || ref instanceof Conflated) {
+                mergeSeq[merge] = hs;
+                mergeRef[merge] = ref;
+                merge++;
             }
             if (hs > p) {
                 s.heldSeq[keep] = hs;
@@ -516,30 +475,31 @@ final class Dispatcher implements Runnable {
         Arrays.fill(s.heldRef, keep, s.heldCount, null);
         s.heldCount = keep;
         s.heldIndex = 0;
-        beginEmit(s, map);
+        b.p = p;
+        b.heldSeq = mergeSeq;
+        b.heldRef = mergeRef;
+        b.heldCount = merge;
+        s.phase = MERGE;
+        worker.submit(b, SnapshotBuild.Step.MERGE_HELD);
         return 1;
     }
 
-    private void beginEmit(Sub s, HashMap<TreePath, Sub.Pending> map) {
-        ArrayList<TreePath> paths = new ArrayList<>(map.keySet());
-        paths.sort(null);
-        s.snapshotPaths = paths;
+    /** The worker merged and sorted the snapshot at P; what arrives meanwhile is held (bounded) for after it. */
+    private int awaitMerge(Sub s) {
+        holdOutbox(s);
+        SnapshotBuild b = s.build;
+        if (!b.done()) {
+            return 0;
+        }
+        failIfBroken(s, b);
+        beginEmit(s);
+        return 1;
+    }
+
+    private void beginEmit(Sub s) {
         s.emitIndex = 0;
         s.resetEmitted = !s.pendingReset;
         s.phase = EMIT;
-    }
-
-    /** The per-leaf rule: a change applies when its seq is at least the leaf's (changes of one batch share a seq). */
-    private static void merge(HashMap<TreePath, Sub.Pending> map, TreePath path, byte[] value, long seq) {
-        Sub.Pending cur = map.get(path);
-        if (cur != null && cur.seq > seq) {
-            return;
-        }
-        if (value == null) {
-            map.remove(path);
-        } else {
-            map.put(path, new Sub.Pending(seq, value));
-        }
     }
 
     private int emit(Sub s) {
@@ -555,14 +515,13 @@ final class Dispatcher implements Runnable {
                 work++;
                 continue;
             }
-            ArrayList<TreePath> paths = s.snapshotPaths;
-            if (s.emitIndex < paths.size()) {
+            SnapshotBuild b = s.build;
+            int size = b.count;
+            if (s.emitIndex < size) {
                 buf.reset(EventKind.SNAPSHOT, s.p, false);
-                int end = Math.min(paths.size(), s.emitIndex + snapshotChunk);
+                int end = Math.min(size, s.emitIndex + snapshotChunk);
                 for (int i = s.emitIndex; i < end; i++) {
-                    TreePath path = paths.get(i);
-                    Sub.Pending leaf = s.snapshotMap.get(path);
-                    buf.add(path, leaf.value, leaf.seq);
+                    buf.add(b.path(i), b.values[i], b.seqs[i]);
                 }
                 s.emitIndex = end;
                 deliver(s, buf);
@@ -573,8 +532,7 @@ final class Dispatcher implements Runnable {
             deliver(s, buf);
             s.lastDelivered = s.p;
             s.after = s.p;
-            s.snapshotMap = null;
-            s.snapshotPaths = null;
+            s.build = null;
             s.phase = LIVE;
             return work + 1;
         }

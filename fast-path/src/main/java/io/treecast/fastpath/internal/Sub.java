@@ -8,9 +8,6 @@ import io.treecast.fastpath.Subscription;
 import io.treecast.fastpath.TreePath;
 import io.treecast.fastpath.TreecastException;
 
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -109,15 +106,13 @@ final class Sub implements Subscription {
     long after;
     long replayCursor;
     boolean pendingReset;
-    ArrayDeque<Object[]> frames;
-    HashMap<TreePath, Pending> snapshotMap;
-    long maxSeen;
+    /** The snapshot (or store catch-up) being built on the snapshot worker, then emitted; null otherwise. */
+    SnapshotBuild build;
     long p;
     long[] heldSeq = new long[0];
     Object[] heldRef = new Object[0];
     int heldCount;
     int heldIndex;
-    ArrayList<TreePath> snapshotPaths;
     int emitIndex;
     boolean resetEmitted;
     /** The snapshot store's pending answer while a too-old resume is caught up from it. */
