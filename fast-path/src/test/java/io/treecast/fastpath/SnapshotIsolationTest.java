@@ -72,11 +72,12 @@ class SnapshotIsolationTest {
         Recorder snap = new Recorder();
         engine.subscribe(SubscribeOptions.of(PathPattern.parse("bulk/**")).withSnapshot(true).withPolicy(Policy.STRICT)
                 .withOutboxCapacity(1 << 16), snap).request(Long.MAX_VALUE);
-        // every batch changes a live leaf and a bulk leaf, some delete a bulk leaf: they race with the snapshot's walk
+        // every batch changes a live leaf and its own prefilled bulk leaf, every fifth deletes it: they race with the
+        // snapshot's walk (each changes the bulk tree, so each is an event of the snapshot subscription after P)
         for (int n = 0; n < UPDATES; n++) {
             List<Change> cs = new ArrayList<>();
             cs.add(set("live/x" + (n % 10), "" + n));
-            String bulk = "bulk/b" + (n % 200) + "/l" + (n * 7 % 100);
+            String bulk = "bulk/b" + (n % 200) + "/l" + (n / 200);
             cs.add(n % 5 == 0 ? Change.delete(TreePath.parse(bulk)) : set(bulk, "u" + n));
             offer(Batch.of(cs.toArray(new Change[0])));
         }
