@@ -144,7 +144,7 @@ final class SnapshotBuild {
         if (frames == null) {
             frames = new ArrayDeque<>();
             maxSeen = 0;
-            pushFrame(core.tree().root(), Dispatcher.Nfa.closure(pattern, 1L));
+            pushFrame(core.tree().root(), PatternNfa.closure(pattern, 1L));
         }
         int budget = WALK_NODES_PER_SLICE;
         while (budget-- > 0 && !frames.isEmpty()) {
@@ -154,17 +154,17 @@ final class SnapshotBuild {
                 continue;
             }
             Tree.Node child = f.children[f.next++];
-            long next = Dispatcher.Nfa.step(pattern, f.state, child.segment());
+            long next = PatternNfa.step(pattern, f.state, child.segment());
             if (next == 0) {
                 continue;
             }
             long seq = child.seqAcquire();
             byte[] value = child.value();
-            if (value != null && Dispatcher.Nfa.accepts(pattern, next)) {
+            if (value != null && PatternNfa.accepts(pattern, next)) {
                 append(child, value, seq);
                 maxSeen = Math.max(maxSeen, seq);
             }
-            if (Dispatcher.Nfa.more(pattern, next)) {
+            if (PatternNfa.more(pattern, next)) {
                 pushFrame(child, next);
             }
         }
@@ -183,7 +183,7 @@ final class SnapshotBuild {
     private void pushFrame(Tree.Node node, long state) {
         Tree.Node[] children;
         int n = 0;
-        if (Dispatcher.Nfa.wild(pattern, state)) {
+        if (PatternNfa.wild(pattern, state)) {
             Tree.Node[] table = node.childTable();
             if (table == null) {
                 return;
@@ -196,7 +196,7 @@ final class SnapshotBuild {
                 }
             }
         } else {
-            String[] names = Dispatcher.Nfa.names(pattern, state);
+            String[] names = PatternNfa.names(pattern, state);
             if (names == null) {
                 return;
             }

@@ -101,22 +101,15 @@ final class Sub implements Subscription {
     int dispatcherIndex;
 
     // ---- dispatcher-owned
-    int phase;
+    Phase phase = Phase.INIT;
+    /** The seq a resume would start after (what the dispatcher tells onEnd). */
     long lastDelivered;
+    /** Live changes up to this seq were delivered already (by the snapshot or the replay). */
     long after;
-    long replayCursor;
-    boolean pendingReset;
-    /** The snapshot (or store catch-up) being built on the snapshot worker, then emitted; null otherwise. */
-    SnapshotBuild build;
-    long p;
-    long[] heldSeq = new long[0];
-    Object[] heldRef = new Object[0];
-    int heldCount;
-    int heldIndex;
-    int emitIndex;
-    boolean resetEmitted;
-    /** The snapshot store's pending answer while a too-old resume is caught up from it. */
-    java.util.concurrent.CompletableFuture<io.treecast.fastpath.SnapshotStore.Result> storeReply;
+    /** Its way to live while it has one (a snapshot, a resume); null once live. */
+    CatchUp catchUp;
+    /** Outbox entries moved aside during a catch-up, delivered first once live. */
+    final HeldEntries held = new HeldEntries();
 
     /** A leaf's pending value (null: delete) and the seq of the change that made it. */
     static final class Pending {
