@@ -11,7 +11,6 @@ import io.treecast.fastpath.EventHandler;
 import io.treecast.fastpath.EventKind;
 import io.treecast.fastpath.EventView;
 import io.treecast.fastpath.Journal;
-import io.treecast.fastpath.JournalFeed;
 import io.treecast.fastpath.Leaf;
 import io.treecast.fastpath.OfferResult;
 import io.treecast.fastpath.PathPattern;
@@ -22,51 +21,40 @@ import io.treecast.fastpath.TreeSnapshot;
 import io.treecast.fastpath.ChildListing;
 import io.treecast.fastpath.TreePath;
 import io.treecast.fastpath.TreecastException;
-import org.agrona.concurrent.BusySpinIdleStrategy;
-import org.agrona.concurrent.IdleStrategy;
-import org.agrona.concurrent.YieldingIdleStrategy;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.PriorityQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.Consumer;
 
 /**
- * The threaded engine: one writer thread around an {@link EngineCore}, N {@link Dispatcher} threads, a bounded
- * MPSC inbound queue, a control queue for (un)registrations, and the journal feed. See fast-path/README.md.
+ * The threaded engine's façade: validates and routes what callers ask for to the threads that own the work — the
+ * {@link Writer} (inbound batches, (un)registrations, acks) around the {@link EngineCore}, N {@link Dispatcher}
+ * threads, the {@link SnapshotWorker} — and answers state and stats; {@link JournalRecovery} fills the tree on
+ * start and {@link JournalFeedRing} feeds the journal. See fast-path/README.md.
  */
 public final class DefaultEngine implements Engine, Sub.Owner {
     private static final System.Logger LOG = System.getLogger(DefaultEngine.class.getName());
 
     private final EngineConfig config;
     private final EngineCore core;
-    private final MpscQueue<Object> inbound;
-    private final ConcurrentLinkedQueue<Object> control = new ConcurrentLinkedQueue<>();
     private final Dispatcher[] dispatchers;
-    private final Thread writer;
-    /** The dispatcher the writer runs itself when {@code dispatcherThreads = 0}, else null. */
-    private final Dispatcher inlineDispatcher;
-    /** The writer is parked (or about to park): producers unpark it. */
-    private volatile boolean writerParked;
-    /** Consecutive writer cycles without work; writer thread only. */
-    private int idleCycles;
-    private final IdleStrategy idle;
+    /** Builds snapshots off the dispatchers (their walk, merge and sort). */
+    private final SnapshotWorker snapshotWorker = new SnapshotWorker();
+    /** The writer thread's loop: applies batches, (un)registers subscriptions, completes acks. */
+    private final Writer writer;
     private final Journal journal;
-    private final Feed feed;
+    private final JournalFeedRing feed;
     private final ConcurrentHashMap<Long, Sub> live = new ConcurrentHashMap<>();
     private final AtomicInteger publicSubs = new AtomicInteger();
     private final AtomicLong ids = new AtomicLong();
     private final AtomicLong durable = new AtomicLong();
-    private volatile long currentSeq;
-    private volatile boolean closed;
-    private volatile boolean stopWriter;
+    /** Set by close() and by a writer that stops on a broken invariant. */
+    volatile boolean closed;
     private int nextDispatcher;
 
     final LongAdder eventsDelivered = new LongAdder();
@@ -75,43 +63,7 @@ public final class DefaultEngine implements Engine, Sub.Owner {
     /** Too-old resumes caught up from the snapshot store (a subset of {@link #resets}). */
     final LongAdder resumesFromStore = new LongAdder();
     private final LongAdder loopErrors = new LongAdder();
-    /** Nanoseconds the writer spent in cycles that did work (writer-owned, read racily for the busy ratio). */
-    private long writerBusyNanos;
-    private final AtomicLong rejected = new AtomicLong();
-    /** Batches refused by the tree budget (a subset of {@link #rejected}). */
-    final LongAdder budgetRefusals = new LongAdder();
     private volatile boolean loggedError;
-
-    // writer-owned ack bookkeeping
-    private long[] appliedSeq = new long[64];
-    private AckListener[] appliedListener = new AckListener[64];
-    private int appliedCount;
-    private long[] durableSeq = new long[64];
-    private AckListener[] durableListener = new AckListener[64];
-    private int durableHead;
-    private int durableTail;
-    private final Consumer<Object> onInbound = this::onInbound;
-
-    /** An acked offer: the only allocation on the ingress path, and only when an ack is wanted. */
-    private static final class Offer {
-        final Batch batch;
-        final AckMode mode;
-        final AckListener listener;
-
-        Offer(Batch batch, AckMode mode, AckListener listener) {
-            this.batch = batch;
-            this.mode = mode;
-            this.listener = listener;
-        }
-    }
-
-    private static final class Cancel {
-        final Sub sub;
-
-        Cancel(Sub sub) {
-            this.sub = sub;
-        }
-    }
 
     private DefaultEngine(EngineConfig config) {
         this.config = config;
@@ -121,71 +73,38 @@ public final class DefaultEngine implements Engine, Sub.Owner {
                 config.maxTreeBytes(), new SlotBudget(config.outboxBudgetSlots()), 0);
         c.matchCacheBytes(config.matchCacheBytes());
         if (journal != null) {
-            Tree tree = c.tree();
-            long[] maxLeaf = {0};
-            Tree.SegmentCache segments = new Tree.SegmentCache();
-            long hwm = journal.recover(new io.treecast.fastpath.RecordVisitor() {
-                @Override
-                public void leaf(io.treecast.fastpath.TreePath path, byte[] value, long seq) {
-                    tree.load(path, value, seq);
-                    maxLeaf[0] = Math.max(maxLeaf[0], seq);
-                }
-
-                @Override
-                public boolean record(byte[] utf8Path, byte[] value, long seq) {
-                    maxLeaf[0] = Math.max(maxLeaf[0], seq);
-                    return tree.loadRecord(utf8Path, value, seq, segments);
-                }
-            });
-            start = Math.max(hwm, maxLeaf[0]);
-            c.recovered(start);
+            start = JournalRecovery.recover(journal, c);
         }
         this.core = c;
-        this.currentSeq = start;
         this.durable.set(start);
-        this.inbound = new MpscQueue<>(config.inboundQueueCapacity());
-        this.idle = idleStrategy(config);
-        this.feed = journal == null ? null : new Feed(config.journalCapacity());
+        this.feed = journal == null ? null : new JournalFeedRing(config.journalCapacity(), durable);
         boolean inline = config.dispatcherThreads() == 0;
         this.dispatchers = new Dispatcher[inline ? 1 : config.dispatcherThreads()];
         core.ensureDispatchers(dispatchers.length);
         for (int i = 0; i < dispatchers.length; i++) {
-            dispatchers[i] = new Dispatcher(this, core, config.snapshotChunkLeaves(), inline);
+            dispatchers[i] = new Dispatcher(this, core, snapshotWorker, config.snapshotChunkLeaves(), inline);
             if (!inline) {
                 Thread t = new Thread(dispatchers[i], "treecast-dispatcher-" + i);
                 t.setDaemon(false);
                 dispatchers[i].thread = t;
             }
         }
-        this.inlineDispatcher = inline ? dispatchers[0] : null;
-        this.writer = new Thread(this::writerLoop, "treecast-writer");
-        writer.setDaemon(false);
+        this.writer = new Writer(this, config, core, dispatchers, inline ? dispatchers[0] : null, feed, durable, start);
     }
 
     public static Engine start(EngineConfig config) {
         DefaultEngine e = new DefaultEngine(config);
+        e.snapshotWorker.thread.start();
         for (Dispatcher d : e.dispatchers) {
             if (!d.inline) {
                 d.thread.start();
             }
         }
-        e.writer.start();
+        e.writer.thread.start();
         if (e.journal != null) {
             e.journal.start(e.feed);
         }
         return e;
-    }
-
-    /** The Agrona strategy for BUSY_SPIN and YIELD; null for BACKOFF, which {@link #idleWriter} implements. */
-    private static IdleStrategy idleStrategy(EngineConfig config) {
-        switch (config.idleStrategy()) {
-            case BUSY_SPIN:
-                return new BusySpinIdleStrategy();
-            case YIELD:
-                return new YieldingIdleStrategy();
-            default:
-                return null;
-        }
     }
 
     // ------------------------------------------------------------------ ingress
@@ -198,10 +117,9 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         if (closed) {
             return OfferResult.CLOSED;
         }
-        if (!inbound.offer(batch)) {
+        if (!writer.offer(batch)) {
             return OfferResult.BACK_PRESSURED;
         }
-        wakeWriter();
         return OfferResult.ACCEPTED;
     }
 
@@ -213,18 +131,15 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         if (closed) {
             return OfferResult.CLOSED;
         }
-        if (!inbound.offer(new Offer(batch, mode, listener))) {
+        if (!writer.offer(new Writer.Offer(batch, mode, listener))) {
             return OfferResult.BACK_PRESSURED;
         }
-        wakeWriter();
         return OfferResult.ACCEPTED;
     }
 
-    /** One volatile read per offer; an unpark only when the writer is parked. */
+    /** For an inline dispatcher (it runs on the writer): one volatile read; an unpark only when the writer is parked. */
     void wakeWriter() {
-        if (writerParked) {
-            LockSupport.unpark(writer);
-        }
+        writer.wake();
     }
 
     // ------------------------------------------------------------------ subscriptions
@@ -281,16 +196,14 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         }
         sub.dispatcherIndex = d;
         live.put(sub.id, sub);
-        control.add(sub);
-        wakeWriter();
+        writer.register(sub);
         dispatchers[d].add(sub);
         return sub;
     }
 
     @Override
     public void cancel(Sub sub) {
-        control.add(new Cancel(sub));
-        wakeWriter();
+        writer.forget(sub);
         dispatchers[sub.dispatcherIndex].wake();
     }
 
@@ -307,8 +220,7 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         if (!sub.cancelled) {
             // ended by the engine (or by a failed delivery): make sure the writer forgets it and releases its outbox
             // (STRICT ends are already out of the index); a cancelled one was sent to the writer by cancel()
-            control.add(new Cancel(sub));
-            wakeWriter();
+            writer.forget(sub);
         }
     }
 
@@ -354,231 +266,6 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         return result;
     }
 
-    // ------------------------------------------------------------------ writer
-
-    private void writerLoop() {
-        while (true) {
-            int work = 0;
-            long cycleStart = System.nanoTime();
-            try {
-                work += drainControl();
-                work += inbound.drain(onInbound, 256);
-                if (work > 0) {
-                    currentSeq = core.seq();
-                    completeApplied();
-                }
-                work += completeDurable();
-                work += core.flushConflated();
-                wakeTouched();
-                if (inlineDispatcher != null) {
-                    // fewer threads than hand-offs on small machines: the writer delivers what it just applied
-                    work += inlineDispatcher.pass();
-                }
-                if (work > 0) {
-                    writerBusyNanos += System.nanoTime() - cycleStart;
-                }
-            } catch (Throwable t) {
-                if (t instanceof IllegalStateException && String.valueOf(t.getMessage()).contains("invariant")) {
-                    LOG.log(System.Logger.Level.ERROR, "treecast engine '" + config.treeId() + "' stops: its state may be corrupt", t);
-                    closed = true;
-                    throw t;
-                }
-                loopError("the writer loop", t);
-                currentSeq = core.seq();
-            }
-            if (stopWriter && inbound.isEmpty() && control.isEmpty()) {
-                currentSeq = core.seq();
-                return;
-            }
-            idleWriter(work);
-        }
-    }
-
-    /**
-     * BACKOFF: spin, then yield, then park until a producer offers (it unparks a parked writer) or 1 ms passes
-     * (the journal's durable watermark and conflation are polled, not signalled). The writer announces that it parks
-     * and then looks at the queue once more; producers enqueue and then look at the announcement. Both are volatile,
-     * so one of the two always sees the other and no offer waits for the timeout.
-     */
-    private void idleWriter(int work) {
-        if (idle != null) {
-            idle.idle(work);
-            return;
-        }
-        if (work > 0) {
-            idleCycles = 0;
-            return;
-        }
-        idleCycles++;
-        if (idleCycles <= 100) {
-            Thread.onSpinWait();
-        } else if (idleCycles <= 110) {
-            Thread.yield();
-        } else {
-            writerParked = true;
-            if (inbound.size() == 0 && control.isEmpty() && !stopWriter
-                    && (inlineDispatcher == null || !inlineDispatcher.signaled())) {
-                LockSupport.parkNanos(this, 1_000_000L);
-            }
-            writerParked = false;
-        }
-    }
-
-    private int drainControl() {
-        int n = 0;
-        Object o;
-        while ((o = control.poll()) != null) {
-            n++;
-            if (o instanceof Sub) {
-                Sub sub = (Sub) o;
-                if (!sub.cancelled) {
-                    core.register(sub);
-                    dispatchers[sub.dispatcherIndex].wake();
-                }
-            } else {
-                core.unregister(((Cancel) o).sub);
-            }
-        }
-        return n;
-    }
-
-    private void onInbound(Object o) {
-        Batch batch;
-        AckListener listener = null;
-        AckMode mode = AckMode.APPLIED;
-        if (o instanceof Batch) {
-            batch = (Batch) o;
-        } else {
-            Offer offer = (Offer) o;
-            batch = offer.batch;
-            listener = offer.listener;
-            mode = offer.mode;
-        }
-        long upstreamSeq = batch.seq();
-        if (config.follower() != (upstreamSeq != 0) || (upstreamSeq != 0 && upstreamSeq <= core.seq())) {
-            rejected.incrementAndGet();
-            if (listener != null) {
-                listener.onError(upstreamSeq == 0 ? ErrorCode.UNAVAILABLE : ErrorCode.INVALID_REQUEST, upstreamSeq == 0
-                        ? "this engine follows an upstream (an edge node): send writes to the core, whose seq it keeps"
-                        : config.follower() ? "upstream seq " + upstreamSeq + " is not above this follower's seq " + core.seq()
-                                + ": batches must arrive in the upstream's order, each once"
-                        : "batch carries upstream seq " + upstreamSeq + " but this engine is not a follower: offer it without atSeq");
-            }
-            return;
-        }
-        if (mode == AckMode.DURABLE && journal == null) {
-            rejected.incrementAndGet();
-            listener.onError(ErrorCode.UNAVAILABLE, "durability is off: this server runs in memory; use ack APPLIED");
-            return;
-        }
-        if (journal != null) {
-            long backlog = core.seq() - durable.get();
-            if (backlog >= config.journalCapacity()) {
-                rejected.incrementAndGet();
-                if (listener != null) {
-                    listener.onError(ErrorCode.UNAVAILABLE, "journal backlog full: " + backlog
-                            + " batches not yet durable (is Kafka reachable?); retry later");
-                }
-                return;
-            }
-            long heldBytes = feed.bytesNotDurable(durable.get());
-            if (heldBytes >= config.journalBytes()) {
-                rejected.incrementAndGet();
-                if (listener != null) {
-                    listener.onError(ErrorCode.UNAVAILABLE, "journal backlog full: " + heldBytes + " bytes of " + backlog
-                            + " batches not yet durable, the budget of engine.journal-bytes (" + config.journalBytes()
-                            + "); is Kafka reachable? nothing was applied: retry later");
-                }
-                return;
-            }
-        }
-        // a follower applies what the upstream applied (the upstream enforced its budgets): refusing would fork it
-        String over = upstreamSeq != 0 ? null : core.overBudget(batch);
-        if (over != null) {
-            rejected.incrementAndGet();
-            budgetRefusals.increment();
-            if (listener != null) {
-                listener.onError(ErrorCode.RESOURCE_EXHAUSTED, over);
-            }
-            return;
-        }
-        Object applied = core.apply(batch);
-        long seq = core.seq();
-        if (feed != null) {
-            feed.append(seq, applied, System.currentTimeMillis() * 1000L, core.appliedBytes());
-        }
-        if (listener != null) {
-            if (mode == AckMode.APPLIED) {
-                if (appliedCount == appliedSeq.length) {
-                    appliedSeq = java.util.Arrays.copyOf(appliedSeq, appliedCount * 2);
-                    appliedListener = java.util.Arrays.copyOf(appliedListener, appliedCount * 2);
-                }
-                appliedSeq[appliedCount] = seq;
-                appliedListener[appliedCount++] = listener;
-            } else {
-                int size = durableTail - durableHead;
-                if (durableTail == durableSeq.length) {
-                    // compact, then grow when more than half is in use
-                    System.arraycopy(durableSeq, durableHead, durableSeq, 0, size);
-                    System.arraycopy(durableListener, durableHead, durableListener, 0, size);
-                    java.util.Arrays.fill(durableListener, size, durableTail, null);
-                    durableHead = 0;
-                    durableTail = size;
-                    if (size * 2 > durableSeq.length) {
-                        durableSeq = java.util.Arrays.copyOf(durableSeq, durableSeq.length * 2);
-                        durableListener = java.util.Arrays.copyOf(durableListener, durableListener.length * 2);
-                    }
-                }
-                durableSeq[durableTail] = seq;
-                durableListener[durableTail++] = listener;
-            }
-        }
-    }
-
-    private void completeApplied() {
-        for (int i = 0; i < appliedCount; i++) {
-            AckListener l = appliedListener[i];
-            appliedListener[i] = null;
-            try {
-                l.onAck(appliedSeq[i]);
-            } catch (Throwable t) {
-                loopError("an APPLIED ack listener", t);
-            }
-        }
-        appliedCount = 0;
-    }
-
-    private int completeDurable() {
-        int n = 0;
-        long d = durable.get();
-        while (durableHead < durableTail && durableSeq[durableHead] <= d) {
-            AckListener l = durableListener[durableHead];
-            durableListener[durableHead] = null;
-            try {
-                l.onAck(durableSeq[durableHead]);
-            } catch (Throwable t) {
-                loopError("a DURABLE ack listener", t);
-            }
-            durableHead++;
-            n++;
-        }
-        if (durableHead == durableTail) {
-            durableHead = 0;
-            durableTail = 0;
-        }
-        return n;
-    }
-
-    private void wakeTouched() {
-        boolean[] touched = core.touched();
-        for (int i = 0; i < touched.length; i++) {
-            if (touched[i]) {
-                touched[i] = false;
-                dispatchers[i].wake();
-            }
-        }
-    }
-
     void loopError(String where, Throwable t) {
         loopErrors.increment();
         if (!loggedError) {
@@ -600,7 +287,7 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         if (limit < 1) {
             throw new IllegalArgumentException("limit must be at least 1, was " + limit);
         }
-        long seq = currentSeq;
+        long seq = writer.currentSeq;
         Tree.Node node = pathOrNull == null ? core.tree().root() : core.tree().find(pathOrNull);
         Tree.Node[] table = node == null ? null : node.childTable();
         if (table == null) {
@@ -632,7 +319,7 @@ public final class DefaultEngine implements Engine, Sub.Owner {
 
     @Override
     public long currentSeq() {
-        return currentSeq;
+        return writer.currentSeq;
     }
 
     @Override
@@ -645,7 +332,7 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         if (journal == null) {
             return false;
         }
-        return !journal.healthy() || currentSeq - durable.get() > config.journalCapacity() / 2;
+        return !journal.healthy() || writer.currentSeq - durable.get() > config.journalCapacity() / 2;
     }
 
     @Override
@@ -671,25 +358,25 @@ public final class DefaultEngine implements Engine, Sub.Owner {
             }
             byFill[(int) Math.min(3, Math.max(0, (depth * 4 - 1) / Math.max(1, s.capacity)))]++;
         }
-        long seq = currentSeq;
-        return new EngineStats(seq, durableSeq(), core.tree().leafCount(), publicSubs.get(), inbound.size(),
+        long seq = writer.currentSeq;
+        return new EngineStats(seq, durableSeq(), core.tree().leafCount(), publicSubs.get(), writer.inboundSize(),
                 journal == null ? 0 : Math.max(0, seq - durable.get()), core.batchesApplied, core.changesApplied,
-                rejected.get(), eventsDelivered.sum(), core.conflatedChanges, core.slowConsumerEnds,
-                resumesFromRing.sum(), resets.sum(), loopErrors.sum(), resumesFromStore.sum(), writer.isAlive(),
-                writerBusyNanos, core.tree().valueBytes(), strict, outboxMax, outboxTotal, outboxesOverHalf, byFill,
-                core.tree().bytes(), core.ringBytesHeld(), core.slots().used(), budgetRefusals.sum(), core.budgetEnds);
+                writer.rejected.get(), eventsDelivered.sum(), core.conflatedChanges, core.slowConsumerEnds,
+                resumesFromRing.sum(), resets.sum(), loopErrors.sum(), resumesFromStore.sum(), writer.thread.isAlive(),
+                writer.busyNanos, core.tree().valueBytes(), strict, outboxMax, outboxTotal, outboxesOverHalf, byFill,
+                core.tree().bytes(), core.ringBytesHeld(), core.slots().used(), writer.budgetRefusals.sum(), core.budgetEnds);
     }
 
     @Override
     public void close() {
         synchronized (this) {
-            if (closed && stopWriter) {
+            if (closed && writer.stopping()) {
                 return;
             }
             closed = true;
-            stopWriter = true;
+            writer.stop();
         }
-        join(writer);
+        join(writer.thread);
         for (Sub s : live.values()) {
             if (s.endCode == null) {
                 s.endCode = ErrorCode.SHUTTING_DOWN;
@@ -706,6 +393,8 @@ public final class DefaultEngine implements Engine, Sub.Owner {
                 join(d.thread);
             }
         }
+        snapshotWorker.stop();
+        join(snapshotWorker.thread);
         if (journal != null) {
             try {
                 journal.close();
@@ -729,86 +418,6 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    // ------------------------------------------------------------------ journal feed
-
-    /** SPSC ring writer -> journal thread of (seq, applied changes, appliedAtMicros). */
-    private final class Feed implements JournalFeed {
-        private final long[] seqs;
-        private final Object[] refs;
-        private final long[] micros;
-        /**
-         * Writer only: the bytes of every batch appended so far, and that running total as of each slot's seq, so
-         * the bytes not yet durable are one subtraction (engine.journal-bytes) however far the watermark moved.
-         */
-        private final long[] cumulativeBytes;
-        private long totalBytes;
-        private long firstSeq = -1;
-        private final int mask;
-        private final AtomicLong head = new AtomicLong();
-        private final AtomicLong tail = new AtomicLong();
-        private final EventBuffer view = new EventBuffer();
-
-        Feed(int capacity) {
-            int len = Integer.highestOneBit(Math.max(1, capacity - 1)) << 1;
-            seqs = new long[len];
-            refs = new Object[len];
-            micros = new long[len];
-            cumulativeBytes = new long[len];
-            mask = len - 1;
-        }
-
-        /**
-         * Bytes of the batches after {@code durableSeq} (writer thread). Valid while fewer than the ring's length are
-         * not durable, which the batch-count check before it guarantees.
-         */
-        long bytesNotDurable(long durableSeq) {
-            if (firstSeq < 0 || durableSeq < firstSeq) {
-                return totalBytes;
-            }
-            return totalBytes - cumulativeBytes[(int) (durableSeq & mask)];
-        }
-
-        void append(long seq, Object ref, long at, long bytes) {
-            if (firstSeq < 0) {
-                firstSeq = seq;
-            }
-            totalBytes += bytes;
-            cumulativeBytes[(int) (seq & mask)] = totalBytes;
-            long t = tail.get();
-            if (t - head.get() > mask) {
-                // cannot happen while backlog < capacity is checked first; refuse loudly rather than overwrite
-                throw new IllegalStateException("journal feed invariant broken: ring full at seq " + seq);
-            }
-            int i = (int) (t & mask);
-            seqs[i] = seq;
-            refs[i] = ref;
-            micros[i] = at;
-            tail.lazySet(t + 1);
-        }
-
-        @Override
-        public int poll(JournalFeed.Consumer consumer, int limit) {
-            long h = head.get();
-            long t = tail.get();
-            int n = 0;
-            while (h < t && n < limit) {
-                int i = (int) (h & mask);
-                view.fill(seqs[i], refs[i], null, seqs[i] - 1);
-                refs[i] = null;
-                consumer.onBatch(view, micros[i]);
-                h++;
-                n++;
-                head.lazySet(h);
-            }
-            return n;
-        }
-
-        @Override
-        public void markDurable(long seq) {
-            durable.accumulateAndGet(seq, Math::max);
         }
     }
 }

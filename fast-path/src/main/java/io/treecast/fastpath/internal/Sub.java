@@ -8,9 +8,6 @@ import io.treecast.fastpath.Subscription;
 import io.treecast.fastpath.TreePath;
 import io.treecast.fastpath.TreecastException;
 
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -106,24 +103,15 @@ final class Sub implements Subscription {
     int dispatcherIndex;
 
     // ---- dispatcher-owned
-    int phase;
+    Phase phase = Phase.INIT;
+    /** The seq a resume would start after (what the dispatcher tells onEnd). */
     long lastDelivered;
+    /** Live changes up to this seq were delivered already (by the snapshot or the replay). */
     long after;
-    long replayCursor;
-    boolean pendingReset;
-    ArrayDeque<Object[]> frames;
-    HashMap<TreePath, Pending> snapshotMap;
-    long maxSeen;
-    long p;
-    long[] heldSeq = new long[0];
-    Object[] heldRef = new Object[0];
-    int heldCount;
-    int heldIndex;
-    ArrayList<TreePath> snapshotPaths;
-    int emitIndex;
-    boolean resetEmitted;
-    /** The snapshot store's pending answer while a too-old resume is caught up from it. */
-    java.util.concurrent.CompletableFuture<io.treecast.fastpath.SnapshotStore.Result> storeReply;
+    /** Its way to live while it has one (a snapshot, a resume); null once live. */
+    CatchUp catchUp;
+    /** Outbox entries moved aside during a catch-up, delivered first once live. */
+    final HeldEntries held = new HeldEntries();
 
     /** A leaf's pending value (null: delete) and the seq of the change that made it. */
     static final class Pending {

@@ -1,0 +1,83 @@
+package io.treecast.fastpath.internal;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The engine's snapshot thread ({@code treecast-snapshot}): runs the {@link SnapshotBuild} steps that dispatchers
+ * hand it, so that walking 100,000 leaves, merging and sorting them never holds a dispatcher while its other
+ * subscriptions wait for live events. Concurrent builds are served round-robin, one slice each, so a small snapshot
+ * (a {@code get}) is not stuck behind a large one's walk. Parks when it has nothing to do; dispatchers unpark it.
+ *
+ * <p>It shares no lock with the writer or the dispatchers: builds arrive through a lock-free queue, results go back
+ * through each build's volatile {@code done} flag and a {@link Dispatcher#wake()}.
+ */
+final class SnapshotWorker implements Runnable {
+    private final ConcurrentLinkedQueue<SnapshotBuild> inbox = new ConcurrentLinkedQueue<>();
+    /** Builds with a step in progress; worker thread only. */
+    private final ArrayDeque<SnapshotBuild> active = new ArrayDeque<>();
+    final Thread thread;
+    private volatile boolean parked;
+    private volatile boolean stopping;
+
+    SnapshotWorker() {
+        this.thread = new Thread(this, "treecast-snapshot");
+        thread.setDaemon(false);
+    }
+
+    /** Dispatcher: hands over the build's next step ({@link SnapshotBuild#step} is set); its fields are the worker's until done. */
+    void submit(SnapshotBuild build, SnapshotBuild.Step step) {
+        build.step = step;
+        build.done(false);
+        inbox.add(build);
+        if (parked) {
+            LockSupport.unpark(thread);
+        }
+    }
+
+    /** Ends the thread once it has no step in progress; builds still queued are dropped (their subscriptions end). */
+    void stop() {
+        stopping = true;
+        LockSupport.unpark(thread);
+    }
+
+    @Override
+    public void run() {
+        while (true) {
+            SnapshotBuild b;
+            while ((b = inbox.poll()) != null) {
+                active.add(b);
+            }
+            b = active.poll();
+            if (b == null) {
+                if (stopping) {
+                    return;
+                }
+                // announce, then look once more: submit adds, then reads the announcement (both volatile)
+                parked = true;
+                if (inbox.isEmpty() && !stopping) {
+                    LockSupport.parkNanos(this, 100_000_000L);
+                }
+                parked = false;
+                continue;
+            }
+            if (b.cancelled() || stopping) {
+                continue;
+            }
+            boolean finished;
+            try {
+                finished = b.runSlice();
+            } catch (Throwable t) {
+                b.error = t;
+                finished = true;
+            }
+            if (!finished) {
+                active.add(b);
+                continue;
+            }
+            b.done(true);
+            b.owner.wake();
+        }
+    }
+}
