@@ -146,8 +146,11 @@ public final class ReactiveTreecastClient {
         writer.send(frame);
     }
 
-    /** Fire-and-forget has no answer; a failure to send (connection lost) shows in the next call that has one. */
-    private static final reactor.core.CoreSubscriber<Void> IGNORE_ERRORS = new reactor.core.CoreSubscriber<Void>() {
+    /**
+     * Fire-and-forget has no answer; a failure to send (connection lost) shows in the next call that has one. Stateless,
+     * so one instance serves every publish (the blocking client's too).
+     */
+    static final reactor.core.CoreSubscriber<Void> IGNORE_ERRORS = new reactor.core.CoreSubscriber<Void>() {
         @Override
         public void onSubscribe(org.reactivestreams.Subscription s) {
             s.request(Long.MAX_VALUE);

@@ -109,32 +109,10 @@ public final class TreecastClient implements AutoCloseable {
 
     /** As {@link #publish(Consumer)}, for a batch built beforehand. */
     public void publish(ChangeBatch batch) {
-        if (!reactive.publishNow(batch, PUBLISH_ERRORS)) {
+        if (!reactive.publishNow(batch, ReactiveTreecastClient.IGNORE_ERRORS)) {
             reactive.publish(batch).block(options.requestTimeout());
         }
     }
-
-    /** Fire-and-forget has no answer; a failure to send (connection lost) shows in the next blocking call. */
-    private static final reactor.core.CoreSubscriber<Void> PUBLISH_ERRORS = new reactor.core.CoreSubscriber<Void>() {
-        // stateless, so one instance serves every publish
-        @Override
-        public void onSubscribe(org.reactivestreams.Subscription s) {
-            s.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public void onNext(Void v) {
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            // nothing to tell: fire-and-forget
-        }
-
-        @Override
-        public void onComplete() {
-        }
-    };
 
     /** The leaves matching {@code pattern}, exact at one seq. */
     public Snapshot get(String pattern) {
