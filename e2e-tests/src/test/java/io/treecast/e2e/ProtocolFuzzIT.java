@@ -145,6 +145,39 @@ class ProtocolFuzzIT {
 
     // ---- one connection ---------------------------------------------------------------------------------------
 
+    /**
+     * How many bytes the server still waits for after reading {@code sent} as TCP frames (a 3-byte length, then that
+     * many bytes): 0 when the bytes end on a frame boundary. Filler counts as frame bytes too: a short length prefix is
+     * completed with zeros, which then declare its length.
+     */
+    static int missingBytes(List<byte[]> sent) {
+        long total = 0;
+        for (byte[] b : sent) {
+            total += b.length;
+        }
+        byte[] all = new byte[(int) total];
+        int at = 0;
+        for (byte[] b : sent) {
+            System.arraycopy(b, 0, all, at, b.length);
+            at += b.length;
+        }
+        long pos = 0;
+        while (pos < total) {
+            if (total - pos < 3) {
+                // a partial length prefix: zeros complete it to a length of (what was sent) << 8..., then its body
+                int have = (int) (total - pos);
+                long len = 0;
+                for (int k = 0; k < 3; k++) {
+                    len = (len << 8) | (k < have ? (all[(int) pos + k] & 0xff) : 0);
+                }
+                return (int) (3 - have + len);
+            }
+            long len = ((all[(int) pos] & 0xffL) << 16) | ((all[(int) pos + 1] & 0xffL) << 8) | (all[(int) pos + 2] & 0xffL);
+            pos += 3 + len;
+        }
+        return (int) (pos - total);
+    }
+
     private void fuzzConnection(int index) {
         Random r = new Random(SEED * 0x9E3779B97F4A7C15L + index);
         List<byte[]> sent = new ArrayList<>();
@@ -181,6 +214,13 @@ class ProtocolFuzzIT {
                     if (breaking && r.nextInt(10) < 7) {
                         break; // the connection is probably over: do not spend more frames on it
                     }
+                }
+                // a mutated length prefix may leave the server waiting for the rest of a frame: the control request
+                // would then be read as that frame's tail and never answered; complete the frame with filler first
+                byte[] filler = new byte[missingBytes(sent)];
+                if (filler.length > 0) {
+                    raw.send(filler);
+                    sent.add(filler);
                 }
                 raw.send(RawSocket.request(REQUEST_RESPONSE, stream, RawSocket.route("tree.get"),
                         Get.newBuilder().setPattern("control/*").build().toByteArray()));
