@@ -23,6 +23,8 @@ public final class EngineConfig {
     private final long outboxBudgetSlots;
     private final long outboxMaxBytes;
     private final long matchCacheBytes;
+    /** Default of {@link #matchCacheBytes()} ({@code engine.match-cache-bytes}): 64 MiB. */
+    public static final long DEFAULT_MATCH_CACHE_BYTES = 64L << 20;
     private final int defaultOutboxCapacity;
     private final int maxOutboxCapacity;
     private final int conflateHighMarkPercent;
@@ -141,7 +143,7 @@ public final class EngineConfig {
         private long maxTreeBytes = 1L << 30;
         private long outboxBudgetSlots = 8L << 20;
         private long outboxMaxBytes = 64L << 20;
-        private long matchCacheBytes = 64L << 20;
+        private long matchCacheBytes = DEFAULT_MATCH_CACHE_BYTES;
         private int defaultOutboxCapacity = 16_384;
         private int maxOutboxCapacity = 1 << 20;
         private int conflateHighMarkPercent = 75;

@@ -37,9 +37,7 @@ final class EngineCore implements SubscriptionIndex.Sink {
 
     private final Tree tree = new Tree();
     private final SubscriptionIndex index = new SubscriptionIndex();
-    /** Default of {@code engine.match-cache-bytes}. */
-    public static final long DEFAULT_MATCH_CACHE_BYTES = 64L << 20;
-    private LeafMatches leafMatches = new LeafMatches(index, DEFAULT_MATCH_CACHE_BYTES);
+    private LeafMatches leafMatches = new LeafMatches(index, io.treecast.fastpath.EngineConfig.DEFAULT_MATCH_CACHE_BYTES);
     /** The leaf each change of the batch being applied set (null for a delete): where its match list is kept. */
     private Tree.Node[] leafOf = new Tree.Node[1];
     private final long[] ringSeq;
@@ -138,11 +136,6 @@ final class EngineCore implements SubscriptionIndex.Sink {
     public void matchCacheBytes(long budgetBytes) {
         leafMatches = new LeafMatches(index, budgetBytes);
         tree.matchCache(leafMatches);
-    }
-
-    /** Bytes the leaves' remembered match lists hold now. */
-    public long matchCacheBytesUsed() {
-        return leafMatches.bytes();
     }
 
     public Tree tree() {
