@@ -69,6 +69,11 @@ final class AckQueues {
     }
 
     /** Completes the DURABLE acks up to {@code durable}, in seq order; returns how many. */
+    /** Acks wait for the journal's durable watermark, which is polled: the writer must not park for long. */
+    boolean awaitingDurable() {
+        return durableTail != durableHead;
+    }
+
     int completeDurable(long durable) {
         int n = 0;
         while (durableHead < durableTail && durableSeq[durableHead] <= durable) {

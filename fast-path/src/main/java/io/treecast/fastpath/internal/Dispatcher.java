@@ -26,6 +26,8 @@ final class Dispatcher implements Runnable {
     volatile Thread thread;
     private volatile boolean signal;
     private volatile boolean parked;
+    /** After the last round, every subscription here was live (none waits on a polled condition); dispatcher thread. */
+    private boolean allLive = true;
     volatile boolean stopping;
     /** Runs on the writer thread ({@code dispatcherThreads = 0}): {@link #pass()} is called by the writer loop. */
     final boolean inline;
@@ -74,8 +76,9 @@ final class Dispatcher implements Runnable {
                 }
                 parked = true;
                 if (!signal) {
-                    // the bound covers subscriptions waiting on a condition (a snapshot waiting for the writer)
-                    LockSupport.parkNanos(this, 1_000_000L);
+                    // a subscription catching up may wait on a condition that is polled (the writer's seq reaching
+                    // P); live ones are woken by every change of theirs (new events, demand, an end, a cancel)
+                    LockSupport.parkNanos(this, allLive ? Writer.IDLE_PARK_NANOS : Writer.POLL_PARK_NANOS);
                 }
                 parked = false;
             }
@@ -86,6 +89,7 @@ final class Dispatcher implements Runnable {
     int pass() {
         signal = false;
         int work = 0;
+        boolean live = true;
         Sub n;
         while ((n = inbox.poll()) != null) {
             subs.add(n);
@@ -104,8 +108,11 @@ final class Dispatcher implements Runnable {
                 subs.set(i, subs.get(subs.size() - 1));
                 subs.remove(subs.size() - 1);
                 engine.subscriptionDone(s);
+            } else if (s.phase != Phase.LIVE) {
+                live = false;
             }
         }
+        allLive = live;
         return work;
     }
 

@@ -457,6 +457,11 @@ final class EngineCore implements SubscriptionIndex.Sink {
      * For every conflating subscription whose consumer drained below the low mark, enqueues one conflated event
      * and resumes normal enqueuing. Call once per duty cycle, also when no batch arrived. Returns the work done.
      */
+    /** Some subscription holds conflated changes that {@link #flushConflated} releases once its outbox drains (polled). */
+    boolean anyConflating() {
+        return !conflatingSubs.isEmpty();
+    }
+
     public int flushConflated() {
         int work = 0;
         for (int k = conflatingSubs.size() - 1; k >= 0; k--) {
