@@ -331,6 +331,10 @@ final class CatchUp {
                 int end = Math.min(size, emitIndex + dispatcher.snapshotChunk);
                 if (b.made() < end) {
                     // the snapshot thread is still building these paths; it wakes this dispatcher when it has
+                    // (or it failed: done before all paths are made only with an error)
+                    if (b.done()) {
+                        failIfBroken(b);
+                    }
                     return work;
                 }
                 buf.reset(EventKind.SNAPSHOT, p, false);

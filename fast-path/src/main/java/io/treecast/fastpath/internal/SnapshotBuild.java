@@ -453,13 +453,17 @@ final class SnapshotBuild {
 
     /**
      * Dispatcher: leaves [.., upTo) are in SNAPSHOT events; their slots are cleared (the event holds what it needs)
-     * and a worker standing aside with a full window is handed {@link Step#PATHS} again.
+     * and a worker standing aside is handed {@link Step#PATHS} again once half its window is free, so it builds
+     * paths in runs of that many rather than being woken for every event. The dispatcher cannot run dry meanwhile:
+     * it waits only with less than one event's paths ready, i.e. with more than half the window free.
      */
     void sent(int from, int upTo) {
         Arrays.fill(keys, from, upTo, null);
         Arrays.fill(values, from, upTo, null);
         sent = upTo;
-        if (made < count && (boolean) ASIDE.getVolatile(this) && ASIDE.compareAndSet(this, true, false)) {
+        int ready = made;
+        if (ready < count && ready - upTo <= pathsAhead / 2 && (boolean) ASIDE.getVolatile(this)
+                && ASIDE.compareAndSet(this, true, false)) {
             owner.worker.submit(this, Step.PATHS);
         }
     }
