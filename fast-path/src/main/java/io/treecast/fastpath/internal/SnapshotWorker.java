@@ -16,12 +16,22 @@ import java.util.concurrent.locks.LockSupport;
  * through each build's volatile {@code done} flag and a {@link Dispatcher#wake()}.
  */
 final class SnapshotWorker implements Runnable {
+    /**
+     * Linux nice steps below the engine's other threads (as durability's {@code durability.nice} default): on a
+     * 2-core machine the snapshot thread then takes the CPU the writer and the dispatchers leave over instead of
+     * timeslices from them, so a 100,000-leaf snapshot stretches rather than stalls the live subscriptions. Lowered
+     * when the first snapshot arrives, so engines that never build one start no {@code renice}.
+     */
+    static final int NICE_STEPS = 10;
+
     private final ConcurrentLinkedQueue<SnapshotBuild> inbox = new ConcurrentLinkedQueue<>();
     /** Builds with a step in progress; worker thread only. */
     private final ArrayDeque<SnapshotBuild> active = new ArrayDeque<>();
     final Thread thread;
     private volatile boolean parked;
     private volatile boolean stopping;
+    /** Worker thread only: {@link #NICE_STEPS} applied (or tried). */
+    private boolean lowered;
 
     SnapshotWorker() {
         this.thread = new Thread(this, "treecast-snapshot");
@@ -66,6 +76,10 @@ final class SnapshotWorker implements Runnable {
             }
             if (b.cancelled() || stopping) {
                 continue;
+            }
+            if (!lowered) {
+                lowered = true;
+                BackgroundPriority.lowerCurrentThread(NICE_STEPS);
             }
             SnapshotBuild.Slice slice;
             try {
