@@ -65,4 +65,18 @@ class ClientTypesTest {
         assertThatThrownBy(() -> d.readAheadBytes(0)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("read-ahead bytes must be 1..1073741824 (1 GiB), was 0");
     }
+
+    @Test
+    void valuesHeldUnboxedCompareAndHashAsTheBoxedValuesDid() {
+        assertThat(TreeValue.of(Double.NaN)).isEqualTo(TreeValue.of(Double.NaN));
+        assertThat(TreeValue.of(0.0)).isNotEqualTo(TreeValue.of(-0.0));
+        assertThat(TreeValue.of(7L)).isNotEqualTo(TreeValue.of(7.0));
+        assertThat(TreeValue.of(-3L).hashCode()).isEqualTo(Long.valueOf(-3L).hashCode());
+        assertThat(TreeValue.of(2.5).hashCode()).isEqualTo(Double.valueOf(2.5).hashCode());
+        assertThat(TreeValue.of(true).hashCode()).isEqualTo(Boolean.TRUE.hashCode());
+        assertThat(TreeValue.of(2.5).asString()).isEqualTo("2.5");
+        assertThat(TreeValue.of(false).asString()).isEqualTo("false");
+        assertThat(TreeValue.of(-9L).asDouble()).isEqualTo(-9.0);
+        assertThatThrownBy(() -> TreeValue.of(1.5).asBoolean()).hasMessage("value is DOUBLE, not BOOL: 1.5");
+    }
 }

@@ -131,10 +131,56 @@ public final class EventReadAhead extends Flux<TreeEvent> {
             int bytes = frame.data().readableBytes();
             OUTSTANDING.decrementAndGet(this);
             averageFrameBytes = Math.max(1, averageFrameBytes + (bytes - averageFrameBytes) / 8);
+            if (demand == Long.MAX_VALUE && wip.get() == 0 && wip.compareAndSet(0, 1)) {
+                // the common case, a callback subscriber that takes everything: nothing held, hand the frame's
+                // events straight on without the queue and its counters
+                if (current == null && queue.isEmpty()) {
+                    if (!handOnWhole(frame)) {
+                        return;
+                    }
+                    askForMore();
+                    if (wip.decrementAndGet() == 0) {
+                        return;
+                    }
+                } else {
+                    hold(frame, bytes);
+                }
+                drainLoop();
+                return;
+            }
+            hold(frame, bytes);
+            drain();
+        }
+
+        private void hold(Payload frame, int bytes) {
             HELD_BYTES.addAndGet(this, bytes);
             HELD_FRAMES.incrementAndGet(this);
             queue.offer(frame);
-            drain();
+        }
+
+        /** Decodes {@code frame} and hands on all its events (the drain loop's owner, unbounded demand). */
+        private boolean handOnWhole(Payload frame) {
+            List<TreeEvent> events;
+            try {
+                events = Codec.events(frame); // releases the frame
+            } catch (RuntimeException e) {
+                upstream.cancel();
+                fail(e);
+                return false;
+            }
+            for (int i = 0, n = events.size(); i < n; i++) {
+                if (cancelled) {
+                    clear();
+                    return false;
+                }
+                TreeEvent e = events.get(i);
+                TreeEvent.Kind kind = e.kind();
+                if (kind == TreeEvent.Kind.UPDATE || kind == TreeEvent.Kind.SNAPSHOT_END) {
+                    lastSeen = e.seq();
+                }
+                actual.onNext(e);
+            }
+            return true;
         }
 
         @Override
@@ -187,6 +233,11 @@ public final class EventReadAhead extends Flux<TreeEvent> {
             if (wip.getAndIncrement() != 0) {
                 return;
             }
+            drainLoop();
+        }
+
+        /** Hands on events as demanded; the caller owns the loop (raised {@link #wip} from 0). */
+        private void drainLoop() {
             int missed = 1;
             for (;;) {
                 long wanted = demand;
