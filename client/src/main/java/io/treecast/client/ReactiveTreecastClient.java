@@ -38,6 +38,8 @@ public final class ReactiveTreecastClient {
     private static final ByteBuf UPDATE_METADATA = shared(ClientConnection.routeMetadata(ClientConnection.UPDATE));
     private static final ByteBuf PUBLISH_METADATA = shared(ClientConnection.routeMetadata(ClientConnection.PUBLISH));
     private static final ByteBuf INGEST_METADATA = shared(ClientConnection.routeMetadata(ClientConnection.INGEST));
+    /** The same route as an array, for the direct path's frames (a plain copy). */
+    private static final byte[] PUBLISH_ROUTE = ClientConnection.routeMetadata(ClientConnection.PUBLISH);
     private static final byte[] SUBSCRIBE = ClientConnection.routeMetadata(ClientConnection.SUBSCRIBE);
     private static final byte[] GET = ClientConnection.routeMetadata(ClientConnection.GET);
     private static final byte[] CHILDREN = ClientConnection.routeMetadata(ClientConnection.CHILDREN);
@@ -135,7 +137,7 @@ public final class ReactiveTreecastClient {
     /** The batch encoded into one pooled buffer that is already the whole REQUEST_FNF frame, queued for the event loop. */
     private static void sendDirect(FnfWriter writer, ChangeBatch batch) {
         int dataBytes = batch.encodedSize(AckMode.APPLIED);
-        ByteBuf frame = writer.allocate(PUBLISH_METADATA, dataBytes);
+        ByteBuf frame = writer.allocate(PUBLISH_ROUTE, dataBytes);
         try {
             batch.writeTo(frame, AckMode.APPLIED);
         } catch (RuntimeException e) {
