@@ -338,6 +338,7 @@ public final class EventReadAhead extends Flux<TreeEvent> {
         }
 
         private void fail(Throwable t) {
+            cancelled = true; // terminal: frames still in flight from upstream are released on arrival
             clear();
             actual.onError(onError.apply(t, lastSeen));
         }
