@@ -8,6 +8,7 @@ import io.rsocket.util.ByteBufPayload;
 import io.rsocket.util.DefaultPayload;
 import io.treecast.client.internal.ClientConnection;
 import io.treecast.client.internal.Codec;
+import io.treecast.client.internal.EventReadAhead;
 import io.treecast.client.internal.FnfWriter;
 import io.treecast.proto.Get;
 import io.treecast.proto.ListChildren;
@@ -30,18 +31,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * }</pre>
  *
  * Subscriber demand is forwarded to the server as RSocket request-n: one for one with
- * {@code eventsPerFrame(1)}; otherwise as frames (of up to {@link SubscribeSpec#eventsPerFrame()} events), a few
- * frames ahead.
+ * {@code eventsPerFrame(1)}; otherwise as frames (of up to {@link SubscribeSpec#eventsPerFrame()} events), read
+ * ahead within {@link ClientOptions#readAheadFrames(int)} and {@link ClientOptions#readAheadBytes(int)}.
  */
 public final class ReactiveTreecastClient {
     private static final ByteBuf UPDATE_METADATA = shared(ClientConnection.routeMetadata(ClientConnection.UPDATE));
     private static final ByteBuf PUBLISH_METADATA = shared(ClientConnection.routeMetadata(ClientConnection.PUBLISH));
     private static final ByteBuf INGEST_METADATA = shared(ClientConnection.routeMetadata(ClientConnection.INGEST));
+    /** The same route as an array, for the direct path's frames (a plain copy). */
+    private static final byte[] PUBLISH_ROUTE = ClientConnection.routeMetadata(ClientConnection.PUBLISH);
     private static final byte[] SUBSCRIBE = ClientConnection.routeMetadata(ClientConnection.SUBSCRIBE);
     private static final byte[] GET = ClientConnection.routeMetadata(ClientConnection.GET);
     private static final byte[] CHILDREN = ClientConnection.routeMetadata(ClientConnection.CHILDREN);
-    /** Frames requested ahead of the subscriber's demand when several events travel per frame. */
-    private static final int FRAMES_AHEAD = 32;
 
     private final ClientConnection connection;
 
@@ -136,7 +137,7 @@ public final class ReactiveTreecastClient {
     /** The batch encoded into one pooled buffer that is already the whole REQUEST_FNF frame, queued for the event loop. */
     private static void sendDirect(FnfWriter writer, ChangeBatch batch) {
         int dataBytes = batch.encodedSize(AckMode.APPLIED);
-        ByteBuf frame = writer.allocate(PUBLISH_METADATA, dataBytes);
+        ByteBuf frame = writer.allocate(PUBLISH_ROUTE, dataBytes);
         try {
             batch.writeTo(frame, AckMode.APPLIED);
         } catch (RuntimeException e) {
@@ -239,21 +240,13 @@ public final class ReactiveTreecastClient {
         if (spec.eventsPerFrame() <= 1) {
             return frames.map(Codec::event).onErrorMap(ClientConnection::map);
         }
-        // request-n counts frames of up to eventsPerFrame events: ask for a few frames ahead, hand out events.
-        // An error ends the stream at once, dropping what was read ahead, so SLOW_CONSUMER's last seq is set back to
-        // the last event the application received: resuming after it then skips nothing.
-        return Flux.defer(() -> {
-            long[] lastSeen = {spec.resumeAfterSeq() >= 0 ? spec.resumeAfterSeq() : 0};
-            return frames.flatMapIterable(Codec::events, FRAMES_AHEAD)
-                    .doOnDiscard(Payload.class, ReactiveTreecastClient::releaseQuietly)
-                    .doOnNext(e -> {
-                        if (e.kind() == TreeEvent.Kind.UPDATE || e.kind() == TreeEvent.Kind.SNAPSHOT_END) {
-                            lastSeen[0] = e.seq();
-                        }
-                    })
-                    .onErrorMap(ClientConnection::map)
-                    .onErrorMap(TreecastClientException.class, ex -> lastSeqSeen(ex, lastSeen[0]));
-        });
+        // request-n counts frames of up to eventsPerFrame events: ask for frames ahead within the client options
+        // bounds, hand out events. An error ends the stream at once, dropping what was read ahead, so SLOW_CONSUMER's
+        // last seq is set back to the last event the application received: resuming after it then skips nothing.
+        ClientOptions options = connection.options();
+        return new EventReadAhead(frames, options.readAheadFrames(), options.readAheadBytes(),
+                spec.resumeAfterSeq() >= 0 ? spec.resumeAfterSeq() : 0,
+                (error, lastSeen) -> lastSeqSeen(ClientConnection.map(error), lastSeen));
     }
 
     /** SLOW_CONSUMER whose last seq is ahead of what the application received: the same, with that seq. */
@@ -263,11 +256,5 @@ public final class ReactiveTreecastClient {
         }
         return new TreecastClientException(e.code(), e.reason() + "; events after seq " + seen
                 + " were read ahead but not handed to the application, so resume after that: last seq " + seen, e);
-    }
-
-    private static void releaseQuietly(Payload p) {
-        if (p.refCnt() > 0) {
-            p.release();
-        }
     }
 }

@@ -23,45 +23,67 @@ public final class TreeValue {
     public enum Kind { STRING, INT, DOUBLE, BOOL, BYTES }
 
     private final Kind kind;
+    /** STRING: the String; BYTES: the byte[]; otherwise null (the value is in {@link #bits}, never boxed). */
     private final Object value;
+    /** INT: the value; DOUBLE: its raw bits; BOOL: 1 or 0. Primitive, so a decoded number costs no box. */
+    private final long bits;
 
-    private TreeValue(Kind kind, Object value) {
+    private TreeValue(Kind kind, Object value, long bits) {
         this.kind = kind;
         this.value = value;
+        this.bits = bits;
     }
 
-    public static TreeValue of(String v) { return new TreeValue(Kind.STRING, Objects.requireNonNull(v, "value")); }
-    public static TreeValue of(long v) { return new TreeValue(Kind.INT, v); }
-    public static TreeValue of(double v) { return new TreeValue(Kind.DOUBLE, v); }
-    public static TreeValue of(boolean v) { return new TreeValue(Kind.BOOL, v); }
+    public static TreeValue of(String v) { return new TreeValue(Kind.STRING, Objects.requireNonNull(v, "value"), 0); }
+    public static TreeValue of(long v) { return new TreeValue(Kind.INT, null, v); }
+    public static TreeValue of(double v) { return new TreeValue(Kind.DOUBLE, null, Double.doubleToRawLongBits(v)); }
+    public static TreeValue of(boolean v) { return new TreeValue(Kind.BOOL, null, v ? 1 : 0); }
     /** Copies {@code v}. */
-    public static TreeValue of(byte[] v) { return new TreeValue(Kind.BYTES, Objects.requireNonNull(v, "value").clone()); }
+    public static TreeValue of(byte[] v) { return new TreeValue(Kind.BYTES, Objects.requireNonNull(v, "value").clone(), 0); }
 
     public Kind kind() { return kind; }
 
     /** The string; for other kinds, their text form. */
     public String asString() {
-        return kind == Kind.BYTES ? Arrays.toString((byte[]) value) : String.valueOf(value);
+        switch (kind) {
+            case STRING: return (String) value;
+            case INT: return Long.toString(bits);
+            case DOUBLE: return Double.toString(Double.longBitsToDouble(bits));
+            case BOOL: return Boolean.toString(bits != 0);
+            default: return Arrays.toString((byte[]) value);
+        }
     }
 
     /** The integer. @throws IllegalStateException when the value is not an INT */
-    public long asLong() { return (Long) expect(Kind.INT); }
+    public long asLong() {
+        expect(Kind.INT);
+        return bits;
+    }
+
     /** The double (an INT is widened). @throws IllegalStateException for other kinds */
     public double asDouble() {
         if (kind == Kind.INT) {
-            return (Long) value;
+            return bits;
         }
-        return (Double) expect(Kind.DOUBLE);
+        expect(Kind.DOUBLE);
+        return Double.longBitsToDouble(bits);
     }
-    public boolean asBoolean() { return (Boolean) expect(Kind.BOOL); }
-    /** A copy of the bytes. */
-    public byte[] asBytes() { return ((byte[]) expect(Kind.BYTES)).clone(); }
 
-    private Object expect(Kind k) {
+    public boolean asBoolean() {
+        expect(Kind.BOOL);
+        return bits != 0;
+    }
+
+    /** A copy of the bytes. */
+    public byte[] asBytes() {
+        expect(Kind.BYTES);
+        return ((byte[]) value).clone();
+    }
+
+    private void expect(Kind k) {
         if (kind != k) {
             throw new IllegalStateException("value is " + kind + ", not " + k + ": " + asString());
         }
-        return value;
     }
 
     /** Bytes of the encoded {@code treecast.v1.Value}: its one field, always present (it is a oneof). */
@@ -71,7 +93,7 @@ public final class TreeValue {
                 int n = io.netty.buffer.ByteBufUtil.utf8Bytes((String) value);
                 return 1 + ProtoWriter.varintSize(n) + n;
             }
-            case INT: return 1 + ProtoWriter.varintSize(ProtoWriter.zigZag((Long) value));
+            case INT: return 1 + ProtoWriter.varintSize(ProtoWriter.zigZag(bits));
             case DOUBLE: return 9;
             case BOOL: return 2;
             default: {
@@ -94,14 +116,14 @@ public final class TreeValue {
             }
             case INT:
                 out.writeByte(0x10);
-                ProtoWriter.writeVarint(out, ProtoWriter.zigZag((Long) value));
+                ProtoWriter.writeVarint(out, ProtoWriter.zigZag(bits));
                 return;
             case DOUBLE:
                 out.writeByte(0x19);
-                out.writeLongLE(Double.doubleToRawLongBits((Double) value));
+                out.writeLongLE(bits);
                 return;
             case BOOL:
-                out.writeByte(0x20).writeByte((Boolean) value ? 1 : 0);
+                out.writeByte(0x20).writeByte((int) bits);
                 return;
             default: {
                 byte[] b = (byte[]) value;
@@ -116,9 +138,9 @@ public final class TreeValue {
     public Value toProto() {
         switch (kind) {
             case STRING: return Value.newBuilder().setStringValue((String) value).build();
-            case INT: return Value.newBuilder().setIntValue((Long) value).build();
-            case DOUBLE: return Value.newBuilder().setDoubleValue((Double) value).build();
-            case BOOL: return Value.newBuilder().setBoolValue((Boolean) value).build();
+            case INT: return Value.newBuilder().setIntValue(bits).build();
+            case DOUBLE: return Value.newBuilder().setDoubleValue(Double.longBitsToDouble(bits)).build();
+            case BOOL: return Value.newBuilder().setBoolValue(bits != 0).build();
             default: return Value.newBuilder().setBytesValue(ByteString.copyFrom((byte[]) value)).build();
         }
     }
@@ -130,7 +152,7 @@ public final class TreeValue {
             case INT_VALUE: return of(v.getIntValue());
             case DOUBLE_VALUE: return of(v.getDoubleValue());
             case BOOL_VALUE: return of(v.getBoolValue());
-            case BYTES_VALUE: return new TreeValue(Kind.BYTES, v.getBytesValue().toByteArray());
+            case BYTES_VALUE: return new TreeValue(Kind.BYTES, v.getBytesValue().toByteArray(), 0);
             default: throw new IllegalArgumentException("a Value with no kind set");
         }
     }
@@ -144,12 +166,26 @@ public final class TreeValue {
         if (kind != t.kind) {
             return false;
         }
-        return kind == Kind.BYTES ? Arrays.equals((byte[]) value, (byte[]) t.value) : value.equals(t.value);
+        switch (kind) {
+            case STRING: return value.equals(t.value);
+            case BYTES: return Arrays.equals((byte[]) value, (byte[]) t.value);
+            // as Double.equals: NaN equals NaN, 0.0 does not equal -0.0
+            case DOUBLE: return Double.doubleToLongBits(Double.longBitsToDouble(bits))
+                    == Double.doubleToLongBits(Double.longBitsToDouble(t.bits));
+            default: return bits == t.bits;
+        }
     }
 
+    /** As before values were unboxed: the hash of the String, Long, Double, Boolean or the bytes. */
     @Override
     public int hashCode() {
-        return kind == Kind.BYTES ? Arrays.hashCode((byte[]) value) : value.hashCode();
+        switch (kind) {
+            case STRING: return value.hashCode();
+            case INT: return Long.hashCode(bits);
+            case DOUBLE: return Double.hashCode(Double.longBitsToDouble(bits));
+            case BOOL: return Boolean.hashCode(bits != 0);
+            default: return Arrays.hashCode((byte[]) value);
+        }
     }
 
     @Override

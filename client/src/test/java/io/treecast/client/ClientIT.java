@@ -289,4 +289,42 @@ class ClientIT {
             assertThat(e.lastSeq()).isEqualTo(got.get(got.size() - 1).seq());
         }
     }
+
+    @Test
+    void theReadAheadByteBoundStopsRequestsSoTheServerSeesBackPressure() {
+        // a frame window far larger than the events published: only the byte bound (2 KiB, a few dozen small
+        // frames) can stop the client asking, and then the server's STRICT outbox of 16 overflows
+        try (TreecastClient publisher = TreecastClient.connect(server.tcpUri());
+             TreecastClient bounded = TreecastClient.connect(server.tcpUri(),
+                     ClientOptions.defaults().readAheadFrames(100_000).readAheadBytes(2048))) {
+            List<TreeEvent> got = new CopyOnWriteArrayList<>();
+            java.util.concurrent.atomic.AtomicReference<Throwable> end = new java.util.concurrent.atomic.AtomicReference<>();
+            bounded.reactive().subscribe(SubscribeSpec.pattern("bound/**").snapshot().policy(Policy.STRICT).outboxCapacity(16))
+                    .subscribe(new reactor.core.publisher.BaseSubscriber<TreeEvent>() {
+                        @Override
+                        protected void hookOnSubscribe(org.reactivestreams.Subscription s) {
+                            s.request(1); // the snapshot's end, then nothing: the application stalls
+                        }
+
+                        @Override
+                        protected void hookOnNext(TreeEvent e) {
+                            got.add(e);
+                        }
+
+                        @Override
+                        protected void hookOnError(Throwable t) {
+                            end.set(t);
+                        }
+                    });
+            await().atMost(WAIT).untilAsserted(() -> assertThat(got).hasSize(1));
+            for (int i = 0; i < 3000 && end.get() == null; i++) {
+                publisher.set("bound/k" + (i % 10), (long) i);
+            }
+            await().atMost(WAIT).untilAsserted(() -> assertThat(end.get()).isInstanceOf(TreecastClientException.class));
+            TreecastClientException e = (TreecastClientException) end.get();
+            assertThat(e.code()).isEqualTo(TreecastClientException.Code.SLOW_CONSUMER);
+            assertThat(e.lastSeq()).isEqualTo(got.get(0).seq());
+            assertThat(publisher.set("bound/after", 1L)).isPositive(); // the server and its other clients carry on
+        }
+    }
 }

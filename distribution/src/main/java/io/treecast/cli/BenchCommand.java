@@ -88,6 +88,11 @@ public final class BenchCommand implements Callable<Integer> {
                     + "delivered event for the server and the edges side by side (default: ${DEFAULT-VALUE}).")
     int edges;
 
+    @Option(names = "--read-ahead-frames", defaultValue = "0", paramLabel = "N",
+            description = "Frames each subscriber asks the server for ahead (the client's readAheadFrames; default: 0 = the "
+                    + "client library's default, " + io.treecast.client.ClientOptions.DEFAULT_READ_AHEAD_FRAMES + ").")
+    int readAheadFrames;
+
     @Option(names = "--json", description = "Results as one JSON object per line.")
     boolean json;
 
@@ -96,7 +101,8 @@ public final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         LoadOptions base = new LoadOptions().rate(rate).durationSeconds(duration).warmupSeconds(warmup)
-                .publishers(publishers).batch(batch).subscribers(subscribers).patterns(patterns).leaves(leaves);
+                .publishers(publishers).batch(batch).subscribers(subscribers).patterns(patterns).leaves(leaves)
+                .readAheadFrames(readAheadFrames);
         List<RunResult> all = new ArrayList<>();
         List<String> labels = new ArrayList<>();
         boolean ok = true;

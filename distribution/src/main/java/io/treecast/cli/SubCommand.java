@@ -3,6 +3,7 @@ package io.treecast.cli;
 import io.treecast.cli.internal.ClientFlags;
 import io.treecast.cli.internal.Errors;
 import io.treecast.cli.internal.Values;
+import io.treecast.client.ClientOptions;
 import io.treecast.client.ClientSubscription;
 import io.treecast.client.LeafChange;
 import io.treecast.client.Policy;
@@ -63,6 +64,15 @@ public final class SubCommand implements Callable<Integer> {
             + "resume after the last seq printed (a reset and a snapshot when the server cannot replay the gap).")
     boolean reconnect;
 
+    @Option(names = "--read-ahead-frames", paramLabel = "N", description = "Frames of events the client asks the server for "
+            + "ahead of what it has printed (default: the client library's, " + ClientOptions.DEFAULT_READ_AHEAD_FRAMES + ").")
+    Integer readAheadFrames;
+
+    @Option(names = "--read-ahead-bytes", paramLabel = "BYTES", description = "At most this many bytes of received events "
+            + "held before printing: at the bound the client stops asking for more (back-pressure to the server; default: "
+            + ClientOptions.DEFAULT_READ_AHEAD_BYTES + ").")
+    Integer readAheadBytes;
+
     /** What one subscription attempt ended with. */
     private final AtomicReference<TreecastClientException> error = new AtomicReference<>();
     private final AtomicInteger printed = new AtomicInteger();
@@ -89,7 +99,7 @@ public final class SubCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         long backoff = FIRST_BACKOFF_MS;
-        try (TreecastClient c = client.connect()) {
+        try (TreecastClient c = client.connect(this::readAhead)) {
             while (true) {
                 error.set(null);
                 CountDownLatch done = new CountDownLatch(1);
@@ -121,6 +131,20 @@ public final class SubCommand implements Callable<Integer> {
             throw error.get();
         }
         return ExitCodes.OK;
+    }
+
+    /** The read-ahead flags applied to the client's options; a bad value is a usage error naming its flag. */
+    private ClientOptions readAhead(ClientOptions o) {
+        try {
+            o = readAheadFrames == null ? o : o.readAheadFrames(readAheadFrames);
+        } catch (IllegalArgumentException e) {
+            throw new Errors.UsageException("--read-ahead-frames: " + e.getMessage());
+        }
+        try {
+            return readAheadBytes == null ? o : o.readAheadBytes(readAheadBytes);
+        } catch (IllegalArgumentException e) {
+            throw new Errors.UsageException("--read-ahead-bytes: " + e.getMessage());
+        }
     }
 
     /** The first subscription as asked; a later one resumes after the last seq printed (or snapshots again). */

@@ -110,6 +110,19 @@ class TreecastCliTest {
     }
 
     @Test
+    void readAheadFlagsOutOfRangeFailBeforeConnectingNamingTheFlag() {
+        assertThat(run("sub", "a/**", "--url", "tcp://127.0.0.1:1", "--read-ahead-frames", "0")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err()).isEqualTo("error: USAGE: --read-ahead-frames: read-ahead frames must be 1..1048576, was 0: it is how "
+                + "many frames of a subscription the client asks for ahead (default 512)\n");
+        err.reset();
+        assertThat(run("sub", "a/**", "--url", "tcp://127.0.0.1:1", "--read-ahead-bytes", "-1")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err()).startsWith("error: USAGE: --read-ahead-bytes: read-ahead bytes must be 1..1073741824 (1 GiB), was -1");
+        err.reset();
+        assertThat(run("bench", "--read-ahead-frames", "-1", "--url", "tcp://127.0.0.1:1")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err()).endsWith("error: USAGE: --read-ahead-frames must be 0 (the client's default) or 1..1048576, got -1\n");
+    }
+
+    @Test
     void benchRejectsAnUnknownTransport() {
         assertThat(run("bench", "--transport", "udp", "--url", "tcp://127.0.0.1:1")).isEqualTo(ExitCodes.USAGE);
         assertThat(err()).isEqualTo("error: USAGE: --transport must be tcp, ws, tls or wss, or several joined by ',' (e.g. tcp,tls); got udp\n");

@@ -122,6 +122,9 @@ public final class LoadGenerator {
         if (options.caFile() != null) {
             co = co.caFile(options.caFile());
         }
+        if (options.readAheadFrames() > 0) {
+            co = co.readAheadFrames(options.readAheadFrames());
+        }
         List<TreecastClient> clients = new ArrayList<>();
         List<ClientSubscription> subscriptions = new ArrayList<>();
         try {

@@ -30,6 +30,7 @@ public final class LoadOptions {
     private boolean preload = true;
     private long serverPid;
     private java.nio.file.Path caFile;
+    private int readAheadFrames;
     private List<String> edgeUrls = new ArrayList<>();
     private List<Long> edgePids = new ArrayList<>();
 
@@ -66,6 +67,13 @@ public final class LoadOptions {
     /** The edges' processes, whose CPU is reported as role "edge". */
     public List<Long> edgePids() { return edgePids; }
     public LoadOptions edgePids(List<Long> v) { edgePids = new ArrayList<>(v); return this; }
+
+    /**
+     * Frames each subscriber asks for ahead ({@code ClientOptions.readAheadFrames}); 0 = the client's default. For the
+     * A/B of the read-ahead (bench --read-ahead-frames).
+     */
+    public int readAheadFrames() { return readAheadFrames; }
+    public LoadOptions readAheadFrames(int v) { readAheadFrames = v; return this; }
 
     /** Updates per second offered by all publishers together. */
     public LoadOptions rate(long v) { rate = v; return this; }
@@ -106,6 +114,9 @@ public final class LoadOptions {
         require(drainTimeoutSeconds >= 1, "--drain-timeout must be >= 1 second, got " + drainTimeoutSeconds);
         require(transport.equals("tcp") || transport.equals("ws") || transport.equals("tls") || transport.equals("wss"),
                 "--transport must be tcp, ws, tls or wss, got " + transport);
+        require(readAheadFrames >= 0 && readAheadFrames <= io.treecast.client.ClientOptions.MAX_READ_AHEAD_FRAMES,
+                "--read-ahead-frames must be 0 (the client's default) or 1.." + io.treecast.client.ClientOptions.MAX_READ_AHEAD_FRAMES
+                        + ", got " + readAheadFrames);
         require(floor || url != null, "give --url (a running server), --embedded or --floor");
         return this;
     }
@@ -123,6 +134,7 @@ public final class LoadOptions {
         o.patterns = new ArrayList<>(patterns); o.durationSeconds = durationSeconds; o.warmupSeconds = warmupSeconds;
         o.drainTimeoutSeconds = drainTimeoutSeconds; o.url = url; o.transport = transport; o.floor = floor;
         o.outboxCapacity = outboxCapacity; o.preload = preload; o.serverPid = serverPid; o.caFile = caFile;
+        o.readAheadFrames = readAheadFrames;
         o.edgeUrls = new ArrayList<>(edgeUrls); o.edgePids = new ArrayList<>(edgePids);
         return o;
     }

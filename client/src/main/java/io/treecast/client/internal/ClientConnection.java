@@ -77,6 +77,11 @@ public final class ClientConnection {
         transport(null); // validates the URI now
     }
 
+    /** The options this connection was made with. */
+    public ClientOptions options() {
+        return options;
+    }
+
     public URI uri() {
         return uri;
     }

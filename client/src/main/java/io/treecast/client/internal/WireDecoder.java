@@ -95,10 +95,14 @@ final class WireDecoder {
             throw new MalformedException("an empty frame: it must hold at least one event");
         }
         List<TreeEvent> out = new java.util.ArrayList<>(4);
-        while (r.pos < r.end) {
+        int frameEnd = r.end;
+        while (r.pos < frameEnd) {
             int len = r.length();
-            out.add(new WireDecoder(r.in, r.pos, r.pos + len).event());
-            r.pos += len;
+            int next = r.pos + len;
+            r.end = next; // one decoder walks the whole frame, one event's bounds at a time
+            out.add(r.event());
+            r.pos = next;
+            r.end = frameEnd;
         }
         return out;
     }

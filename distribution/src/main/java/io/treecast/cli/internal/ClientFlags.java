@@ -90,8 +90,13 @@ public final class ClientFlags {
     }
 
     public TreecastClient connect() {
+        return connect(o -> o);
+    }
+
+    /** Connects with these flags' options as changed by {@code command} (a command's own client options). */
+    public TreecastClient connect(java.util.function.UnaryOperator<ClientOptions> command) {
         Logging.apply(verbose);
-        return TreecastClient.connect(url, options());
+        return TreecastClient.connect(url, command.apply(options()));
     }
 
     /** The message when the server did not answer within the timeout: most often a port that is not Treecast's. */
