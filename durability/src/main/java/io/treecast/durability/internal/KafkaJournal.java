@@ -1,11 +1,13 @@
 package io.treecast.durability.internal;
 
+
 import io.treecast.durability.DurabilityConfig;
 import io.treecast.fastpath.EventView;
 import io.treecast.fastpath.Journal;
 import io.treecast.fastpath.JournalFeed;
 import io.treecast.fastpath.LeafVisitor;
 import io.treecast.fastpath.RecordVisitor;
+import io.treecast.fastpath.internal.BackgroundPriority;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;

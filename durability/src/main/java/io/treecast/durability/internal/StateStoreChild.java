@@ -1,5 +1,6 @@
 package io.treecast.durability.internal;
 
+import io.treecast.fastpath.internal.BackgroundPriority;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

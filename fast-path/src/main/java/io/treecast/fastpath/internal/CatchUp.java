@@ -9,9 +9,9 @@ import java.util.concurrent.CompletableFuture;
  * One subscription's way from where it starts to live (README, "Snapshot" and "Resume"): a replay of the ring, a
  * snapshot of the live tree, or a too-old resume caught up from the snapshot store; a RESET first when the
  * subscriber's state must be dropped. It owns that journey's state and runs on the subscription's dispatcher, a
- * bounded amount per cycle; what a snapshot costs (the walk, the merges) runs on the {@link SnapshotWorker}, while
- * this moves the subscription's outbox entries aside ({@link HeldEntries}) and then copies the finished leaves into
- * SNAPSHOT events. Dropped once the subscription is live.
+ * bounded amount per cycle; what a snapshot costs (the walk, the merges, the leaves' paths) runs on the
+ * {@link SnapshotWorker}, while this moves the subscription's outbox entries aside ({@link HeldEntries}) and then
+ * copies the finished leaves into SNAPSHOT events. Dropped once the subscription is live.
  *
  * <pre>{@code
  * CatchUp c = new CatchUp(sub, dispatcher);
@@ -301,10 +301,14 @@ final class CatchUp {
 
     // ------------------------------------------------------------------ emit
 
+    /** The leaves at P are ready: the snapshot thread goes on building their paths ahead of the events sent. */
     private void beginEmit() {
         emitIndex = 0;
         resetEmitted = !pendingReset;
         s.phase = Phase.EMIT;
+        if (build.made() < build.count) {
+            dispatcher.worker.submit(build, SnapshotBuild.Step.PATHS);
+        }
     }
 
     private int emit() {
@@ -324,11 +328,20 @@ final class CatchUp {
             SnapshotBuild b = build;
             int size = b.count;
             if (emitIndex < size) {
-                buf.reset(EventKind.SNAPSHOT, p, false);
                 int end = Math.min(size, emitIndex + dispatcher.snapshotChunk);
+                if (b.made() < end) {
+                    // the snapshot thread is still building these paths; it wakes this dispatcher when it has
+                    // (or it failed: done before all paths are made only with an error)
+                    if (b.done()) {
+                        failIfBroken(b);
+                    }
+                    return work;
+                }
+                buf.reset(EventKind.SNAPSHOT, p, false);
                 for (int i = emitIndex; i < end; i++) {
                     buf.add(b.path(i), b.values[i], b.seqs[i]);
                 }
+                b.sent(emitIndex, end);
                 emitIndex = end;
                 delivery.deliver(s, buf);
                 work++;

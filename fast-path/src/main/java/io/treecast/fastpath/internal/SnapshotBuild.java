@@ -6,6 +6,8 @@ import io.treecast.fastpath.PathPattern;
 import io.treecast.fastpath.SnapshotStore;
 import io.treecast.fastpath.TreePath;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -33,11 +35,45 @@ final class SnapshotBuild {
         /** Merge the held outbox entries up to P into the walked leaves. */
         MERGE_HELD,
         /** The store's leaves complete up to S merged with the ring's batches (S, P], then sorted. */
-        CATCH_UP
+        CATCH_UP,
+        /**
+         * While the dispatcher sends the snapshot: the leaves' {@link TreePath}s built a bounded window ahead of the
+         * events it has filled ({@link #pathsAhead}); the worker stands aside when the window is full and the
+         * dispatcher hands the step back as it sends.
+         */
+        PATHS
+    }
+
+    /** What one {@link #runSlice} left to do. */
+    enum Slice {
+        /** The step is finished: {@link #done} is published and the dispatcher woken. */
+        FINISHED,
+        /** More of the step is ready to run: the worker keeps the build in its round. */
+        MORE,
+        /** {@link Step#PATHS} is {@link #pathsAhead} ahead of the dispatcher: the dispatcher hands it back ({@link #sent}). */
+        STANDING_ASIDE
     }
 
     /** Tree nodes walked per slice: the worker interleaves concurrent snapshots, so a small one is not stuck behind a large one. */
     static final int WALK_NODES_PER_SLICE = 4096;
+    /** Leaf paths built per slice of {@link Step#PATHS} (~1 µs each). */
+    static final int PATHS_PER_SLICE = 1024;
+    /**
+     * SNAPSHOT events' worth of leaf paths built ahead of the dispatcher: it sends two per cycle, so it rarely waits
+     * for the worker, while the paths alive at once stay bounded (~150 B each for a path like {@code bulk/b12/l345}:
+     * the TreePath, its text, its UTF-8 bytes and its segment array; 2,048 paths ≈ 300 KB per snapshot being sent).
+     */
+    static final int PATHS_AHEAD_CHUNKS = 8;
+
+    private static final VarHandle ASIDE;
+
+    static {
+        try {
+            ASIDE = MethodHandles.lookup().findVarHandle(SnapshotBuild.class, "aside", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     final PathPattern pattern;
     final Dispatcher owner;
@@ -66,15 +102,26 @@ final class SnapshotBuild {
 
     // ---- the leaves, sorted by path: after the walk its leaves, after MERGE_HELD / CATCH_UP the snapshot at P.
     // A walked leaf is kept as its tree node (the node's value and seq as read are beside it) and gets its TreePath
-    // only when its event is filled ({@link #path}): the walk allocates no object per leaf, so a 100,000-leaf
-    // snapshot adds no live objects for the garbage collector to copy while it waits to be sent.
-    /** Tree.Node (walked) or TreePath (a held change, a store leaf). */
+    // only shortly before its event is filled (Step.PATHS, a bounded window ahead): the walk allocates no object per
+    // leaf, so a 100,000-leaf snapshot adds no live objects for the garbage collector to copy while it waits to be sent.
+    /** Tree.Node (walked) or TreePath (a held change, a store leaf, a path built ahead); null once sent. */
     private Object[] keys = new Object[64];
     byte[][] values = new byte[64][];
     long[] seqs = new long[64];
     int count;
 
-    // ---- the dispatcher's cache while it fills events: leaves of one parent come together
+    // ---- the leaves' paths (Step.PATHS): keys[0, made) are TreePaths, the worker writes only keys[made, count),
+    // the dispatcher reads keys[sent, made) and clears them once sent, so a sent path is garbage at once.
+    /** Leaves ahead of {@link #sent} whose paths the worker builds before it stands aside. */
+    private final int pathsAhead;
+    /** Leaves whose TreePath is in {@link #keys}; written by the worker only, read by the dispatcher. */
+    private volatile int made;
+    /** Leaves the dispatcher has put into SNAPSHOT events; written by the dispatcher only. */
+    private volatile int sent;
+    /** The worker stood aside with the window full; whoever clears it (CAS) puts the build back in the worker's round. */
+    @SuppressWarnings("unused") // through ASIDE
+    private volatile boolean aside;
+    // the worker's cache while it builds paths: leaves of one parent come together
     private Tree.Node lastParent;
     private TreePath lastParentPath;
 
@@ -82,6 +129,7 @@ final class SnapshotBuild {
         this.pattern = pattern;
         this.owner = owner;
         this.core = core;
+        this.pathsAhead = Math.max(1, owner.snapshotChunk) * PATHS_AHEAD_CHUNKS;
     }
 
     /** Dispatcher: the worker finished the submitted step (then its results may be read). */
@@ -103,17 +151,22 @@ final class SnapshotBuild {
         return cancelled;
     }
 
-    /** Worker: runs at most one slice of the current step; true once the step is finished. */
-    boolean runSlice() {
+    /** Worker: runs at most one slice of the current step. */
+    Slice runSlice() {
         switch (step) {
             case WALK:
-                return walkSlice();
+                return walkSlice() ? Slice.FINISHED : Slice.MORE;
             case MERGE_HELD:
                 mergeHeld();
-                return true;
+                makePaths(Math.min(count, pathsAhead));
+                return Slice.FINISHED;
             case CATCH_UP:
                 catchUp();
-                return true;
+                // the store's leaves and the ring's changes come with their TreePaths
+                made = count;
+                return Slice.FINISHED;
+            case PATHS:
+                return pathsSlice();
             default:
                 throw new IllegalStateException("snapshot build in unknown step " + step);
         }
@@ -388,22 +441,79 @@ final class SnapshotBuild {
         }
     }
 
-    /**
-     * Dispatcher, while it fills SNAPSHOT events: the path of leaf {@code i}. A walked leaf's path is built from its
-     * parent's (kept from the previous leaf when they share the parent), so only the new segment is validated again.
-     */
+    /** Dispatcher: leaves [0, made) have their TreePath ({@link #path}); the rest wait for {@link Step#PATHS}. */
+    int made() {
+        return made;
+    }
+
+    /** Dispatcher: the path of leaf {@code i < made()}, which the worker built ahead. */
     TreePath path(int i) {
-        Object key = keys[i];
-        if (key instanceof TreePath) {
-            return (TreePath) key;
+        return (TreePath) keys[i];
+    }
+
+    /**
+     * Dispatcher: leaves [.., upTo) are in SNAPSHOT events; their slots are cleared (the event holds what it needs)
+     * and a worker standing aside is handed {@link Step#PATHS} again once half its window is free, so it builds
+     * paths in runs of that many rather than being woken for every event. The dispatcher cannot run dry meanwhile:
+     * it waits only with less than one event's paths ready, i.e. with more than half the window free.
+     */
+    void sent(int from, int upTo) {
+        Arrays.fill(keys, from, upTo, null);
+        Arrays.fill(values, from, upTo, null);
+        sent = upTo;
+        int ready = made;
+        if (ready < count && ready - upTo <= pathsAhead / 2 && (boolean) ASIDE.getVolatile(this)
+                && ASIDE.compareAndSet(this, true, false)) {
+            owner.worker.submit(this, Step.PATHS);
         }
-        Tree.Node n = (Tree.Node) key;
-        Tree.Node parent = n.parent();
-        if (parent != lastParent) {
-            lastParent = parent;
-            lastParentPath = pathOf(parent);
+    }
+
+    /**
+     * Worker: builds up to a slice of paths within the window ahead of {@link #sent}. With the window full it stands
+     * aside, then looks at {@code sent} once more: a dispatcher that sent meanwhile either saw the flag (and hands the
+     * step back: the CAS is its) or did not (then this sees its newer {@code sent} and takes the flag back itself).
+     */
+    private Slice pathsSlice() {
+        int limit = Math.min(count, sent + pathsAhead);
+        int from = made;
+        makePaths(Math.min(limit, from + PATHS_PER_SLICE));
+        owner.wake();
+        if (made == count) {
+            return Slice.FINISHED;
         }
-        return lastParentPath == null ? TreePath.parse(n.segment()) : lastParentPath.child(n.segment());
+        if (made < limit) {
+            return Slice.MORE;
+        }
+        ASIDE.setVolatile(this, true);
+        if (made < Math.min(count, sent + pathsAhead) && ASIDE.compareAndSet(this, true, false)) {
+            return Slice.MORE;
+        }
+        return Slice.STANDING_ASIDE;
+    }
+
+    /**
+     * Worker: turns keys [made, upTo) into TreePaths, then publishes {@link #made}. A walked leaf's path is built
+     * from its parent's (kept from the previous leaf when they share the parent), so only the new segment is
+     * validated again.
+     */
+    private void makePaths(int upTo) {
+        Object[] k = keys;
+        for (int i = made; i < upTo; i++) {
+            Object key = k[i];
+            if (key instanceof TreePath) {
+                continue;
+            }
+            Tree.Node n = (Tree.Node) key;
+            Tree.Node parent = n.parent();
+            if (parent != lastParent) {
+                lastParent = parent;
+                lastParentPath = pathOf(parent);
+            }
+            k[i] = lastParentPath == null ? TreePath.parse(n.segment()) : lastParentPath.child(n.segment());
+        }
+        if (upTo > made) {
+            made = upTo;
+        }
     }
 
     /** The path of an inner node, null for the root. */

@@ -8,18 +8,30 @@ import java.util.concurrent.locks.LockSupport;
  * The engine's snapshot thread ({@code treecast-snapshot}): runs the {@link SnapshotBuild} steps that dispatchers
  * hand it, so that walking 100,000 leaves, merging and sorting them never holds a dispatcher while its other
  * subscriptions wait for live events. Concurrent builds are served round-robin, one slice each, so a small snapshot
- * (a {@code get}) is not stuck behind a large one's walk. Parks when it has nothing to do; dispatchers unpark it.
+ * (a {@code get}) is not stuck behind a large one's walk. While a snapshot is sent it also builds its leaves'
+ * {@code TreePath}s a bounded window ahead of the dispatcher ({@link SnapshotBuild.Step#PATHS}), so the dispatcher
+ * only copies them into events. Parks when it has nothing to do; dispatchers unpark it.
  *
  * <p>It shares no lock with the writer or the dispatchers: builds arrive through a lock-free queue, results go back
  * through each build's volatile {@code done} flag and a {@link Dispatcher#wake()}.
  */
 final class SnapshotWorker implements Runnable {
+    /**
+     * Linux nice steps below the engine's other threads (as durability's {@code durability.nice} default): on a
+     * 2-core machine the snapshot thread then takes the CPU the writer and the dispatchers leave over instead of
+     * timeslices from them, so a 100,000-leaf snapshot stretches rather than stalls the live subscriptions. Lowered
+     * when the first snapshot arrives, so engines that never build one start no {@code renice}.
+     */
+    static final int NICE_STEPS = 10;
+
     private final ConcurrentLinkedQueue<SnapshotBuild> inbox = new ConcurrentLinkedQueue<>();
     /** Builds with a step in progress; worker thread only. */
     private final ArrayDeque<SnapshotBuild> active = new ArrayDeque<>();
     final Thread thread;
     private volatile boolean parked;
     private volatile boolean stopping;
+    /** Worker thread only: {@link #NICE_STEPS} applied (or tried). */
+    private boolean lowered;
 
     SnapshotWorker() {
         this.thread = new Thread(this, "treecast-snapshot");
@@ -65,15 +77,23 @@ final class SnapshotWorker implements Runnable {
             if (b.cancelled() || stopping) {
                 continue;
             }
-            boolean finished;
+            if (!lowered) {
+                lowered = true;
+                BackgroundPriority.lowerCurrentThread(NICE_STEPS);
+            }
+            SnapshotBuild.Slice slice;
             try {
-                finished = b.runSlice();
+                slice = b.runSlice();
             } catch (Throwable t) {
                 b.error = t;
-                finished = true;
+                slice = SnapshotBuild.Slice.FINISHED;
             }
-            if (!finished) {
+            if (slice == SnapshotBuild.Slice.MORE) {
                 active.add(b);
+                continue;
+            }
+            if (slice == SnapshotBuild.Slice.STANDING_ASIDE) {
+                // its dispatcher submits it again as it sends the paths built so far
                 continue;
             }
             b.done(true);

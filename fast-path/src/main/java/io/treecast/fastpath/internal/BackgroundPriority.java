@@ -1,7 +1,4 @@
-package io.treecast.durability.internal;
-
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+package io.treecast.fastpath.internal;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -12,9 +9,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Runs durability work at a lower CPU priority than the fast path, so that on a machine with few cores the journal,
- * the Kafka clients, the Kafka Streams state and the embedded broker take the CPU the writer, the dispatchers and the
- * event loops leave over instead of competing with them for it (BENCHMARKS.md, "Journal on vs off").
+ * Runs background work at a lower CPU priority than the fast path, so that on a machine with few cores it takes the
+ * CPU the writer, the dispatchers and the event loops leave over instead of competing with them for it: the engine's
+ * snapshot thread ({@link SnapshotWorker}), and in durability the journal, the Kafka clients, the Kafka Streams state
+ * and the embedded broker (BENCHMARKS.md, "Journal on vs off"). It lives here, in the fast path, so that both reach
+ * the one implementation.
  *
  * <p>On Linux a thread's nice value is its own and is inherited by the threads and processes it creates. So the
  * durability code lowers one thread and creates everything else from it: the Kafka producer's I/O thread, the Kafka
@@ -29,7 +28,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * }</pre>
  */
 public final class BackgroundPriority {
-    private static final Logger LOG = LoggerFactory.getLogger(BackgroundPriority.class);
+    private static final System.Logger LOG = System.getLogger(BackgroundPriority.class.getName());
     private static final Path THREAD_SELF = Path.of("/proc/thread-self");
     private static final AtomicBoolean REPORTED = new AtomicBoolean();
 
@@ -66,10 +65,10 @@ public final class BackgroundPriority {
                 reportOnce("renice -n " + target + " left the thread at nice " + after);
                 return Integer.MIN_VALUE;
             }
-            if (REPORTED.compareAndSet(false, true)) {
-                LOG.info("durability threads and the embedded broker run at nice {} ({} steps below the fast path's {})",
-                        after, after - before, before);
-            }
+            // one line per process at INFO (every engine's snapshot thread and durability's starters come here)
+            LOG.log(REPORTED.compareAndSet(false, true) ? System.Logger.Level.INFO : System.Logger.Level.DEBUG,
+                    "thread ''{0}'' and what it starts run at nice {1} ({2} steps below the fast path''s {3}); other background threads (snapshots, durability) are lowered likewise",
+                    Thread.currentThread().getName(), after, after - before, before);
             return after;
         } catch (IOException | UnsupportedOperationException | NumberFormatException e) {
             reportOnce(e.getClass().getSimpleName() + ": " + e.getMessage());
@@ -147,7 +146,7 @@ public final class BackgroundPriority {
 
     private static void reportOnce(String why) {
         if (REPORTED.compareAndSet(false, true)) {
-            LOG.info("durability threads run at the fast path's CPU priority: could not lower them ({})", why);
+            LOG.log(System.Logger.Level.INFO, "background threads (snapshots, durability) run at the fast path''s CPU priority: could not lower them ({0})", why);
         }
     }
 }
