@@ -29,6 +29,7 @@ public final class EngineConfig {
     private final int maxOutboxCapacity;
     private final int conflateHighMarkPercent;
     private final int dispatcherThreads;
+    private final java.util.List<java.util.concurrent.ScheduledExecutorService> dispatchExecutors;
     private final int maxSubscriptions;
     private final int snapshotChunkLeaves;
     private final int journalCapacity;
@@ -52,6 +53,7 @@ public final class EngineConfig {
         this.maxOutboxCapacity = b.maxOutboxCapacity;
         this.conflateHighMarkPercent = b.conflateHighMarkPercent;
         this.dispatcherThreads = b.dispatcherThreads;
+        this.dispatchExecutors = b.dispatchExecutors;
         this.maxSubscriptions = b.maxSubscriptions;
         this.snapshotChunkLeaves = b.snapshotChunkLeaves;
         this.journalCapacity = b.journalCapacity;
@@ -114,6 +116,13 @@ public final class EngineConfig {
      * hand-off fewer per update, which suits machines with few cores; slow handlers then slow the writer.
      */
     public int dispatcherThreads() { return dispatcherThreads; }
+    /**
+     * Executors that deliver events instead of dispatcher threads, one dispatcher each (empty: threads, see
+     * {@link #dispatcherThreads()}). A subscription goes to the executor it names with
+     * {@link SubscribeOptions#withDispatchOn}, else round-robin. Each must run its tasks one at a time on one thread
+     * (a Netty event loop does) and must outlive the engine: {@link Engine#close()} ends the subscriptions on them.
+     */
+    public java.util.List<java.util.concurrent.ScheduledExecutorService> dispatchExecutors() { return dispatchExecutors; }
     /** Live subscriptions across the engine. */
     public int maxSubscriptions() { return maxSubscriptions; }
     /** Leaves per SNAPSHOT event. */
@@ -148,6 +157,7 @@ public final class EngineConfig {
         private int maxOutboxCapacity = 1 << 20;
         private int conflateHighMarkPercent = 75;
         private int dispatcherThreads = 1;
+        private java.util.List<java.util.concurrent.ScheduledExecutorService> dispatchExecutors = java.util.List.of();
         private int maxSubscriptions = 100_000;
         private int snapshotChunkLeaves = 256;
         private int journalCapacity = 1 << 20;
@@ -174,6 +184,19 @@ public final class EngineConfig {
         public Builder maxOutboxCapacity(int v) { this.maxOutboxCapacity = v; return this; }
         public Builder conflateHighMarkPercent(int v) { this.conflateHighMarkPercent = v; return this; }
         public Builder dispatcherThreads(int v) { this.dispatcherThreads = v; return this; }
+        /**
+         * Deliver on these executors (e.g. a gateway's event loops) instead of dispatcher threads: see
+         * {@link EngineConfig#dispatchExecutors()}.
+         * <pre>{@code
+         * List<ScheduledExecutorService> loops = new ArrayList<>();
+         * eventLoopGroup.forEach(e -> loops.add((EventLoop) e));
+         * EngineConfig.builder().treeId("t").dispatchExecutors(loops).build();
+         * }</pre>
+         */
+        public Builder dispatchExecutors(java.util.List<? extends java.util.concurrent.ScheduledExecutorService> v) {
+            this.dispatchExecutors = java.util.List.copyOf(v);
+            return this;
+        }
         public Builder maxSubscriptions(int v) { this.maxSubscriptions = v; return this; }
         public Builder snapshotChunkLeaves(int v) { this.snapshotChunkLeaves = v; return this; }
         public Builder journalCapacity(int v) { this.journalCapacity = v; return this; }

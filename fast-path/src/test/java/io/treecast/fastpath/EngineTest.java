@@ -197,6 +197,56 @@ class EngineTest {
         await().untilAsserted(() -> assertThat(r.endCode).isEqualTo(ErrorCode.SHUTTING_DOWN));
     }
 
+    @Test
+    void onDispatchExecutorsEachSubscriptionIsDeliveredOnTheExecutorItNamesAndEndsOnClose() throws Exception {
+        java.util.concurrent.ScheduledExecutorService a = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(t -> new Thread(t, "loop-a"));
+        java.util.concurrent.ScheduledExecutorService b = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(t -> new Thread(t, "loop-b"));
+        try {
+            long dispatchersBefore = dispatcherThreadCount();
+            start(EngineConfig.builder().dispatchExecutors(List.of(a, b)));
+            assertThat(dispatcherThreadCount()).isEqualTo(dispatchersBefore);
+            java.util.Set<String> threadsA = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            java.util.Set<String> threadsB = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            Recorder ra = new Recorder() {
+                @Override
+                public synchronized void onEvent(EventView e) {
+                    threadsA.add(Thread.currentThread().getName());
+                    super.onEvent(e);
+                }
+            };
+            Recorder rb = new Recorder() {
+                @Override
+                public synchronized void onEvent(EventView e) {
+                    threadsB.add(Thread.currentThread().getName());
+                    super.onEvent(e);
+                }
+            };
+            Subscription sa = engine.subscribe(SubscribeOptions.of(PathPattern.parse("e/*")).withSnapshot(true).withDispatchOn(a), ra);
+            Subscription sb = engine.subscribe(SubscribeOptions.of(PathPattern.parse("e/**")).withDispatchOn(b), rb);
+            sa.request(1);
+            await().untilAsserted(() -> assertThat(ra.snapshotDone).as("ra.snapshotDone").isTrue());
+            sb.request(Long.MAX_VALUE);
+            await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(2));
+            for (int i = 0; i < 3; i++) {
+                offerAcked(Batch.of(set("e/" + i, "v")));
+            }
+            // demand from this thread reaches the executor's dispatcher, which delivers exactly what was asked
+            sa.request(2);
+            await().untilAsserted(() -> assertThat(ra.count).isEqualTo(3));
+            await().untilAsserted(() -> assertThat(rb.count).isEqualTo(3));
+            assertThat(ra.events()).extracting(Recorder.Ev::seq).containsExactly(0L, 1L, 2L);
+            assertThat(rb.events()).extracting(Recorder.Ev::seq).containsExactly(1L, 2L, 3L);
+            assertThat(threadsA).containsExactly("loop-a");
+            assertThat(threadsB).containsExactly("loop-b");
+            engine.close();
+            assertThat(ra.endCode).isEqualTo(ErrorCode.SHUTTING_DOWN);
+            assertThat(rb.endCode).isEqualTo(ErrorCode.SHUTTING_DOWN);
+        } finally {
+            a.shutdownNow();
+            b.shutdownNow();
+        }
+    }
+
     private static long dispatcherThreadCount() {
         return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("treecast-dispatcher")).count();
     }

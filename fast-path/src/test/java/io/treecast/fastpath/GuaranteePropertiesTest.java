@@ -43,18 +43,23 @@ class GuaranteePropertiesTest {
     void snapshotPlusEventsReconstructsTheEngineStateForRandomInterleavings(@ForAll("histories") List<Batch> history,
                                                                             @ForAll @IntRange(min = 0, max = 59) int subscribeAt,
                                                                             @ForAll @IntRange(min = 0, max = 4) int patternIndex,
-                                                                            @ForAll @IntRange(min = 0, max = 2) int dispatcherThreads,
+                                                                            @ForAll @IntRange(min = -1, max = 2) int dispatcherThreads,
                                                                             @ForAll @IntRange(min = 1, max = 4) int eventsPerDelivery) throws Exception {
         String pattern = PATTERNS[patternIndex];
-        // 0 dispatcher threads: the writer delivers; several events per delivery: grouped hand-over
+        // 0 dispatcher threads: the writer delivers; -1: two single-thread executors deliver (as a gateway's event
+        // loops do); several events per delivery: grouped hand-over
+        List<java.util.concurrent.ScheduledExecutorService> loops = dispatcherThreads >= 0 ? List.of()
+                : List.of(java.util.concurrent.Executors.newSingleThreadScheduledExecutor(),
+                        java.util.concurrent.Executors.newSingleThreadScheduledExecutor());
         try (Engine engine = Engine.start(EngineConfig.builder().snapshotChunkLeaves(3).defaultOutboxCapacity(8)
-                .dispatcherThreads(dispatcherThreads).build())) {
+                .dispatcherThreads(Math.max(0, dispatcherThreads)).dispatchExecutors(loops).build())) {
             List<Recorder> recorders = new ArrayList<>();
             for (int i = 0; i < history.size(); i++) {
                 if (i == Math.min(subscribeAt, history.size() - 1) || i == 0) {
                     Recorder r = new Recorder();
                     engine.subscribe(SubscribeOptions.of(PathPattern.parse(pattern)).withSnapshot(true)
-                            .withEventsPerDelivery(eventsPerDelivery), r).request(Long.MAX_VALUE);
+                            .withEventsPerDelivery(eventsPerDelivery)
+                            .withDispatchOn(loops.isEmpty() ? null : loops.get(i % 2)), r).request(Long.MAX_VALUE);
                     recorders.add(r);
                 }
                 // fire-and-forget: batches race with the subscriptions' snapshot walks
@@ -75,6 +80,8 @@ class GuaranteePropertiesTest {
                     }
                 }
             }
+        } finally {
+            loops.forEach(java.util.concurrent.ExecutorService::shutdownNow);
         }
     }
 

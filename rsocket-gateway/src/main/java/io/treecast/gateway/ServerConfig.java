@@ -136,6 +136,8 @@ public final class ServerConfig {
         key("engine.max-outbox-capacity", String.valueOf(ENGINE.maxOutboxCapacity()), v -> intIn(v, 4, Integer.MAX_VALUE), "an integer >= 4 and >= engine.default-outbox-capacity");
         key("engine.conflate-high-mark-percent", String.valueOf(ENGINE.conflateHighMarkPercent()), v -> intIn(v, 10, 100), "an integer 10..100");
         key("engine.dispatcher-threads", String.valueOf(ENGINE.dispatcherThreads()), v -> intIn(v, 0, 256), "an integer 0..256 (0: the writer thread delivers)");
+        key("engine.deliver-on", "event-loops", v -> oneOf(v, "event-loops", "threads"),
+                "one of event-loops (each subscription's events are delivered on its connection's event loop), threads (engine.dispatcher-threads)");
         key("engine.max-subscriptions", String.valueOf(ENGINE.maxSubscriptions()), v -> intIn(v, 1, Integer.MAX_VALUE), "an integer >= 1");
         key("engine.snapshot-chunk-leaves", String.valueOf(ENGINE.snapshotChunkLeaves()), v -> intIn(v, 1, 1 << 20), "an integer 1..1048576");
         key("engine.journal-capacity", String.valueOf(ENGINE.journalCapacity()), v -> intIn(v, 1, Integer.MAX_VALUE), "an integer >= 1");
@@ -285,6 +287,8 @@ public final class ServerConfig {
 
     public String tcpHost() { return (String) values.get("tcp.host"); }
     public int tcpPort() { return (Integer) values.get("tcp.port"); }
+    /** {@code engine.deliver-on = event-loops}: deliver on the connections' event loops, not dispatcher threads. */
+    public boolean deliverOnEventLoops() { return "event-loops".equals(values.get("engine.deliver-on")); }
     public boolean webSocketEnabled() { return (Boolean) values.get("websocket.enabled"); }
     public int webSocketPort() { return (Integer) values.get("websocket.port"); }
     public String webSocketPath() { return (String) values.get("websocket.path"); }
@@ -396,7 +400,14 @@ public final class ServerConfig {
 
     /** The engine's settings, with the journal and the store that catches up too-old resumes (either may be null). */
     public EngineConfig engineConfig(Journal journalOrNull, io.treecast.fastpath.SnapshotStore storeOrNull) {
+        return engineConfig(journalOrNull, storeOrNull, java.util.List.of());
+    }
+
+    /** The same, delivering on {@code dispatchExecutors} (the event loops) when not empty. */
+    public EngineConfig engineConfig(Journal journalOrNull, io.treecast.fastpath.SnapshotStore storeOrNull,
+                                     java.util.List<? extends java.util.concurrent.ScheduledExecutorService> dispatchExecutors) {
         return EngineConfig.builder()
+                .dispatchExecutors(dispatchExecutors)
                 .treeId((String) values.get("engine.tree-id"))
                 .inboundQueueCapacity((Integer) values.get("engine.inbound-queue-capacity"))
                 .replayRingCapacity((Integer) values.get("engine.replay-ring-capacity"))
@@ -422,7 +433,13 @@ public final class ServerConfig {
 
     /** The engine's settings for an edge node: a follower of its core, no journal (the core has it). */
     public EngineConfig followerEngineConfig(io.treecast.fastpath.SnapshotStore storeOrNull) {
-        EngineConfig c = engineConfig(null, storeOrNull);
+        return followerEngineConfig(storeOrNull, java.util.List.of());
+    }
+
+    /** The same, delivering on {@code dispatchExecutors} (the event loops) when not empty. */
+    public EngineConfig followerEngineConfig(io.treecast.fastpath.SnapshotStore storeOrNull,
+                                             java.util.List<? extends java.util.concurrent.ScheduledExecutorService> dispatchExecutors) {
+        EngineConfig c = engineConfig(null, storeOrNull, dispatchExecutors);
         return EngineConfig.builder()
                 .treeId(c.treeId())
                 .inboundQueueCapacity(c.inboundQueueCapacity())
@@ -437,6 +454,7 @@ public final class ServerConfig {
                 .maxOutboxCapacity(c.maxOutboxCapacity())
                 .conflateHighMarkPercent(c.conflateHighMarkPercent())
                 .dispatcherThreads(c.dispatcherThreads())
+                .dispatchExecutors(c.dispatchExecutors())
                 .maxSubscriptions(c.maxSubscriptions())
                 .snapshotChunkLeaves(c.snapshotChunkLeaves())
                 .idleStrategy(c.idleStrategy())

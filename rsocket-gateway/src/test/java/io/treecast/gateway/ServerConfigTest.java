@@ -119,6 +119,8 @@ class ServerConfigTest {
     void badFlagValueNamesTheFlag() {
         assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("engine.idle-strategy", "sleepy")))
                 .hasMessage("engine.idle-strategy = \"sleepy\" from the command line: must be one of backoff, busy-spin, yield");
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("engine.deliver-on", "fibers")))
+                .hasMessage("engine.deliver-on = \"fibers\" from the command line: must be one of event-loops (each subscription's events are delivered on its connection's event loop), threads (engine.dispatcher-threads)");
         assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("engine.inbound-queue-capacity", "1000")))
                 .hasMessageContaining("must be a power of two");
         assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("durability.mode", "cloud")))

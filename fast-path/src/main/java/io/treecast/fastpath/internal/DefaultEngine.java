@@ -78,12 +78,14 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         this.core = c;
         this.durable.set(start);
         this.feed = journal == null ? null : new JournalFeedRing(config.journalCapacity(), durable);
-        boolean inline = config.dispatcherThreads() == 0;
-        this.dispatchers = new Dispatcher[inline ? 1 : config.dispatcherThreads()];
+        java.util.List<java.util.concurrent.ScheduledExecutorService> executors = config.dispatchExecutors();
+        boolean inline = executors.isEmpty() && config.dispatcherThreads() == 0;
+        this.dispatchers = new Dispatcher[!executors.isEmpty() ? executors.size() : inline ? 1 : config.dispatcherThreads()];
         core.ensureDispatchers(dispatchers.length);
         for (int i = 0; i < dispatchers.length; i++) {
-            dispatchers[i] = new Dispatcher(this, core, snapshotWorker, config.snapshotChunkLeaves(), inline);
-            if (!inline) {
+            dispatchers[i] = new Dispatcher(this, core, snapshotWorker, config.snapshotChunkLeaves(), inline,
+                    executors.isEmpty() ? null : executors.get(i));
+            if (!inline && dispatchers[i].executor == null) {
                 Thread t = new Thread(dispatchers[i], "treecast-dispatcher-" + i);
                 t.setDaemon(false);
                 dispatchers[i].thread = t;
@@ -96,7 +98,7 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         DefaultEngine e = new DefaultEngine(config);
         e.snapshotWorker.thread.start();
         for (Dispatcher d : e.dispatchers) {
-            if (!d.inline) {
+            if (d.thread != null) {
                 d.thread.start();
             }
         }
@@ -170,7 +172,19 @@ public final class DefaultEngine implements Engine, Sub.Owner {
             throw new TreecastException(ErrorCode.RESOURCE_EXHAUSTED, outboxBudgetMessage());
         }
         return register(options.pattern(), handler, options.policy(), options.snapshot(), options.resumeAfter(), cap, false,
-                options.eventsPerDelivery());
+                options.eventsPerDelivery(), options.dispatchOn());
+    }
+
+    /** The dispatcher that runs on {@code executor}, or -1 (none asked, or not one of this engine's). */
+    private int dispatcherOn(java.util.concurrent.Executor executor) {
+        if (executor != null) {
+            for (int i = 0; i < dispatchers.length; i++) {
+                if (dispatchers[i].executor == executor) {
+                    return i;
+                }
+            }
+        }
+        return -1;
     }
 
     /** Reserves a new subscription's first ring; the writer releases it when it forgets the subscription. */
@@ -185,14 +199,17 @@ public final class DefaultEngine implements Engine, Sub.Owner {
     }
 
     private Sub register(PathPattern pattern, EventHandler handler, Policy policy, boolean snapshot, long resumeAfter, int cap,
-                         boolean internal, int eventsPerDelivery) {
+                         boolean internal, int eventsPerDelivery,
+                         java.util.concurrent.Executor dispatchOn) {
         Sub sub = new Sub(ids.incrementAndGet(), pattern, handler, policy, snapshot, resumeAfter, cap,
                 config.outboxMaxBytes(), config.conflateHighMarkPercent(), internal, this);
         sub.eventsPerDelivery = eventsPerDelivery;
-        int d;
-        synchronized (this) {
-            d = nextDispatcher;
-            nextDispatcher = (nextDispatcher + 1) % dispatchers.length;
+        int d = dispatcherOn(dispatchOn);
+        if (d < 0) {
+            synchronized (this) {
+                d = nextDispatcher;
+                nextDispatcher = (nextDispatcher + 1) % dispatchers.length;
+            }
         }
         sub.dispatcherIndex = d;
         live.put(sub.id, sub);
@@ -260,7 +277,7 @@ public final class DefaultEngine implements Engine, Sub.Owner {
             result.completeExceptionally(new TreecastException(ErrorCode.RESOURCE_EXHAUSTED, outboxBudgetMessage()));
             return result;
         }
-        Sub sub = register(pattern, collector, Policy.CONFLATE, true, SubscribeOptions.NO_RESUME, cap, true, 1);
+        Sub sub = register(pattern, collector, Policy.CONFLATE, true, SubscribeOptions.NO_RESUME, cap, true, 1, null);
         self[0] = sub;
         sub.request(Long.MAX_VALUE);
         return result;
@@ -389,6 +406,8 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         for (Dispatcher d : dispatchers) {
             if (d.inline) {
                 d.run(); // the writer has stopped: this thread finishes its deliveries and ends the subscriptions
+            } else if (d.executor != null) {
+                awaitStopped(d);
             } else {
                 join(d.thread);
             }
@@ -400,6 +419,27 @@ public final class DefaultEngine implements Engine, Sub.Owner {
                 journal.close();
             } catch (Throwable t) {
                 loopError("closing the journal", t);
+            }
+        }
+    }
+
+    /** An executor dispatcher ends its subscriptions in its next tasks; a bound in case the executor is gone. */
+    private void awaitStopped(Dispatcher d) {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    if (!d.stopped.await(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                        loopError("closing: a dispatch executor did not end its subscriptions within 10 s", null);
+                    }
+                    return;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
         }
     }

@@ -4,10 +4,17 @@ import io.treecast.fastpath.ErrorCode;
 
 import java.util.ArrayList;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A dispatcher thread: owns a set of subscriptions and runs them in rounds, parking when none has work. Each round
+ * A dispatcher: owns a set of subscriptions and runs them in rounds, on its own thread (parking when none has work),
+ * on the writer thread ({@code dispatcherThreads = 0}), or as tasks on an executor such as the event loop that owns
+ * the subscribers' sockets ({@link io.treecast.fastpath.EngineConfig#dispatchExecutors()}). Each round
  * gives every subscription one bounded step: a live one is served by {@link LiveDelivery} (never more than requested,
  * a bounded number per cycle: fairness), one that starts with a snapshot or a resume by its {@link CatchUp}, whose
  * heavy part runs on the {@link SnapshotWorker}; so neither ever runs on the writer thread, and a large snapshot
@@ -31,13 +38,34 @@ final class Dispatcher implements Runnable {
     volatile boolean stopping;
     /** Runs on the writer thread ({@code dispatcherThreads = 0}): {@link #pass()} is called by the writer loop. */
     final boolean inline;
+    /** Runs as tasks on this executor (one at a time), or null. */
+    final ScheduledExecutorService executor;
+    /** A task of this dispatcher is queued on or running on {@link #executor}. */
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+    /** A delayed wake-up for polled conditions is pending on the executor (executor thread only). */
+    private boolean pollPending;
+    /** Counted down once a stopping executor dispatcher has ended all its subscriptions. */
+    final CountDownLatch stopped = new CountDownLatch(1);
+    private final Runnable task = this::runTask;
+    private final Runnable poll = () -> {
+        pollPending = false;
+        wake();
+    };
+    /** Rounds one executor task runs at most before it lets the executor's other work (socket I/O) go first. */
+    private static final int ROUNDS_PER_TASK = 4;
 
     Dispatcher(DefaultEngine engine, EngineCore core, SnapshotWorker worker, int snapshotChunk, boolean inline) {
+        this(engine, core, worker, snapshotChunk, inline, null);
+    }
+
+    Dispatcher(DefaultEngine engine, EngineCore core, SnapshotWorker worker, int snapshotChunk, boolean inline,
+               ScheduledExecutorService executor) {
         this.engine = engine;
         this.core = core;
         this.worker = worker;
         this.snapshotChunk = snapshotChunk;
         this.inline = inline;
+        this.executor = executor;
         this.delivery = new Delivery(engine, core);
         this.live = new LiveDelivery(delivery);
     }
@@ -52,8 +80,57 @@ final class Dispatcher implements Runnable {
         signal = true;
         if (inline) {
             engine.wakeWriter();
+        } else if (executor != null) {
+            schedule();
         } else if (parked) {
             LockSupport.unpark(thread);
+        }
+    }
+
+    private void schedule() {
+        if (!scheduled.get() && scheduled.compareAndSet(false, true)) {
+            try {
+                executor.execute(task);
+            } catch (RejectedExecutionException e) {
+                // the executor shut down before the engine: nothing more is delivered here
+                engine.loopError("scheduling a delivery round (the dispatch executor refused it)", e);
+            }
+        }
+    }
+
+    /**
+     * One executor task: a few rounds, then back to the executor's queue if there is more, so that a burst of
+     * deliveries never holds the event loop's socket work for long. The flag is cleared before {@code signal} is
+     * read again, and {@link #wake} sets {@code signal} before it reads the flag: no wake-up is lost.
+     */
+    private void runTask() {
+        int work = 0;
+        try {
+            for (int round = 0; round < ROUNDS_PER_TASK; round++) {
+                work = pass();
+                if (work == 0) {
+                    break;
+                }
+            }
+        } catch (Throwable t) {
+            engine.loopError("a delivery round", t);
+        }
+        if (stopping && subs.isEmpty() && inbox.isEmpty()) {
+            scheduled.set(false);
+            stopped.countDown();
+            return;
+        }
+        scheduled.set(false);
+        if (work > 0 || signal) {
+            schedule();
+        } else if (!allLive && !pollPending) {
+            // a subscription catching up waits on a polled condition (the writer's seq reaching P)
+            pollPending = true;
+            try {
+                executor.schedule(poll, Writer.POLL_PARK_NANOS, TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException e) {
+                pollPending = false;
+            }
         }
     }
 

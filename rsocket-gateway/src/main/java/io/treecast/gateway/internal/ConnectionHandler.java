@@ -225,7 +225,9 @@ public final class ConnectionHandler implements RSocket {
                 return Flux.error(misrouted(route, "request-stream"));
             }
             gateway.stats.request(io.treecast.gateway.GatewayStats.Route.SUBSCRIBE);
-            options = gateway.decoder.subscribe(payload.data());
+            // delivered on this connection's event loop when the engine delivers on loops (engine.deliver-on)
+            SubscribeOptions decoded = gateway.decoder.subscribe(payload.data());
+            options = writer == null ? decoded : decoded.withDispatchOn(writer.channel().eventLoop());
         } catch (RuntimeException e) {
             return Flux.error(Errors.application(e));
         } finally {
