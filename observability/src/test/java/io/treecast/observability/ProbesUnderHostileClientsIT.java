@@ -97,10 +97,10 @@ class ProbesUnderHostileClientsIT {
     void healthTurns503WhileTheWriterIsStuckAndBackTo200WhenItMovesAgain() throws Exception {
         metrics = TreecastMetrics.create(Duration.ofSeconds(30), Duration.ofMillis(100), Duration.ofMillis(1500));
         endpoints = ObservabilityServer.start("127.0.0.1", 0, metrics);
-        // dispatcher-threads 0: the writer thread delivers events itself, so a handler that blocks holds the writer,
-        // as any bug that blocks it would
+        // deliver-on threads with dispatcher-threads 0: the writer thread delivers events itself, so a handler that
+        // blocks holds the writer, as any bug that blocks it would
         server = TreecastServer.start(ServerConfig.builder().set("tcp.port", "0").set("websocket.enabled", "false")
-                .set("engine.dispatcher-threads", "0").build(), null);
+                .set("engine.deliver-on", "threads").set("engine.dispatcher-threads", "0").build(), null);
         metrics.attach(server, null);
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch blocked = new CountDownLatch(1);
