@@ -38,7 +38,7 @@ public final class GatewayBench {
         if (!Routing.PUBLISH.equals(route)) {
             throw new IllegalArgumentException("not a publish: " + route);
         }
-        return decoder.batch(data).batch;
+        return decoder.publish(data);
     }
 
     /** One event encoded as DirectStream does for a subscription with one Event per frame (caller releases it). */
