@@ -67,6 +67,16 @@ public final class Batch {
         return new Batch(changes.clone());
     }
 
+    /**
+     * A batch of one change (what most publishes are): the same as {@code of(new Change[] {change})}, without the
+     * defensive copy of the array.
+     *
+     * <pre>{@code engine.offer(Batch.of(Change.set(TreePath.parse("markets/eu/bid"), value)));}</pre>
+     */
+    public static Batch of(Change change) {
+        return new Batch(new Change[] {change});
+    }
+
     public static Batch of(List<Change> changes) {
         return new Batch(changes.toArray(new Change[0]));
     }

@@ -110,13 +110,19 @@ final class Tree {
     /** Nodes below the root (writer thread). */
     private long nodes;
     /**
-     * The leaf each recently set path resolved to, in a fixed direct-mapped table (1 MiB with compressed oops): an
-     * update of an existing leaf, the steady state, skips the walk down the tree (a hash probe and a likely cache
-     * miss per level). An entry is used only while its node is a live leaf, which a removed node never is again.
+     * The leaf each recently set path resolved to, in a fixed four-way set-associative table: an update of an
+     * existing leaf, the steady state, skips the walk down the tree (a hash probe and a likely cache miss per level).
+     * A set holds the last four paths that hashed to it, newest first; 262,144 entries (3 MiB with compressed oops),
+     * so a tree of 100,000 leaves updated at random finds ~98% of them here (direct-mapped with 65,536 slots, fewer
+     * than the leaves, it found about half). Path and leaf sit side by side ({@link #resolved}) and each entry's
+     * path hash beside them ({@link #resolvedHash}), so a lookup dereferences no path but the one it is after. An
+     * entry is used only while its node is a live leaf, which a removed node never is again.
      */
-    private static final int RESOLVED_SLOTS = 1 << 16;
-    private final TreePath[] resolvedPath = new TreePath[RESOLVED_SLOTS];
-    private final Node[] resolvedLeaf = new Node[RESOLVED_SLOTS];
+    private static final int RESOLVED_WAYS = 4;
+    private static final int RESOLVED_SETS = 1 << 16;
+    /** Entry e of the table: its path at {@code 2e}, its leaf at {@code 2e + 1}. */
+    private final Object[] resolved = new Object[2 * RESOLVED_SETS * RESOLVED_WAYS];
+    private final int[] resolvedHash = new int[RESOLVED_SETS * RESOLVED_WAYS];
     /** The leaves' cached match lists ({@link LeafMatches}), told when a leaf goes so that it can forget its list. */
     private LeafMatches matchCache;
 
@@ -175,21 +181,36 @@ final class Tree {
      * Returns the leaf's node.
      */
     public Node set(TreePath path, byte[] value, long seq, List<Change> implied) {
-        int slot = spread(path.hashCode()) & (RESOLVED_SLOTS - 1);
-        TreePath known = resolvedPath[slot];
-        if (known != null && (known == path || known.equals(path))) {
-            Node leaf = resolvedLeaf[slot];
-            if (leaf.value != null) {
-                // a live leaf: its ancestors are inner nodes and it has no children, so this is a plain overwrite
-                valueBytes += value.length - leaf.value.length;
-                leaf.value = value;
-                SEQ.setRelease(leaf, seq);
-                return leaf;
+        int h = path.hashCode();
+        int first = (spread(h) & (RESOLVED_SETS - 1)) * RESOLVED_WAYS;
+        for (int e = first; e < first + RESOLVED_WAYS; e++) {
+            if (resolvedHash[e] != h) {
+                continue;
+            }
+            Object known = resolved[2 * e];
+            if (known == path || path.equals(known)) {
+                Node leaf = (Node) resolved[2 * e + 1];
+                if (leaf.value != null) {
+                    // a live leaf: its ancestors are inner nodes and it has no children, so this is a plain overwrite
+                    valueBytes += value.length - leaf.value.length;
+                    leaf.value = value;
+                    SEQ.setRelease(leaf, seq);
+                    return leaf;
+                }
+                // the leaf is gone: walk, then the entry holds the new leaf
+                Node n = walkAndSet(path, value, seq, implied);
+                resolved[2 * e] = path;
+                resolved[2 * e + 1] = n;
+                return n;
             }
         }
         Node n = walkAndSet(path, value, seq, implied);
-        resolvedPath[slot] = path;
-        resolvedLeaf[slot] = n;
+        // the newest entry first; the oldest of a full set goes
+        System.arraycopy(resolved, 2 * first, resolved, 2 * first + 2, 2 * (RESOLVED_WAYS - 1));
+        System.arraycopy(resolvedHash, first, resolvedHash, first + 1, RESOLVED_WAYS - 1);
+        resolved[2 * first] = path;
+        resolved[2 * first + 1] = n;
+        resolvedHash[first] = h;
         return n;
     }
 

@@ -31,8 +31,21 @@ final class BatchReader {
     private static final int FIXED32 = 5;
     private static final byte[] NO_BYTES = new byte[0];
 
-    private final ByteBuf in;
-    private final int end;
+    /**
+     * The publish path's reader of each event loop, reused for every batch it decodes ({@link #reuse}): no reader
+     * object per publish.
+     */
+    private static final io.netty.util.concurrent.FastThreadLocal<BatchReader> PER_THREAD = new io.netty.util.concurrent.FastThreadLocal<>() {
+        @Override
+        protected BatchReader initialValue() {
+            return new BatchReader(null, 1);
+        }
+    };
+    /** A reused reader keeps a merge buffer up to this size; a larger one (a rare, hostile batch) goes. */
+    private static final int KEPT_MERGE_BYTES = 64 * 1024;
+
+    private ByteBuf in;
+    private int end;
     private int pos;
     private int changes = -1;
     private int ack;
@@ -67,10 +80,37 @@ final class BatchReader {
     }
 
     private BatchReader(ByteBuf in, int changeField) {
+        this.changeField = changeField;
+        if (in != null) {
+            reset(in);
+        }
+    }
+
+    /**
+     * The calling thread's reader of Batches, reset to read {@code in}: what the publish path uses on an event loop.
+     * Valid until the thread's next call; the paths and values it returned are the caller's (the reader keeps none).
+     */
+    static BatchReader reuse(ByteBuf in) {
+        return PER_THREAD.get().reset(in);
+    }
+
+    private BatchReader reset(ByteBuf in) {
         this.in = in;
         this.pos = in.readerIndex();
         this.end = pos + in.readableBytes();
-        this.changeField = changeField;
+        this.changes = -1;
+        this.ack = 0;
+        this.path = null;
+        this.merging = false;
+        this.mergedLength = 0;
+        if (merged.length > KEPT_MERGE_BYTES) {
+            merged = NO_BYTES;
+        }
+        this.delete = false;
+        this.hasOp = false;
+        this.eventKind = 0;
+        this.eventSeq = 0;
+        return this;
     }
 
     /**

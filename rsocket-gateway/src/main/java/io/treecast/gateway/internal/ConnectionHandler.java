@@ -136,9 +136,9 @@ public final class ConnectionHandler implements RSocket {
                 return Mono.error(misrouted(route, "fire-and-forget"));
             }
             gateway.stats.request(io.treecast.gateway.GatewayStats.Route.PUBLISH);
-            RequestDecoder.DecodedBatch b = gateway.decoder.batch(payload.data());
-            gateway.stats.changes(io.treecast.gateway.GatewayStats.Route.PUBLISH, b.batch.size());
-            checkWrite(b.batch);
+            io.treecast.fastpath.Batch batch = gateway.decoder.publish(payload.data());
+            gateway.stats.changes(io.treecast.gateway.GatewayStats.Route.PUBLISH, batch.size());
+            checkWrite(batch);
             io.treecast.gateway.Upstream core = gateway.upstream;
             if (core != null) {
                 Payload copy = copyOf(payload, Routing.PUBLISH);
@@ -146,7 +146,7 @@ public final class ConnectionHandler implements RSocket {
                         .subscribe(null, e -> gateway.rejected.incrementAndGet());
                 return Mono.empty();
             }
-            OfferResult r = engine.offer(b.batch);
+            OfferResult r = engine.offer(batch);
             if (r != OfferResult.ACCEPTED) {
                 gateway.rejected.incrementAndGet();
             }

@@ -39,20 +39,41 @@ public final class RequestDecoder {
         }
     }
 
+    /** Decodes and validates a {@code treecast.v1.Batch} (tree.update, tree.ingest): the engine's batch and its ack mode. */
     public DecodedBatch batch(ByteBuf data) {
-        int bytes = data.readableBytes();
-        if (bytes > maxBatchBytes) {
-            throw new TreecastException(ErrorCode.INVALID_BATCH, "the batch is " + bytes + " bytes, more than the limit of "
-                    + maxBatchBytes + " (limits.max-batch-bytes): split it into smaller batches");
-        }
+        BatchReader r = reader(data);
         try {
-            return batch(new BatchReader(data));
+            Batch batch = batch(r);
+            return new DecodedBatch(batch, r.ack() == io.treecast.proto.AckMode.ACK_DURABLE_VALUE
+                    ? io.treecast.fastpath.AckMode.DURABLE : io.treecast.fastpath.AckMode.APPLIED);
         } catch (InvalidProtocolBufferException e) {
             throw malformed("Batch", e);
         }
     }
 
-    private DecodedBatch batch(BatchReader r) throws InvalidProtocolBufferException {
+    /**
+     * Decodes and validates a {@code treecast.v1.Batch} published fire-and-forget (tree.publish), which has no ack
+     * to wait for: the same checks and errors as {@link #batch}, without the wrapper object, so that the event loop
+     * allocates per publish only what the engine keeps (the values, the changes, the batch).
+     */
+    public Batch publish(ByteBuf data) {
+        try {
+            return batch(reader(data));
+        } catch (InvalidProtocolBufferException e) {
+            throw malformed("Batch", e);
+        }
+    }
+
+    private BatchReader reader(ByteBuf data) {
+        int bytes = data.readableBytes();
+        if (bytes > maxBatchBytes) {
+            throw new TreecastException(ErrorCode.INVALID_BATCH, "the batch is " + bytes + " bytes, more than the limit of "
+                    + maxBatchBytes + " (limits.max-batch-bytes): split it into smaller batches");
+        }
+        return BatchReader.reuse(data);
+    }
+
+    private Batch batch(BatchReader r) throws InvalidProtocolBufferException {
         int n = r.changeCount();
         if (n == 0) {
             throw new TreecastException(ErrorCode.INVALID_BATCH, "the batch has no changes: send at least one set or delete");
@@ -61,43 +82,43 @@ public final class RequestDecoder {
             throw new TreecastException(ErrorCode.INVALID_BATCH, "the batch has " + n + " changes, more than the limit of "
                     + maxBatchChanges + " (limits.max-batch-changes): split it into smaller batches");
         }
-        io.treecast.fastpath.AckMode ack;
-        switch (r.ack()) {
-            case io.treecast.proto.AckMode.ACK_APPLIED_VALUE:
-                ack = io.treecast.fastpath.AckMode.APPLIED;
-                break;
-            case io.treecast.proto.AckMode.ACK_DURABLE_VALUE:
-                ack = io.treecast.fastpath.AckMode.DURABLE;
-                break;
-            default:
-                throw new TreecastException(ErrorCode.INVALID_REQUEST, "unknown ack mode " + r.ack()
-                        + ": use ACK_APPLIED (0) or ACK_DURABLE (1)");
+        int ack = r.ack();
+        if (ack != io.treecast.proto.AckMode.ACK_APPLIED_VALUE && ack != io.treecast.proto.AckMode.ACK_DURABLE_VALUE) {
+            throw new TreecastException(ErrorCode.INVALID_REQUEST, "unknown ack mode " + ack
+                    + ": use ACK_APPLIED (0) or ACK_DURABLE (1)");
+        }
+        if (n == 1) {
+            return Batch.of(change(r, 0)); // the common publish: no array to copy
         }
         Change[] changes = new Change[n];
         for (int i = 0; i < n; i++) {
-            r.nextChange();
-            TreePath path = r.path();
-            if (!r.hasOp()) {
-                throw new TreecastException(ErrorCode.INVALID_VALUE, "change " + (i + 1) + " (" + path
-                        + ") is neither a set nor a delete: set field `set` (a Value) or `delete`");
-            }
-            if (r.isDelete()) {
-                changes[i] = Change.delete(path);
-                continue;
-            }
-            byte[] value = r.valueBytes();
-            if (value == null) {
-                throw new TreecastException(ErrorCode.INVALID_VALUE, "change " + (i + 1) + " (" + path
-                        + ") sets a Value with no kind: set one of string_value, int_value, double_value, bool_value, bytes_value");
-            }
-            if (value.length > maxValueBytes) {
-                throw new TreecastException(ErrorCode.VALUE_TOO_LARGE, "change " + (i + 1) + " (" + path
-                        + ") has a value of " + value.length + " bytes, more than the limit of " + maxValueBytes
-                        + " (limits.max-value-bytes): store large data elsewhere and publish a reference");
-            }
-            changes[i] = Change.set(path, value);
+            changes[i] = change(r, i);
         }
-        return new DecodedBatch(Batch.of(changes), ack);
+        return Batch.of(changes);
+    }
+
+    /** The next change of {@code r}, the {@code i}-th (0-based, for the messages), validated. */
+    private Change change(BatchReader r, int i) throws InvalidProtocolBufferException {
+        r.nextChange();
+        TreePath path = r.path();
+        if (!r.hasOp()) {
+            throw new TreecastException(ErrorCode.INVALID_VALUE, "change " + (i + 1) + " (" + path
+                    + ") is neither a set nor a delete: set field `set` (a Value) or `delete`");
+        }
+        if (r.isDelete()) {
+            return Change.delete(path);
+        }
+        byte[] value = r.valueBytes();
+        if (value == null) {
+            throw new TreecastException(ErrorCode.INVALID_VALUE, "change " + (i + 1) + " (" + path
+                    + ") sets a Value with no kind: set one of string_value, int_value, double_value, bool_value, bytes_value");
+        }
+        if (value.length > maxValueBytes) {
+            throw new TreecastException(ErrorCode.VALUE_TOO_LARGE, "change " + (i + 1) + " (" + path
+                    + ") has a value of " + value.length + " bytes, more than the limit of " + maxValueBytes
+                    + " (limits.max-value-bytes): store large data elsewhere and publish a reference");
+        }
+        return Change.set(path, value);
     }
 
     public SubscribeOptions subscribe(ByteBuf data) {

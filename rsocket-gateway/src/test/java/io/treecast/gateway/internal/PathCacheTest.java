@@ -29,15 +29,46 @@ class PathCacheTest {
     }
 
     @Test
-    void aSlotHoldsTheLastPathThatHashedToIt() {
+    void aSetHoldsTheLastFourPathsThatHashedToItAndDropsTheOldest() {
         PathCache cache = new PathCache();
-        // "Aa" and "BB" have the same String-style hash, so they share a slot
-        TreePath aa = TreePath.parse("Aa");
-        TreePath bb = TreePath.parse("BB");
-        cache.put(aa);
-        cache.put(bb);
-        assertThat(cache.get(bytes("Aa"), 2, 2)).isNull();
-        assertThat(cache.get(bytes("BB"), 2, 2)).isSameAs(bb);
+        // five paths of one set (the low 16 bits of the hash pick it among 65,536)
+        java.util.List<String> same = new java.util.ArrayList<>();
+        int set = -1;
+        for (int i = 0; same.size() < 5; i++) {
+            String s = "p/i" + i;
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            int h = PathCache.hash(b, b.length) & 0xFFFF;
+            if (set < 0) {
+                set = h;
+            }
+            if (h == set) {
+                same.add(s);
+            }
+        }
+        for (String s : same) {
+            cache.put(TreePath.parse(s));
+        }
+        ByteBuf oldest = bytes(same.get(0));
+        assertThat(cache.get(oldest, 2, oldest.readableBytes() - 2)).isNull();
+        for (String s : same.subList(1, 5)) {
+            ByteBuf b = bytes(s);
+            assertThat(cache.get(b, 2, b.readableBytes() - 2)).as(s).hasToString(s);
+        }
+    }
+
+    @Test
+    void theHashSpreadsATreeOf100000LeavesSoThatNearlyAllFitTheirSet() {
+        // a set keeps four paths: what the load's paths hash to decides how many the cache can hold at once
+        int[] perSet = new int[1 << 16];
+        for (int i = 0; i < 100_000; i++) {
+            byte[] b = ("treecast-bench/markets/eu/fx/i" + i / 5 + "/" + (i % 5)).getBytes(StandardCharsets.UTF_8);
+            perSet[PathCache.hash(b, b.length) & 0xFFFF]++;
+        }
+        int held = 0;
+        for (int n : perSet) {
+            held += Math.min(n, 4);
+        }
+        assertThat(held).isGreaterThan(95_000);
     }
 
     @Test

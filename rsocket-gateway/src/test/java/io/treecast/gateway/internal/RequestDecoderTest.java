@@ -69,6 +69,38 @@ class RequestDecoderTest {
     }
 
     @Test
+    void theEventLoopsReusedReaderDecodesEachBatchAfreshAfterAMergedOrFailedOne() throws IOException {
+        byte[] publish = Batch.newBuilder().addChanges(io.treecast.proto.Change.newBuilder().setPath("a/b")
+                .setSet(Value.newBuilder().setIntValue(7))).build().toByteArray();
+        // a change whose `set` comes twice (the reader gathers them), then a truncated batch, on the same thread
+        ByteArrayOutputStream change = new ByteArrayOutputStream();
+        CodedOutputStream c = CodedOutputStream.newInstance(change);
+        c.writeString(1, "x/y");
+        c.writeMessage(2, Value.newBuilder().setIntValue(1).build());
+        c.writeMessage(2, Value.newBuilder().setStringValue("merged").build());
+        c.flush();
+        ByteArrayOutputStream merged = new ByteArrayOutputStream();
+        CodedOutputStream m = CodedOutputStream.newInstance(merged);
+        m.writeBytes(1, ByteString.copyFrom(change.toByteArray()));
+        m.writeEnum(2, 1);
+        m.flush();
+        RequestDecoder.DecodedBatch first = decoder.batch(Unpooled.wrappedBuffer(merged.toByteArray()));
+        assertThat(first.ack).isEqualTo(AckMode.DURABLE);
+        assertThat(Value.parseFrom(first.batch.change(0).value()).getStringValue()).isEqualTo("merged");
+        TreecastException broken = catchThrowableOfType(TreecastException.class,
+                () -> decoder.publish(Unpooled.wrappedBuffer(publish, 0, publish.length - 1)));
+        assertThat(broken.code()).isEqualTo(ErrorCode.MALFORMED);
+
+        io.treecast.fastpath.Batch next = decoder.publish(Unpooled.wrappedBuffer(publish));
+        assertThat(next.size()).isEqualTo(1);
+        assertThat(next.change(0).path()).hasToString("a/b");
+        assertThat(next.change(0).value()).isEqualTo(Value.newBuilder().setIntValue(7).build().toByteArray());
+        RequestDecoder.DecodedBatch again = decoder.batch(Unpooled.wrappedBuffer(publish));
+        assertThat(again.ack).isEqualTo(AckMode.APPLIED);
+        assertThat(again.batch.change(0).value()).isEqualTo(next.change(0).value()).isNotSameAs(next.change(0).value());
+    }
+
+    @Test
     void refusesStructurallyBrokenBatchesAsMalformed() {
         byte[] whole = Batch.newBuilder().addChanges(io.treecast.proto.Change.newBuilder().setPath("a/b")
                 .setSet(Value.newBuilder().setStringValue("v"))).build().toByteArray();
