@@ -1,6 +1,6 @@
 package io.treecast.durability;
 
-import io.treecast.fastpath.internal.BackgroundPriority;
+import io.treecast.fastpath.BackgroundPriority;
 import io.treecast.durability.internal.RecordCodec;
 import io.treecast.durability.internal.StateStoreRocksDbOptions;
 import io.treecast.durability.internal.StaticMemberId;

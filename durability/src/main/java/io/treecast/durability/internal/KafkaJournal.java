@@ -7,7 +7,7 @@ import io.treecast.fastpath.Journal;
 import io.treecast.fastpath.JournalFeed;
 import io.treecast.fastpath.LeafVisitor;
 import io.treecast.fastpath.RecordVisitor;
-import io.treecast.fastpath.internal.BackgroundPriority;
+import io.treecast.fastpath.BackgroundPriority;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;

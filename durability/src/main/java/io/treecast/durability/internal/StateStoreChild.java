@@ -1,6 +1,6 @@
 package io.treecast.durability.internal;
 
-import io.treecast.fastpath.internal.BackgroundPriority;
+import io.treecast.fastpath.BackgroundPriority;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,6 +1,6 @@
 package io.treecast.durability.it;
 
-import io.treecast.fastpath.internal.BackgroundPriority;
+import io.treecast.fastpath.BackgroundPriority;
 import io.treecast.durability.internal.RecordCodec;
 import io.treecast.fastpath.AckMode;
 import io.treecast.fastpath.Batch;

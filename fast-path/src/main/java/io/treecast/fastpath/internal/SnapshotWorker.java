@@ -1,5 +1,7 @@
 package io.treecast.fastpath.internal;
 
+import io.treecast.fastpath.BackgroundPriority;
+
 import java.util.ArrayDeque;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;

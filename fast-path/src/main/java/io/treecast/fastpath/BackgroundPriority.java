@@ -1,4 +1,4 @@
-package io.treecast.fastpath.internal;
+package io.treecast.fastpath;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * Runs background work at a lower CPU priority than the fast path, so that on a machine with few cores it takes the
  * CPU the writer, the dispatchers and the event loops leave over instead of competing with them for it: the engine's
- * snapshot thread ({@link SnapshotWorker}), and in durability the journal, the Kafka clients, the Kafka Streams state
+ * snapshot thread ({@code internal.SnapshotWorker}), and in durability the journal, the Kafka clients, the Kafka Streams state
  * and the embedded broker (BENCHMARKS.md, "Journal on vs off"). It lives here, in the fast path, so that both reach
  * the one implementation.
  *
