@@ -173,11 +173,28 @@ public final class TreeState implements SnapshotStore, AutoCloseable {
         p.setProperty(StreamsConfig.mainConsumerPrefix("group.instance.id"), member.id());
         try {
             KafkaStreams streams = new KafkaStreams(topology, p);
+            streams.setUncaughtExceptionHandler(TreeState::onStreamThreadFailure);
             return new TreeState(streams, config.treeId(), partitions, config.nice(), member);
         } catch (RuntimeException e) {
             member.close();
             throw e;
         }
+    }
+
+    /**
+     * Right after a broker restart the group's leader may not see the topic's metadata yet: Kafka Streams then fails
+     * the stream thread with a {@code MissingSourceTopicException} (INCOMPLETE_SOURCE_TOPIC_METADATA), and its
+     * default answer shuts the whole store down for good. The topic is there; a new thread that joins again is the
+     * cure (seen in KafkaOutageLogIT). Any other failure still shuts the client down ({@link #phase()} says ERROR).
+     */
+    private static org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse onStreamThreadFailure(
+            Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof org.apache.kafka.streams.errors.MissingSourceTopicException) {
+                return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+            }
+        }
+        return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
     }
 
     /** Writes each record of the topic to the store: a value is a put, a tombstone a delete. */
