@@ -54,10 +54,6 @@ final class Dispatcher implements Runnable {
     /** Rounds one executor task runs at most before it lets the executor's other work (socket I/O) go first. */
     private static final int ROUNDS_PER_TASK = 4;
 
-    Dispatcher(DefaultEngine engine, EngineCore core, SnapshotWorker worker, int snapshotChunk, boolean inline) {
-        this(engine, core, worker, snapshotChunk, inline, null);
-    }
-
     Dispatcher(DefaultEngine engine, EngineCore core, SnapshotWorker worker, int snapshotChunk, boolean inline,
                ScheduledExecutorService executor) {
         this.engine = engine;
@@ -115,12 +111,11 @@ final class Dispatcher implements Runnable {
         } catch (Throwable t) {
             engine.loopError("a delivery round", t);
         }
+        scheduled.set(false);
         if (stopping && subs.isEmpty() && inbox.isEmpty()) {
-            scheduled.set(false);
             stopped.countDown();
             return;
         }
-        scheduled.set(false);
         if (work > 0 || signal) {
             schedule();
         } else if (!allLive && !pollPending) {
