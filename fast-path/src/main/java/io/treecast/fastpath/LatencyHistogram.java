@@ -1,14 +1,17 @@
 package io.treecast.fastpath;
 
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
+import org.HdrHistogram.SingleWriterRecorder;
 
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A histogram of durations in nanoseconds that any number of threads record into without a lock and without
- * allocating: HdrHistogram's {@link Recorder} (wait-free writers, fixed-size atomic counts with 2 significant
- * digits, so a value is known within 1%). Readers take a {@link Snapshot} (which allocates, off the hot path) and
+ * allocating. Each recording thread has its own HdrHistogram {@link SingleWriterRecorder} (fixed-size counts with 2
+ * significant digits, so a value is known within 1%): a shared recorder made every event loop's record a few
+ * contended atomic increments on the same cache lines. Each thread that ever records keeps its shard (~100 KB) for
+ * the histogram's life, so record from a fixed set of long-lived threads (event loops, dispatchers). Readers take a {@link Snapshot} (which allocates, off the hot path) and
  * compute quantiles or cumulative counts from it; readers are serialised among themselves, never with writers.
  *
  * <pre>{@code
@@ -24,15 +27,26 @@ public final class LatencyHistogram {
     public static final long HIGHEST_NANOS = TimeUnit.MINUTES.toNanos(10);
     private static final int DIGITS = 2;
 
-    private final Recorder recorder = new Recorder(1, HIGHEST_NANOS, DIGITS);
+    private final CopyOnWriteArrayList<Shard> shards = new CopyOnWriteArrayList<>();
+    private final ThreadLocal<Shard> mine = ThreadLocal.withInitial(this::newShard);
     /** Everything recorded up to the last snapshot; guarded by this. */
     private final Histogram total = new Histogram(1, HIGHEST_NANOS, DIGITS);
-    /** Reused for each interval the recorder hands over; guarded by this. */
-    private Histogram interval;
+
+    /** One recording thread's recorder, and the interval histogram it hands back to be reused (guarded by the histogram). */
+    private static final class Shard {
+        final SingleWriterRecorder recorder = new SingleWriterRecorder(1, HIGHEST_NANOS, DIGITS);
+        Histogram interval;
+    }
+
+    private Shard newShard() {
+        Shard s = new Shard();
+        shards.add(s);
+        return s;
+    }
 
     /** Records one duration; negative values (a clock step) count as 0. */
     public void record(long nanos) {
-        recorder.recordValue(nanos < 0 ? 0 : Math.min(nanos, HIGHEST_NANOS));
+        mine.get().recorder.recordValue(nanos < 0 ? 0 : Math.min(nanos, HIGHEST_NANOS));
     }
 
     /** Values recorded so far (takes a snapshot's lock; not for a hot path). */
@@ -48,8 +62,10 @@ public final class LatencyHistogram {
     }
 
     private void drain() {
-        interval = recorder.getIntervalHistogram(interval);
-        total.add(interval);
+        for (Shard s : shards) {
+            s.interval = s.recorder.getIntervalHistogram(s.interval);
+            total.add(s.interval);
+        }
     }
 
     /** Counts of one moment; {@link #minus} gives the values recorded between two snapshots. */

@@ -4,15 +4,17 @@ import io.treecast.fastpath.ErrorCode;
 import io.treecast.fastpath.EventKind;
 import io.treecast.fastpath.EventView;
 import io.treecast.fastpath.LatencyHistogram;
+import io.treecast.fastpath.PerThreadCounter;
 import io.treecast.fastpath.Policy;
 
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Counters of one server's gateway, for metrics: requests by route, errors sent by code, connections accepted,
- * subscriptions opened by policy, and the delivery latency histogram. Plain {@link LongAdder}s and an
- * allocation-free histogram, so that counting costs no lock and no allocation on event loops or dispatcher
- * threads; readers (a metrics scrape) read them racily.
+ * subscriptions opened by policy, and the delivery latency histogram. {@link LongAdder}s for the per-request counts,
+ * per-thread counts ({@link PerThreadCounter}, {@link LatencyHistogram}) for the per-delivered-event ones (a
+ * LongAdder's few cells were contended by the event loops there), so that counting costs no lock and no allocation
+ * on event loops or dispatcher threads; readers (a metrics scrape) read them racily.
  *
  * <pre>{@code
  * GatewayStats stats = server.stats();
@@ -52,7 +54,7 @@ public final class GatewayStats {
 
     private final LongAdder[] requests = adders(ROUTES.length);
     private final LongAdder[] changes = adders(ROUTES.length);
-    private final LongAdder changesDelivered = new LongAdder();
+    private final PerThreadCounter changesDelivered = new PerThreadCounter();
     private final LongAdder[] errors = adders(CODES.length);
     private final LongAdder[] subscriptionsOpened = adders(POLICIES.length);
     private final LongAdder connectionsAccepted = new LongAdder();

@@ -57,7 +57,8 @@ public final class DefaultEngine implements Engine, Sub.Owner {
     volatile boolean closed;
     private int nextDispatcher;
 
-    final LongAdder eventsDelivered = new LongAdder();
+    /** Per thread: every dispatcher (or event loop delivering) adds to it per event; a LongAdder was contended there. */
+    final io.treecast.fastpath.PerThreadCounter eventsDelivered = new io.treecast.fastpath.PerThreadCounter();
     final LongAdder resumesFromRing = new LongAdder();
     final LongAdder resets = new LongAdder();
     /** Too-old resumes caught up from the snapshot store (a subset of {@link #resets}). */
