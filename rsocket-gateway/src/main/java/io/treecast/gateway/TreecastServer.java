@@ -11,6 +11,7 @@ import io.treecast.fastpath.Journal;
 import io.treecast.gateway.internal.ChannelDirectory;
 import io.treecast.gateway.internal.ErrorCounter;
 import io.treecast.gateway.internal.ConnectionGuard;
+import io.treecast.gateway.internal.ConnectionHandler;
 import io.treecast.gateway.internal.Gateway;
 import io.treecast.gateway.internal.HygieneLimits;
 import io.treecast.gateway.internal.InboundTimeouts;
@@ -255,11 +256,20 @@ public final class TreecastServer implements AutoCloseable {
                 .interceptors(registry -> {
                     registry.forRequestsInResponder(responder -> new ErrorCounter(gateway));
                     // before RSocket reads a frame: reassembly budget, lifetime cap, keep-alive answer rate
-                    registry.forConnection(ConnectionGuard.interceptor(hygiene, () -> gateway.stats().error(io.treecast.fastpath.ErrorCode.INVALID_REQUEST)));
-                    if (hygiene.maxUpdatesPerSecond > 0 || hygiene.maxBytesPerSecond > 0) {
-                        registry.forResponder((io.rsocket.plugins.RSocketInterceptor) handler -> new RateLimitedResponder(
-                                handler, gateway, hygiene.maxUpdatesPerSecond, hygiene.maxBytesPerSecond));
-                    }
+                    // (and, on TCP, puts a FnfReader after the frame decoder to take publishes off the wire)
+                    registry.forConnection(ConnectionGuard.interceptor(hygiene, () -> gateway.stats().error(io.treecast.fastpath.ErrorCode.INVALID_REQUEST), channels));
+                    boolean rateLimited = hygiene.maxUpdatesPerSecond > 0 || hygiene.maxBytesPerSecond > 0;
+                    // the one responder interceptor: it builds the outermost responder, so it is also where the
+                    // connection's FnfReader learns what to call. A responder interceptor or lease added here must be
+                    // added to FnfReader's path too (it calls this responder directly, not through rsocket-java)
+                    registry.forResponder((io.rsocket.plugins.RSocketInterceptor) handler -> {
+                        io.rsocket.RSocket outermost = rateLimited ? new RateLimitedResponder(
+                                handler, gateway, hygiene.maxUpdatesPerSecond, hygiene.maxBytesPerSecond) : handler;
+                        if (handler instanceof ConnectionHandler) {
+                            ((ConnectionHandler) handler).acceptDirectPublishes(outermost);
+                        }
+                        return outermost;
+                    });
                 })
                 // a connection must send its SETUP within the idle timeout
                 .maxTimeToFirstFrame(Duration.ofMillis(config.idleTimeoutMillis()))
