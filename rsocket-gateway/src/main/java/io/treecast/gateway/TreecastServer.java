@@ -9,13 +9,9 @@ import io.rsocket.transport.netty.server.WebsocketRouteTransport;
 import io.treecast.fastpath.Engine;
 import io.treecast.fastpath.Journal;
 import io.treecast.gateway.internal.ChannelDirectory;
-import io.treecast.gateway.internal.ErrorCounter;
-import io.treecast.gateway.internal.ConnectionGuard;
-import io.treecast.gateway.internal.ConnectionHandler;
 import io.treecast.gateway.internal.Gateway;
 import io.treecast.gateway.internal.HygieneLimits;
 import io.treecast.gateway.internal.InboundTimeouts;
-import io.treecast.gateway.internal.RateLimitedResponder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.netty.http.server.HttpServer;
@@ -253,24 +249,7 @@ public final class TreecastServer implements AutoCloseable {
 
     private static RSocketServer rsocketServer(ServerConfig config, Gateway gateway, HygieneLimits hygiene, ChannelDirectory channels) {
         return RSocketServer.create(channels.acceptor(gateway))
-                .interceptors(registry -> {
-                    registry.forRequestsInResponder(responder -> new ErrorCounter(gateway));
-                    // before RSocket reads a frame: reassembly budget, lifetime cap, keep-alive answer rate
-                    // (and, on TCP, puts a FnfReader after the frame decoder to take publishes off the wire)
-                    registry.forConnection(ConnectionGuard.interceptor(hygiene, () -> gateway.stats().error(io.treecast.fastpath.ErrorCode.INVALID_REQUEST), channels));
-                    boolean rateLimited = hygiene.maxUpdatesPerSecond > 0 || hygiene.maxBytesPerSecond > 0;
-                    // the one responder interceptor: it builds the outermost responder, so it is also where the
-                    // connection's FnfReader learns what to call. A responder interceptor or lease added here must be
-                    // added to FnfReader's path too (it calls this responder directly, not through rsocket-java)
-                    registry.forResponder((io.rsocket.plugins.RSocketInterceptor) handler -> {
-                        io.rsocket.RSocket outermost = rateLimited ? new RateLimitedResponder(
-                                handler, gateway, hygiene.maxUpdatesPerSecond, hygiene.maxBytesPerSecond) : handler;
-                        if (handler instanceof ConnectionHandler) {
-                            ((ConnectionHandler) handler).acceptDirectPublishes(outermost);
-                        }
-                        return outermost;
-                    });
-                })
+                .interceptors(gateway.interceptors(hygiene, channels))
                 // a connection must send its SETUP within the idle timeout
                 .maxTimeToFirstFrame(Duration.ofMillis(config.idleTimeoutMillis()))
                 .fragment(FRAGMENT_MTU)

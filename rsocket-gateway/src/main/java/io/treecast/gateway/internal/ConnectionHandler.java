@@ -73,7 +73,7 @@ public final class ConnectionHandler implements RSocket {
      * what rsocket-java will call: from now on the connection's {@link FnfReader}, if it has one, hands it the
      * publishes it reads off the wire itself.
      */
-    public void acceptDirectPublishes(RSocket outermost) {
+    void acceptDirectPublishes(RSocket outermost) {
         if (writer != null) {
             FnfReader reader = FnfReader.of(writer.channel());
             if (reader != null) {
