@@ -45,7 +45,7 @@ import static org.awaitility.Awaitility.await;
 @ExtendWith(NoLeaks.class)
 class InboundPublishIT {
     private static final Duration WAIT = Duration.ofSeconds(10);
-    private static final int RATE = 1_000;
+    private static final int RATE = 200;
     @TempDir
     static Path dir;
     private static TreecastServer server;
@@ -94,7 +94,7 @@ class InboundPublishIT {
                 e -> e.changes().forEach(c -> seen.add(c.value().asLong())), e -> { });
         writer.get("order/**"); // the subscription is registered before the first publish
         long direct = stats().directPublishes();
-        int n = 300; // under the rate limit of one connection
+        int n = 150; // under the rate limit of one connection
         try (TreecastClient publisher = connect("writer-token-0123456789")) {
             for (long i = 0; i < n; i++) {
                 long v = i;
