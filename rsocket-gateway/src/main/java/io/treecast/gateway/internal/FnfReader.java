@@ -37,7 +37,7 @@ import reactor.core.publisher.Mono;
  * nothing). Leases are not used by the server (a server with leases must not install this reader).
  *
  * <p>{@code -Dtreecast.server.rsocket-fnf=true} leaves every frame to rsocket-java: an escape hatch and the A/B switch
- * for measurements, read when a connection is accepted.
+ * for measurements, read when a connection is set up.
  *
  * <p>Event-loop confined but for {@link #arm}; allocates nothing per frame (the payload object is reused while the
  * responder releases it before returning, as {@link ConnectionHandler} does).
