@@ -58,6 +58,7 @@ public final class GatewayStats {
     private final LongAdder[] errors = adders(CODES.length);
     private final LongAdder[] subscriptionsOpened = adders(POLICIES.length);
     private final LongAdder connectionsAccepted = new LongAdder();
+    private final LongAdder directPublishes = new LongAdder();
     private final LatencyHistogram deliveryLatency = new LatencyHistogram();
 
     private static LongAdder[] adders(int n) {
@@ -136,6 +137,20 @@ public final class GatewayStats {
 
     public long connectionsAccepted() {
         return connectionsAccepted.sum();
+    }
+
+    /** A publish frame was read off the wire by the gateway itself, without rsocket-java's responder (event loops). */
+    public void directPublish() {
+        directPublishes.increment();
+    }
+
+    /**
+     * Publish frames read off the wire by the gateway itself (whole {@code tree.publish} fire-and-forget frames on TCP,
+     * unless {@code -Dtreecast.server.rsocket-fnf=true}); the other publishes went through rsocket-java's responder.
+     * Both are counted in {@link #requests(Route)}.
+     */
+    public long directPublishes() {
+        return directPublishes.sum();
     }
 
     /** Batch applied by the engine → encoded event handed to the subscriber's connection, in nanoseconds. */

@@ -9,12 +9,9 @@ import io.rsocket.transport.netty.server.WebsocketRouteTransport;
 import io.treecast.fastpath.Engine;
 import io.treecast.fastpath.Journal;
 import io.treecast.gateway.internal.ChannelDirectory;
-import io.treecast.gateway.internal.ErrorCounter;
-import io.treecast.gateway.internal.ConnectionGuard;
 import io.treecast.gateway.internal.Gateway;
 import io.treecast.gateway.internal.HygieneLimits;
 import io.treecast.gateway.internal.InboundTimeouts;
-import io.treecast.gateway.internal.RateLimitedResponder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.netty.http.server.HttpServer;
@@ -252,15 +249,7 @@ public final class TreecastServer implements AutoCloseable {
 
     private static RSocketServer rsocketServer(ServerConfig config, Gateway gateway, HygieneLimits hygiene, ChannelDirectory channels) {
         return RSocketServer.create(channels.acceptor(gateway))
-                .interceptors(registry -> {
-                    registry.forRequestsInResponder(responder -> new ErrorCounter(gateway));
-                    // before RSocket reads a frame: reassembly budget, lifetime cap, keep-alive answer rate
-                    registry.forConnection(ConnectionGuard.interceptor(hygiene, () -> gateway.stats().error(io.treecast.fastpath.ErrorCode.INVALID_REQUEST)));
-                    if (hygiene.maxUpdatesPerSecond > 0 || hygiene.maxBytesPerSecond > 0) {
-                        registry.forResponder((io.rsocket.plugins.RSocketInterceptor) handler -> new RateLimitedResponder(
-                                handler, gateway, hygiene.maxUpdatesPerSecond, hygiene.maxBytesPerSecond));
-                    }
-                })
+                .interceptors(gateway.interceptors(hygiene, channels))
                 // a connection must send its SETUP within the idle timeout
                 .maxTimeToFirstFrame(Duration.ofMillis(config.idleTimeoutMillis()))
                 .fragment(FRAGMENT_MTU)

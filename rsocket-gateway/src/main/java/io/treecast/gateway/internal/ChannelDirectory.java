@@ -87,6 +87,17 @@ public final class ChannelDirectory {
         }
     }
 
+    /**
+     * The rsocket-java connection of one of this listener's channels is being set up and {@code guard} guards it:
+     * on TCP, a {@link FnfReader} goes into the channel's pipeline, to read its publishes once it is accepted.
+     */
+    void guarded(ConnectionGuard guard) {
+        FrameWriter w = webSocket ? null : writer(guard.remoteAddress());
+        if (w != null) {
+            FnfReader.install(w.channel(), guard);
+        }
+    }
+
     /** The writer of the channel connected from {@code remote}, or null. */
     FrameWriter writer(SocketAddress remote) {
         return remote == null ? null : writers.get(remote);

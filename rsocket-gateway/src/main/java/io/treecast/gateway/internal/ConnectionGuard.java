@@ -49,8 +49,25 @@ public final class ConnectionGuard implements DuplexConnection {
 
     /** Installs the guard on every accepted connection. */
     public static DuplexConnectionInterceptor interceptor(HygieneLimits limits, Runnable onRefusedSetup) {
-        return (type, connection) -> type == DuplexConnectionInterceptor.Type.SOURCE
-                ? new ConnectionGuard(connection, limits, onRefusedSetup) : connection;
+        return interceptor(limits, onRefusedSetup, null);
+    }
+
+    /**
+     * As {@link #interceptor(HygieneLimits, Runnable)}, and hands each guard to the listener's {@code channels}
+     * (null: none), which puts a {@link FnfReader} in front of it on TCP: the guard is made once the transport's frame
+     * decoder is in the pipeline and before any frame is read, the moment the reader can start counting frames.
+     */
+    public static DuplexConnectionInterceptor interceptor(HygieneLimits limits, Runnable onRefusedSetup, ChannelDirectory channels) {
+        return (type, connection) -> {
+            if (type != DuplexConnectionInterceptor.Type.SOURCE) {
+                return connection;
+            }
+            ConnectionGuard guard = new ConnectionGuard(connection, limits, onRefusedSetup);
+            if (channels != null) {
+                channels.guarded(guard);
+            }
+            return guard;
+        };
     }
 
     private final DuplexConnection delegate;
@@ -61,6 +78,8 @@ public final class ConnectionGuard implements DuplexConnection {
     private boolean setupSeen;
     private boolean closedByGuard;
     private long lastAnsweredKeepAliveNanos;
+    /** Frames rsocket-java's transport has handed over so far (see {@link #framesReceived}). */
+    private long framesReceived;
     private final long minKeepAliveNanos;
 
     private final Runnable onRefusedSetup;
@@ -77,6 +96,7 @@ public final class ConnectionGuard implements DuplexConnection {
     public Flux<ByteBuf> receive() {
         // the transport releases each received frame once its onNext returns, so a dropped frame needs nothing more
         return delegate.receive().handle((frame, sink) -> {
+            framesReceived++;
             ByteBuf passed = inspect(frame);
             if (passed != null) {
                 sink.next(passed);
@@ -290,6 +310,24 @@ public final class ConnectionGuard implements DuplexConnection {
         if (held != null) {
             reassemblingBytes -= held;
         }
+    }
+
+    /**
+     * How many frames reached the guard, i.e. left the transport's receive queue; from here to the responder
+     * rsocket-java hands a frame on synchronously. {@link FnfReader} compares it with the frames it let through to
+     * know that none wait in that queue. Event-loop view.
+     */
+    long framesReceived() {
+        return framesReceived;
+    }
+
+    /**
+     * Whether a whole REQUEST_FNF arriving now would go straight to the responder: the guard has not closed the
+     * connection (it drops every later frame) and no fragmented payload is being reassembled (the guard's budget
+     * bookkeeping then looks at every request frame). Event-loop view.
+     */
+    boolean passesWholeRequests() {
+        return !closedByGuard && reassembling.isEmpty();
     }
 
     /** Bytes of unfinished fragmented payloads right now (event-loop view; for tests and diagnostics). */

@@ -68,6 +68,20 @@ public final class ConnectionHandler implements RSocket {
         this.access = accessOrNull;
     }
 
+    /**
+     * The connection's SETUP was accepted and {@code outermost} (this handler, within the responder interceptors) is
+     * what rsocket-java will call: from now on the connection's {@link FnfReader}, if it has one, hands it the
+     * publishes it reads off the wire itself.
+     */
+    void acceptDirectPublishes(RSocket outermost) {
+        if (writer != null) {
+            FnfReader reader = FnfReader.of(writer.channel());
+            if (reader != null) {
+                reader.arm(outermost, gateway, writer.channel());
+            }
+        }
+    }
+
     /** A subscription's pattern and the filter it was given (null: none). */
     private static final class Tracked {
         final PathPattern pattern;

@@ -53,15 +53,23 @@ public final class ErrorCounter implements RequestInterceptor {
     }
 
     private void count(Throwable t) {
-        ErrorCode code = codeOf(t.getMessage());
-        if (code == null) {
-            return;
-        }
-        gateway.stats.error(code);
+        ErrorCode code = countError(gateway, t);
         if (code == ErrorCode.SLOW_CONSUMER) {
             // the message quotes the client's pattern: escaped and cut like every client string in a log line
             SLOW_CONSUMERS.info("{}: {}", connection, LogText.escape(t.getMessage(), 512));
         }
+    }
+
+    /**
+     * Counts {@code t} by its code when it is an error the gateway sends (see {@link #codeOf}); returns the code or
+     * null. Also for requests that never pass rsocket-java's responder ({@link FnfReader}).
+     */
+    static ErrorCode countError(Gateway gateway, Throwable t) {
+        ErrorCode code = codeOf(t.getMessage());
+        if (code != null) {
+            gateway.stats.error(code);
+        }
+        return code;
     }
 
     /**

@@ -235,6 +235,30 @@ public final class Gateway implements SocketAcceptor {
         return Mono.just(handler);
     }
 
+    /**
+     * What every connection of a listener gets around its responder, for {@code RSocketServer.interceptors}: the
+     * error counter, the {@link ConnectionGuard} (and, on TCP, the {@link FnfReader} it brings), the rate limit.
+     */
+    public java.util.function.Consumer<io.rsocket.plugins.InterceptorRegistry> interceptors(HygieneLimits limits, ChannelDirectory channels) {
+        return registry -> {
+            registry.forRequestsInResponder(responder -> new ErrorCounter(this));
+            // before RSocket reads a frame: reassembly budget, lifetime cap, keep-alive answer rate
+            registry.forConnection(ConnectionGuard.interceptor(limits, () -> stats.error(ErrorCode.INVALID_REQUEST), channels));
+            boolean rateLimited = limits.maxUpdatesPerSecond > 0 || limits.maxBytesPerSecond > 0;
+            // the one responder interceptor: it builds the outermost responder, so it is also where the connection's
+            // FnfReader learns what to call. A responder interceptor or lease added here must be added to
+            // FnfReader's path too (it calls this responder directly, not through rsocket-java)
+            registry.forResponder((io.rsocket.plugins.RSocketInterceptor) handler -> {
+                RSocket outermost = rateLimited
+                        ? new RateLimitedResponder(handler, this, limits.maxUpdatesPerSecond, limits.maxBytesPerSecond) : handler;
+                if (handler instanceof ConnectionHandler) {
+                    ((ConnectionHandler) handler).acceptDirectPublishes(outermost);
+                }
+                return outermost;
+            });
+        };
+    }
+
     private void releaseIp(java.net.InetAddress ip, AtomicInteger count) {
         perIp.computeIfPresent(ip, (a, n) -> n.decrementAndGet() <= 0 ? null : n);
     }
