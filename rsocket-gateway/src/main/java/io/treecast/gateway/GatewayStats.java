@@ -11,10 +11,10 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Counters of one server's gateway, for metrics: requests by route, errors sent by code, connections accepted,
- * subscriptions opened by policy, and the delivery latency histogram. {@link LongAdder}s for the per-request counts,
- * per-thread counts ({@link PerThreadCounter}, {@link LatencyHistogram}) for the per-delivered-event ones (a
- * LongAdder's few cells were contended by the event loops there), so that counting costs no lock and no allocation
- * on event loops or dispatcher threads; readers (a metrics scrape) read them racily.
+ * subscriptions opened by policy, and the delivery latency histogram. Per-thread counts ({@link PerThreadCounter},
+ * {@link LatencyHistogram}) for what is counted per request or per delivered event, on event loops (a LongAdder's
+ * few cells were contended by the loops there), {@link LongAdder}s for the rare events, so that counting costs no
+ * lock and no allocation on event loops or dispatcher threads; readers (a metrics scrape) read them racily.
  *
  * <pre>{@code
  * GatewayStats stats = server.stats();
@@ -52,14 +52,22 @@ public final class GatewayStats {
     private static final ErrorCode[] CODES = ErrorCode.values();
     private static final Policy[] POLICIES = Policy.values();
 
-    private final LongAdder[] requests = adders(ROUTES.length);
-    private final LongAdder[] changes = adders(ROUTES.length);
+    private final PerThreadCounter[] requests = counters(ROUTES.length);
+    private final PerThreadCounter[] changes = counters(ROUTES.length);
     private final PerThreadCounter changesDelivered = new PerThreadCounter();
     private final LongAdder[] errors = adders(CODES.length);
     private final LongAdder[] subscriptionsOpened = adders(POLICIES.length);
     private final LongAdder connectionsAccepted = new LongAdder();
-    private final LongAdder directPublishes = new LongAdder();
+    private final PerThreadCounter directPublishes = new PerThreadCounter();
     private final LatencyHistogram deliveryLatency = new LatencyHistogram();
+
+    private static PerThreadCounter[] counters(int n) {
+        PerThreadCounter[] a = new PerThreadCounter[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = new PerThreadCounter();
+        }
+        return a;
+    }
 
     private static LongAdder[] adders(int n) {
         LongAdder[] a = new LongAdder[n];
