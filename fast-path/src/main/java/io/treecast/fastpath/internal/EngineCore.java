@@ -3,7 +3,6 @@ package io.treecast.fastpath.internal;
 import io.treecast.fastpath.Batch;
 import io.treecast.fastpath.Change;
 import io.treecast.fastpath.ErrorCode;
-import io.treecast.fastpath.Policy;
 import io.treecast.fastpath.TreePath;
 
 import java.lang.invoke.MethodHandles;
@@ -365,26 +364,32 @@ final class EngineCore implements SubscriptionIndex.Sink {
             conflate(sub, curChange, curSeq);
             return;
         }
-        int size = (int) (sub.tailLocal - sub.headAcquire());
-        if (sub.policy == Policy.STRICT) {
-            if (size >= sub.capacity) {
-                sub.endCode = ErrorCode.SLOW_CONSUMER;
-                slowConsumerEnds++;
-                ended.add(sub);
-                touched[sub.dispatcherIndex] = true;
+        int size = (int) (sub.tailLocal - sub.headSeen);
+        if (size >= sub.fullAt || size > sub.mask) {
+            // full by the head read last: only now read where the dispatcher is (a cache line it writes)
+            sub.headSeen = sub.headAcquire();
+            size = (int) (sub.tailLocal - sub.headSeen);
+            if (size >= sub.fullAt) {
+                if (sub.strict) {
+                    sub.endCode = ErrorCode.SLOW_CONSUMER;
+                    slowConsumerEnds++;
+                    ended.add(sub);
+                    touched[sub.dispatcherIndex] = true;
+                } else {
+                    startConflating(sub);
+                }
                 return;
             }
-        } else if (size >= sub.highMark) {
-            startConflating(sub);
-            return;
         }
-        if (sub.bytesIn - sub.bytesOutSeen + curBytes > sub.maxBytes && size > 0) {
-            // near the bound: only now read what the dispatcher took out (a cache line it writes)
+        if (sub.bytesIn - sub.bytesOutSeen + curBytes > sub.maxBytes) {
+            // near the bound: only now read what the dispatcher took out (and where it is: an empty outbox takes any batch)
             sub.bytesOutSeen = sub.bytesOutAcquire();
+            sub.headSeen = sub.headAcquire();
+            size = (int) (sub.tailLocal - sub.headSeen);
             long held = sub.bytesIn - sub.bytesOutSeen;
-            if (held > 0 && held + curBytes > sub.maxBytes) {
+            if (size > 0 && held > 0 && held + curBytes > sub.maxBytes) {
                 // the outbox pins as many bytes as it may (an empty one always takes one batch): as if it were full
-                if (sub.policy == Policy.STRICT) {
+                if (sub.strict) {
                     endSlow(sub, "its outbox holds " + held + " bytes of batches and the next would pass its limit of "
                             + sub.maxBytes + " bytes (engine.outbox-max-bytes)", "engine.outbox-max-bytes");
                 } else {
@@ -395,7 +400,7 @@ final class EngineCore implements SubscriptionIndex.Sink {
         }
         if (size > sub.mask && !sub.grow(slots)) {
             // the ring is full and the budget gives it no more room: as if the outbox were full
-            if (sub.policy == Policy.STRICT) {
+            if (sub.strict) {
                 endForBudget(sub, "its outbox of " + (sub.mask + 1) + " events (of " + sub.capacity + " asked) is full");
             } else {
                 startConflating(sub);

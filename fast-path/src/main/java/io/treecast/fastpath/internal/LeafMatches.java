@@ -31,6 +31,8 @@ final class LeafMatches implements SubscriptionIndex.Sink {
     private int[] collected = new int[64];
     private int count;
     private SubscriptionIndex.Sink target;
+    /** See {@link #touch}. */
+    private long touched;
 
     LeafMatches(SubscriptionIndex index, long budgetBytes) {
         this.index = index;
@@ -45,6 +47,9 @@ final class LeafMatches implements SubscriptionIndex.Sink {
         long version = index.version();
         int[] known = leaf.matches;
         if (known != null && leaf.matchVersion == version) {
+            if (known.length > 1) {
+                touch(known);
+            }
             for (int id : known) {
                 sink.onMatch(index.byId(id));
             }
@@ -58,6 +63,21 @@ final class LeafMatches implements SubscriptionIndex.Sink {
             target = null;
         }
         remember(leaf, version);
+    }
+
+    /**
+     * Loads each subscription's first cache line (the writer's fields, {@link SubWriterFields}) before the fan-out
+     * works on any of them. These loads do not depend on each other, so the CPU has them all in flight at once; the
+     * fan-out's per-subscription work (compare, branch, store) would otherwise wait for them one after the other,
+     * each a likely cache miss with thousands of subscriptions. What is read goes to {@link #touched} only so that
+     * the compiler keeps the loads.
+     */
+    private void touch(int[] known) {
+        long sum = 0;
+        for (int id : known) {
+            sum += index.byId(id).tailLocal;
+        }
+        touched = sum;
     }
 
     @Override

@@ -5,17 +5,18 @@ import io.treecast.fastpath.EventHandler;
 import io.treecast.fastpath.PathPattern;
 import io.treecast.fastpath.Policy;
 import io.treecast.fastpath.Subscription;
-import io.treecast.fastpath.TreePath;
 import io.treecast.fastpath.TreecastException;
 
-import java.util.LinkedHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One subscription: its bounded SPSC outbox (writer produces, one dispatcher consumes) and the state each side
- * owns. Fields are grouped by owner; only the volatile/atomic ones cross threads.
+ * owns. Fields are grouped by owner; only the volatile/atomic ones cross threads. The layout is chosen through the
+ * superclasses (the JVM lays a superclass's fields out before its subclass's): what the writer touches per enqueue
+ * first ({@link SubWriterFields}), then fields that are set once or rarely ({@link SubFixedFields}), then what the
+ * dispatcher writes per delivery (here), so that an enqueue touches one or two cache lines instead of four and the
+ * writer and the dispatcher do not write the same line.
  */
-final class Sub implements Subscription {
+final class Sub extends SubFixedFields implements Subscription {
     /** Callbacks into the engine that owns this subscription. */
     public interface Owner {
         void cancel(Sub sub);
@@ -23,95 +24,30 @@ final class Sub implements Subscription {
         void wake(Sub sub);
     }
 
-    final long id;
-    /** Its number in the subscription index while indexed, -1 otherwise (writer thread). */
-    int indexId = -1;
-    final PathPattern pattern;
-    final EventHandler handler;
-    final Policy policy;
-    final boolean snapshot;
-    final long resumeAfter;
-    final boolean internal;
-    final Owner owner;
-
-    /** Events handed over as one delivery at most (one unit of demand); set before the sub is registered. */
-    int eventsPerDelivery = 1;
-    /** Events of the open delivery; dispatcher thread only. */
-    int inDelivery;
-
-    // ---- outbox: a ring of (seq, applied-changes ref); capacity logical, arrays a power of two that start small
-    // and double as the outbox fills (up to the capacity), each growth reserved from the engine's slot budget
     /** The ring's first length: a subscriber asking for a million events costs nothing until it falls behind. */
     static final int INITIAL_SLOTS = 16;
-    final int capacity;
-    final int highMark;
-    final int lowMark;
-    /** The longest the ring may grow: the capacity rounded up to a power of two. */
-    final int maxLength;
-    // written by the writer (a growth publishes new arrays with release), read by the dispatcher with acquire and
-    // indexed by each array's own length: every array generation holds the entries between head and tail
-    long[] outSeq;
-    Object[] outRef;
-    /**
-     * Which changes of an entry of 2..64 changes this subscription matched (bit i: change i), as the writer found
-     * them while fanning the batch out. Not written (stale) for other entries: one change, more than 64, conflated.
-     */
-    long[] outMatched;
-    /** Slots reserved from the engine's budget for the ring (writer-owned once registered). */
-    long reservedSlots;
-    /** Pending leaves reserved from the budget for conflation (writer-owned), see {@code EngineCore.PENDING_SLOTS}. */
-    int pendingReserved;
-    /**
-     * The bytes ({@code Batch.bytes()}) this outbox may pin ({@code engine.outbox-max-bytes}): batches it holds stay
-     * in memory after they leave the replay ring. Past it the outbox counts as full. {@link #bytesIn} (writer) minus
-     * {@link #bytesOut} (dispatcher, published with release; the writer reads it only when near the bound and keeps
-     * what it read in {@link #bytesOutSeen}) is what the outbox holds.
-     */
-    final long maxBytes;
-    long bytesIn;
-    long bytesOutSeen;
-    volatile long bytesOut;
-    /** The dispatcher's own running {@link #bytesOut}. */
-    long bytesOutLocal;
-    /** Why the writer ended this subscription when {@link #endCode} is RESOURCE_EXHAUSTED; set before endCode. */
-    volatile String endReason;
 
     /** Whether the writer records per-change matches (in {@link #outMatched}) for an entry of {@code changes} changes. */
     static boolean tracksMatches(int changes) {
         return changes > 1 && changes <= 64;
     }
-    /** The writer's mask of the current ring (the dispatcher uses each array's length instead). */
-    int mask;
-    /** Consumer position (dispatcher writes, writer reads); a field, not an AtomicLong, to save a cache miss per enqueue. */
+
+    // ---- dispatcher-owned (written per delivery: kept off the writer's lines)
+    /** Events of the open delivery; dispatcher thread only. */
+    int inDelivery;
+    /**
+     * Consumer position (dispatcher writes, the writer reads it only when the outbox looks full by the position it
+     * read last, {@link #headSeen}); a field, not an AtomicLong, to save a cache miss.
+     */
     volatile long head;
-    /** Producer position (writer writes, dispatcher reads). */
-    volatile long tail;
-
-    // ---- crossing threads
-    final AtomicLong demand = new AtomicLong();
-    /** The seq at which the writer put this subscription into the index; -1 until then. */
-    volatile long s0 = -1;
-    volatile boolean conflating;
-    volatile ErrorCode endCode;
-    volatile boolean cancelled;
-
-    // ---- writer-owned
-    long tailLocal;
-    long stamp = -1;
-    boolean stampConflated;
-    LinkedHashMap<TreePath, Pending> pending;
-    int dispatcherIndex;
-
-    // ---- dispatcher-owned
-    Phase phase = Phase.INIT;
+    /** What the dispatcher took out, in {@code Batch.bytes()} (published with release, see {@link #maxBytes}). */
+    volatile long bytesOut;
+    /** The dispatcher's own running {@link #bytesOut}. */
+    long bytesOutLocal;
     /** The seq a resume would start after (what the dispatcher tells onEnd). */
     long lastDelivered;
     /** Live changes up to this seq were delivered already (by the snapshot or the replay). */
     long after;
-    /** Its way to live while it has one (a snapshot, a resume); null once live. */
-    CatchUp catchUp;
-    /** Outbox entries moved aside during a catch-up, delivered first once live. */
-    final HeldEntries held = new HeldEntries();
 
     /** A leaf's pending value (null: delete) and the seq of the change that made it. */
     static final class Pending {
@@ -131,25 +67,12 @@ final class Sub implements Subscription {
 
     public Sub(long id, PathPattern pattern, EventHandler handler, Policy policy, boolean snapshot, long resumeAfter,
                int capacity, long maxBytes, int conflateHighMarkPercent, boolean internal, Owner owner) {
-        this.maxBytes = maxBytes;
-        this.id = id;
-        this.pattern = pattern;
-        this.handler = handler;
-        this.policy = policy;
-        this.snapshot = snapshot;
-        this.resumeAfter = resumeAfter;
-        this.internal = internal;
-        this.owner = owner;
-        this.capacity = capacity;
-        this.highMark = Math.max(1, (int) ((long) capacity * conflateHighMarkPercent / 100));
-        this.lowMark = highMark / 2;
-        this.maxLength = Integer.highestOneBit(Math.max(1, capacity - 1)) << 1;
-        int len = initialLength(capacity);
-        this.outSeq = new long[len];
-        this.outRef = new Object[len];
-        this.outMatched = new long[len];
-        this.mask = len - 1;
-        this.reservedSlots = len;
+        super(id, pattern, handler, policy, snapshot, resumeAfter, capacity, highMark(capacity, conflateHighMarkPercent),
+                maxBytes, internal, owner, initialLength(capacity));
+    }
+
+    private static int highMark(int capacity, int conflateHighMarkPercent) {
+        return Math.max(1, (int) ((long) capacity * conflateHighMarkPercent / 100));
     }
 
     /** The ring length a subscription of {@code capacity} events starts with (what subscribing reserves). */
@@ -272,10 +195,10 @@ final class Sub implements Subscription {
         try {
             java.lang.invoke.MethodHandles.Lookup l = java.lang.invoke.MethodHandles.lookup();
             HEAD = l.findVarHandle(Sub.class, "head", long.class);
-            TAIL = l.findVarHandle(Sub.class, "tail", long.class);
-            OUT_SEQ = l.findVarHandle(Sub.class, "outSeq", long[].class);
-            OUT_REF = l.findVarHandle(Sub.class, "outRef", Object[].class);
-            OUT_MATCHED = l.findVarHandle(Sub.class, "outMatched", long[].class);
+            TAIL = l.findVarHandle(SubWriterFields.class, "tail", long.class);
+            OUT_SEQ = l.findVarHandle(SubWriterFields.class, "outSeq", long[].class);
+            OUT_REF = l.findVarHandle(SubWriterFields.class, "outRef", Object[].class);
+            OUT_MATCHED = l.findVarHandle(SubFixedFields.class, "outMatched", long[].class);
             BYTES_OUT = l.findVarHandle(Sub.class, "bytesOut", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);

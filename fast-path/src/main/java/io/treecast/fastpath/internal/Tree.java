@@ -6,6 +6,7 @@ import io.treecast.fastpath.TreePath;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -33,11 +34,16 @@ final class Tree {
         }
     }
 
-    /** One node: a leaf (value != null) or an inner node (has children). 56 bytes with compressed oops. */
+    /** One node: a leaf (value != null) or an inner node (has children). 64 bytes with compressed oops. */
     public static final class Node {
         final String segment;
         final Node parent;
         byte[] value;
+        /**
+         * {@code value.length} while this is a leaf (stale otherwise): an overwrite counts the bytes it frees without
+         * loading the old value, a cache miss under a big tree. Writer thread only.
+         */
+        int valueLength;
         long seq;
         Node[] children;
         int size;
@@ -114,20 +120,23 @@ final class Tree {
      * existing leaf, the steady state, skips the walk down the tree (a hash probe and a likely cache miss per level).
      * A set holds the last four paths that hashed to it, newest first; 262,144 entries (3 MiB with compressed oops),
      * so a tree of 100,000 leaves updated at random finds ~98% of them here (direct-mapped with 65,536 slots, fewer
-     * than the leaves, it found about half). Path and leaf sit side by side ({@link #resolved}) and each entry's
-     * path hash beside them ({@link #resolvedHash}), so a lookup dereferences no path but the one it is after. An
-     * entry is used only while its node is a live leaf, which a removed node never is again.
+     * than the leaves, it found about half). The path's UTF-8 bytes and the leaf sit side by side ({@link #resolved})
+     * and each entry's path hash beside them ({@link #resolvedHash}), so a lookup dereferences no key but the one it is
+     * after, and none at all when the caller passes the same path object again (the gateway's per-thread path cache
+     * does): the bytes are then the same array. Comparing the bytes rather than the paths saves two loads (path, then
+     * its text) on a miss of that identity. An entry is used only while its node is a live leaf, which a removed node
+     * never is again.
      */
     private static final int RESOLVED_WAYS = 4;
     private static final int RESOLVED_SETS = 1 << 16;
-    /** Entry e of the table: its path at {@code 2e}, its leaf at {@code 2e + 1}. */
+    /** Entry e of the table: its path's {@link TreePath#utf8()} at {@code 2e}, its leaf at {@code 2e + 1}. */
     private final Object[] resolved = new Object[2 * RESOLVED_SETS * RESOLVED_WAYS];
     private final int[] resolvedHash = new int[RESOLVED_SETS * RESOLVED_WAYS];
     /** The leaves' cached match lists ({@link LeafMatches}), told when a leaf goes so that it can forget its list. */
     private LeafMatches matchCache;
 
     /**
-     * What {@link #bytes()} counts per node besides the bytes of values and paths: the node (56 B), its slot in the
+     * What {@link #bytes()} counts per node besides the bytes of values and paths: the node (64 B), its slot in the
      * parent's table and its segment's String, so that deep paths with many distinct segments are paid for too.
      */
     public static final int NODE_BYTES = 96;
@@ -182,24 +191,26 @@ final class Tree {
      */
     public Node set(TreePath path, byte[] value, long seq, List<Change> implied) {
         int h = path.hashCode();
+        byte[] key = path.utf8();
         int first = (spread(h) & (RESOLVED_SETS - 1)) * RESOLVED_WAYS;
         for (int e = first; e < first + RESOLVED_WAYS; e++) {
             if (resolvedHash[e] != h) {
                 continue;
             }
-            Object known = resolved[2 * e];
-            if (known == path || path.equals(known)) {
+            byte[] known = (byte[]) resolved[2 * e];
+            if (known == key || Arrays.equals(known, key)) {
                 Node leaf = (Node) resolved[2 * e + 1];
                 if (leaf.value != null) {
                     // a live leaf: its ancestors are inner nodes and it has no children, so this is a plain overwrite
-                    valueBytes += value.length - leaf.value.length;
+                    valueBytes += value.length - leaf.valueLength;
                     leaf.value = value;
+                    leaf.valueLength = value.length;
                     SEQ.setRelease(leaf, seq);
                     return leaf;
                 }
                 // the leaf is gone: walk, then the entry holds the new leaf
                 Node n = walkAndSet(path, value, seq, implied);
-                resolved[2 * e] = path;
+                resolved[2 * e] = key;
                 resolved[2 * e + 1] = n;
                 return n;
             }
@@ -208,7 +219,7 @@ final class Tree {
         // the newest entry first; the oldest of a full set goes
         System.arraycopy(resolved, 2 * first, resolved, 2 * first + 2, 2 * (RESOLVED_WAYS - 1));
         System.arraycopy(resolvedHash, first, resolvedHash, first + 1, RESOLVED_WAYS - 1);
-        resolved[2 * first] = path;
+        resolved[2 * first] = key;
         resolved[2 * first + 1] = n;
         resolvedHash[first] = h;
         return n;
@@ -248,6 +259,7 @@ final class Tree {
         }
         valueBytes += value.length;
         n.value = value;
+        n.valueLength = value.length;
         SEQ.setRelease(n, seq);
         return n;
     }
@@ -343,6 +355,7 @@ final class Tree {
         }
         valueBytes += value.length;
         n.value = value;
+        n.valueLength = value.length;
         n.seq = seq;
         return true;
     }

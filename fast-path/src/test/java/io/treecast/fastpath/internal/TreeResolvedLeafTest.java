@@ -5,7 +5,6 @@ import io.treecast.fastpath.TreePath;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -19,12 +18,13 @@ class TreeResolvedLeafTest {
         List<TreePath> same = new ArrayList<>();
         int set = -1;
         for (int i = 0; same.size() < 6; i++) {
-            int h = Tree.spread(Arrays.hashCode(new String[] {"p", "i" + i})) & 0xFFFF;
+            TreePath p = TreePath.parse("p/i" + i);
+            int h = Tree.spread(p.hashCode()) & 0xFFFF;
             if (set < 0) {
                 set = h;
             }
             if (h == set) {
-                same.add(TreePath.parse("p/i" + i));
+                same.add(p);
             }
         }
         Tree tree = new Tree();
@@ -40,6 +40,11 @@ class TreeResolvedLeafTest {
         for (TreePath p : same) {
             assertThat(tree.find(p).value()).containsExactly(2);
         }
+        // an equal path parsed again (another object, other bytes array) finds the same leaf
+        TreePath again5 = TreePath.parse(same.get(5).toString()); // the newest of the set: still in the table
+        assertThat(tree.set(again5, new byte[] {5, 5}, ++seq, implied)).isSameAs(tree.find(same.get(5)));
+        assertThat(tree.leafCount()).isEqualTo(6);
+        assertThat(tree.valueBytes()).isEqualTo(5 + 2);
         // a leaf that became an inner node, then a leaf again: resolved afresh, its child deleted
         TreePath first = same.get(5);
         tree.set(TreePath.parse(first + "/x"), new byte[] {9}, ++seq, implied);
