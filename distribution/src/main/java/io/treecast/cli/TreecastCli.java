@@ -31,6 +31,7 @@ public final class TreecastCli implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        io.treecast.cli.internal.EventLoopCount.applyDefault();
         boolean clientCommand = args.length > 0 && CLIENT_COMMANDS.contains(args[0]);
         if (clientCommand) {
             // before the first logger: logging set up in code, not by parsing the server's logback.xml
