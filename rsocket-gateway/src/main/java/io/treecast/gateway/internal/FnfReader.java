@@ -152,7 +152,8 @@ public final class FnfReader extends ChannelInboundHandlerAdapter {
         return true;
     }
 
-    private static byte[] publishMetadata() {
+    /** The composite metadata a publish carries: the one-entry routing metadata of {@code tree.publish}. */
+    static byte[] publishMetadata() {
         ByteBuf b = Routing.metadata(Routing.PUBLISH);
         try {
             return ByteBufUtil.getBytes(b);

@@ -2,7 +2,6 @@ package io.treecast.gateway.internal;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufUtil;
 import io.treecast.fastpath.AckListener;
 import io.treecast.fastpath.AckMode;
 import io.treecast.fastpath.Batch;
@@ -35,7 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class FnfReaderTest {
     private static final int REQUEST_FNF = 0x05 << 10;
     private static final int METADATA = 0b01_0000_0000;
-    private static final byte[] PUBLISH = publishMetadata();
+    private static final byte[] PUBLISH = FnfReader.publishMetadata();
     private final List<String> applied = new ArrayList<>();
 
     @Test
@@ -59,15 +58,6 @@ class FnfReaderTest {
             c.read(frame(9, REQUEST_FNF | METADATA, PUBLISH, batch("a/6")));
             assertThat(applied).containsExactly("a/1", "a/2", "a/4");
             assertThat(c.directPublishes()).isEqualTo(2);
-        }
-    }
-
-    private static byte[] publishMetadata() {
-        ByteBuf b = Routing.metadata(Routing.PUBLISH);
-        try {
-            return ByteBufUtil.getBytes(b);
-        } finally {
-            b.release();
         }
     }
 
