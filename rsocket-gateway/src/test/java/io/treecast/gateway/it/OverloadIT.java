@@ -69,6 +69,8 @@ class OverloadIT {
             await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(server.rejectedWithoutAnswer()).isGreaterThan(droppedBefore));
 
             release.countDown();
+            // the writer drains the two queued batches first: until then the queue of two is still full
+            await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(server.engine().stats().inboundDepth()).isZero());
             // both connections carry on, the queued batches applied, the refused ones not
             assertThat(client.update(RawClient.set("after/x", 7))).isPositive();
             assertThat(other.get("fill/*").getLeavesCount()).isEqualTo(2);
