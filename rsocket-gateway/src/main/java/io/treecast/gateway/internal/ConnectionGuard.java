@@ -47,15 +47,10 @@ public final class ConnectionGuard implements DuplexConnection {
     private static final LogLimiter BAD_FRAMES = new LogLimiter(org.slf4j.LoggerFactory.getLogger(ConnectionGuard.class),
             "connection closed: malformed frame", 10_000_000_000L);
 
-    /** Installs the guard on every accepted connection. */
-    public static DuplexConnectionInterceptor interceptor(HygieneLimits limits, Runnable onRefusedSetup) {
-        return interceptor(limits, onRefusedSetup, null);
-    }
-
     /**
-     * As {@link #interceptor(HygieneLimits, Runnable)}, and hands each guard to the listener's {@code channels}
-     * (null: none), which puts a {@link FnfReader} in front of it on TCP: the guard is made once the transport's frame
-     * decoder is in the pipeline and before any frame is read, the moment the reader can start counting frames.
+     * Installs the guard on every accepted connection and hands each guard to the listener's {@code channels} (null:
+     * none), which puts a {@link FnfReader} in front of it on TCP: the guard is made once the transport's frame decoder
+     * is in the pipeline and before any frame is read, the moment the reader can start counting frames.
      */
     public static DuplexConnectionInterceptor interceptor(HygieneLimits limits, Runnable onRefusedSetup, ChannelDirectory channels) {
         return (type, connection) -> {
