@@ -119,6 +119,8 @@ public final class ServeCommand implements Callable<Integer> {
                 .stateStoreChild(config.durabilityStateStoreProcess() == ServerConfig.StateStoreProcess.CHILD
                         ? TreecastCli.class.getName() : null, "state")
                 .stateStoreHeap(config.durabilityStateStoreHeap())
+                .stateStoreKind(DurabilityConfig.StateStoreKind.valueOf(
+                        config.durabilityStateStoreKind().toUpperCase(java.util.Locale.ROOT)))
                 .nice(config.durabilityNice())
                 .compression(config.durabilityCompression())
                 .startTimeout(Duration.ofMillis(config.durabilityStartTimeoutMillis()));

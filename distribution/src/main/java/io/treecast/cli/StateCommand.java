@@ -48,8 +48,15 @@ public final class StateCommand implements Callable<Integer> {
     @Option(names = "--tree", defaultValue = "default", description = "The tree id (engine.tree-id; default ${DEFAULT-VALUE}).")
     String tree;
 
-    @Option(names = "--state-dir", defaultValue = "./data/state", description = "Where this instance keeps its RocksDB store (default ${DEFAULT-VALUE}).")
+    @Option(names = "--state-dir", defaultValue = "./data/state", description = "Where this instance keeps its state: the RocksDB store (--store rocksdb) and its group member id (default ${DEFAULT-VALUE}).")
     Path stateDir;
+
+    @Option(names = "--store", defaultValue = "rocksdb", paramLabel = "KIND",
+            converter = StoreKindConverter.class,
+            description = "Where the leaves are kept: rocksdb (on disk under --state-dir, resumes from its checkpoint) or "
+                    + "memory (a hash map in the heap, about half the CPU per update; restored from the topic at each "
+                    + "start; the heap must hold the tree). Default ${DEFAULT-VALUE}.")
+    DurabilityConfig.StateStoreKind store;
 
     @Option(names = "--application-id", paramLabel = "ID",
             description = "Kafka Streams application id (default treecast-state-<tree>, shared with the server's own store and "
@@ -89,7 +96,7 @@ public final class StateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         DurabilityConfig config = DurabilityConfig.builder().bootstrapServers(bootstrapServers).topic(topic).treeId(tree)
-                .nice(nice).build();
+                .nice(nice).stateStoreKind(store).build();
         int partitions = partitions();
         String appId = applicationId != null ? applicationId : TreeState.applicationId(tree);
         StateQueryServer queries = queryPort == null ? null : StateQueryServer.start(queryHost, queryPort);
@@ -188,6 +195,18 @@ public final class StateCommand implements Callable<Integer> {
         } catch (java.util.concurrent.ExecutionException e) {
             throw new IllegalStateException("topic " + topic + " is not readable at " + bootstrapServers + " ("
                     + e.getCause().getMessage() + "); start the server first or check --bootstrap-servers and --topic", e);
+        }
+    }
+
+    /** {@code rocksdb} or {@code memory}, in any case; anything else is refused with the choices. */
+    static final class StoreKindConverter implements picocli.CommandLine.ITypeConverter<DurabilityConfig.StateStoreKind> {
+        @Override
+        public DurabilityConfig.StateStoreKind convert(String value) {
+            try {
+                return DurabilityConfig.StateStoreKind.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException("must be rocksdb or memory, was '" + value + "'");
+            }
         }
     }
 }

@@ -27,11 +27,17 @@ class ConfigurationDefaultsAgreeTest {
         assertThat(server.durabilityTopic()).isEqualTo(journal.topic());
         assertThat(server.durabilityPartitions()).isEqualTo(journal.partitions());
         assertThat(server.durabilityStateStore()).isEqualTo(journal.stateStore());
-        assertThat(server.durabilityStateStoreHeap()).isEqualTo(journal.stateStoreHeap());
+        // a RocksDB store needs no more heap than the library's default
+        assertThat(ServerConfig.load(null, java.util.Map.of(), java.util.Map.of("durability.state-store-kind", "rocksdb"))
+                .durabilityStateStoreHeap()).isEqualTo(journal.stateStoreHeap());
         // the one default that differs on purpose: the library runs the store in-process unless told which main its
         // child runs (DurabilityConfig.stateStoreChild), serve runs `treecast state` as that child
         assertThat(server.durabilityStateStoreProcess()).isEqualTo(ServerConfig.StateStoreProcess.CHILD);
         assertThat(journal.stateStoreChild()).isEmpty();
+        // and its kind: serve's child keeps the leaves in its own heap (a hash map: half the CPU per update of RocksDB),
+        // while the library's in-process default keeps them in RocksDB, off the serving JVM's heap
+        assertThat(server.durabilityStateStoreKind()).isEqualTo("memory");
+        assertThat(journal.stateStoreKind()).isEqualTo(DurabilityConfig.StateStoreKind.ROCKSDB);
         assertThat(server.durabilityNice()).isEqualTo(journal.nice());
         assertThat(server.durabilityCompression()).isEqualTo(journal.compression());
         assertThat(server.engineConfig(null).treeId()).isEqualTo(journal.treeId());

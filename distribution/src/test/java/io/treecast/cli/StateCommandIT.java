@@ -54,6 +54,18 @@ class StateCommandIT {
                 assertThat(code).as("stdout:%n%s%nstderr:%n%s", text, err.toString(StandardCharsets.UTF_8)).isZero();
                 assertThat(text).contains("application treecast-state-cli", "a/x/1 = one again @4", "a/x/2 = two @2",
                         "# 2 leaves from partitions [0, 1, 2]").doesNotContain("b/1");
+
+                // the same scan from a memory store, which is rebuilt from the topic since nothing of it is on disk
+                out.reset();
+                err.reset();
+                code = TreecastCli.run(new String[] {"state", "--bootstrap-servers", kafka.bootstrapServers(),
+                        "--topic", "cli.state", "--tree", "cli", "--state-dir", dir.resolve("state-memory").toString(),
+                        "--store", "memory", "--scan", "a/", "--timeout-seconds", "90"},
+                        new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+                text = out.toString(StandardCharsets.UTF_8);
+                assertThat(code).as("stdout:%n%s%nstderr:%n%s", text, err.toString(StandardCharsets.UTF_8)).isZero();
+                assertThat(text).contains("a/x/1 = one again @4", "a/x/2 = two @2", "# 2 leaves from partitions [0, 1, 2]")
+                        .doesNotContain("b/1");
             }
         }
     }

@@ -123,6 +123,12 @@ class TreecastCliTest {
     }
 
     @Test
+    void stateRejectsAnUnknownStoreKindNamingTheChoices() {
+        assertThat(run("state", "--bootstrap-servers", "127.0.0.1:1", "--store", "disk")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err()).startsWith("error: USAGE: Invalid value for option '--store': must be rocksdb or memory, was 'disk'");
+    }
+
+    @Test
     void benchRejectsAnUnknownTransport() {
         assertThat(run("bench", "--transport", "udp", "--url", "tcp://127.0.0.1:1")).isEqualTo(ExitCodes.USAGE);
         assertThat(err()).isEqualTo("error: USAGE: --transport must be tcp, ws, tls or wss, or several joined by ',' (e.g. tcp,tls); got udp\n");

@@ -49,6 +49,7 @@ public final class DurabilityConfig {
     private final boolean stateStore;
     private final java.util.List<String> stateStoreChild;
     private final String stateStoreHeap;
+    private final StateStoreKind stateStoreKind;
     private final int nice;
 
     private DurabilityConfig(Builder b) {
@@ -74,6 +75,7 @@ public final class DurabilityConfig {
         this.stateStore = b.stateStore;
         this.stateStoreChild = java.util.List.copyOf(b.stateStoreChild);
         this.stateStoreHeap = b.stateStoreHeap;
+        this.stateStoreKind = b.stateStoreKind;
         this.nice = b.nice;
     }
 
@@ -140,6 +142,22 @@ public final class DurabilityConfig {
     /** The state store child's {@code -Xmx}. Default {@code 256m}. */
     public String stateStoreHeap() { return stateStoreHeap; }
 
+    /** Where the state store keeps the tree's leaves ({@link StateStoreKind}). Default {@link StateStoreKind#ROCKSDB}. */
+    public StateStoreKind stateStoreKind() { return stateStoreKind; }
+
+    /**
+     * Where the Kafka Streams state store keeps the leaves.
+     * <ul>
+     *   <li>{@code ROCKSDB}: a persistent RocksDB store under {@code dataDir/state}, off the JVM's heap; a restart
+     *   resumes from its checkpoint. Holds trees larger than the heap.</li>
+     *   <li>{@code MEMORY}: a hash map in the heap; about half the state store's CPU per update (one hash put per
+     *   record, where RocksDB walks a skip list), scans sort what they match. A restart restores it from the topic
+     *   from the start, and the heap ({@link #stateStoreHeap()}) must hold the whole tree: its paths and values plus
+     *   ~150 bytes per leaf.</li>
+     * </ul>
+     */
+    public enum StateStoreKind { ROCKSDB, MEMORY }
+
     /**
      * How many nice steps below the fast path the durability threads (journal, Kafka clients, Kafka Streams state)
      * and the embedded broker run, 0..19 (0: the same priority). Linux only; see {@code BackgroundPriority}.
@@ -170,6 +188,7 @@ public final class DurabilityConfig {
         private boolean stateStore = true;
         private java.util.List<String> stateStoreChild = java.util.List.of();
         private String stateStoreHeap = "256m";
+        private StateStoreKind stateStoreKind = StateStoreKind.ROCKSDB;
         private int nice = 10;
 
         private Builder() {
@@ -211,6 +230,7 @@ public final class DurabilityConfig {
             return this;
         }
         public Builder stateStoreHeap(String v) { this.stateStoreHeap = v; return this; }
+        public Builder stateStoreKind(StateStoreKind v) { this.stateStoreKind = v; return this; }
         public Builder nice(int v) { this.nice = v; return this; }
 
         public DurabilityConfig build() {
@@ -225,6 +245,7 @@ public final class DurabilityConfig {
             }
             require(stateStoreHeap != null && stateStoreHeap.matches("[0-9]+[kmgKMG]"), "stateStoreHeap",
                     "must be a JVM heap size such as 256m, was " + stateStoreHeap);
+            require(stateStoreKind != null, "stateStoreKind", "must be ROCKSDB or MEMORY");
             require(topic != null && topic.matches("[a-zA-Z0-9._-]{1,249}"), "topic",
                     "must be 1-249 characters of [a-zA-Z0-9._-], was " + topic);
             require(partitions >= 1 && partitions <= 10_000, "partitions", "must be 1..10000, was " + partitions);

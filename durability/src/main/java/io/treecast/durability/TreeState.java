@@ -1,6 +1,7 @@
 package io.treecast.durability;
 
 import io.treecast.fastpath.BackgroundPriority;
+import io.treecast.durability.internal.HashKeyValueStore;
 import io.treecast.durability.internal.RecordCodec;
 import io.treecast.durability.internal.StateStoreRocksDbOptions;
 import io.treecast.durability.internal.StaticMemberId;
@@ -41,8 +42,9 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The tree's state materialized by Kafka Streams from the compacted topic into a persistent RocksDB store keyed by
- * path bytes, so that a subtree is a prefix scan. It knows the seq up to which it is complete: the smallest watermark
+ * The tree's state materialized by Kafka Streams from the compacted topic into a store keyed by path bytes, so that a
+ * subtree is a prefix scan: persistent RocksDB by default, or a hash map in the heap
+ * ({@link DurabilityConfig.StateStoreKind}). It knows the seq up to which it is complete: the smallest watermark
  * it has seen over every partition of the topic (the journal writes a partition's watermark after that partition's
  * records of lower seq).
  *
@@ -141,7 +143,9 @@ public final class TreeState implements SnapshotStore, AutoCloseable {
         // headers per record, several times the CPU and garbage (BENCHMARKS.md, "Journal on vs off").
         Topology topology = new Topology();
         topology.addReadOnlyStateStore(
-                Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.Bytes(), Serdes.ByteArray())
+                Stores.keyValueStoreBuilder(config.stateStoreKind() == DurabilityConfig.StateStoreKind.MEMORY
+                                ? HashKeyValueStore.supplier(STORE) : Stores.persistentKeyValueStore(STORE),
+                                Serdes.Bytes(), Serdes.ByteArray())
                         .withLoggingDisabled(),
                 "treecast-topic", null, Serdes.Bytes().deserializer(), Serdes.ByteArray().deserializer(),
                 config.topic(), "treecast-store-writer", StoreWriter::new);

@@ -59,6 +59,15 @@ class DurabilityConfigTest {
     }
 
     @Test
+    void theStateStoreKeepsItsLeavesInRocksDbUnlessToldMemoryAndNeedsAKind() {
+        assertThat(DurabilityConfig.builder().build().stateStoreKind()).isEqualTo(DurabilityConfig.StateStoreKind.ROCKSDB);
+        assertThat(DurabilityConfig.builder().stateStoreKind(DurabilityConfig.StateStoreKind.MEMORY).build().stateStoreKind())
+                .isEqualTo(DurabilityConfig.StateStoreKind.MEMORY);
+        assertThatThrownBy(() -> DurabilityConfig.builder().stateStoreKind(null).build())
+                .hasMessage("durability setting stateStoreKind must be ROCKSDB or MEMORY");
+    }
+
+    @Test
     void unknownCompressionIsRefusedListingTheChoices() {
         assertThatThrownBy(() -> DurabilityConfig.builder().compression("brotli").build())
                 .hasMessageContaining("durability setting compression")

@@ -156,8 +156,12 @@ public final class ServerConfig {
         key("durability.state-store", "true", ServerConfig::bool, "true or false");
         key("durability.state-store-process", "child", v -> StateStoreProcess.valueOf(v.trim().toUpperCase(Locale.ROOT).replace('-', '_')),
                 "one of child, in-process (where the Kafka Streams state store runs: a child JVM of the server, or the serving JVM)");
-        key("durability.state-store-heap", "256m", ServerConfig::heapSize,
-                "a JVM heap size of at least 64m, such as 256m or 1g (the state store child's -Xmx)");
+        key("durability.state-store-heap", "auto", v -> "auto".equalsIgnoreCase(v.trim()) ? "auto" : heapSize(v),
+                "auto, or a JVM heap size of at least 64m, such as 256m or 1g (the state store child's -Xmx; auto: 256m, "
+                        + "plus twice engine.max-tree-bytes when durability.state-store-kind is memory)");
+        key("durability.state-store-kind", "memory", v -> oneOf(v, "rocksdb", "memory"),
+                "one of memory, rocksdb (where the state store keeps the leaves: a hash map in the child's heap, "
+                        + "restored from the topic at each start, or RocksDB on disk)");
         key("durability.state-instances", "", ServerConfig::httpList,
                 "a list of http://host:port (YAML list or comma-separated) of treecast state instances' query endpoints; "
                 + "empty = this server runs its own state store (durability.state-store, durability.state-store-process)");
@@ -358,8 +362,28 @@ public final class ServerConfig {
      * {@code durability.state-instances} is empty (a list there wins: no store of this server's own then).
      */
     public StateStoreProcess durabilityStateStoreProcess() { return (StateStoreProcess) values.get("durability.state-store-process"); }
-    /** {@code durability.state-store-heap}: the state store child's {@code -Xmx}, e.g. {@code 256m}. */
-    public String durabilityStateStoreHeap() { return (String) values.get("durability.state-store-heap"); }
+    /**
+     * {@code durability.state-store-heap}: the state store child's {@code -Xmx}, e.g. {@code 256m}. {@code auto} (the
+     * default) resolves to {@code 256m} for a RocksDB store, and for a {@code memory} store (which holds every leaf in
+     * the heap) to 256 MiB plus twice {@code engine.max-tree-bytes}, so that the store holds any tree the engine
+     * accepts: a cap, not a reservation (the child starts at 32 MiB and grows with the tree).
+     */
+    public String durabilityStateStoreHeap() {
+        String heap = (String) values.get("durability.state-store-heap");
+        if (!"auto".equals(heap)) {
+            return heap;
+        }
+        if (!"memory".equals(durabilityStateStoreKind())) {
+            return AUTO_STATE_STORE_HEAP_MIB + "m";
+        }
+        long treeMib = ((Long) values.get("engine.max-tree-bytes") + (1 << 20) - 1) >> 20;
+        return (AUTO_STATE_STORE_HEAP_MIB + 2 * treeMib) + "m";
+    }
+
+    /** The state store child's heap, in MiB, beside the leaves of a memory store: Kafka Streams and its fetch buffers. */
+    static final long AUTO_STATE_STORE_HEAP_MIB = 256;
+    /** {@code durability.state-store-kind}: {@code rocksdb} or {@code memory}. */
+    public String durabilityStateStoreKind() { return (String) values.get("durability.state-store-kind"); }
     public int durabilityNice() { return (Integer) values.get("durability.nice"); }
     public String durabilityCompression() { return (String) values.get("durability.compression"); }
     /** Milliseconds the embedded broker may start without progress (a new line in its log) before the start fails. */

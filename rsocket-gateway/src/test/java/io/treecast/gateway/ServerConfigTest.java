@@ -179,7 +179,17 @@ class ServerConfigTest {
     void stateStoreRunsInAChildByDefaultAndItsProcessAndHeapKeysNameWhatIsAllowed() {
         ServerConfig defaults = ServerConfig.defaults();
         assertThat(defaults.durabilityStateStoreProcess()).isEqualTo(ServerConfig.StateStoreProcess.CHILD);
-        assertThat(defaults.durabilityStateStoreHeap()).isEqualTo("256m");
+        // the default store is a hash map in the child's heap: room for twice the engine's default 1 GiB tree budget
+        assertThat(defaults.durabilityStateStoreKind()).isEqualTo("memory");
+        assertThat(defaults.durabilityStateStoreHeap()).isEqualTo("2304m");
+        assertThat(ServerConfig.load(null, Map.of(), Map.of("engine.max-tree-bytes", "104857600"))
+                .durabilityStateStoreHeap()).as("a 100 MiB tree budget").isEqualTo("456m");
+        assertThat(ServerConfig.load(null, Map.of(), Map.of("durability.state-store-kind", "RocksDB"))
+                .durabilityStateStoreHeap()).as("RocksDB keeps the leaves off the heap").isEqualTo("256m");
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("durability.state-store-kind", "disk")))
+                .hasMessage("durability.state-store-kind = \"disk\" from the command line: must be one of memory, rocksdb "
+                        + "(where the state store keeps the leaves: a hash map in the child's heap, restored from the topic "
+                        + "at each start, or RocksDB on disk)");
         ServerConfig inProcess = ServerConfig.load(null, Map.of("TREECAST_DURABILITY_STATE_STORE_PROCESS", "in-process",
                 "TREECAST_DURABILITY_STATE_STORE_HEAP", "1G"), Map.of());
         assertThat(inProcess.durabilityStateStoreProcess()).isEqualTo(ServerConfig.StateStoreProcess.IN_PROCESS);
@@ -189,9 +199,10 @@ class ServerConfigTest {
                         + "in-process (where the Kafka Streams state store runs: a child JVM of the server, or the serving JVM)");
         assertThatThrownBy(() -> ServerConfig.load(null, Map.of("TREECAST_DURABILITY_STATE_STORE_HEAP", "16m"), Map.of()))
                 .hasMessage("durability.state-store-heap = \"16m\" from environment variable TREECAST_DURABILITY_STATE_STORE_HEAP: "
-                        + "must be a JVM heap size of at least 64m, such as 256m or 1g (the state store child's -Xmx)");
+                        + "must be auto, or a JVM heap size of at least 64m, such as 256m or 1g (the state store child's -Xmx; "
+                        + "auto: 256m, plus twice engine.max-tree-bytes when durability.state-store-kind is memory)");
         assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("durability.state-store-heap", "256")))
-                .hasMessageStartingWith("durability.state-store-heap = \"256\" from the command line: must be a JVM heap size");
+                .hasMessageStartingWith("durability.state-store-heap = \"256\" from the command line: must be auto, or a JVM heap size");
     }
 
     @Test

@@ -21,6 +21,13 @@ import java.util.concurrent.TimeUnit;
  * }</pre>
  */
 final class ChildJvm {
+    /**
+     * Compile with C1 only (the embedded broker). The broker does little Java work per update (its records arrive and
+     * leave in batches) but runs a lot of Kafka code: C2's compiles of it took ~45 % of its CPU for minutes after a
+     * start (async-profiler, 2026-12-07), competing with the fast path for two shared cores.
+     */
+    static final String C1_ONLY = "-XX:TieredStopAtLevel=1";
+
     private ChildJvm() {
     }
 

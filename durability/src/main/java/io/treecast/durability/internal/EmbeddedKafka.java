@@ -391,7 +391,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     private Process launch(List<String> mainAndArgs, Path logFile) throws IOException {
-        return ChildJvm.start(heap, List.of("-Xms128m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20"), logFile,
+        // C1 only: C2 spent ~45 % of the broker's CPU compiling Kafka's code for minutes after each start, more than its
+        // faster code saves at the journal's rate (broker 2.2-2.9 vs 3.9-8.0 core-us per update at 50,000/s; BENCHMARKS.md)
+        return ChildJvm.start(heap, List.of("-Xms128m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", ChildJvm.C1_ONLY), logFile,
                 dataDir.resolve("kafka-broker.out"), List.of(), mainAndArgs);
     }
 

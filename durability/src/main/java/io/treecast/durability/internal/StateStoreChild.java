@@ -164,7 +164,7 @@ public final class StateStoreChild implements AutoCloseable {
                 failures = upMs >= STABLE_AFTER_MS ? 0 : failures;
                 long backoff = backoff(failures++);
                 LOG.warn("state store child (pid {}) exited with code {}{} after {} s; restarting it in {} ms (it resumes "
-                                + "from its RocksDB store and the topic; catch-ups older than the replay ring are served "
+                                + "from its store and the topic; catch-ups older than the replay ring are served "
                                 + "from the engine's own tree meanwhile; see {})",
                         p.pid(), code, EmbeddedKafka.describeExit(code), upMs / 1000, backoff, logFile);
                 pause(backoff);
@@ -239,7 +239,9 @@ public final class StateStoreChild implements AutoCloseable {
         args.add("--query-port");
         args.add(Integer.toString(askPort));
         // a background JVM on few shared cores: the serial collector runs no GC threads beside the stream thread, and
-        // its pauses only delay a catch-up answer, which the engine waits for off its hot path
+        // its pauses only delay a catch-up answer, which the engine waits for off its hot path. Unlike the broker it
+        // keeps C2: its per-record work is Java (Kafka Streams' task loop, sensors, the store), where C1's code cost
+        // more CPU per update once warm than C2's compiles (BENCHMARKS.md, 2026-12-07 morning)
         return ChildJvm.start(heap, List.of("-Xms32m", "-XX:+UseSerialGC"), logFile, outFile,
                 List.of("-Dtreecast.child=state-store", "-Dtreecast.child.role=state store"), args);
     }

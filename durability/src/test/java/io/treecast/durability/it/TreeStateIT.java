@@ -13,6 +13,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,16 +34,46 @@ class TreeStateIT {
     @RegisterExtension
     static final BrokerPerClass broker = new BrokerPerClass();
 
+    @ParameterizedTest
+    @EnumSource(DurabilityConfig.StateStoreKind.class)
+    void storeServesSubtreesByPrefixScanAndKnowsUpToWhichSeqItIsComplete(DurabilityConfig.StateStoreKind kind,
+                                                                          @TempDir Path stateDir) throws Exception {
+        String topic = "state-" + kind.name().toLowerCase(java.util.Locale.ROOT);
+        seedSixRecords(topic, "st");
+        DurabilityConfig config = DurabilityConfig.builder().bootstrapServers(broker.kafka().bootstrapServers()).topic(topic)
+                .treeId("st").stateStoreKind(kind).build();
+        try (TreeState state = TreeState.start(config, broker.kafka().bootstrapServers(), 2, stateDir)) {
+            assertThat(state.awaitComplete(6, Duration.ofSeconds(90))).as("state complete up to seq 6").isTrue();
+            assertThat(state.completeSeq()).isEqualTo(6);
+            assertSixRecordsServed(state);
+        }
+    }
+
     @Test
-    void storeServesSubtreesByPrefixScanAndKnowsUpToWhichSeqItIsComplete(@TempDir Path stateDir) throws Exception {
-        String topic = "state";
+    void aMemoryStoreStartedAgainRebuildsTheWholeTreeFromTheTopic(@TempDir Path stateDir) throws Exception {
+        String topic = "state-memory-restart";
+        seedSixRecords(topic, "st");
+        DurabilityConfig config = DurabilityConfig.builder().bootstrapServers(broker.kafka().bootstrapServers()).topic(topic)
+                .treeId("st").stateStoreKind(DurabilityConfig.StateStoreKind.MEMORY).build();
+        try (TreeState state = TreeState.start(config, broker.kafka().bootstrapServers(), 2, stateDir)) {
+            assertThat(state.awaitComplete(6, Duration.ofSeconds(90))).as("first start complete up to seq 6").isTrue();
+        }
+        // nothing was kept on disk: the second start has only the topic to read, from its first offset
+        try (TreeState state = TreeState.start(config, broker.kafka().bootstrapServers(), 2, stateDir)) {
+            assertThat(state.awaitComplete(6, Duration.ofSeconds(90))).as("second start complete up to seq 6").isTrue();
+            assertSixRecordsServed(state);
+        }
+    }
+
+    /** Five leaf records (a/x/1 twice), a delete of a/x/2 and both partitions' watermarks at seq 6. */
+    private static void seedSixRecords(String topic, String treeId) throws Exception {
         Properties ap = new Properties();
         ap.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.kafka().bootstrapServers());
         try (Admin admin = Admin.create(ap)) {
             admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1).configs(Map.of("cleanup.policy", "compact"))))
                     .all().get(30, TimeUnit.SECONDS);
         }
-        byte[] tree = "st".getBytes(StandardCharsets.UTF_8);
+        byte[] tree = treeId.getBytes(StandardCharsets.UTF_8);
         Properties pp = new Properties();
         pp.setProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.kafka().bootstrapServers());
         try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(pp, new ByteArraySerializer(), new ByteArraySerializer())) {
@@ -54,25 +86,20 @@ class TreeStateIT {
             h.add(RecordCodec.SEQ_HEADER, RecordCodec.seqHeader(6));
             p.send(new ProducerRecord<>(topic, null, null, "a/x/2".getBytes(StandardCharsets.UTF_8), null, h));
             for (int part = 0; part < 2; part++) {
-                p.send(new ProducerRecord<>(topic, part, RecordCodec.watermarkKey("st", part), RecordCodec.watermark(6, "st")));
+                p.send(new ProducerRecord<>(topic, part, RecordCodec.watermarkKey(treeId, part), RecordCodec.watermark(6, treeId)));
             }
             p.flush();
         }
+    }
 
-        DurabilityConfig config = DurabilityConfig.builder().bootstrapServers(broker.kafka().bootstrapServers()).topic(topic)
-                .treeId("st").build();
-        try (TreeState state = TreeState.start(config, broker.kafka().bootstrapServers(), 2, stateDir)) {
-            assertThat(state.awaitComplete(6, Duration.ofSeconds(90))).as("state complete up to seq 6").isTrue();
-            assertThat(state.completeSeq()).isEqualTo(6);
+    private static void assertSixRecordsServed(TreeState state) {
+        Map<String, String> subtree = new TreeMap<>();
+        state.scan("a/x/", (path, r) -> subtree.put(path, r.getValue().getStringValue() + "@" + r.getSeq()));
+        assertThat(subtree).containsExactly(Map.entry("a/x/1", "one again@5"));
 
-            Map<String, String> subtree = new TreeMap<>();
-            state.scan("a/x/", (path, r) -> subtree.put(path, r.getValue().getStringValue() + "@" + r.getSeq()));
-            assertThat(subtree).containsExactly(Map.entry("a/x/1", "one again@5"));
-
-            Map<String, String> all = new TreeMap<>();
-            assertThat(state.scan("", (path, r) -> all.put(path, r.getValue().getStringValue()))).isEqualTo(3);
-            assertThat(all).containsOnlyKeys("a/x/1", "a/xy", "b/1");
-        }
+        Map<String, String> all = new TreeMap<>();
+        assertThat(state.scan("", (path, r) -> all.put(path, r.getValue().getStringValue()))).isEqualTo(3);
+        assertThat(all).containsOnlyKeys("a/x/1", "a/xy", "b/1");
     }
 
     @Test
