@@ -54,7 +54,7 @@ public final class StateCommand implements Callable<Integer> {
     @Option(names = "--store", defaultValue = "rocksdb", paramLabel = "KIND",
             converter = StoreKindConverter.class,
             description = "Where the leaves are kept: rocksdb (on disk under --state-dir, resumes from its checkpoint) or "
-                    + "memory (a hash map in the heap, about half the CPU per update; restored from the topic at each "
+                    + "memory (a hash map in the heap, less CPU per update; restored from the topic at each "
                     + "start; the heap must hold the tree). Default ${DEFAULT-VALUE}.")
     DurabilityConfig.StateStoreKind store;
 

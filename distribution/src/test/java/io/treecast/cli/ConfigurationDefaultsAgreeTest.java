@@ -34,7 +34,7 @@ class ConfigurationDefaultsAgreeTest {
         // child runs (DurabilityConfig.stateStoreChild), serve runs `treecast state` as that child
         assertThat(server.durabilityStateStoreProcess()).isEqualTo(ServerConfig.StateStoreProcess.CHILD);
         assertThat(journal.stateStoreChild()).isEmpty();
-        // and its kind: serve's child keeps the leaves in its own heap (a hash map: half the CPU per update of RocksDB),
+        // and its kind: serve's child keeps the leaves in its own heap (a hash map: less CPU per update than RocksDB),
         // while the library's in-process default keeps them in RocksDB, off the serving JVM's heap
         assertThat(server.durabilityStateStoreKind()).isEqualTo("memory");
         assertThat(journal.stateStoreKind()).isEqualTo(DurabilityConfig.StateStoreKind.ROCKSDB);

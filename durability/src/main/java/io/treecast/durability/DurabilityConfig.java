@@ -150,7 +150,7 @@ public final class DurabilityConfig {
      * <ul>
      *   <li>{@code ROCKSDB}: a persistent RocksDB store under {@code dataDir/state}, off the JVM's heap; a restart
      *   resumes from its checkpoint. Holds trees larger than the heap.</li>
-     *   <li>{@code MEMORY}: a hash map in the heap; about half the state store's CPU per update (one hash put per
+     *   <li>{@code MEMORY}: a hash map in the heap; less of the state store's CPU per update (one hash put per
      *   record, where RocksDB walks a skip list), scans sort what they match. A restart restores it from the topic
      *   from the start, and the heap ({@link #stateStoreHeap()}) must hold the whole tree: its paths and values plus
      *   ~150 bytes per leaf.</li>
