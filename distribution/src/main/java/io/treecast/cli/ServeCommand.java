@@ -123,6 +123,7 @@ public final class ServeCommand implements Callable<Integer> {
                         config.durabilityStateStoreKind().toUpperCase(java.util.Locale.ROOT)))
                 .nice(config.durabilityNice())
                 .compression(config.durabilityCompression())
+                .lingerMs(config.durabilityLingerMs())
                 .startTimeout(Duration.ofMillis(config.durabilityStartTimeoutMillis()));
         if (config.durabilityMode() == ServerConfig.DurabilityMode.EXTERNAL) {
             builder.bootstrapServers(config.durabilityBootstrapServers());

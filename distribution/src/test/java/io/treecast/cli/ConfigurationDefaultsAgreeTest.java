@@ -40,6 +40,7 @@ class ConfigurationDefaultsAgreeTest {
         assertThat(journal.stateStoreKind()).isEqualTo(DurabilityConfig.StateStoreKind.ROCKSDB);
         assertThat(server.durabilityNice()).isEqualTo(journal.nice());
         assertThat(server.durabilityCompression()).isEqualTo(journal.compression());
+        assertThat(server.durabilityLingerMs()).isEqualTo(journal.lingerMs());
         assertThat(server.engineConfig(null).treeId()).isEqualTo(journal.treeId());
         // recovery continues seq above the highest recovered seq plus this capacity: the two must be the same number
         assertThat(server.engineConfig(null).journalCapacity()).isEqualTo(journal.journalCapacity());

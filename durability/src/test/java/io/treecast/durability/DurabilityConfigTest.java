@@ -17,7 +17,7 @@ class DurabilityConfigTest {
         assertThat(c.dataDir()).isEqualTo(Path.of("data"));
         assertThat(c.topic()).isEqualTo("treecast.leaves");
         assertThat(c.partitions()).isEqualTo(8);
-        assertThat(c.compression()).isEqualTo("lz4");
+        assertThat(c.compression()).isEqualTo("snappy");
     }
 
     @Test

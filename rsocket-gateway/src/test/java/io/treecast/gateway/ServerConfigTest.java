@@ -32,7 +32,7 @@ class ServerConfigTest {
         assertThat(c.durabilityTopic()).isEqualTo("treecast.leaves");
         assertThat(c.durabilityPartitions()).isEqualTo(8);
         assertThat(c.durabilityNice()).isEqualTo(10);
-        assertThat(c.durabilityCompression()).isEqualTo("lz4");
+        assertThat(c.durabilityCompression()).isEqualTo("snappy");
         assertThat(c.sourceOf("tcp.port")).isEqualTo("default");
     }
 
@@ -173,6 +173,11 @@ class ServerConfigTest {
         ServerConfig ok = ServerConfig.load(null, Map.of(), Map.of("durability.nice", "0", "durability.compression", " ZSTD"));
         assertThat(ok.durabilityNice()).isZero();
         assertThat(ok.durabilityCompression()).isEqualTo("zstd");
+        assertThat(ServerConfig.defaults().durabilityLingerMs()).isEqualTo(5);
+        assertThat(ServerConfig.load(null, Map.of("TREECAST_DURABILITY_LINGER_MS", "20"), Map.of()).durabilityLingerMs())
+                .isEqualTo(20);
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("durability.linger-ms", "5000")))
+                .hasMessageStartingWith("durability.linger-ms = \"5000\" from the command line: must be an integer 0..1000");
     }
 
     @Test
