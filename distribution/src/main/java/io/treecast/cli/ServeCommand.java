@@ -119,8 +119,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .stateStoreChild(config.durabilityStateStoreProcess() == ServerConfig.StateStoreProcess.CHILD
                         ? TreecastCli.class.getName() : null, "state")
                 .stateStoreHeap(config.durabilityStateStoreHeap())
-                .stateStoreKind(DurabilityConfig.StateStoreKind.valueOf(
-                        config.durabilityStateStoreKind().toUpperCase(java.util.Locale.ROOT)))
+                .stateStoreKind(DurabilityConfig.StateStoreKind.parse(config.durabilityStateStoreKind()))
                 .nice(config.durabilityNice())
                 .compression(config.durabilityCompression())
                 .lingerMs(config.durabilityLingerMs())

@@ -198,14 +198,14 @@ public final class StateCommand implements Callable<Integer> {
         }
     }
 
-    /** {@code rocksdb} or {@code memory}, in any case; anything else is refused with the choices. */
+    /** {@code rocksdb} or {@code memory}, in any case ({@code StateStoreKind.parse}); anything else names the choices. */
     static final class StoreKindConverter implements picocli.CommandLine.ITypeConverter<DurabilityConfig.StateStoreKind> {
         @Override
         public DurabilityConfig.StateStoreKind convert(String value) {
             try {
-                return DurabilityConfig.StateStoreKind.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
+                return DurabilityConfig.StateStoreKind.parse(value);
             } catch (IllegalArgumentException e) {
-                throw new picocli.CommandLine.TypeConversionException("must be rocksdb or memory, was '" + value + "'");
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
             }
         }
     }

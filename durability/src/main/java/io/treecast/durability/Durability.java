@@ -160,7 +160,7 @@ public final class Durability implements AutoCloseable {
                 "--state-dir", config.dataDir().resolve("state").toAbsolutePath().toString(),
                 // a heartbeat in state-store.out; the parent logs what matters (start, exit, restart)
                 "--report-seconds", "600",
-                "--store", config.stateStoreKind().name().toLowerCase(java.util.Locale.ROOT),
+                "--store", config.stateStoreKind().settingValue(),
                 // the whole child (stream thread, RocksDB, its JIT and GC) already runs durability.nice steps below
                 // the fast path: it inherits that from the lowered thread that launches it
                 "--nice", "0"));

@@ -160,7 +160,28 @@ public final class DurabilityConfig {
      *   ~150 bytes per leaf.</li>
      * </ul>
      */
-    public enum StateStoreKind { ROCKSDB, MEMORY }
+    public enum StateStoreKind {
+        ROCKSDB, MEMORY;
+
+        /** As written in settings and flags: {@code rocksdb} or {@code memory}. */
+        public String settingValue() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        /**
+         * The kind a setting or flag names, in any case: {@code rocksdb} or {@code memory}.
+         *
+         * @throws IllegalArgumentException {@code must be rocksdb or memory, was '<value>'}
+         */
+        public static StateStoreKind parse(String value) {
+            for (StateStoreKind k : values()) {
+                if (value != null && k.settingValue().equals(value.trim().toLowerCase(java.util.Locale.ROOT))) {
+                    return k;
+                }
+            }
+            throw new IllegalArgumentException("must be rocksdb or memory, was '" + value + "'");
+        }
+    }
 
     /**
      * How many nice steps below the fast path the durability threads (journal, Kafka clients, Kafka Streams state)
