@@ -27,6 +27,9 @@ public final class ServerProcess implements AutoCloseable {
     private static final Path DIST = Path.of(System.getProperty("treecast.dist", "../distribution/target/treecast"));
     /** Generous: a durable start (Kafka broker JVM, topic, recovery) takes 10-15 s here, far more when the 2 cores are busy. */
     private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
+    private static final Pattern BOUND_TCP = Pattern.compile(" listening on \\w+://[^:\\s]+:(\\d+)");
+    private static final Pattern BOUND_WS = Pattern.compile(" and wss?://[^:\\s]+:(\\d+)/");
+    private static final Pattern BOUND_METRICS = Pattern.compile("metrics on https?://[^:\\s]+:(\\d+)");
     private static final Pattern KAFKA_AT = Pattern.compile("\\(durable: Kafka \\w+ at (\\S+),");
     /** Servers started by this JVM, so that {@link ServerLogOnFailure} can show a failing test their logs. */
     public static final Set<ServerProcess> STARTED = new CopyOnWriteArraySet<>();
@@ -40,9 +43,10 @@ public final class ServerProcess implements AutoCloseable {
     private final List<String> extraArgs;
     private final String javaOpts;
     private final Path log;
-    private final int tcpPort;
-    private final int wsPort;
-    private final int metricsPort;
+    /** 0 until the first start has bound: the server picks free ports itself and prints them (see {@link #launch}). */
+    private int tcpPort;
+    private int wsPort;
+    private int metricsPort;
     private final long createdNanos = System.nanoTime();
     private Process process;
 
@@ -75,7 +79,9 @@ public final class ServerProcess implements AutoCloseable {
      * OutOfMemoryError is a crash the test sees.
      */
     public static ServerProcess startWithJavaOpts(String name, String javaOpts, List<String> extraArgs) throws IOException {
-        ServerProcess server = new ServerProcess(name, freePort(), freePort(), freePort(), List.copyOf(extraArgs), javaOpts);
+        // ports 0: the server binds free ports itself. Ports chosen here and bound seconds later (after a durable
+        // start) could meanwhile be taken as the local port of one of the start's own Kafka connections.
+        ServerProcess server = new ServerProcess(name, 0, 0, 0, List.copyOf(extraArgs), javaOpts);
         STARTED.add(server);
         try {
             server.launch();
@@ -108,16 +114,59 @@ public final class ServerProcess implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         builder.environment().put("TREECAST_JAVA_OPTS", javaOpts);
+        long logOffset = Files.exists(log) ? Files.size(log) : 0;
         process = builder.start();
-        await().atMost(START_TIMEOUT)
-                .pollInterval(Duration.ofMillis(100))
-                .failFast("server process exited; see " + log.toAbsolutePath(), () -> !process.isAlive())
-                .untilAsserted(() -> {
-                    assertThat(accepts(tcpPort)).as("the server accepts on its TCP port %d; see %s", tcpPort, log.toAbsolutePath()).isTrue();
-                    if (webSocketEnabled()) {
-                        assertThat(accepts(wsPort)).as("the server accepts on its WebSocket port %d; see %s", wsPort, log.toAbsolutePath()).isTrue();
-                    }
-                });
+        try {
+            await().atMost(START_TIMEOUT)
+                    .pollInterval(Duration.ofMillis(100))
+                    .failFast("server process exited", () -> !process.isAlive())
+                    .untilAsserted(() -> {
+                        if (tcpPort == 0) {
+                            readBoundPorts(logOffset);
+                        }
+                        assertThat(accepts(tcpPort)).as("the server accepts on its TCP port %d; see %s", tcpPort, log.toAbsolutePath()).isTrue();
+                        if (webSocketEnabled()) {
+                            assertThat(accepts(wsPort)).as("the server accepts on its WebSocket port %d; see %s", wsPort, log.toAbsolutePath()).isTrue();
+                        }
+                    });
+        } catch (org.awaitility.core.TerminalFailureException exited) {
+            // the exit code and the log's last lines in the failure itself: a CI report that shows only the
+            // exception still says why the server stopped
+            throw new IllegalStateException("server process " + name + " exited with code " + process.exitValue()
+                    + " while starting; last lines of " + log.toAbsolutePath() + ":\n" + tail(logOffset, 25), exited);
+        }
+    }
+
+    /** The ports from the startup line this launch printed ("listening on tcp://h:p and ws://h:p/..., metrics on http://h:p"). */
+    private void readBoundPorts(long logOffset) throws IOException {
+        // the CLI's line on stdout (the server's own log line before it names the transport "rsocket+tcp")
+        String line = sinceLaunch(logOffset).lines().filter(l -> l.startsWith("treecast ") && l.contains(" listening on "))
+                .findFirst().orElse(null);
+        assertThat(line).as("the startup line of %s in %s", name, log.toAbsolutePath()).isNotNull();
+        Matcher tcp = BOUND_TCP.matcher(line);
+        assertThat(tcp.find()).as("a TCP URL in the startup line: %s", line).isTrue();
+        Matcher ws = BOUND_WS.matcher(line);
+        Matcher metrics = BOUND_METRICS.matcher(line);
+        wsPort = ws.find() ? Integer.parseInt(ws.group(1)) : 0;
+        metricsPort = metrics.find() ? Integer.parseInt(metrics.group(1)) : 0;
+        tcpPort = Integer.parseInt(tcp.group(1));
+    }
+
+    private String sinceLaunch(long logOffset) throws IOException {
+        byte[] all = Files.readAllBytes(log);
+        int from = (int) Math.min(logOffset, all.length);
+        return new String(all, from, all.length - from, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private String tail(long logOffset, int lines) {
+        try {
+            List<String> all = sinceLaunch(logOffset).lines().toList();
+            StringBuilder out = new StringBuilder();
+            all.subList(Math.max(0, all.size() - lines), all.size()).forEach(l -> out.append("  | ").append(l).append('\n'));
+            return out.toString();
+        } catch (IOException e) {
+            return "  (unreadable: " + e.getMessage() + ")";
+        }
     }
 
     /** {@code http://127.0.0.1:<metrics.port>}: /metrics, /health, /ready. */
