@@ -1,7 +1,7 @@
 #!/bin/sh
 # The headline figure the way a user meets it: `treecast serve` started with its defaults (in memory, then with its
 # embedded Kafka broker), then `treecast bench --url` against it, RUNS times each, one JSON line per run with
-# latency, loss and CPU per update (server, its broker child, the load generator), and the load average before
+# latency, loss (and how many publishes the server refused) and CPU per update (server, its broker child, the load generator), and the load average before
 # each run. Medians: bench/scripts/headline-summary.py <out-dir>.
 # Usage, from the repository root after `./mvnw install -DskipTests`:
 #   bench/scripts/headline.sh [out-dir]     RATE=50000 DURATION=20 WARMUP=10 RUNS=3 MODES="memory durable"
@@ -34,7 +34,9 @@ for mode in $modes; do
         ready=$(date +%s.%N)
         load=$(cut -d' ' -f1-3 /proc/loadavg)
         echo "== $mode run $i: server up in $(echo "$ready - $start" | bc) s, load $load" >&2
-        "$bin" bench --json --url "tcp://127.0.0.1:$port" --rate "$rate" --duration "$duration" --warmup "$warmup" \
+        # the server's metrics URL from its startup line: the bench then counts the publishes it refused
+        metrics=$(grep -o "metrics on http://[0-9.:]*" "$log" | head -1 | cut -d' ' -f3)
+        "$bin" bench --json --url "tcp://127.0.0.1:$port" ${metrics:+--metrics-url "$metrics"} --rate "$rate" --duration "$duration" --warmup "$warmup" \
             > "$out/$mode-$i.json" 2> "$out/$mode-$i.log" || true
         echo "{\"mode\":\"$mode\",\"run\":$i,\"startSeconds\":$(echo "$ready - $start" | bc),\"loadBefore\":\"$load\",\"loadAfter\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}" \
             > "$out/$mode-$i.meta.json"

@@ -36,6 +36,11 @@ public final class BenchCommand implements Callable<Integer> {
             + "(default: the local process listening on the URL's port, when one is visible).")
     Long serverPid;
 
+    @Option(names = "--metrics-url", paramLabel = "URL", description = "With --url: the server's metrics endpoint, e.g. "
+            + "http://127.0.0.1:9464; the run then reports the publishes the server refused (they have no answer, so a "
+            + "refusal shows up in 'lost' alone). The embedded server's is found by itself.")
+    String metricsUrl;
+
     @Option(names = "--embedded", description = "Start a server in a child JVM (the default when no --url is given).")
     boolean embedded;
     @Option(names = "--server-java-opts", paramLabel = "OPTS", defaultValue = "-XX:+ExitOnOutOfMemoryError -Xms256m -Xmx2g -XX:+UseZGC -Dio.netty.leakDetection.level=disabled",
@@ -157,7 +162,8 @@ public final class BenchCommand implements Callable<Integer> {
                     if (pid == 0) {
                         err.println("note: no local process found listening at " + target + ": the server's CPU is not reported (give --server-pid)");
                     }
-                    LoadOptions run = base.copy().url(target).transport(t).serverPid(pid).caFile(trust);
+                    LoadOptions run = base.copy().url(target).transport(t).serverPid(pid).caFile(trust)
+                            .metricsUrl(server != null ? server.metricsUrl() : metricsUrl);
                     if (edges > 0) {
                         if (server == null) {
                             throw new IllegalArgumentException("--edges starts edges of the embedded server: leave out --url");

@@ -74,4 +74,27 @@ class LoadGeneratorIT {
         }
         assertThat(ProcessHandle.of(p.pid()).map(ProcessHandle::isAlive).orElse(false)).isFalse();
     }
+
+    @Test
+    void publishesTheServerRefusesOverItsRateLimitAreReportedBesideTheLoss() throws Exception {
+        ServerProcess p = ServerProcess.start(List.of("-Xmx256m"), TreecastCli.class.getName(),
+                List.of("serve", "--in-memory", "--tcp-port", "0", "--ws-port", "0", "--set", "metrics.port=0",
+                        "--set", "limits.max-updates-per-second-per-connection=1500"));
+        try {
+            assertThat(p.metricsUrl()).startsWith("http://127.0.0.1:");
+            LoadOptions o = new LoadOptions().url(p.tcpUrl()).metricsUrl(p.metricsUrl()).warmupSeconds(0).leaves(1_000)
+                    .subscribers(2).drainTimeoutSeconds(5);
+            RunResult within = new LoadGenerator(o.copy().rate(1_000).durationSeconds(1), s -> { }).run();
+            assertThat(within.refusedByServer()).as(within.toText()).isZero();
+            assertThat(within.clean()).as(within.toText()).isTrue();
+
+            // 3,000 publishes a second on one connection against 1,500 allowed: about half are dropped by the server
+            RunResult over = new LoadGenerator(o.copy().rate(3_000).durationSeconds(2), s -> { }).run();
+            assertThat(over.refusedByServer()).as(over.toText()).isBetween(1_000L, 5_000L);
+            assertThat(over.lost()).as(over.toText()).isPositive();
+            assertThat(over.toJson()).contains("\"refusedByServer\":" + over.refusedByServer());
+        } finally {
+            p.close();
+        }
+    }
 }

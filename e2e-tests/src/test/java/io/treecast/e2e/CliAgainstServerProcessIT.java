@@ -126,12 +126,12 @@ class CliAgainstServerProcessIT {
 
     @Test
     void benchAgainstTheRunningServerReportsLatencyPercentilesAndLosesNothing() throws Exception {
-        Cli.Result bench = Cli.run("bench", "--url", server.tcpUrl(), "--rate", "500", "--duration", "2", "--warmup", "1",
-                "--subscribers", "2", "--leaves", "100");
+        Cli.Result bench = Cli.run("bench", "--url", server.tcpUrl(), "--metrics-url", server.metricsUrl(), "--rate", "500",
+                "--duration", "2", "--warmup", "1", "--subscribers", "2", "--leaves", "100");
         assertThat(bench.exitCode()).as(bench.out() + bench.err()).isZero();
         assertThat(bench.err()).contains("preloaded 100 leaves").contains("[tcp   2s]");
         assertThat(bench.out()).startsWith("tcp   rate=500/s secs=2 published=")
-                .contains(" lost=0 ", " slow-consumer=0 ")
+                .contains(" lost=0 ", " slow-consumer=0 ", " | refused by the server: 0 publishes")
                 .containsPattern("p50=[0-9.]+us p90=[0-9.]+us p99=[0-9.]+us p99.9=[0-9.]+us max=[0-9.]+us");
     }
 

@@ -267,6 +267,9 @@ public final class LoadGenerator {
         long totalUpdates = Math.round(rate * (totalNanos / 1e9));
         long[][] expected = new long[pubs][subs.length];
         AtomicLong published = new AtomicLong();
+        // the floor has no server; a server's refusals are read before the first publish and after the drain
+        ServerRefusals refusals = ServerRefusals.at(mode.equals("floor") ? null : options.metricsUrl());
+        long refusedBefore = refusals.count();
         Thread[] threads = new Thread[pubs];
         for (int p = 0; p < pubs; p++) {
             int pi = p;
@@ -351,8 +354,10 @@ public final class LoadGenerator {
             }
         }
         // publishedBefore is 0 without a warm-up; otherwise what was sent before the measured seconds began
+        long refusedAfter = refusals.count();
         RunResult result = RunResult.of(mode, rate, options.durationSeconds(), measuredUpdates, publishedBefore, sumExpected(expected), sum(subs),
-                conflated, slow, other, total, cpuPerUpdate, cores);
+                conflated, slow, other, total, cpuPerUpdate, cores)
+                .withRefusedByServer(refusedBefore < 0 || refusedAfter < 0 ? -1 : refusedAfter - refusedBefore);
         if (options.edgeUrls().isEmpty() || cpuBefore == null) {
             return result;
         }

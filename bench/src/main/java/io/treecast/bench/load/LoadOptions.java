@@ -30,6 +30,7 @@ public final class LoadOptions {
     private boolean preload = true;
     private long serverPid;
     private java.nio.file.Path caFile;
+    private String metricsUrl;
     private int readAheadFrames;
     private List<String> edgeUrls = new ArrayList<>();
     private List<Long> edgePids = new ArrayList<>();
@@ -57,6 +58,9 @@ public final class LoadOptions {
     public LoadOptions serverPid(long v) { serverPid = v; return this; }
     /** For tls:// and wss:// URLs: the PEM CA certificates to trust (null: the JDK's). */
     public java.nio.file.Path caFile() { return caFile; }
+    /** The server's metrics URL (e.g. {@code http://127.0.0.1:9464}): the run reports the publishes it refused. */
+    public String metricsUrl() { return metricsUrl; }
+    public LoadOptions metricsUrl(String v) { metricsUrl = v; return this; }
     public LoadOptions caFile(java.nio.file.Path v) { caFile = v; return this; }
     /**
      * Edge nodes of the server ({@code serve --upstream}): subscribers are spread over the server and the edges
@@ -133,7 +137,7 @@ public final class LoadOptions {
         o.rate = rate; o.publishers = publishers; o.batch = batch; o.subscribers = subscribers; o.leaves = leaves;
         o.patterns = new ArrayList<>(patterns); o.durationSeconds = durationSeconds; o.warmupSeconds = warmupSeconds;
         o.drainTimeoutSeconds = drainTimeoutSeconds; o.url = url; o.transport = transport; o.floor = floor;
-        o.outboxCapacity = outboxCapacity; o.preload = preload; o.serverPid = serverPid; o.caFile = caFile;
+        o.outboxCapacity = outboxCapacity; o.preload = preload; o.serverPid = serverPid; o.caFile = caFile; o.metricsUrl = metricsUrl;
         o.readAheadFrames = readAheadFrames;
         o.edgeUrls = new ArrayList<>(edgeUrls); o.edgePids = new ArrayList<>(edgePids);
         return o;

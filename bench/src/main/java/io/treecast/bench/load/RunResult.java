@@ -22,26 +22,36 @@ import java.util.Map;
  * @param warmupPublished   updates sent during the warm-up (not in {@code published})
  * @param cpuPerDelivered   with edges ({@code treecast bench --edges N}): core-microseconds per event delivered to
  *                          its own subscribers, for the core ("server") and the edges together ("edge")
+ * @param refusedByServer   publishes the server counted as refused while the run published (warm-up included, as
+ *                          {@code lost}), read from its metrics endpoint; -1 when not known. Their deliveries are in
+ *                          {@code lost}: a publish is fire-and-forget, so a refusal reaches no client.
  */
 public record RunResult(String mode, long rate, int seconds, long published, long expected, long delivered, long lost,
                         long conflatedEvents, long slowConsumerEnds, long otherEnds,
                         double p50, double p90, double p99, double p999, double max, long samples,
                         Map<String, Double> cpuPerUpdate, Map<String, Double> cores, long warmupPublished,
-                        Map<String, Double> cpuPerDelivered) {
+                        Map<String, Double> cpuPerDelivered, long refusedByServer) {
 
-    /** A result without per-delivered-event CPU (no edges). */
+    /** A result without per-delivered-event CPU (no edges) and without the server's refusals (not known). */
     public RunResult(String mode, long rate, int seconds, long published, long expected, long delivered, long lost,
                      long conflatedEvents, long slowConsumerEnds, long otherEnds,
                      double p50, double p90, double p99, double p999, double max, long samples,
                      Map<String, Double> cpuPerUpdate, Map<String, Double> cores, long warmupPublished) {
         this(mode, rate, seconds, published, expected, delivered, lost, conflatedEvents, slowConsumerEnds, otherEnds,
-                p50, p90, p99, p999, max, samples, cpuPerUpdate, cores, warmupPublished, Map.of());
+                p50, p90, p99, p999, max, samples, cpuPerUpdate, cores, warmupPublished, Map.of(), -1);
     }
 
     /** This result with the CPU per delivered event of the core and the edges. */
     RunResult withCpuPerDelivered(Map<String, Double> perDelivered) {
         return new RunResult(mode, rate, seconds, published, expected, delivered, lost, conflatedEvents, slowConsumerEnds,
-                otherEnds, p50, p90, p99, p999, max, samples, cpuPerUpdate, cores, warmupPublished, Map.copyOf(perDelivered));
+                otherEnds, p50, p90, p99, p999, max, samples, cpuPerUpdate, cores, warmupPublished, Map.copyOf(perDelivered),
+                refusedByServer);
+    }
+
+    /** This result with the publishes the server refused during the run (-1: not known). */
+    RunResult withRefusedByServer(long refused) {
+        return new RunResult(mode, rate, seconds, published, expected, delivered, lost, conflatedEvents, slowConsumerEnds,
+                otherEnds, p50, p90, p99, p999, max, samples, cpuPerUpdate, cores, warmupPublished, cpuPerDelivered, refused);
     }
 
     static RunResult of(String mode, long rate, int seconds, long published, long warmupPublished, long expected, long delivered,
@@ -69,6 +79,7 @@ public record RunResult(String mode, long rate, int seconds, long published, lon
                         + " other-ends=%d | p50=%.1fus p90=%.1fus p99=%.1fus p99.9=%.1fus max=%.1fus (n=%,d)",
                 mode, rate, seconds, published, warmupPublished, expected, delivered, lost, conflatedEvents, slowConsumerEnds, otherEnds,
                 p50, p90, p99, p999, max, samples)
+                + (refusedByServer < 0 ? "" : String.format(Locale.ROOT, " | refused by the server: %,d publishes", refusedByServer))
                 + (cpuPerUpdate.isEmpty() ? "" : " | cpu core-us/update: " + ProcessCpu.format(ordered(cpuPerUpdate))
                 + " (cores: " + ProcessCpu.format(ordered(cores)) + ")")
                 + (cpuPerDelivered.isEmpty() ? "" : " | cpu core-us/delivered event: " + ProcessCpu.format(ordered(cpuPerDelivered)));
@@ -98,8 +109,9 @@ public record RunResult(String mode, long rate, int seconds, long published, lon
                 "{\"mode\":\"%s\",\"rate\":%d,\"seconds\":%d,\"published\":%d,\"warmupPublished\":%d,\"expected\":%d,\"delivered\":%d,\"lost\":%d,"
                         + "\"conflated\":%d,\"slowConsumer\":%d,\"otherEnds\":%d,\"p50us\":%.1f,\"p90us\":%.1f,\"p99us\":%.1f,"
                         + "\"p999us\":%.1f,\"maxus\":%.1f,\"samples\":%d,\"cpuCoreMicrosPerUpdate\":%s,\"cpuCores\":%s,"
-                        + "\"cpuCoreMicrosPerDeliveredEvent\":%s}",
+                        + "\"cpuCoreMicrosPerDeliveredEvent\":%s,\"refusedByServer\":%s}",
                 mode, rate, seconds, published, warmupPublished, expected, delivered, lost, conflatedEvents, slowConsumerEnds, otherEnds,
-                p50, p90, p99, p999, max, samples, json(cpuPerUpdate), json(cores), json(cpuPerDelivered));
+                p50, p90, p99, p999, max, samples, json(cpuPerUpdate), json(cores), json(cpuPerDelivered),
+                refusedByServer < 0 ? "null" : Long.toString(refusedByServer));
     }
 }

@@ -29,16 +29,19 @@ import java.util.regex.Pattern;
 public final class ServerProcess implements AutoCloseable {
     private static final Pattern TCP = Pattern.compile("((?:tcp|tls)://[0-9A-Za-z.:\\-\\[\\]]+:\\d+)");
     private static final Pattern WS = Pattern.compile("(wss?://[0-9A-Za-z.:\\-\\[\\]]+:\\d+/[^\\s,]*)");
+    private static final Pattern METRICS = Pattern.compile("metrics on (https?://[0-9A-Za-z.:\\-\\[\\]]+:\\d+)");
 
     private final Process process;
     private final String tcpUrl;
     private final String wsUrl;
+    private final String metricsUrl;
     private final Thread killer;
 
-    private ServerProcess(Process process, String tcpUrl, String wsUrl, Thread killer) {
+    private ServerProcess(Process process, String tcpUrl, String wsUrl, String metricsUrl, Thread killer) {
         this.process = process;
         this.tcpUrl = tcpUrl;
         this.wsUrl = wsUrl;
+        this.metricsUrl = metricsUrl;
         this.killer = killer;
     }
 
@@ -61,7 +64,7 @@ public final class ServerProcess implements AutoCloseable {
         pump.start();
         try {
             String[] u = urls.get(60, TimeUnit.SECONDS);
-            return new ServerProcess(p, u[0], u[1], killer);
+            return new ServerProcess(p, u[0], u[1], u[2], killer);
         } catch (InterruptedException | ExecutionException | TimeoutException e) {
             p.destroyForcibly();
             removeHook(killer);
@@ -79,10 +82,12 @@ public final class ServerProcess implements AutoCloseable {
             while ((line = r.readLine()) != null) {
                 if (!urls.isDone()) {
                     seen.add(line);
+                    // the CLI's startup line (the server's own log line before it has no metrics URL)
                     Matcher t = TCP.matcher(line);
-                    if (t.find()) {
+                    if (line.startsWith("treecast ") && line.contains(" listening on ") && t.find()) {
                         Matcher w = WS.matcher(line);
-                        urls.complete(new String[]{t.group(1), w.find() ? w.group(1) : null});
+                        Matcher m = METRICS.matcher(line);
+                        urls.complete(new String[]{t.group(1), w.find() ? w.group(1) : null, m.find() ? m.group(1) : null});
                     }
                 } else if (line.contains("ERROR") || line.contains("Exception")) {
                     System.err.println("[server] " + line);
@@ -97,6 +102,8 @@ public final class ServerProcess implements AutoCloseable {
     public String tcpUrl() { return tcpUrl; }
     /** The WebSocket URL, or null when the server has none. */
     public String wsUrl() { return wsUrl; }
+    /** The metrics endpoint's base URL (http://host:port), or null when the server has none. */
+    public String metricsUrl() { return metricsUrl; }
     public long pid() { return process.pid(); }
 
     /** Asks the child to stop (SIGTERM), then kills it after 10 s. */
