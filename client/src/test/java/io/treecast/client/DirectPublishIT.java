@@ -26,6 +26,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
@@ -192,6 +193,47 @@ class DirectPublishIT {
                 assertThat(values.get(perThread - 1)).isEqualTo(perThread - 1L);
             }
             sub.cancel();
+        }
+    }
+
+    @Test
+    void publishesThatLingerOnTheEventLoopAllArriveInOrder() throws Exception {
+        int updates = 3_000;
+        System.setProperty(FnfWriter.PUBLISH_LINGER_PROPERTY, "500");
+        try (TreecastClient client = TreecastClient.connect(server.tcpUri())) {
+            assertThat(client.publishesDirect()).isTrue();
+            List<Long> seen = new CopyOnWriteArrayList<>();
+            AtomicReference<TreecastClientException> ended = new AtomicReference<>();
+            ClientSubscription sub = client.subscribe(SubscribeSpec.pattern("linger/k").policy(Policy.STRICT).outboxCapacity(65_536),
+                    e -> e.changes().forEach(c -> seen.add(c.value().asLong())), ended::set);
+            client.get("linger/**"); // the subscription is registered before the first publish
+            for (long k = 0; k < updates; k++) {
+                long v = k;
+                client.publish(b -> b.set("linger/k", v));
+                if (k % 500 == 0) {
+                    Thread.sleep(2); // a pause longer than the linger: the next publish starts a new burst
+                }
+            }
+            await().atMost(WAIT).until(() -> ended.get() != null || seen.size() == updates);
+            assertThat(ended.get()).isNull();
+            assertThat(seen).hasSize(updates).isSorted().doesNotHaveDuplicates();
+            sub.cancel();
+        } finally {
+            System.clearProperty(FnfWriter.PUBLISH_LINGER_PROPERTY);
+        }
+    }
+
+    @Test
+    void aLingerOutOfRangeIsRefusedAtConnectNamingTheProperty() {
+        System.setProperty(FnfWriter.PUBLISH_LINGER_PROPERTY, "20000");
+        try {
+            assertThatThrownBy(() -> TreecastClient.connect(server.tcpUri()).close())
+                    .hasMessageContaining("treecast.client.publish-linger-us = 20000: must be 0..10000 (microseconds)");
+        } finally {
+            System.clearProperty(FnfWriter.PUBLISH_LINGER_PROPERTY);
+        }
+        try (TreecastClient client = TreecastClient.connect(server.tcpUri())) {
+            assertThat(client.publishesDirect()).as("the next connect, without it, publishes directly").isTrue();
         }
     }
 

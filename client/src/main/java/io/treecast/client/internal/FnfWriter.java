@@ -16,6 +16,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.reflect.Method;
 import java.util.Queue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -50,6 +51,13 @@ public final class FnfWriter implements Runnable {
      * escape hatch, and the A/B switch for measurements. Read when a client connects.
      */
     public static final String RSOCKET_FNF_PROPERTY = "treecast.client.rsocket-fnf";
+    /**
+     * {@code -Dtreecast.client.publish-linger-us=N} (0..10000, default 0): the first publish of a burst has its
+     * connection's event loop write and flush N microseconds later, so the publishes of those N microseconds leave in
+     * one write (one wake-up of the loop, one send, one read on the server) instead of one each. Adds up to N
+     * microseconds to a publish's latency. Read when a client connects.
+     */
+    public static final String PUBLISH_LINGER_PROPERTY = "treecast.client.publish-linger-us";
     private static final int LENGTH_BYTES = 3;
     private static final int HEADER_BYTES = LENGTH_BYTES + 4 + 2; // length, stream id, type and flags
     private static final int METADATA_LENGTH_BYTES = 3;
@@ -68,13 +76,24 @@ public final class FnfWriter implements Runnable {
     private final FirstWriteWatch watch;
     private final Queue<Object> queue = PlatformDependent.newMpscQueue();
     private final AtomicBoolean scheduled = new AtomicBoolean();
+    private final long lingerNanos;
     private volatile boolean closed;
 
-    private FnfWriter(Channel channel, RSocket requester, int mtu, FirstWriteWatch watch) {
+    private FnfWriter(Channel channel, RSocket requester, int mtu, FirstWriteWatch watch, long lingerNanos) {
         this.channel = channel;
         this.requester = requester;
         this.mtu = mtu;
         this.watch = watch;
+        this.lingerNanos = lingerNanos;
+    }
+
+    /** {@link #PUBLISH_LINGER_PROPERTY} in nanoseconds; a value out of 0..10000 is an error at connect. */
+    static long lingerNanos() {
+        long us = Long.getLong(PUBLISH_LINGER_PROPERTY, 0L);
+        if (us < 0 || us > 10_000) {
+            throw new IllegalArgumentException(PUBLISH_LINGER_PROPERTY + " = " + us + ": must be 0..10000 (microseconds)");
+        }
+        return us * 1000;
     }
 
     /** Whether rsocket-java's stream id supplier was found: else every client publishes through rsocket-java. */
@@ -108,7 +127,7 @@ public final class FnfWriter implements Runnable {
                 || !REQUESTER.isInstance(rsocket)) {
             return null;
         }
-        FnfWriter writer = new FnfWriter(channel, rsocket, mtu, watch);
+        FnfWriter writer = new FnfWriter(channel, rsocket, mtu, watch, lingerNanos());
         watch.writer = writer;
         channel.closeFuture().addListener(f -> writer.close());
         return channel.isActive() ? writer : null;
@@ -163,7 +182,11 @@ public final class FnfWriter implements Runnable {
 
     private void schedule() {
         if (!scheduled.get() && scheduled.compareAndSet(false, true)) {
-            channel.eventLoop().execute(this);
+            if (lingerNanos > 0) {
+                channel.eventLoop().schedule(this, lingerNanos, TimeUnit.NANOSECONDS);
+            } else {
+                channel.eventLoop().execute(this);
+            }
         }
     }
 
