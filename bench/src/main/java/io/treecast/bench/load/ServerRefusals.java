@@ -8,10 +8,13 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 
 /**
- * The publishes a server refused, read from its Prometheus endpoint ({@code <metrics url>/metrics}, counter
- * {@value #METRIC}). A publish is fire-and-forget: when the server refuses one (over a connection's rate limit, the
- * journal's backlog full, a bad path) it sends no answer and only counts it. The run's "lost" then includes those
- * updates' deliveries; this count says how much of it the server refused on purpose.
+ * The publishes a server refused, read from its Prometheus endpoint ({@code <metrics url>/metrics}). A publish is
+ * fire-and-forget: when the server refuses one it sends no answer and only counts it, in one of two counters:
+ * {@value #METRIC} when the connection refuses it (over its rate limit, a bad path, the engine's inbound queue full)
+ * and {@value #WRITER_METRIC} when the engine's writer does (the journal's backlog full, the tree's budget). This is
+ * their sum. The run's "lost" includes those updates' deliveries; this count says how much of it the server refused on
+ * purpose. The writer's counter also counts refused {@code tree.update} requests (which get an answer): a bench run
+ * sends those only to preload, before the first reading.
  *
  * <pre>{@code
  * ServerRefusals refusals = ServerRefusals.at("http://127.0.0.1:9464");
@@ -20,6 +23,7 @@ import java.time.Duration;
  */
 public final class ServerRefusals {
     static final String METRIC = "treecast_gateway_rejected_without_answer_total";
+    static final String WRITER_METRIC = "treecast_engine_batches_rejected_total";
     private static final Duration TIMEOUT = Duration.ofSeconds(2);
 
     private final URI metrics;
@@ -56,17 +60,20 @@ public final class ServerRefusals {
         }
     }
 
-    /** The counter's value in Prometheus text, or -1 when it is not there. */
+    /** The sum of the two counters in Prometheus text, or -1 when neither is there. */
     static long parse(String prometheusText) {
+        long sum = -1;
         for (String line : prometheusText.split("\n")) {
-            if (line.startsWith(METRIC + " ")) {
-                try {
-                    return (long) Double.parseDouble(line.substring(METRIC.length() + 1).trim());
-                } catch (NumberFormatException e) {
-                    return -1;
+            for (String metric : new String[]{METRIC, WRITER_METRIC}) {
+                if (line.startsWith(metric + " ")) {
+                    try {
+                        sum = Math.max(sum, 0) + (long) Double.parseDouble(line.substring(metric.length() + 1).trim());
+                    } catch (NumberFormatException e) {
+                        return -1;
+                    }
                 }
             }
         }
-        return -1;
+        return sum;
     }
 }

@@ -14,12 +14,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ServerRefusalsTest {
 
     @Test
-    void readsTheRefusedPublishesCounterOutOfPrometheusText() {
+    void addsTheConnectionsAndTheWritersRefusalsOutOfPrometheusText() {
         String text = "# HELP treecast_gateway_rejected_without_answer_total Fire-and-forget publishes refused\n"
                 + "# TYPE treecast_gateway_rejected_without_answer_total counter\n"
                 + "treecast_gateway_rejected_without_answer_total_other 9.0\n"
-                + "treecast_gateway_rejected_without_answer_total 1234.0\n";
-        assertThat(ServerRefusals.parse(text)).isEqualTo(1234);
+                + "treecast_gateway_rejected_without_answer_total 1234.0\n"
+                + "# HELP treecast_engine_batches_rejected_total Batches refused on the writer\n"
+                + "treecast_engine_batches_rejected_total 66.0\n";
+        assertThat(ServerRefusals.parse(text)).isEqualTo(1300);
+        assertThat(ServerRefusals.parse("treecast_engine_batches_rejected_total 5.0\n")).as("one of them").isEqualTo(5);
         assertThat(ServerRefusals.parse("treecast_gateway_errors_total{code=\"OVERLOADED\"} 3.0\n")).isEqualTo(-1);
     }
 
