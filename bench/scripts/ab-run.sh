@@ -28,6 +28,7 @@ done
 ready=$(date +%s.%N)
 sleep "${SETTLE:-5}"
 load=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "== $label run $n: server up in $(echo "$ready - $start" | bc) s, load $load" >&2
 metrics=$(grep -o "metrics on http://[0-9.:]*" "$log" | head -1 | cut -d' ' -f3)
 # shellcheck disable=SC2086
 ${BTASK:-} ${BJOPTS:+env TREECAST_JAVA_OPTS="$BJOPTS"} "$bin" bench --json --url "tcp://127.0.0.1:$port" \

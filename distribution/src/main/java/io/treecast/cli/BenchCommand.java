@@ -98,6 +98,11 @@ public final class BenchCommand implements Callable<Integer> {
                     + "client library's default, " + io.treecast.client.ClientOptions.DEFAULT_READ_AHEAD_FRAMES + ").")
     int readAheadFrames;
 
+    @Option(names = "--publish-linger-us", paramLabel = "N", description = "The publisher's client writes a burst of publishes "
+            + "N microseconds after its first one, in one send (-Dtreecast.client.publish-linger-us; 0..10000; default: the "
+            + "client library's, 0 = at once). For an A/B of CPU per update.")
+    Integer publishLingerMicros;
+
     @Option(names = "--json", description = "Results as one JSON object per line.")
     boolean json;
 
@@ -105,6 +110,13 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (publishLingerMicros != null) {
+            if (publishLingerMicros < 0 || publishLingerMicros > 10_000) {
+                throw new IllegalArgumentException("--publish-linger-us must be 0..10000 (microseconds); got " + publishLingerMicros);
+            }
+            // read by each client connection of this JVM when it connects: the load generator's own
+            System.setProperty(io.treecast.client.ClientOptions.PUBLISH_LINGER_PROPERTY, publishLingerMicros.toString());
+        }
         LoadOptions base = new LoadOptions().rate(rate).durationSeconds(duration).warmupSeconds(warmup)
                 .publishers(publishers).batch(batch).subscribers(subscribers).patterns(patterns).leaves(leaves)
                 .readAheadFrames(readAheadFrames);

@@ -129,6 +129,13 @@ class TreecastCliTest {
     }
 
     @Test
+    void benchRejectsAPublishLingerOutOfRangeBeforeConnecting() {
+        assertThat(run("bench", "--publish-linger-us", "20000", "--url", "tcp://127.0.0.1:1")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err()).isEqualTo("error: USAGE: --publish-linger-us must be 0..10000 (microseconds); got 20000\n");
+        assertThat(System.getProperty(io.treecast.client.ClientOptions.PUBLISH_LINGER_PROPERTY)).isNull();
+    }
+
+    @Test
     void benchRejectsAnUnknownTransport() {
         assertThat(run("bench", "--transport", "udp", "--url", "tcp://127.0.0.1:1")).isEqualTo(ExitCodes.USAGE);
         assertThat(err()).isEqualTo("error: USAGE: --transport must be tcp, ws, tls or wss, or several joined by ',' (e.g. tcp,tls); got udp\n");

@@ -52,12 +52,11 @@ public final class FnfWriter implements Runnable {
      */
     public static final String RSOCKET_FNF_PROPERTY = "treecast.client.rsocket-fnf";
     /**
-     * {@code -Dtreecast.client.publish-linger-us=N} (0..10000, default 0): the first publish of a burst has its
+     * {@link io.treecast.client.ClientOptions#PUBLISH_LINGER_PROPERTY}: with N > 0 the first publish of a burst has the
      * connection's event loop write and flush N microseconds later, so the publishes of those N microseconds leave in
-     * one write (one wake-up of the loop, one send, one read on the server) instead of one each. Adds up to N
-     * microseconds to a publish's latency. Read when a client connects.
+     * one write (one wake-up of the loop, one send, one read on the server) instead of one each.
      */
-    public static final String PUBLISH_LINGER_PROPERTY = "treecast.client.publish-linger-us";
+    public static final String PUBLISH_LINGER_PROPERTY = io.treecast.client.ClientOptions.PUBLISH_LINGER_PROPERTY;
     private static final int LENGTH_BYTES = 3;
     private static final int HEADER_BYTES = LENGTH_BYTES + 4 + 2; // length, stream id, type and flags
     private static final int METADATA_LENGTH_BYTES = 3;
