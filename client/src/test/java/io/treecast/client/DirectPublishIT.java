@@ -224,11 +224,15 @@ class DirectPublishIT {
     }
 
     @Test
-    void aLingerOutOfRangeIsRefusedAtConnectNamingTheProperty() {
-        System.setProperty(FnfWriter.PUBLISH_LINGER_PROPERTY, "20000");
+    void aLingerOutOfRangeOrNotANumberIsRefusedAtConnectNamingTheProperty() {
+        int connectionsBefore = server.connections();
         try {
-            assertThatThrownBy(() -> TreecastClient.connect(server.tcpUri()).close())
-                    .hasMessageContaining("treecast.client.publish-linger-us = 20000: must be 0..10000 (microseconds)");
+            for (String bad : List.of("20000", "-1", "1ms")) {
+                System.setProperty(FnfWriter.PUBLISH_LINGER_PROPERTY, bad);
+                assertThatThrownBy(() -> TreecastClient.connect(server.tcpUri()).close())
+                        .hasMessageContaining("treecast.client.publish-linger-us = " + bad + ": must be 0..10000 (microseconds)");
+            }
+            assertThat(server.connections()).as("checked before a socket is opened").isLessThanOrEqualTo(connectionsBefore);
         } finally {
             System.clearProperty(FnfWriter.PUBLISH_LINGER_PROPERTY);
         }

@@ -146,6 +146,12 @@ public final class ClientConnection {
     }
 
     private Mono<Live> connect() {
+        long lingerNanos;
+        try {
+            lingerNanos = FnfWriter.lingerNanos(); // checked before a socket is opened, so a bad value leaks none
+        } catch (IllegalArgumentException badProperty) {
+            return Mono.error(badProperty);
+        }
         Setup setup = Setup.newBuilder().setToken(options.token()).setClientName(options.clientName()).build();
         java.util.concurrent.atomic.AtomicReference<Mono<Live>> self = new java.util.concurrent.atomic.AtomicReference<>();
         ChannelTap tap = new ChannelTap();
@@ -159,7 +165,7 @@ public final class ClientConnection {
                 .timeout(options.connectTimeout())
                 .onErrorMap(ClientConnection::map)
                 .map(r -> {
-                    Live l = new Live(r, FnfWriter.attach(tap.channel, r, FRAGMENT_MTU, tap.watch));
+                    Live l = new Live(r, FnfWriter.attach(tap.channel, r, FRAGMENT_MTU, tap.watch, lingerNanos));
                     open = l;
                     // onClose errors when the server goes away: the streams of this connection report that, so the
                     // error is consumed here (an unhandled one is logged by Reactor as ErrorCallbackNotImplemented)

@@ -86,11 +86,24 @@ public final class FnfWriter implements Runnable {
         this.lingerNanos = lingerNanos;
     }
 
-    /** {@link #PUBLISH_LINGER_PROPERTY} in nanoseconds; a value out of 0..10000 is an error at connect. */
-    static long lingerNanos() {
-        long us = Long.getLong(PUBLISH_LINGER_PROPERTY, 0L);
+    /**
+     * {@link #PUBLISH_LINGER_PROPERTY} in nanoseconds (0 when unset).
+     *
+     * @throws IllegalArgumentException when it is not an integer 0..10000
+     */
+    public static long lingerNanos() {
+        String value = System.getProperty(PUBLISH_LINGER_PROPERTY);
+        if (value == null) {
+            return 0;
+        }
+        long us;
+        try {
+            us = Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            us = -1;
+        }
         if (us < 0 || us > 10_000) {
-            throw new IllegalArgumentException(PUBLISH_LINGER_PROPERTY + " = " + us + ": must be 0..10000 (microseconds)");
+            throw new IllegalArgumentException(PUBLISH_LINGER_PROPERTY + " = " + value + ": must be 0..10000 (microseconds)");
         }
         return us * 1000;
     }
@@ -119,14 +132,15 @@ public final class FnfWriter implements Runnable {
 
     /**
      * A writer for the connected {@code rsocket} on {@code channel}, or null when the direct path is off or cannot
-     * work for it (supplier not found, not rsocket-java's requester, channel already closed).
+     * work for it (supplier not found, not rsocket-java's requester, channel already closed). {@code lingerNanos}:
+     * {@link #lingerNanos()}, read before the connection was opened.
      */
-    public static FnfWriter attach(Channel channel, RSocket rsocket, int mtu, FirstWriteWatch watch) {
+    public static FnfWriter attach(Channel channel, RSocket rsocket, int mtu, FirstWriteWatch watch, long lingerNanos) {
         if (!available() || Boolean.getBoolean(RSOCKET_FNF_PROPERTY) || channel == null || watch == null
                 || !REQUESTER.isInstance(rsocket)) {
             return null;
         }
-        FnfWriter writer = new FnfWriter(channel, rsocket, mtu, watch, lingerNanos());
+        FnfWriter writer = new FnfWriter(channel, rsocket, mtu, watch, lingerNanos);
         watch.writer = writer;
         channel.closeFuture().addListener(f -> writer.close());
         return channel.isActive() ? writer : null;
