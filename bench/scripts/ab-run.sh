@@ -22,7 +22,7 @@ ${STASK:-} ${SJOPTS:+env TREECAST_JAVA_OPTS="$SJOPTS"} "$bin" serve --tcp-port "
     --set durability.data-dir="$data" ${SARGS:-} > "$log" 2>&1 &
 server=$!
 until grep -q "listening on" "$log" 2>/dev/null; do
-    if ! kill -0 "$server" 2>/dev/null; then echo "server exited: see $log" >&2; exit 1; fi
+    if ! kill -0 "$server" 2>/dev/null; then echo "server exited: see $log" >&2; rm -rf "$data"; exit 1; fi
     sleep 0.1
 done
 ready=$(date +%s.%N)
