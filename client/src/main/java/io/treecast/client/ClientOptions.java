@@ -26,6 +26,8 @@ public final class ClientOptions {
      * range fails the connect. See client/README.md.
      */
     public static final String PUBLISH_LINGER_PROPERTY = "treecast.client.publish-linger-us";
+    /** The most {@link #PUBLISH_LINGER_PROPERTY} allows, in microseconds. */
+    public static final int MAX_PUBLISH_LINGER_MICROS = 10_000;
 
     private final String token;
     private final String clientName;

@@ -199,7 +199,7 @@ class DirectPublishIT {
     @Test
     void publishesThatLingerOnTheEventLoopAllArriveInOrder() throws Exception {
         int updates = 3_000;
-        System.setProperty(FnfWriter.PUBLISH_LINGER_PROPERTY, "500");
+        System.setProperty(ClientOptions.PUBLISH_LINGER_PROPERTY, "500");
         try (TreecastClient client = TreecastClient.connect(server.tcpUri())) {
             assertThat(client.publishesDirect()).isTrue();
             List<Long> seen = new CopyOnWriteArrayList<>();
@@ -219,7 +219,7 @@ class DirectPublishIT {
             assertThat(seen).hasSize(updates).isSorted().doesNotHaveDuplicates();
             sub.cancel();
         } finally {
-            System.clearProperty(FnfWriter.PUBLISH_LINGER_PROPERTY);
+            System.clearProperty(ClientOptions.PUBLISH_LINGER_PROPERTY);
         }
     }
 
@@ -228,13 +228,13 @@ class DirectPublishIT {
         int connectionsBefore = server.connections();
         try {
             for (String bad : List.of("20000", "-1", "1ms")) {
-                System.setProperty(FnfWriter.PUBLISH_LINGER_PROPERTY, bad);
+                System.setProperty(ClientOptions.PUBLISH_LINGER_PROPERTY, bad);
                 assertThatThrownBy(() -> TreecastClient.connect(server.tcpUri()).close())
                         .hasMessageContaining("treecast.client.publish-linger-us = " + bad + ": must be 0..10000 (microseconds)");
             }
             assertThat(server.connections()).as("checked before a socket is opened").isLessThanOrEqualTo(connectionsBefore);
         } finally {
-            System.clearProperty(FnfWriter.PUBLISH_LINGER_PROPERTY);
+            System.clearProperty(ClientOptions.PUBLISH_LINGER_PROPERTY);
         }
         try (TreecastClient client = TreecastClient.connect(server.tcpUri())) {
             assertThat(client.publishesDirect()).as("the next connect, without it, publishes directly").isTrue();

@@ -111,8 +111,9 @@ public final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (publishLingerMicros != null) {
-            if (publishLingerMicros < 0 || publishLingerMicros > 10_000) {
-                throw new IllegalArgumentException("--publish-linger-us must be 0..10000 (microseconds); got " + publishLingerMicros);
+            if (publishLingerMicros < 0 || publishLingerMicros > io.treecast.client.ClientOptions.MAX_PUBLISH_LINGER_MICROS) {
+                throw new IllegalArgumentException("--publish-linger-us must be 0.." + io.treecast.client.ClientOptions.MAX_PUBLISH_LINGER_MICROS
+                        + " (microseconds); got " + publishLingerMicros);
             }
             // read by each client connection of this JVM when it connects: the load generator's own
             System.setProperty(io.treecast.client.ClientOptions.PUBLISH_LINGER_PROPERTY, publishLingerMicros.toString());

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.internal.PlatformDependent;
 import io.rsocket.RSocket;
+import io.treecast.client.ClientOptions;
 import reactor.netty.NettyPipeline;
 
 import java.lang.invoke.MethodHandle;
@@ -51,12 +52,6 @@ public final class FnfWriter implements Runnable {
      * escape hatch, and the A/B switch for measurements. Read when a client connects.
      */
     public static final String RSOCKET_FNF_PROPERTY = "treecast.client.rsocket-fnf";
-    /**
-     * {@link io.treecast.client.ClientOptions#PUBLISH_LINGER_PROPERTY}: with N > 0 the first publish of a burst has the
-     * connection's event loop write and flush N microseconds later, so the publishes of those N microseconds leave in
-     * one write (one wake-up of the loop, one send, one read on the server) instead of one each.
-     */
-    public static final String PUBLISH_LINGER_PROPERTY = io.treecast.client.ClientOptions.PUBLISH_LINGER_PROPERTY;
     private static final int LENGTH_BYTES = 3;
     private static final int HEADER_BYTES = LENGTH_BYTES + 4 + 2; // length, stream id, type and flags
     private static final int METADATA_LENGTH_BYTES = 3;
@@ -87,12 +82,14 @@ public final class FnfWriter implements Runnable {
     }
 
     /**
-     * {@link #PUBLISH_LINGER_PROPERTY} in nanoseconds (0 when unset).
+     * {@link ClientOptions#PUBLISH_LINGER_PROPERTY} in nanoseconds (0 when unset): with N > 0 the first publish of a
+     * burst has the event loop write and flush N microseconds later, so the publishes of that window leave in one
+     * write (one wake-up of the loop, one send, one read on the server) instead of one each.
      *
-     * @throws IllegalArgumentException when it is not an integer 0..10000
+     * @throws IllegalArgumentException when it is not an integer 0..{@link ClientOptions#MAX_PUBLISH_LINGER_MICROS}
      */
     public static long lingerNanos() {
-        String value = System.getProperty(PUBLISH_LINGER_PROPERTY);
+        String value = System.getProperty(ClientOptions.PUBLISH_LINGER_PROPERTY);
         if (value == null) {
             return 0;
         }
@@ -102,8 +99,9 @@ public final class FnfWriter implements Runnable {
         } catch (NumberFormatException e) {
             us = -1;
         }
-        if (us < 0 || us > 10_000) {
-            throw new IllegalArgumentException(PUBLISH_LINGER_PROPERTY + " = " + value + ": must be 0..10000 (microseconds)");
+        if (us < 0 || us > ClientOptions.MAX_PUBLISH_LINGER_MICROS) {
+            throw new IllegalArgumentException(ClientOptions.PUBLISH_LINGER_PROPERTY + " = " + value + ": must be 0.."
+                    + ClientOptions.MAX_PUBLISH_LINGER_MICROS + " (microseconds)");
         }
         return us * 1000;
     }
