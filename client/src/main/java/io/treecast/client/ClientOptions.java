@@ -26,6 +26,10 @@ public final class ClientOptions {
      * range fails the connect. See client/README.md.
      */
     public static final String PUBLISH_LINGER_PROPERTY = "treecast.client.publish-linger-us";
+    /** The default of {@link #publishBufferBytes(int)}: 16 MiB. */
+    public static final int DEFAULT_PUBLISH_BUFFER_BYTES = 16 << 20;
+    /** The most {@link #publishBufferBytes(int)} allows: 1 GiB. */
+    public static final int MAX_PUBLISH_BUFFER_BYTES = 1 << 30;
     /** The most {@link #PUBLISH_LINGER_PROPERTY} allows, in microseconds. */
     public static final int MAX_PUBLISH_LINGER_MICROS = 10_000;
 
@@ -38,10 +42,11 @@ public final class ClientOptions {
     private final java.nio.file.Path keyFile;
     private final int readAheadFrames;
     private final int readAheadBytes;
+    private final int publishBufferBytes;
 
     private ClientOptions(String token, String clientName, Duration requestTimeout, Duration connectTimeout,
                           java.nio.file.Path caFile, java.nio.file.Path certFile, java.nio.file.Path keyFile,
-                          int readAheadFrames, int readAheadBytes) {
+                          int readAheadFrames, int readAheadBytes, int publishBufferBytes) {
         this.token = token;
         this.clientName = clientName;
         this.requestTimeout = requestTimeout;
@@ -51,6 +56,7 @@ public final class ClientOptions {
         this.keyFile = keyFile;
         this.readAheadFrames = readAheadFrames;
         this.readAheadBytes = readAheadBytes;
+        this.publishBufferBytes = publishBufferBytes;
     }
 
     /**
@@ -60,7 +66,7 @@ public final class ClientOptions {
      * <pre>{@code TreecastClient.connect("tls://broker:7070", ClientOptions.defaults().caFile(Path.of("ca.pem")));}</pre>
      */
     public ClientOptions caFile(java.nio.file.Path pemFile) {
-        return new ClientOptions(token, clientName, requestTimeout, connectTimeout, pemFile, certFile, keyFile, readAheadFrames, readAheadBytes);
+        return new ClientOptions(token, clientName, requestTimeout, connectTimeout, pemFile, certFile, keyFile, readAheadFrames, readAheadBytes, publishBufferBytes);
     }
 
     /**
@@ -68,7 +74,7 @@ public final class ClientOptions {
      * client's PEM certificate chain and its unencrypted PKCS#8 PEM key.
      */
     public ClientOptions clientCertificate(java.nio.file.Path certPemFile, java.nio.file.Path keyPemFile) {
-        return new ClientOptions(token, clientName, requestTimeout, connectTimeout, caFile, certPemFile, keyPemFile, readAheadFrames, readAheadBytes);
+        return new ClientOptions(token, clientName, requestTimeout, connectTimeout, caFile, certPemFile, keyPemFile, readAheadFrames, readAheadBytes, publishBufferBytes);
     }
 
     /** The CA file for TLS, or null (the JDK's trusted authorities). */
@@ -78,29 +84,32 @@ public final class ClientOptions {
     /** The client key file, or null. */
     public java.nio.file.Path keyFile() { return keyFile; }
 
-    /** No token, no name, 30 s for blocking calls, 10 s to connect, read-ahead 512 frames bounded by 4 MiB per subscription. */
+    /**
+     * No token, no name, 30 s for blocking calls, 10 s to connect, read-ahead 512 frames bounded by 4 MiB per
+     * subscription, 16 MiB of publishes waiting for the socket per connection.
+     */
     public static ClientOptions defaults() {
         return new ClientOptions("", "", Duration.ofSeconds(30), Duration.ofSeconds(10), null, null, null,
-                DEFAULT_READ_AHEAD_FRAMES, DEFAULT_READ_AHEAD_BYTES);
+                DEFAULT_READ_AHEAD_FRAMES, DEFAULT_READ_AHEAD_BYTES, DEFAULT_PUBLISH_BUFFER_BYTES);
     }
 
     /** The token sent in the SETUP frame (when the server has {@code auth.tokens}). */
     public ClientOptions token(String token) {
-        return new ClientOptions(token, clientName, requestTimeout, connectTimeout, caFile, certFile, keyFile, readAheadFrames, readAheadBytes);
+        return new ClientOptions(token, clientName, requestTimeout, connectTimeout, caFile, certFile, keyFile, readAheadFrames, readAheadBytes, publishBufferBytes);
     }
 
     /** A name that shows up in the server's logs and metrics. */
     public ClientOptions clientName(String name) {
-        return new ClientOptions(token, name, requestTimeout, connectTimeout, caFile, certFile, keyFile, readAheadFrames, readAheadBytes);
+        return new ClientOptions(token, name, requestTimeout, connectTimeout, caFile, certFile, keyFile, readAheadFrames, readAheadBytes, publishBufferBytes);
     }
 
     /** How long a blocking call waits for its answer. */
     public ClientOptions requestTimeout(Duration timeout) {
-        return new ClientOptions(token, clientName, timeout, connectTimeout, caFile, certFile, keyFile, readAheadFrames, readAheadBytes);
+        return new ClientOptions(token, clientName, timeout, connectTimeout, caFile, certFile, keyFile, readAheadFrames, readAheadBytes, publishBufferBytes);
     }
 
     public ClientOptions connectTimeout(Duration timeout) {
-        return new ClientOptions(token, clientName, requestTimeout, timeout, caFile, certFile, keyFile, readAheadFrames, readAheadBytes);
+        return new ClientOptions(token, clientName, requestTimeout, timeout, caFile, certFile, keyFile, readAheadFrames, readAheadBytes, publishBufferBytes);
     }
 
     public String token() { return token; }
@@ -126,7 +135,7 @@ public final class ClientOptions {
                     + ": it is how many frames of a subscription the client asks for ahead (default "
                     + DEFAULT_READ_AHEAD_FRAMES + ")");
         }
-        return new ClientOptions(token, clientName, requestTimeout, connectTimeout, caFile, certFile, keyFile, frames, readAheadBytes);
+        return new ClientOptions(token, clientName, requestTimeout, connectTimeout, caFile, certFile, keyFile, frames, readAheadBytes, publishBufferBytes);
     }
 
     /**
@@ -150,11 +159,37 @@ public final class ClientOptions {
                     + ": it bounds what the client holds of a subscription not yet taken by the application (default "
                     + DEFAULT_READ_AHEAD_BYTES + ")");
         }
-        return new ClientOptions(token, clientName, requestTimeout, connectTimeout, caFile, certFile, keyFile, readAheadFrames, bytes);
+        return new ClientOptions(token, clientName, requestTimeout, connectTimeout, caFile, certFile, keyFile, readAheadFrames, bytes, publishBufferBytes);
     }
 
     /** Frames asked for ahead per subscription (see {@link #readAheadFrames(int)}). */
     public int readAheadFrames() { return readAheadFrames; }
     /** Bytes held per subscription at most, about (see {@link #readAheadBytes(int)}). */
     public int readAheadBytes() { return readAheadBytes; }
+
+    /**
+     * The bound on the bytes of publishes one connection holds that the socket has not taken yet (default
+     * {@value #DEFAULT_PUBLISH_BUFFER_BYTES}, 16 MiB; 1..{@value #MAX_PUBLISH_BUFFER_BYTES}). Publishing is
+     * fire-and-forget, so a publisher faster than the server reads (a server whose inbound queue is full stops reading
+     * the connection rather than drop what it sent) would otherwise make the client buffer without end. At the bound
+     * {@link TreecastClient#publish} waits for room, up to {@link #requestTimeout()}, then throws OVERLOADED; {@code
+     * reactive().publish} fails with OVERLOADED at once, as it must not block. Nothing of a refused publish was sent;
+     * everything accepted before it still goes out, in order. One publish larger than the bound still goes when the
+     * buffer is below it. Applies to TCP connections that publish directly (see {@link TreecastClient#publishesDirect()}).
+     *
+     * <pre>{@code ClientOptions.defaults().publishBufferBytes(1 << 20).requestTimeout(Duration.ofSeconds(2));}</pre>
+     *
+     * @throws IllegalArgumentException when {@code bytes} is not 1..{@value #MAX_PUBLISH_BUFFER_BYTES}
+     */
+    public ClientOptions publishBufferBytes(int bytes) {
+        if (bytes < 1 || bytes > MAX_PUBLISH_BUFFER_BYTES) {
+            throw new IllegalArgumentException("publish buffer bytes must be 1.." + MAX_PUBLISH_BUFFER_BYTES + " (1 GiB), was " + bytes
+                    + ": it bounds the publishes a connection holds that its socket has not taken yet (default "
+                    + DEFAULT_PUBLISH_BUFFER_BYTES + ")");
+        }
+        return new ClientOptions(token, clientName, requestTimeout, connectTimeout, caFile, certFile, keyFile, readAheadFrames, readAheadBytes, bytes);
+    }
+
+    /** Bytes of publishes a connection holds for its socket at most (see {@link #publishBufferBytes(int)}). */
+    public int publishBufferBytes() { return publishBufferBytes; }
 }

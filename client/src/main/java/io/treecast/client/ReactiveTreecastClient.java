@@ -66,7 +66,8 @@ public final class ReactiveTreecastClient {
     /**
      * Sends {@code batch} without waiting for an answer (errors are not reported back): completes once the frame is
      * queued for the connection's event loop; fails with CLOSED after {@code close()}, CONNECTION when it cannot
-     * connect. On TCP the batch is encoded straight into one pooled buffer that is the whole RSocket frame (see
+     * connect, OVERLOADED when the connection's publish buffer is at its bound ({@link
+     * io.treecast.client.ClientOptions#publishBufferBytes(int)}; nothing was sent: retry later). On TCP the batch is encoded straight into one pooled buffer that is the whole RSocket frame (see
      * {@link TreecastClient#publish(ChangeBatch)}).
      */
     public Mono<Void> publish(ChangeBatch batch) {
@@ -117,7 +118,7 @@ public final class ReactiveTreecastClient {
         }
         FnfWriter writer = live.writer();
         if (writer != null) {
-            sendDirect(writer, batch);
+            sendDirect(writer, batch, connection.options().requestTimeout().toNanos());
         } else {
             live.rsocket().fireAndForget(payload(batch, AckMode.APPLIED, PUBLISH_METADATA)).subscribe(errors);
         }
@@ -128,14 +129,18 @@ public final class ReactiveTreecastClient {
     private static void send(ClientConnection.Live live, ChangeBatch batch) {
         FnfWriter writer = live.writer();
         if (writer != null) {
-            sendDirect(writer, batch);
+            sendDirect(writer, batch, 0); // a Mono must not block: a full publish buffer fails it at once
         } else {
             live.rsocket().fireAndForget(payload(batch, AckMode.APPLIED, PUBLISH_METADATA)).subscribe(IGNORE_ERRORS);
         }
     }
 
-    /** The batch encoded into one pooled buffer that is already the whole REQUEST_FNF frame, queued for the event loop. */
-    private static void sendDirect(FnfWriter writer, ChangeBatch batch) {
+    /**
+     * The batch encoded into one pooled buffer that is already the whole REQUEST_FNF frame, queued for the event loop,
+     * once the connection's publish buffer has room (waiting up to {@code waitNanos}, else OVERLOADED).
+     */
+    private static void sendDirect(FnfWriter writer, ChangeBatch batch, long waitNanos) {
+        writer.awaitRoom(waitNanos);
         int dataBytes = batch.encodedSize(AckMode.APPLIED);
         ByteBuf frame = writer.allocate(PUBLISH_ROUTE, dataBytes);
         try {

@@ -95,9 +95,11 @@ public final class TreecastClient implements AutoCloseable {
      * the order they were made. It blocks only to connect, when there is no open connection; it throws
      * {@link TreecastClientException} CLOSED after {@link #close()}, CONNECTION when it cannot connect. Frames
      * queued when the connection is lost are dropped (the next call connects again). The server refuses bad
-     * batches without an answer (it counts them); use {@link #update} when you need the seq or the error. Nothing
-     * bounds what an application queues faster than its socket drains: for a stream with back-pressure, use
-     * {@code reactive().ingest(...)}.
+     * batches without an answer (it counts them); use {@link #update} when you need the seq or the error. What an
+     * application publishes faster than the server reads waits in a bounded buffer
+     * ({@link ClientOptions#publishBufferBytes(int)}, 16 MiB): when it is full this call waits for room, up to the
+     * request timeout, then throws OVERLOADED (nothing of that publish was sent). A server whose inbound queue is full
+     * stops reading the connection instead of dropping what it sent, so a too-fast publisher is slowed, not thinned.
      *
      * <pre>{@code
      * for (int i = 0; i < 1_000_000; i++) client.publish(b -> b.set("fx/EURUSD/bid", 1.08 + i * 1e-6));

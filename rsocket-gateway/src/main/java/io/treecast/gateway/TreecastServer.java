@@ -344,6 +344,14 @@ public final class TreecastServer implements AutoCloseable {
     }
 
     /**
+     * Times a TCP connection stopped reading because the engine's inbound queue was full: its publish waited (nothing
+     * was dropped) and TCP flow control slowed its publisher until the engine took it.
+     */
+    public long publishPauses() {
+        return gateway.publishPauses();
+    }
+
+    /**
      * Closes every client connection now (their streams end, their clients see the connection drop) while the
      * server keeps listening and keeps its state: for operators rebalancing clients, and for tests of
      * reconnect-and-resume.

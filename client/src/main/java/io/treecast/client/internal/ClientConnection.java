@@ -165,7 +165,8 @@ public final class ClientConnection {
                 .timeout(options.connectTimeout())
                 .onErrorMap(ClientConnection::map)
                 .map(r -> {
-                    Live l = new Live(r, FnfWriter.attach(tap.channel, r, FRAGMENT_MTU, tap.watch, lingerNanos));
+                    Live l = new Live(r, FnfWriter.attach(tap.channel, r, FRAGMENT_MTU, tap.watch, lingerNanos,
+                            options.publishBufferBytes()));
                     open = l;
                     // onClose errors when the server goes away: the streams of this connection report that, so the
                     // error is consumed here (an unhandled one is logged by Reactor as ErrorCallbackNotImplemented)

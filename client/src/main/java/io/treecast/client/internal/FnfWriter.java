@@ -19,6 +19,8 @@ import java.lang.reflect.Method;
 import java.util.Queue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Writes the REQUEST_FNF frames of one TCP connection straight to its Netty channel, bypassing rsocket-java's
@@ -38,7 +40,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * .getNextStreamId()}); when it is not there (another rsocket-java version), {@link #available()} is false and the
  * client publishes through rsocket-java as before.
  *
+ * <p>What it holds is bounded: the bytes queued here plus those Netty has not yet written to the socket stay within
+ * {@code budgetBytes} ({@code ClientOptions.publishBufferBytes}). Callers ask {@link #awaitRoom} before they encode a
+ * publish: a server that stops reading (its engine's queue is full) slows the publisher instead of making this client
+ * buffer without end.
+ *
  * <pre>{@code
+ * writer.awaitRoom(timeoutNanos);       // throws OVERLOADED when the buffer stays full
  * ByteBuf frame = writer.allocate(metadata, dataBytes);
  * batch.writeTo(frame, ack);            // exactly dataBytes
  * writer.send(frame);                   // ownership passes; never blocks
@@ -71,14 +79,18 @@ public final class FnfWriter implements Runnable {
     private final Queue<Object> queue = PlatformDependent.newMpscQueue();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final long lingerNanos;
+    private final long budgetBytes;
+    /** Bytes sent here and not yet handed to Netty. */
+    private final AtomicLong queuedBytes = new AtomicLong();
     private volatile boolean closed;
 
-    private FnfWriter(Channel channel, RSocket requester, int mtu, FirstWriteWatch watch, long lingerNanos) {
+    private FnfWriter(Channel channel, RSocket requester, int mtu, FirstWriteWatch watch, long lingerNanos, long budgetBytes) {
         this.channel = channel;
         this.requester = requester;
         this.mtu = mtu;
         this.watch = watch;
         this.lingerNanos = lingerNanos;
+        this.budgetBytes = budgetBytes;
     }
 
     /**
@@ -131,17 +143,51 @@ public final class FnfWriter implements Runnable {
     /**
      * A writer for the connected {@code rsocket} on {@code channel}, or null when the direct path is off or cannot
      * work for it (supplier not found, not rsocket-java's requester, channel already closed). {@code lingerNanos}:
-     * {@link #lingerNanos()}, read before the connection was opened.
+     * {@link #lingerNanos()}, read before the connection was opened; {@code budgetBytes}: the publish buffer's bound.
      */
-    public static FnfWriter attach(Channel channel, RSocket rsocket, int mtu, FirstWriteWatch watch, long lingerNanos) {
+    public static FnfWriter attach(Channel channel, RSocket rsocket, int mtu, FirstWriteWatch watch, long lingerNanos,
+                                   long budgetBytes) {
         if (!available() || Boolean.getBoolean(RSOCKET_FNF_PROPERTY) || channel == null || watch == null
                 || !REQUESTER.isInstance(rsocket)) {
             return null;
         }
-        FnfWriter writer = new FnfWriter(channel, rsocket, mtu, watch, lingerNanos);
+        FnfWriter writer = new FnfWriter(channel, rsocket, mtu, watch, lingerNanos, budgetBytes);
         watch.writer = writer;
         channel.closeFuture().addListener(f -> writer.close());
         return channel.isActive() ? writer : null;
+    }
+
+    /** Bytes of publishes held for the socket: queued here plus not yet written by Netty. */
+    public long backlogBytes() {
+        io.netty.channel.ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
+        return queuedBytes.get() + (out == null ? 0 : out.totalPendingWriteBytes());
+    }
+
+    /**
+     * Returns when the publish buffer is below its bound, waiting up to {@code timeoutNanos} (0: not at all) for the
+     * socket to take what it holds. A closed connection returns at once (the publish is then dropped, as a send on a
+     * closed connection is).
+     *
+     * @throws io.treecast.client.TreecastClientException OVERLOADED when the buffer stayed at its bound
+     */
+    public void awaitRoom(long timeoutNanos) {
+        if (queuedBytes.get() < budgetBytes && backlogBytes() < budgetBytes) {
+            return; // the common case: one counter, then Netty's, no clock
+        }
+        long start = System.nanoTime();
+        long pause = 20_000;
+        while (!closed && backlogBytes() >= budgetBytes) {
+            long waited = System.nanoTime() - start;
+            if (waited >= timeoutNanos) {
+                throw new io.treecast.client.TreecastClientException(io.treecast.client.TreecastClientException.Code.OVERLOADED,
+                        "the connection's publish buffer holds " + backlogBytes() + " bytes, at its bound of " + budgetBytes
+                        + " (ClientOptions.publishBufferBytes): the server reads slower than this client publishes"
+                        + (timeoutNanos > 0 ? " (waited " + waited / 1_000_000 + " ms, the request timeout)" : "")
+                        + "; nothing of this publish was sent", null);
+            }
+            LockSupport.parkNanos(Math.min(pause, timeoutNanos - waited));
+            pause = Math.min(pause * 2, 1_000_000); // from 20 µs up to 1 ms: a drain is seen soon, a long stall costs little
+        }
     }
 
     /**
@@ -185,6 +231,7 @@ public final class FnfWriter implements Runnable {
             frame.release();
             return;
         }
+        queuedBytes.addAndGet(frame.readableBytes());
         queue.offer(frame.readableBytes() <= mtu ? frame : fragments(frame));
         // should the channel close meanwhile, the pass this schedules releases the frame: only the event loop
         // takes from the queue (it has a single consumer)
@@ -211,8 +258,10 @@ public final class FnfWriter implements Runnable {
         }
         while (true) {
             int frames = 0;
+            long bytes = 0;
             Object o;
             while ((o = queue.poll()) != null) {
+                bytes += o instanceof ByteBuf ? ((ByteBuf) o).readableBytes() : ((Fragments) o).bytes;
                 if (closed || !channel.isActive()) {
                     ReferenceCountUtil.release(o);
                     continue;
@@ -239,6 +288,7 @@ public final class FnfWriter implements Runnable {
             if (frames > 0) {
                 channel.flush();
             }
+            queuedBytes.addAndGet(-bytes); // after the write: Netty's pending bytes count them from there
             scheduled.set(false);
             if (queue.isEmpty() || !scheduled.compareAndSet(false, true)) {
                 break;
@@ -252,6 +302,7 @@ public final class FnfWriter implements Runnable {
         while ((o = queue.poll()) != null) {
             ReferenceCountUtil.release(o);
         }
+        queuedBytes.set(0);
     }
 
     /**
@@ -285,7 +336,7 @@ public final class FnfWriter implements Runnable {
                 out.add(f);
                 offset += len;
             }
-            return new Fragments(out.toArray(new ByteBuf[0]));
+            return new Fragments(out.toArray(new ByteBuf[0]), end);
         } finally {
             frame.release();
         }
@@ -294,9 +345,12 @@ public final class FnfWriter implements Runnable {
     /** The fragments of one large frame: they share one stream id and go out together. */
     private static final class Fragments implements io.netty.util.ReferenceCounted {
         final ByteBuf[] frames;
+        /** The whole frame's size, as counted when it was sent. */
+        final int bytes;
 
-        Fragments(ByteBuf[] frames) {
+        Fragments(ByteBuf[] frames, int bytes) {
             this.frames = frames;
+            this.bytes = bytes;
         }
 
         @Override public int refCnt() { return frames[0].refCnt(); }

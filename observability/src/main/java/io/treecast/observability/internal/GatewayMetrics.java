@@ -47,6 +47,8 @@ public final class GatewayMetrics implements MeterBinder {
                 .description("Connections whose SETUP was accepted").register(r);
         FunctionCounter.builder("treecast.gateway.rejected.without.answer", server, Served::rejectedWithoutAnswer)
                 .description("Fire-and-forget publishes refused (they have no answer frame; also counted by code when known)").register(r);
+        FunctionCounter.builder("treecast.gateway.publish.pauses", server, Served::publishPauses)
+                .description("Times a TCP connection stopped reading because the engine's inbound queue was full: its publish waited, nothing was dropped").register(r);
         Gauge.builder("treecast.gateway.connections", server, Served::connections)
                 .description("Open client connections").register(r);
         Gauge.builder("treecast.gateway.send.backlog", server, Served::sendBacklogBytes).baseUnit("bytes")

@@ -16,6 +16,11 @@ public interface Served {
 
     boolean listening();
 
+    /** Times a connection stopped reading because the engine's inbound queue was full (0 when not known). */
+    default long publishPauses() {
+        return 0;
+    }
+
     /** Bytes of subscription frames waiting for clients' sockets (0 when not known). */
     default long sendBacklogBytes() {
         return 0;
@@ -52,6 +57,7 @@ public interface Served {
             public GatewayStats stats() { return server.stats(); }
             public int connections() { return server.connections(); }
             public long rejectedWithoutAnswer() { return server.rejectedWithoutAnswer(); }
+            public long publishPauses() { return server.publishPauses(); }
             public boolean listening() { return server.listening(); }
             public long eventLoopSilenceNanos() { return server.eventLoopSilenceNanos(); }
             public long sendBacklogBytes() { return server.sendBacklogBytes(); }

@@ -46,6 +46,8 @@ public final class ConnectionHandler implements RSocket {
 
     /** Writes this connection's subscription frames directly; null when the channel was not found (then rsocket-java sends them). */
     private final FrameWriter writer;
+    /** The connection's reader of publishes off the wire, which can hold one the engine's full queue refused; or null. */
+    private volatile FnfReader directReader;
     /** Who this connection is. */
     final Identity identity;
     /**
@@ -77,6 +79,7 @@ public final class ConnectionHandler implements RSocket {
         if (writer != null) {
             FnfReader reader = FnfReader.of(writer.channel());
             if (reader != null) {
+                directReader = reader;
                 reader.arm(outermost, gateway, writer.channel());
             }
         }
@@ -161,6 +164,12 @@ public final class ConnectionHandler implements RSocket {
                 return Mono.empty();
             }
             OfferResult r = engine.offer(batch);
+            if (r == OfferResult.BACK_PRESSURED) {
+                FnfReader reader = directReader;
+                if (reader != null && reader.hold(batch)) {
+                    return Mono.empty(); // read off the wire: the connection pauses until the engine takes it
+                }
+            }
             if (r != OfferResult.ACCEPTED) {
                 gateway.rejected.incrementAndGet();
             }

@@ -36,6 +36,18 @@ import reactor.core.publisher.Mono;
  * with is counted by code as the request interceptor {@link ErrorCounter} counts it (its {@code onStart} does
  * nothing). Leases are not used by the server (a server with leases must not install this reader).
  *
+ * <p><b>A full inbound queue pauses the connection instead of dropping its publish.</b> When the engine cannot take
+ * a publish read here ({@link io.treecast.fastpath.OfferResult#BACK_PRESSURED}: its inbound queue is full, e.g. while a
+ * cold server compiles its hot path), {@link ConnectionHandler} hands the decoded batch to {@link #hold}: the reader
+ * stops reading the socket (TCP flow control then slows the publisher: its client's send buffer fills, see the
+ * Java client's {@code ClientOptions.publishBufferBytes}), keeps every frame that had already been read behind the held
+ * publish, in order, and offers the held batch again every {@link #RETRY_NANOS} ns. Once the engine takes it, the
+ * kept frames are handled as if just read, and reading resumes. What waits is bounded: one batch (already within
+ * {@code limits.max-batch-bytes}) plus at most {@link #MAX_WAITING_BYTES} of frames; a publish beyond that is refused
+ * and counted, as before (it cannot happen while reading stays paused: one read is at most 64 KiB). Counted in
+ * {@code treecast_gateway_publish_pauses_total}. Publishes that reach the server another way (WebSocket, fragmented
+ * ones, {@code -Dtreecast.server.rsocket-fnf=true}) are still refused and counted when the queue is full.
+ *
  * <p>{@code -Dtreecast.server.rsocket-fnf=true} leaves every frame to rsocket-java: an escape hatch and the A/B switch
  * for measurements, read when a connection is set up.
  *
@@ -55,6 +67,10 @@ public final class FnfReader extends ChannelInboundHandlerAdapter {
     private static final int FLAG_METADATA = 0b01_0000_0000;
     private static final int FLAG_FOLLOWS = 0b00_1000_0000;
     private static final byte[] PUBLISH_METADATA = publishMetadata();
+    /** How long a held publish waits before the engine is asked again: about one writer pass under load. */
+    static final long RETRY_NANOS = 100_000;
+    /** Frames kept behind a held publish, at most: far above one socket read, so only a misbehaving pipeline reaches it. */
+    static final int MAX_WAITING_BYTES = 4 << 20;
 
     private final ConnectionGuard guard;
     /** The route's bytes the payloads carry as metadata; read-only to whoever gets it, never released. */
@@ -66,6 +82,15 @@ public final class FnfReader extends ChannelInboundHandlerAdapter {
     private Gateway gateway;
     /** Frames let through to rsocket-java; equal to the guard's {@link ConnectionGuard#framesReceived} when none wait. */
     private long passed;
+    private ChannelHandlerContext ctx;
+    /** True while the responder handles a publish this reader took: only then may it {@link #hold} the batch. */
+    private boolean taking;
+    /** The publish the engine could not take yet (see the class comment), or null. */
+    private io.treecast.fastpath.Batch held;
+    /** Frames read after the held publish, in arrival order; ours to release or pass on. */
+    private final java.util.ArrayDeque<ByteBuf> waiting = new java.util.ArrayDeque<>();
+    private long waitingBytes;
+    private final Runnable retry = this::offerHeldAgain;
 
     private FnfReader(ConnectionGuard guard) {
         this.guard = guard;
@@ -110,7 +135,20 @@ public final class FnfReader extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (held != null && msg instanceof ByteBuf && keepWaiting((ByteBuf) msg)) {
+            return;
+        }
+        read(msg);
+    }
+
+    /** A frame as it comes off the decoder, or off the waiting list once the engine took the held publish. */
+    private void read(Object msg) {
         if (msg instanceof ByteBuf && take((ByteBuf) msg)) {
             return;
         }
@@ -118,31 +156,101 @@ public final class FnfReader extends ChannelInboundHandlerAdapter {
         ctx.fireChannelRead(msg);
     }
 
+    /** Keeps {@code frame} behind the held publish; false when the bound is reached (then it is handled at once). */
+    private boolean keepWaiting(ByteBuf frame) {
+        if (waitingBytes + frame.readableBytes() > MAX_WAITING_BYTES) {
+            if (isDirectPublish(frame)) {
+                frame.release(); // cannot wait and must not overtake the held publish: refused, as a full queue did before
+                gateway.rejected.incrementAndGet();
+                return true;
+            }
+            return false;
+        }
+        waiting.add(frame);
+        waitingBytes += frame.readableBytes();
+        return true;
+    }
+
+    /**
+     * The engine's inbound queue refused {@code batch}, a publish this reader is handing to the responder right now:
+     * keep it, stop reading, and offer it again shortly (class comment). False when it cannot be held (not called from
+     * {@link #take}, or already holding one): the caller refuses it.
+     */
+    boolean hold(io.treecast.fastpath.Batch batch) {
+        if (!taking || held != null) {
+            return false;
+        }
+        held = batch;
+        gateway.publishPauses.incrementAndGet();
+        ctx.channel().config().setAutoRead(false);
+        ctx.executor().schedule(retry, RETRY_NANOS, java.util.concurrent.TimeUnit.NANOSECONDS);
+        return true;
+    }
+
+    /** The retry: the held publish again, then the frames that waited behind it, in order, then reading resumes. */
+    private void offerHeldAgain() {
+        if (held == null) {
+            return; // the channel went away meanwhile
+        }
+        io.treecast.fastpath.OfferResult r = gateway.engine.offer(held);
+        if (r == io.treecast.fastpath.OfferResult.BACK_PRESSURED) {
+            ctx.executor().schedule(retry, RETRY_NANOS, java.util.concurrent.TimeUnit.NANOSECONDS);
+            return;
+        }
+        if (r != io.treecast.fastpath.OfferResult.ACCEPTED) {
+            gateway.rejected.incrementAndGet(); // the engine closed
+        }
+        held = null;
+        while (held == null && !waiting.isEmpty()) {
+            ByteBuf frame = waiting.poll();
+            waitingBytes -= frame.readableBytes();
+            read(frame); // may hold again: then the rest keeps waiting
+        }
+        if (held == null && ctx.channel().isActive()) {
+            ctx.channel().config().setAutoRead(true); // Netty reads again at once
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        dropWaiting();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        dropWaiting();
+    }
+
+    /** The connection ended with a publish held: it and the frames behind it go, as unsent frames go with a lost connection. */
+    private void dropWaiting() {
+        if (held != null) {
+            held = null;
+            gateway.rejected.incrementAndGet();
+        }
+        ByteBuf frame;
+        while ((frame = waiting.poll()) != null) {
+            frame.release();
+        }
+        waitingBytes = 0;
+    }
+
     /** Hands {@code frame} to the responder if it is a publish this reader may take (see the class comment). */
     private boolean take(ByteBuf frame) {
         RSocket r = responder;
-        if (r == null || passed != guard.framesReceived() || !guard.passesWholeRequests()) {
+        if (r == null || passed != guard.framesReceived() || !guard.passesWholeRequests() || !isDirectPublish(frame)) {
             return false;
         }
-        int start = frame.readerIndex();
-        int length = frame.readableBytes();
-        if (length < METADATA_AT + PUBLISH_METADATA.length) {
-            return false;
-        }
-        int typeAndFlags = frame.getUnsignedShort(start + TYPE_AND_FLAGS_AT);
-        if (typeAndFlags >>> 10 != REQUEST_FNF || (typeAndFlags & (FLAG_METADATA | FLAG_FOLLOWS)) != FLAG_METADATA
-                || (frame.getInt(start + STREAM_ID_AT) & 1) == 0
-                || frame.getUnsignedMedium(start + METADATA_LENGTH_AT) != PUBLISH_METADATA.length
-                || !ByteBufUtil.equals(frame, start + METADATA_AT, metadata, 0, PUBLISH_METADATA.length)) {
-            return false;
-        }
-        frame.readerIndex(start + METADATA_AT + PUBLISH_METADATA.length);
+        frame.readerIndex(frame.readerIndex() + METADATA_AT + PUBLISH_METADATA.length);
         FramePayload p = payload.wrap(frame);
         Mono<Void> done;
+        taking = true;
         try {
             done = r.fireAndForget(p);
         } catch (Throwable t) {
             done = Mono.error(t); // as rsocket-java's responder turns a throwing handler into an error
+        } finally {
+            taking = false;
         }
         if (!p.reusable()) {
             payload = new FramePayload(metadata); // the responder kept it: it is no longer ours to reuse
@@ -150,6 +258,20 @@ public final class FnfReader extends ChannelInboundHandlerAdapter {
         gateway.stats.directPublish();
         done.subscribe(outcome);
         return true;
+    }
+
+    /** Whether {@code frame} is a whole REQUEST_FNF on the publish route (class comment), read without moving it. */
+    private boolean isDirectPublish(ByteBuf frame) {
+        int start = frame.readerIndex();
+        int length = frame.readableBytes();
+        if (length < METADATA_AT + PUBLISH_METADATA.length) {
+            return false;
+        }
+        int typeAndFlags = frame.getUnsignedShort(start + TYPE_AND_FLAGS_AT);
+        return typeAndFlags >>> 10 == REQUEST_FNF && (typeAndFlags & (FLAG_METADATA | FLAG_FOLLOWS)) == FLAG_METADATA
+                && (frame.getInt(start + STREAM_ID_AT) & 1) != 0
+                && frame.getUnsignedMedium(start + METADATA_LENGTH_AT) == PUBLISH_METADATA.length
+                && ByteBufUtil.equals(frame, start + METADATA_AT, metadata, 0, PUBLISH_METADATA.length);
     }
 
     /** The composite metadata a publish carries: the one-entry routing metadata of {@code tree.publish}. */

@@ -55,6 +55,8 @@ public final class Gateway implements SocketAcceptor {
     volatile int maxListingsInFlight = 8;
     /** Requests refused (bad input, back-pressure) that had no answer channel: fire-and-forget. */
     final AtomicLong rejected = new AtomicLong();
+    /** Times a connection stopped reading because the engine's inbound queue was full ({@link FnfReader#hold}). */
+    final AtomicLong publishPauses = new AtomicLong();
     private volatile boolean closing;
     /** An edge node's core (writes are forwarded to it), or null on a core. */
     volatile io.treecast.gateway.Upstream upstream;
@@ -340,5 +342,9 @@ public final class Gateway implements SocketAcceptor {
 
     public long rejectedWithoutAnswer() {
         return rejected.get();
+    }
+
+    public long publishPauses() {
+        return publishPauses.get();
     }
 }

@@ -22,8 +22,10 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A full inbound queue answers OVERLOADED, applies nothing of the refused request, and the server carries on once
- * the writer catches up. The writer is held deterministically: an ack listener that waits runs on the writer thread.
+ * A full inbound queue answers OVERLOADED to a request, applies nothing of it, and the server carries on once the
+ * writer catches up; a publish (fire-and-forget, no answer to carry an error) is not dropped: its connection stops
+ * reading until the engine takes it, then everything it sent after it follows in order. The writer is held
+ * deterministically: an ack listener that waits runs on the writer thread.
  */
 @ExtendWith(NoLeaks.class)
 class OverloadIT {
@@ -63,22 +65,87 @@ class OverloadIT {
             Throwable t = catchThrowable(() -> client.update(RawClient.set("refused/x", 5)));
             assertThat(t.getMessage()).startsWith("OVERLOADED: ").contains("nothing was applied")
                     .contains("engine.inbound-queue-capacity");
+            // a publish has no answer to carry OVERLOADED: instead of dropping it, its connection pauses
             long droppedBefore = server.rejectedWithoutAnswer();
-            client.rsocket.fireAndForget(DefaultPayload.create(RawClient.set("refused/y", 6).toByteArray(),
+            client.rsocket.fireAndForget(DefaultPayload.create(RawClient.set("held/y", 6).toByteArray(),
                     RawClient.route("tree.publish"))).block(RawClient.WAIT);
-            await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(server.rejectedWithoutAnswer()).isGreaterThan(droppedBefore));
-
+            await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(server.publishPauses()).isPositive());
             release.countDown();
             // the writer drains the two queued batches first: until then the queue of two is still full
             await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(server.engine().stats().inboundDepth()).isZero());
-            // both connections carry on, the queued batches applied, the refused ones not
+            // both connections carry on, the queued batches and the held publish applied, the refused request not
             assertThat(client.update(RawClient.set("after/x", 7))).isPositive();
             assertThat(other.get("fill/*").getLeavesCount()).isEqualTo(2);
             assertThat(other.get("refused/*").getLeavesCount()).isZero();
+            assertThat(other.get("held/*").getLeavesCount()).isEqualTo(1);
+            assertThat(server.rejectedWithoutAnswer()).as("nothing dropped").isEqualTo(droppedBefore);
             assertThat(other.update(RawClient.set("after/y", 8))).isPositive();
         } finally {
             release.countDown();
             server.close();
         }
+    }
+
+    @Test
+    void publishesAFullQueueCannotTakeWaitAndEverythingTheConnectionSentAfterThemFollowsInOrder() throws Exception {
+        TreecastServer server = TreecastServer.start(ServerConfig.builder().set("tcp.port", "0").set("websocket.enabled", "false")
+                .set("engine.inbound-queue-capacity", "2").build(), null);
+        CountDownLatch writerHeld = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        try (RawClient publisher = RawClient.tcp(server); RawClient reader = RawClient.tcp(server)) {
+            assertThat(server.engine().offer(set("hold/it"), AckMode.APPLIED, holdingWriter(writerHeld, release))).isEqualTo(OfferResult.ACCEPTED);
+            assertThat(writerHeld.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(server.engine().offer(set("fill/a"))).isEqualTo(OfferResult.ACCEPTED);
+            assertThat(server.engine().offer(set("fill/b"))).isEqualTo(OfferResult.ACCEPTED);
+            long droppedBefore = server.rejectedWithoutAnswer();
+
+            // 500 publishes of one leaf, then a request on the same connection: all must wait behind the first
+            int publishes = 500;
+            for (int i = 1; i <= publishes; i++) {
+                publisher.rsocket.fireAndForget(DefaultPayload.create(RawClient.set("order/k", i).toByteArray(),
+                        RawClient.route("tree.publish"))).block(RawClient.WAIT);
+            }
+            java.util.concurrent.CompletableFuture<io.rsocket.Payload> lastUpdate = publisher.rsocket
+                    .requestResponse(RawClient.payload("tree.update", RawClient.set("order/last", 1))).toFuture();
+            await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(server.publishPauses()).isPositive());
+            assertThat(lastUpdate).as("a request read after a held publish waits behind it").isNotDone();
+
+            release.countDown();
+            long lastSeq = RawClient.parse(lastUpdate.get(10, TimeUnit.SECONDS), io.treecast.proto.Ack.parser()).getSeq();
+            io.treecast.proto.Snapshot s = reader.get("order/*");
+            java.util.Map<String, io.treecast.proto.Change> leaves = new java.util.HashMap<>();
+            s.getLeavesList().forEach(c -> leaves.put(c.getPath(), c));
+            assertThat(leaves.get("order/k").getSet().getIntValue()).as("the last publish won").isEqualTo(publishes);
+            assertThat(leaves.get("order/k").getSeq()).as("every publish applied before the request sent after them").isLessThan(lastSeq);
+            assertThat(server.rejectedWithoutAnswer()).as("no publish dropped").isEqualTo(droppedBefore);
+            // the connection reads again: a publish now is applied at once
+            publisher.rsocket.fireAndForget(DefaultPayload.create(RawClient.set("order/k", publishes + 1).toByteArray(),
+                    RawClient.route("tree.publish"))).block(RawClient.WAIT);
+            await().atMost(RawClient.WAIT).untilAsserted(() ->
+                    assertThat(reader.get("order/k").getLeaves(0).getSet().getIntValue()).isEqualTo(publishes + 1));
+        } finally {
+            release.countDown();
+            server.close();
+        }
+    }
+
+    /** Holds the writer thread in its ack callback until {@code release}: the inbound queue then fills. */
+    private static AckListener holdingWriter(CountDownLatch held, CountDownLatch release) {
+        return new AckListener() {
+            @Override
+            public void onAck(long seq) {
+                held.countDown();
+                try {
+                    release.await(30, TimeUnit.SECONDS); // bounded: the test never hangs the writer for good
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+
+            @Override
+            public void onError(ErrorCode code, String message) {
+                held.countDown();
+            }
+        };
     }
 }
