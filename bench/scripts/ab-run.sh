@@ -6,7 +6,8 @@
 #   bench/scripts/ab-run.sh LABEL OUT
 # Environment: SARGS (extra serve flags), SJOPTS / BJOPTS (TREECAST_JAVA_OPTS of the server / the bench JVM, e.g. to
 # add a -D switch or a profiler), STASK / BTASK (a command prefix, e.g. "taskset -c 0"), RATE (50000), DUR (20),
-# WARMUP (10), SETTLE (5). Writes OUT/LABEL-N.json, .meta.json, .log and .server.log. Run it in a quiet window.
+# WARMUP (10), SETTLE (5). Writes OUT/LABEL-N.json, .meta.json, .log, .server.log and .metrics.txt (the server's
+# refusal and publish-pause counters at the end). Run it in a quiet window.
 set -u
 label=$1
 out=$2
@@ -36,6 +37,10 @@ ${BTASK:-} ${BJOPTS:+env TREECAST_JAVA_OPTS="$BJOPTS"} "$bin" bench --json --url
     > "$out/$label-$n.json" 2> "$out/$label-$n.log" || true
 echo "{\"mode\":\"$label\",\"run\":$n,\"startSeconds\":$(echo "$ready - $start" | bc),\"loadBefore\":\"$load\",\"loadAfter\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}" \
     > "$out/$label-$n.meta.json"
+# the server's own counters of refusals and pauses, for the record (the bench reads the refusals itself)
+[ -n "$metrics" ] && curl -s --max-time 2 "$metrics/metrics" \
+    | grep -E '^treecast_(gateway_publish_pauses|gateway_rejected_without_answer|engine_batches_rejected)_total ' \
+    > "$out/$label-$n.metrics.txt"
 kill -TERM "$server"
 wait "$server" 2>/dev/null
 rm -rf "$data"

@@ -1,12 +1,6 @@
 package io.treecast.client;
 
-import io.treecast.fastpath.AckListener;
-import io.treecast.fastpath.AckMode;
-import io.treecast.fastpath.Batch;
-import io.treecast.fastpath.Change;
-import io.treecast.fastpath.ErrorCode;
-import io.treecast.fastpath.OfferResult;
-import io.treecast.fastpath.TreePath;
+import io.treecast.gateway.HeldWriter;
 import io.treecast.gateway.NoLeaks;
 import io.treecast.gateway.ServerConfig;
 import io.treecast.gateway.TreecastServer;
@@ -14,8 +8,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -35,19 +27,13 @@ class PublishBackPressureIT {
     void aFullServerSlowsThePublisherUntilItsBoundedBufferRefusesAndNothingAcceptedIsLost() throws Exception {
         TreecastServer server = TreecastServer.start(ServerConfig.builder().set("tcp.port", "0").set("websocket.enabled", "false")
                 .set("engine.inbound-queue-capacity", "256").build(), null);
-        CountDownLatch writerHeld = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
         ClientOptions options = ClientOptions.defaults().publishBufferBytes(64 * 1024).requestTimeout(Duration.ofMillis(300));
         try (TreecastClient publisher = TreecastClient.connect(server.tcpUri(), options);
-             TreecastClient reader = TreecastClient.connect(server.tcpUri())) {
+             TreecastClient reader = TreecastClient.connect(server.tcpUri());
+             HeldWriter held = HeldWriter.hold(server.engine())) {
             assertThat(publisher.publishesDirect()).isTrue();
-            assertThat(server.engine().offer(set("hold/it"), AckMode.APPLIED, holdingWriter(writerHeld, release))).isEqualTo(OfferResult.ACCEPTED);
-            assertThat(writerHeld.await(10, TimeUnit.SECONDS)).isTrue();
-            int filled = 0;
-            while (server.engine().offer(set("fill/" + filled)) == OfferResult.ACCEPTED) {
-                filled++; // a queue of 256 (not 2): once released, the backlog drains 256 publishes per retry, not 2
-            }
-            assertThat(filled).isEqualTo(256);
+            // a queue of 256 (not 2): once released, the backlog drains 256 publishes per retry, not 2
+            assertThat(held.fillQueue()).isEqualTo(256);
             long droppedBefore = server.rejectedWithoutAnswer();
 
             // publish until the bounded buffer refuses: the server stopped reading, the sockets' buffers fill first
@@ -73,7 +59,7 @@ class PublishBackPressureIT {
             assertThat(reactive.code()).as("the non-blocking publish fails at once").isEqualTo(TreecastClientException.Code.OVERLOADED);
             assertThat(server.publishPauses()).as("the server paused the connection").isPositive();
 
-            release.countDown();
+            held.release();
             long last = accepted;
             await().atMost(WAIT).until(() -> reader.get("bp/k").toMap().get("bp/k") != null
                     && reader.get("bp/k").toMap().get("bp/k").asLong() == last);
@@ -83,7 +69,6 @@ class PublishBackPressureIT {
             publisher.publish(b -> b.set("bp/k", last + 1));
             await().atMost(WAIT).until(() -> reader.get("bp/k").toMap().get("bp/k").asLong() == last + 1);
         } finally {
-            release.countDown();
             server.close();
         }
     }
@@ -96,29 +81,5 @@ class PublishBackPressureIT {
             assertThat(e).hasMessageContaining("publish buffer bytes must be 1..1073741824 (1 GiB), was " + bad);
         }
         assertThat(ClientOptions.defaults().publishBufferBytes()).isEqualTo(ClientOptions.DEFAULT_PUBLISH_BUFFER_BYTES);
-    }
-
-    private static Batch set(String path) {
-        return Batch.of(Change.set(TreePath.parse(path), io.treecast.proto.Value.newBuilder().setIntValue(1).build().toByteArray()));
-    }
-
-    /** Holds the writer thread in its ack callback until {@code release}: the inbound queue then fills. */
-    private static AckListener holdingWriter(CountDownLatch held, CountDownLatch release) {
-        return new AckListener() {
-            @Override
-            public void onAck(long seq) {
-                held.countDown();
-                try {
-                    release.await(60, TimeUnit.SECONDS); // bounded: the test never hangs the writer for good
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-
-            @Override
-            public void onError(ErrorCode code, String message) {
-                held.countDown();
-            }
-        };
     }
 }

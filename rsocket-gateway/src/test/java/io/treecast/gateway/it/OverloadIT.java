@@ -1,20 +1,13 @@
 package io.treecast.gateway.it;
 
 import io.rsocket.util.DefaultPayload;
-import io.treecast.fastpath.AckListener;
-import io.treecast.fastpath.AckMode;
-import io.treecast.fastpath.Batch;
-import io.treecast.fastpath.Change;
-import io.treecast.fastpath.ErrorCode;
-import io.treecast.fastpath.OfferResult;
-import io.treecast.fastpath.TreePath;
+import io.treecast.gateway.HeldWriter;
 import io.treecast.gateway.NoLeaks;
 import io.treecast.gateway.ServerConfig;
 import io.treecast.gateway.TreecastServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,37 +23,14 @@ import static org.awaitility.Awaitility.await;
 @ExtendWith(NoLeaks.class)
 class OverloadIT {
 
-    private static Batch set(String path) {
-        return Batch.of(Change.set(TreePath.parse(path), io.treecast.proto.Value.newBuilder().setIntValue(1).build().toByteArray()));
-    }
 
     @Test
     void aFullInboundQueueIsOverloadedAndTheServerRecovers() throws Exception {
         TreecastServer server = TreecastServer.start(ServerConfig.builder().set("tcp.port", "0").set("websocket.enabled", "false")
                 .set("engine.inbound-queue-capacity", "2").build(), null);
-        CountDownLatch writerHeld = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        try (RawClient client = RawClient.tcp(server); RawClient other = RawClient.tcp(server)) {
-            assertThat(server.engine().offer(set("hold/it"), AckMode.APPLIED, new AckListener() {
-                @Override
-                public void onAck(long seq) {
-                    writerHeld.countDown();
-                    try {
-                        release.await(30, TimeUnit.SECONDS); // bounded: the test never hangs the writer for good
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-
-                @Override
-                public void onError(ErrorCode code, String message) {
-                    writerHeld.countDown();
-                }
-            })).isEqualTo(OfferResult.ACCEPTED);
-            assertThat(writerHeld.await(10, TimeUnit.SECONDS)).isTrue();
-            // the writer is held: two batches fill the queue of two
-            assertThat(server.engine().offer(set("fill/a"))).isEqualTo(OfferResult.ACCEPTED);
-            assertThat(server.engine().offer(set("fill/b"))).isEqualTo(OfferResult.ACCEPTED);
+        try (RawClient client = RawClient.tcp(server); RawClient other = RawClient.tcp(server);
+             HeldWriter held = HeldWriter.hold(server.engine())) {
+            assertThat(held.fillQueue()).as("the queue of two").isEqualTo(2);
 
             Throwable t = catchThrowable(() -> client.update(RawClient.set("refused/x", 5)));
             assertThat(t.getMessage()).startsWith("OVERLOADED: ").contains("nothing was applied")
@@ -70,7 +40,7 @@ class OverloadIT {
             client.rsocket.fireAndForget(DefaultPayload.create(RawClient.set("held/y", 6).toByteArray(),
                     RawClient.route("tree.publish"))).block(RawClient.WAIT);
             await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(server.publishPauses()).isPositive());
-            release.countDown();
+            held.release();
             // the writer drains the two queued batches first: until then the queue of two is still full
             await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(server.engine().stats().inboundDepth()).isZero());
             // both connections carry on, the queued batches and the held publish applied, the refused request not
@@ -81,7 +51,6 @@ class OverloadIT {
             assertThat(server.rejectedWithoutAnswer()).as("nothing dropped").isEqualTo(droppedBefore);
             assertThat(other.update(RawClient.set("after/y", 8))).isPositive();
         } finally {
-            release.countDown();
             server.close();
         }
     }
@@ -90,13 +59,9 @@ class OverloadIT {
     void publishesAFullQueueCannotTakeWaitAndEverythingTheConnectionSentAfterThemFollowsInOrder() throws Exception {
         TreecastServer server = TreecastServer.start(ServerConfig.builder().set("tcp.port", "0").set("websocket.enabled", "false")
                 .set("engine.inbound-queue-capacity", "2").build(), null);
-        CountDownLatch writerHeld = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        try (RawClient publisher = RawClient.tcp(server); RawClient reader = RawClient.tcp(server)) {
-            assertThat(server.engine().offer(set("hold/it"), AckMode.APPLIED, holdingWriter(writerHeld, release))).isEqualTo(OfferResult.ACCEPTED);
-            assertThat(writerHeld.await(10, TimeUnit.SECONDS)).isTrue();
-            assertThat(server.engine().offer(set("fill/a"))).isEqualTo(OfferResult.ACCEPTED);
-            assertThat(server.engine().offer(set("fill/b"))).isEqualTo(OfferResult.ACCEPTED);
+        try (RawClient publisher = RawClient.tcp(server); RawClient reader = RawClient.tcp(server);
+             HeldWriter held = HeldWriter.hold(server.engine())) {
+            assertThat(held.fillQueue()).isEqualTo(2);
             long droppedBefore = server.rejectedWithoutAnswer();
 
             // 500 publishes of one leaf, then a request on the same connection: all must wait behind the first
@@ -110,7 +75,7 @@ class OverloadIT {
             await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(server.publishPauses()).isPositive());
             assertThat(lastUpdate).as("a request read after a held publish waits behind it").isNotDone();
 
-            release.countDown();
+            held.release();
             long lastSeq = RawClient.parse(lastUpdate.get(10, TimeUnit.SECONDS), io.treecast.proto.Ack.parser()).getSeq();
             io.treecast.proto.Snapshot s = reader.get("order/*");
             java.util.Map<String, io.treecast.proto.Change> leaves = new java.util.HashMap<>();
@@ -124,28 +89,7 @@ class OverloadIT {
             await().atMost(RawClient.WAIT).untilAsserted(() ->
                     assertThat(reader.get("order/k").getLeaves(0).getSet().getIntValue()).isEqualTo(publishes + 1));
         } finally {
-            release.countDown();
             server.close();
         }
-    }
-
-    /** Holds the writer thread in its ack callback until {@code release}: the inbound queue then fills. */
-    private static AckListener holdingWriter(CountDownLatch held, CountDownLatch release) {
-        return new AckListener() {
-            @Override
-            public void onAck(long seq) {
-                held.countDown();
-                try {
-                    release.await(30, TimeUnit.SECONDS); // bounded: the test never hangs the writer for good
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-
-            @Override
-            public void onError(ErrorCode code, String message) {
-                held.countDown();
-            }
-        };
     }
 }
