@@ -57,6 +57,20 @@ class PublishBackPressureIT {
             TreecastClientException reactive = catchThrowableOfType(TreecastClientException.class,
                     () -> publisher.reactive().publish(ChangeBatch.of(b -> b.set("bp/never", 1L))).block(WAIT));
             assertThat(reactive.code()).as("the non-blocking publish fails at once").isEqualTo(TreecastClientException.Code.OVERLOADED);
+            // on an event loop (Reactor's non-blocking threads) even the blocking publish does not wait: that loop may
+            // be the one that must drain the socket
+            java.util.concurrent.CompletableFuture<Throwable> onLoop = new java.util.concurrent.CompletableFuture<>();
+            reactor.core.scheduler.Schedulers.parallel().schedule(() -> {
+                try {
+                    publisher.publish(b -> b.set("bp/never", 1L));
+                    onLoop.complete(null);
+                } catch (Throwable t) {
+                    onLoop.complete(t);
+                }
+            });
+            assertThat(onLoop.get(10, java.util.concurrent.TimeUnit.SECONDS)).isInstanceOf(TreecastClientException.class)
+                    .hasMessageContaining("ClientOptions.publishBufferBytes")
+                    .hasMessageNotContaining("waited");
             assertThat(server.publishPauses()).as("the server paused the connection").isPositive();
 
             held.release();

@@ -167,12 +167,17 @@ public final class FnfWriter implements Runnable {
      * Returns when the publish buffer is below its bound, waiting up to {@code timeoutNanos} (0: not at all) for the
      * socket to take what it holds. A closed connection returns at once (the publish is then dropped, as a send on a
      * closed connection is).
+     * On an event-loop thread (Reactor's non-blocking threads: a subscription callback, say) it never waits: the
+     * loop may be the one that must drain this very socket.
      *
      * @throws io.treecast.client.TreecastClientException OVERLOADED when the buffer stayed at its bound
      */
     public void awaitRoom(long timeoutNanos) {
         if (queuedBytes.get() < budgetBytes && backlogBytes() < budgetBytes) {
             return; // the common case: one counter, then Netty's, no clock
+        }
+        if (timeoutNanos > 0 && reactor.core.scheduler.Schedulers.isInNonBlockingThread()) {
+            timeoutNanos = 0;
         }
         long start = System.nanoTime();
         long pause = 20_000;

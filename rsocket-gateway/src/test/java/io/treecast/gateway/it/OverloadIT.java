@@ -8,6 +8,7 @@ import io.treecast.gateway.TreecastServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -59,35 +60,55 @@ class OverloadIT {
     void publishesAFullQueueCannotTakeWaitAndEverythingTheConnectionSentAfterThemFollowsInOrder() throws Exception {
         TreecastServer server = TreecastServer.start(ServerConfig.builder().set("tcp.port", "0").set("websocket.enabled", "false")
                 .set("engine.inbound-queue-capacity", "2").build(), null);
-        try (RawClient publisher = RawClient.tcp(server); RawClient reader = RawClient.tcp(server);
-             HeldWriter held = HeldWriter.hold(server.engine())) {
-            assertThat(held.fillQueue()).isEqualTo(2);
+        try (RawClient publisher = RawClient.tcp(server); RawClient reader = RawClient.tcp(server)) {
+            // a STRICT subscriber sees every publish of the leaf, in the order applied; live before the writer is held
+            java.util.List<io.treecast.proto.Event> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+            java.util.concurrent.CountDownLatch live = new java.util.concurrent.CountDownLatch(1);
+            reactor.core.Disposable watch = reader.subscribe(io.treecast.proto.Subscribe.newBuilder().setPattern("order/*")
+                    .setSnapshot(true).setPolicy(io.treecast.proto.Policy.STRICT).setOutboxCapacity(4096).build())
+                    .subscribe(e -> {
+                        if (e.getKind() == io.treecast.proto.Event.Kind.SNAPSHOT_END) {
+                            live.countDown();
+                        } else if (e.getKind() == io.treecast.proto.Event.Kind.UPDATE) {
+                            seen.add(e);
+                        }
+                    });
+            assertThat(live.await(10, TimeUnit.SECONDS)).isTrue();
             long droppedBefore = server.rejectedWithoutAnswer();
-
-            // 500 publishes of one leaf, then a request on the same connection: all must wait behind the first
             int publishes = 500;
-            for (int i = 1; i <= publishes; i++) {
-                publisher.rsocket.fireAndForget(DefaultPayload.create(RawClient.set("order/k", i).toByteArray(),
-                        RawClient.route("tree.publish"))).block(RawClient.WAIT);
+            java.util.concurrent.CompletableFuture<io.rsocket.Payload> lastUpdate;
+            try (HeldWriter held = HeldWriter.hold(server.engine())) {
+                assertThat(held.fillQueue()).isEqualTo(2);
+                // 500 publishes of one leaf, then a request on the same connection: all must wait behind the first
+                for (int i = 1; i <= publishes; i++) {
+                    publisher.rsocket.fireAndForget(DefaultPayload.create(RawClient.set("order/k", i).toByteArray(),
+                            RawClient.route("tree.publish"))).block(RawClient.WAIT);
+                }
+                lastUpdate = publisher.rsocket.requestResponse(RawClient.payload("tree.update", RawClient.set("order/last", 1))).toFuture();
+                await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(server.publishPauses()).isPositive());
+                assertThat(lastUpdate).as("a request read after a held publish waits behind it").isNotDone();
             }
-            java.util.concurrent.CompletableFuture<io.rsocket.Payload> lastUpdate = publisher.rsocket
-                    .requestResponse(RawClient.payload("tree.update", RawClient.set("order/last", 1))).toFuture();
-            await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(server.publishPauses()).isPositive());
-            assertThat(lastUpdate).as("a request read after a held publish waits behind it").isNotDone();
-
-            held.release();
-            long lastSeq = RawClient.parse(lastUpdate.get(10, TimeUnit.SECONDS), io.treecast.proto.Ack.parser()).getSeq();
-            io.treecast.proto.Snapshot s = reader.get("order/*");
-            java.util.Map<String, io.treecast.proto.Change> leaves = new java.util.HashMap<>();
-            s.getLeavesList().forEach(c -> leaves.put(c.getPath(), c));
-            assertThat(leaves.get("order/k").getSet().getIntValue()).as("the last publish won").isEqualTo(publishes);
-            assertThat(leaves.get("order/k").getSeq()).as("every publish applied before the request sent after them").isLessThan(lastSeq);
+            // released: every publish applied, once each, in the order sent
+            await().atMost(RawClient.WAIT).until(() -> seen.stream().filter(e -> e.getChanges(0).getPath().equals("order/k")).count() == publishes);
+            List<Long> values = seen.stream().filter(e -> e.getChanges(0).getPath().equals("order/k"))
+                    .map(e -> e.getChanges(0).getSet().getIntValue()).toList();
+            assertThat(values).as("in order, none lost, none twice").isEqualTo(java.util.stream.LongStream.rangeClosed(1, publishes).boxed().toList());
             assertThat(server.rejectedWithoutAnswer()).as("no publish dropped").isEqualTo(droppedBefore);
+            long lastPublishSeq = seen.stream().filter(e -> e.getChanges(0).getPath().equals("order/k")).mapToLong(io.treecast.proto.Event::getSeq).max().orElseThrow();
+            // the request was handled after them: applied with a later seq, or refused with OVERLOADED because the queue
+            // of two was full again at its turn (a request, unlike a publish, gets its error as an answer)
+            try {
+                long seq = RawClient.parse(lastUpdate.get(10, TimeUnit.SECONDS), io.treecast.proto.Ack.parser()).getSeq();
+                assertThat(seq).as("applied after every publish sent before it").isGreaterThan(lastPublishSeq);
+            } catch (java.util.concurrent.ExecutionException e) {
+                assertThat(e.getCause()).hasMessageStartingWith("OVERLOADED: ");
+            }
             // the connection reads again: a publish now is applied at once
             publisher.rsocket.fireAndForget(DefaultPayload.create(RawClient.set("order/k", publishes + 1).toByteArray(),
                     RawClient.route("tree.publish"))).block(RawClient.WAIT);
             await().atMost(RawClient.WAIT).untilAsserted(() ->
                     assertThat(reader.get("order/k").getLeaves(0).getSet().getIntValue()).isEqualTo(publishes + 1));
+            watch.dispose();
         } finally {
             server.close();
         }
