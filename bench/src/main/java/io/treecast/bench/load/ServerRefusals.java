@@ -25,6 +25,8 @@ public final class ServerRefusals {
     static final String METRIC = "treecast_gateway_rejected_without_answer_total";
     static final String WRITER_METRIC = "treecast_engine_batches_rejected_total";
     private static final Duration TIMEOUT = Duration.ofSeconds(2);
+    /** The most of a metrics page read: a server's page is tens of KiB; something else at that URL is not read whole. */
+    static final int MAX_BODY_BYTES = 4 << 20;
 
     private final URI metrics;
     private final HttpClient http;
@@ -49,9 +51,16 @@ public final class ServerRefusals {
             return -1;
         }
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(metrics).timeout(TIMEOUT).GET().build(),
-                    HttpResponse.BodyHandlers.ofString());
-            return r.statusCode() == 200 ? parse(r.body()) : -1;
+            HttpResponse<java.io.InputStream> r = http.send(HttpRequest.newBuilder(metrics).timeout(TIMEOUT).GET().build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            try (java.io.InputStream in = r.body()) {
+                if (r.statusCode() != 200) {
+                    return -1;
+                }
+                byte[] page = in.readNBytes(MAX_BODY_BYTES + 1);
+                // a page past the bound is not a Treecast server's: unknown rather than a sum of part of it
+                return page.length > MAX_BODY_BYTES ? -1 : parse(new String(page, java.nio.charset.StandardCharsets.UTF_8));
+            }
         } catch (IOException | IllegalArgumentException e) {
             return -1;
         } catch (InterruptedException e) {

@@ -42,6 +42,8 @@ class ServerRefusalsTest {
             assertThat(ServerRefusals.at(url).count()).isEqualTo(7);
             body.set("treecast_gateway_rejected_without_answer_total 19.0\n");
             assertThat(ServerRefusals.at(url + "/metrics").count()).as("the URL may name /metrics itself").isEqualTo(19);
+            body.set("#".repeat(ServerRefusals.MAX_BODY_BYTES) + "\ntreecast_gateway_rejected_without_answer_total 23.0\n");
+            assertThat(ServerRefusals.at(url).count()).as("a page past the bound is not read whole: unknown").isEqualTo(-1);
         } finally {
             http.stop(0);
         }
