@@ -4,7 +4,7 @@
 # labels in a loop for a side-by-side comparison; summarize with bench/scripts/headline-summary.py OUT.
 # Usage, from the repository root after `./mvnw install -DskipTests`:
 #   bench/scripts/ab-run.sh LABEL OUT
-# Environment: SARGS (extra serve flags), SJOPTS / BJOPTS (TREECAST_JAVA_OPTS of the server / the bench JVM, e.g. to
+# Environment: SARGS (extra serve flags), BARGS (extra bench flags, e.g. --pacing-tick-us 100), SJOPTS / BJOPTS (TREECAST_JAVA_OPTS of the server / the bench JVM, e.g. to
 # add a -D switch or a profiler), STASK / BTASK (a command prefix, e.g. "taskset -c 0"), RATE (50000), DUR (20),
 # WARMUP (10), SETTLE (5). Writes OUT/LABEL-N.json, .meta.json, .log, .server.log and .metrics.txt (the server's
 # refusal and publish-pause counters at the end). Run it in a quiet window.
@@ -33,7 +33,7 @@ echo "== $label run $n: server up in $(echo "$ready - $start" | bc) s, load $loa
 metrics=$(grep -o "metrics on http://[0-9.:]*" "$log" | head -1 | cut -d' ' -f3)
 # shellcheck disable=SC2086
 ${BTASK:-} ${BJOPTS:+env TREECAST_JAVA_OPTS="$BJOPTS"} "$bin" bench --json --url "tcp://127.0.0.1:$port" \
-    ${metrics:+--metrics-url "$metrics"} --rate "${RATE:-50000}" --duration "${DUR:-20}" --warmup "${WARMUP:-10}" \
+    ${metrics:+--metrics-url "$metrics"} --rate "${RATE:-50000}" --duration "${DUR:-20}" --warmup "${WARMUP:-10}" ${BARGS:-} \
     > "$out/$label-$n.json" 2> "$out/$label-$n.log" || true
 echo "{\"mode\":\"$label\",\"run\":$n,\"startSeconds\":$(echo "$ready - $start" | bc),\"loadBefore\":\"$load\",\"loadAfter\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}" \
     > "$out/$label-$n.meta.json"

@@ -103,6 +103,12 @@ public final class BenchCommand implements Callable<Integer> {
             + "client library's, 0 = at once). For an A/B of CPU per update.")
     Integer publishLingerMicros;
 
+    @Option(names = "--pacing-tick-us", defaultValue = "0", paramLabel = "N",
+            description = "Each publisher thread wakes at most every N microseconds and then sends every update that came "
+                    + "due, back to back (latency still counts from each update's intended time); 0..100000, default 0 = "
+                    + "wake for every update. For an A/B of what the pacing itself costs.")
+    int pacingTickMicros;
+
     @Option(names = "--json", description = "Results as one JSON object per line.")
     boolean json;
 
@@ -120,7 +126,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         LoadOptions base = new LoadOptions().rate(rate).durationSeconds(duration).warmupSeconds(warmup)
                 .publishers(publishers).batch(batch).subscribers(subscribers).patterns(patterns).leaves(leaves)
-                .readAheadFrames(readAheadFrames);
+                .readAheadFrames(readAheadFrames).pacingTickMicros(pacingTickMicros);
         List<RunResult> all = new ArrayList<>();
         List<String> labels = new ArrayList<>();
         boolean ok = true;

@@ -136,6 +136,12 @@ class TreecastCliTest {
     }
 
     @Test
+    void benchRejectsAPacingTickOutOfRangeBeforeConnecting() {
+        assertThat(run("bench", "--pacing-tick-us", "-5", "--url", "tcp://127.0.0.1:1")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err()).endsWith("error: USAGE: --pacing-tick-us must be 0..100000 (microseconds; 0 = wake for every update), got -5\n");
+    }
+
+    @Test
     void benchRejectsAnUnknownTransport() {
         assertThat(run("bench", "--transport", "udp", "--url", "tcp://127.0.0.1:1")).isEqualTo(ExitCodes.USAGE);
         assertThat(err()).isEqualTo("error: USAGE: --transport must be tcp, ws, tls or wss, or several joined by ',' (e.g. tcp,tls); got udp\n");

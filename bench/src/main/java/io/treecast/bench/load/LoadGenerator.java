@@ -273,7 +273,8 @@ public final class LoadGenerator {
         Thread[] threads = new Thread[pubs];
         for (int p = 0; p < pubs; p++) {
             int pi = p;
-            threads[p] = new Thread(() -> publish(pi, pubs, options.batch(), start, rate, totalUpdates, w, senders[pi], expected[pi], published),
+            threads[p] = new Thread(() -> publish(pi, pubs, options.batch(), start, rate, totalUpdates, w, senders[pi], expected[pi], published,
+                    TimeUnit.MICROSECONDS.toNanos(options.pacingTickMicros())),
                     "treecast-bench-publisher-" + p);
             threads[p].start();
         }
@@ -378,12 +379,13 @@ public final class LoadGenerator {
     }
 
     private static void publish(int p, int pubs, int batch, long start, long rate, long totalUpdates, Workload w, Sender sender,
-                                long[] expected, AtomicLong published) {
+                                long[] expected, AtomicLong published, long tickNanos) {
         SplittableRandom random = new SplittableRandom(0x5EED + p);
         int leaves = w.leaves();
         int[] batchLeaves = new int[batch];
         long[] batchIntended = new long[batch];
         int n = 0;
+        long lastWake = Long.MIN_VALUE / 2;
         for (long k = p; k < totalUpdates; k += pubs) {
             long intended = start + (long) (k * 1e9 / rate);
             int leaf = random.nextInt(leaves);
@@ -400,12 +402,19 @@ public final class LoadGenerator {
             if (n < batch && k + pubs < totalUpdates) {
                 continue;
             }
-            long gap = intended - System.nanoTime();
+            // with a pacing tick, an update not yet due waits for the next tick (at least tickNanos after the last
+            // wake-up); one already due goes at once, so the updates that came due during a sleep leave back to back
+            boolean ticking = tickNanos > 0 && System.nanoTime() < intended;
+            long wakeAt = ticking ? Math.max(intended, lastWake + tickNanos) : intended;
+            long gap = wakeAt - System.nanoTime();
             if (gap > 5_000) {
                 LockSupport.parkNanos(gap);
             }
-            while (System.nanoTime() < intended) {
+            while (System.nanoTime() < wakeAt) {
                 Thread.onSpinWait();
+            }
+            if (ticking) {
+                lastWake = System.nanoTime();
             }
             sender.send(batchLeaves, batchIntended, n);
             published.lazySet(published.get() + n);

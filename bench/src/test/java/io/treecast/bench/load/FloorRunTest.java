@@ -26,6 +26,16 @@ class FloorRunTest {
     }
 
     @Test
+    void aPacingTickSendsEveryUpdateAndCountsTheWaitForTheTickInItsLatency() {
+        // a 2 ms tick: each update waits 0-2 ms for its publisher's next wake-up, measured from its intended time
+        RunResult r = new LoadGenerator(new LoadOptions().floor(true).rate(4_000).durationSeconds(1).warmupSeconds(0)
+                .leaves(2_000).subscribers(6).pacingTickMicros(2_000), s -> { }).run();
+        assertThat(r.published()).as(r.toText()).isEqualTo(4_000);
+        assertThat(r.clean()).as(r.toText()).isTrue();
+        assertThat(r.p50()).as("the median update waited for a tick (a lower bound: slowness only adds)").isGreaterThan(300);
+    }
+
+    @Test
     void publishedCountsTheMeasuredSecondsAndTheWarmUpIsReportedApart() {
         RunResult r = new LoadGenerator(new LoadOptions().floor(true).rate(2_000).durationSeconds(1).warmupSeconds(1)
                 .leaves(500).subscribers(2), s -> { }).run();
