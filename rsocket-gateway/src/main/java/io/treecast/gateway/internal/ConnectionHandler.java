@@ -211,13 +211,24 @@ public final class ConnectionHandler implements RSocket {
                 Access a = access;
                 ReadFilter filter = a == null ? Access.ALL : a.readScope(pattern, "get");
                 refuseGetWhileAnswersWait();
+                // the slots are freed once the answer is encoded, before RSocket sends it (from then on the send
+                // backlog budget counts it): freed after the send, a client's next get could arrive first and be
+                // refused although its previous answer had already reached it
+                java.util.concurrent.atomic.AtomicBoolean freed = new java.util.concurrent.atomic.AtomicBoolean();
+                Runnable free = () -> {
+                    if (freed.compareAndSet(false, true)) {
+                        pendingGets.decrementAndGet();
+                        gateway.getsInFlight.decrementAndGet();
+                    }
+                };
                 return Mono.fromFuture(() -> engine.get(pattern))
-                        .map(s -> ByteBufPayload.create(WireEncoder.snapshot(ByteBufAllocator.DEFAULT, filter == Access.ALL ? s : filtered(s, filter))))
+                        .map(s -> {
+                            Payload answer = ByteBufPayload.create(WireEncoder.snapshot(ByteBufAllocator.DEFAULT, filter == Access.ALL ? s : filtered(s, filter)));
+                            free.run();
+                            return answer;
+                        })
                         .onErrorMap(Errors::application)
-                        .doFinally(signal -> {
-                            pendingGets.decrementAndGet();
-                            gateway.getsInFlight.decrementAndGet();
-                        });
+                        .doFinally(signal -> free.run()); // an error or a cancel
             }
             if (Routing.CHILDREN.equals(route)) {
                 gateway.stats.request(io.treecast.gateway.GatewayStats.Route.CHILDREN);
