@@ -173,8 +173,8 @@ public final class FnfWriter implements Runnable {
      * @throws io.treecast.client.TreecastClientException OVERLOADED when the buffer stayed at its bound
      */
     public void awaitRoom(long timeoutNanos) {
-        if (queuedBytes.get() < budgetBytes && backlogBytes() < budgetBytes) {
-            return; // the common case: one counter, then Netty's, no clock
+        if (backlogBytes() < budgetBytes) {
+            return; // the common case: two counters, no clock
         }
         if (timeoutNanos > 0 && reactor.core.scheduler.Schedulers.isInNonBlockingThread()) {
             timeoutNanos = 0;

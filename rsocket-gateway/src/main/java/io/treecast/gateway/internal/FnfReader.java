@@ -8,9 +8,14 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.rsocket.RSocket;
 import io.rsocket.transport.netty.RSocketLengthCodec;
+import io.treecast.fastpath.Batch;
+import io.treecast.fastpath.OfferResult;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Takes a connection's publishes (whole REQUEST_FNF frames on the {@code tree.publish} route) straight off the wire
@@ -37,7 +42,7 @@ import reactor.core.publisher.Mono;
  * nothing). Leases are not used by the server (a server with leases must not install this reader).
  *
  * <p><b>A full inbound queue pauses the connection instead of dropping its publish.</b> When the engine cannot take
- * a publish read here ({@link io.treecast.fastpath.OfferResult#BACK_PRESSURED}: its inbound queue is full, e.g. while a
+ * a publish read here ({@link OfferResult#BACK_PRESSURED}: its inbound queue is full, e.g. while a
  * cold server compiles its hot path), {@link ConnectionHandler} hands the decoded batch to {@link #hold}: the reader
  * stops reading the socket (TCP flow control then slows the publisher: its client's send buffer fills, see the
  * Java client's {@code ClientOptions.publishBufferBytes}), keeps every frame that had already been read behind the held
@@ -86,9 +91,9 @@ public final class FnfReader extends ChannelInboundHandlerAdapter {
     /** True while the responder handles a publish this reader took: only then may it {@link #hold} the batch. */
     private boolean taking;
     /** The publish the engine could not take yet (see the class comment), or null. */
-    private io.treecast.fastpath.Batch held;
+    private Batch held;
     /** Frames read after the held publish, in arrival order; ours to release or pass on. */
-    private final java.util.ArrayDeque<ByteBuf> waiting = new java.util.ArrayDeque<>();
+    private final ArrayDeque<ByteBuf> waiting = new ArrayDeque<>();
     private long waitingBytes;
     private final Runnable retry = this::offerHeldAgain;
 
@@ -176,15 +181,19 @@ public final class FnfReader extends ChannelInboundHandlerAdapter {
      * keep it, stop reading, and offer it again shortly (class comment). False when it cannot be held (not called from
      * {@link #take}, or already holding one): the caller refuses it.
      */
-    boolean hold(io.treecast.fastpath.Batch batch) {
+    boolean hold(Batch batch) {
         if (!taking || held != null) {
             return false;
         }
         held = batch;
         gateway.publishPauses.incrementAndGet();
         ctx.channel().config().setAutoRead(false);
-        ctx.executor().schedule(retry, RETRY_NANOS, java.util.concurrent.TimeUnit.NANOSECONDS);
+        retryLater();
         return true;
+    }
+
+    private void retryLater() {
+        ctx.executor().schedule(retry, RETRY_NANOS, TimeUnit.NANOSECONDS);
     }
 
     /** The retry: the held publish again, then the frames that waited behind it, in order, then reading resumes. */
@@ -192,12 +201,12 @@ public final class FnfReader extends ChannelInboundHandlerAdapter {
         if (held == null) {
             return; // the channel went away meanwhile
         }
-        io.treecast.fastpath.OfferResult r = gateway.engine.offer(held);
-        if (r == io.treecast.fastpath.OfferResult.BACK_PRESSURED) {
-            ctx.executor().schedule(retry, RETRY_NANOS, java.util.concurrent.TimeUnit.NANOSECONDS);
+        OfferResult r = gateway.engine.offer(held);
+        if (r == OfferResult.BACK_PRESSURED) {
+            retryLater();
             return;
         }
-        if (r != io.treecast.fastpath.OfferResult.ACCEPTED) {
+        if (r != OfferResult.ACCEPTED) {
             gateway.rejected.incrementAndGet(); // the engine closed
         }
         held = null;
