@@ -26,6 +26,16 @@ public final class ClientOptions {
      * range fails the connect. See client/README.md.
      */
     public static final String PUBLISH_LINGER_PROPERTY = "treecast.client.publish-linger-us";
+    /**
+     * A JVM system property: {@code -Dtreecast.client.event-loops=N} (1..256, default 1) is the number of Netty event
+     * loop threads that all Treecast client connections of the JVM share. Read when the first client connects; later
+     * changes do not resize the loops, but a value out of range fails every connect. See client/README.md.
+     */
+    public static final String EVENT_LOOPS_PROPERTY = "treecast.client.event-loops";
+    /** The default of {@link #EVENT_LOOPS_PROPERTY}: one loop reads well over 100,000 events/s, at the least CPU per event. */
+    public static final int DEFAULT_EVENT_LOOPS = 1;
+    /** The most {@link #EVENT_LOOPS_PROPERTY} allows. */
+    public static final int MAX_EVENT_LOOPS = 256;
     /** The default of {@link #publishBufferBytes(int)}: 16 MiB. */
     public static final int DEFAULT_PUBLISH_BUFFER_BYTES = 16 << 20;
     /** The most {@link #publishBufferBytes(int)} allows: 1 GiB. */

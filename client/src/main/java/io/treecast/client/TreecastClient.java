@@ -57,6 +57,20 @@ public final class TreecastClient implements AutoCloseable {
         return new TreecastClient(new ClientConnection(URI.create(uri), options), options);
     }
 
+    /**
+     * Stops the event loops that this JVM's clients share ({@link ClientOptions#EVENT_LOOPS_PROPERTY}), waiting at most
+     * {@code wait}; connections still open on them close, and a later connect starts new loops. Only for a process
+     * about to exit: an idle loop waits in native code, and the JVM's exit waits up to 300 ms for such threads.
+     *
+     * <pre>{@code
+     * try (TreecastClient c = TreecastClient.connect("tcp://127.0.0.1:7070")) { c.set("a/b", 1L); }
+     * TreecastClient.stopEventLoops(Duration.ofSeconds(1));   // then exit at once
+     * }</pre>
+     */
+    public static void stopEventLoops(java.time.Duration wait) {
+        io.treecast.client.internal.ClientLoops.stop(wait);
+    }
+
     /** The reactive flavour on the same connection. */
     public ReactiveTreecastClient reactive() {
         return reactive;

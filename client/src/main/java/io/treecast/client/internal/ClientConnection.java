@@ -21,6 +21,7 @@ import io.treecast.client.TreecastClientException;
 import io.treecast.proto.Setup;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.client.HttpClient;
+import reactor.netty.resources.LoopResources;
 import reactor.netty.tcp.TcpClient;
 
 import java.net.URI;
@@ -28,7 +29,7 @@ import java.util.List;
 
 /**
  * One logical connection to a server: connects lazily, and again after the previous connection closed (so a
- * mirror can resume). Every connection runs on reactor-netty's shared event loops: no thread per connection.
+ * mirror can resume). Every connection runs on the clients' own event loops ({@link ClientLoops}): no thread per connection.
  */
 public final class ClientConnection {
     public static final String UPDATE = "tree.update";
@@ -74,7 +75,7 @@ public final class ClientConnection {
     public ClientConnection(URI uri, ClientOptions options) {
         this.uri = uri;
         this.options = options;
-        transport(null); // validates the URI now
+        transport(null, null); // validates the URI now
     }
 
     /** The options this connection was made with. */
@@ -147,8 +148,11 @@ public final class ClientConnection {
 
     private Mono<Live> connect() {
         long lingerNanos;
+        LoopResources loops;
         try {
-            lingerNanos = FnfWriter.lingerNanos(); // checked before a socket is opened, so a bad value leaks none
+            // checked before a socket is opened, so a bad value leaks none
+            lingerNanos = FnfWriter.lingerNanos();
+            loops = ClientLoops.shared();
         } catch (IllegalArgumentException badProperty) {
             return Mono.error(badProperty);
         }
@@ -161,7 +165,7 @@ public final class ClientConnection {
                 .setupPayload(DefaultPayload.create(setup.toByteArray()))
                 .fragment(FRAGMENT_MTU)
                 .payloadDecoder(PayloadDecoder.ZERO_COPY)
-                .connect(transport(tap))
+                .connect(transport(tap, loops))
                 .timeout(options.connectTimeout())
                 .onErrorMap(ClientConnection::map)
                 .map(r -> {
@@ -189,16 +193,22 @@ public final class ClientConnection {
         }
     }
 
-    /** The transport for {@link #uri}; on TCP, {@code tap} (when not null) gets the channel as it connects. */
-    private ClientTransport transport(ChannelTap tap) {
+    /**
+     * The transport for {@link #uri}, on {@code loops} (null: only to validate the URI); on TCP, {@code tap} (when not
+     * null) gets the channel as it connects.
+     */
+    private ClientTransport transport(ChannelTap tap, LoopResources loops) {
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase();
         String host = uri.getHost() == null ? "127.0.0.1" : uri.getHost();
         switch (scheme) {
             case "tcp":
             case "tls": {
                 int port = uri.getPort() < 0 ? 7070 : uri.getPort();
-                // newConnection(): not pooled (a pool would cap connections per address), still on the shared loops
+                // newConnection(): not pooled (a pool would cap connections per address); on the clients' own loops
                 TcpClient client = TcpClient.newConnection().host(host).port(port);
+                if (loops != null) {
+                    client = client.runOn(loops);
+                }
                 if (tap != null && FnfWriter.available()) {
                     client = client.doOnChannelInit((observer, ch, remote) -> tap.init(ch));
                 }
@@ -213,6 +223,9 @@ public final class ClientConnection {
                 int port = uri.getPort() < 0 ? 7071 : uri.getPort();
                 String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/rsocket" : uri.getRawPath();
                 HttpClient client = HttpClient.newConnection().host(host).port(port);
+                if (loops != null) {
+                    client = client.runOn(loops);
+                }
                 if (scheme.equals("wss")) {
                     io.netty.handler.ssl.SslContext ssl = sslContext();
                     client = client.secure(spec -> spec.sslContext(ssl));
