@@ -46,6 +46,11 @@ public final class ConnectionHandler implements RSocket {
 
     /** Writes this connection's subscription frames directly; null when the channel was not found (then rsocket-java sends them). */
     private final FrameWriter writer;
+    /**
+     * Publishes that came through rsocket-java and met a full inbound queue, held in line; created at the first
+     * (on the event loop; read elsewhere only to see whether any are held).
+     */
+    private volatile HeldPublishes held;
     /** The connection's reader of publishes off the wire, which can hold one the engine's full queue refused; or null. */
     private volatile FnfReader directReader;
     /** Who this connection is. */
@@ -163,11 +168,22 @@ public final class ConnectionHandler implements RSocket {
                         .subscribe(null, e -> gateway.rejected.incrementAndGet());
                 return Mono.empty();
             }
+            int bytes = payload.data().readableBytes();
+            HeldPublishes line = held;
+            if (line != null && line.any()) {
+                if (!line.hold(batch, bytes)) {
+                    gateway.rejected.incrementAndGet(); // the line is at its bound: refused, as a full queue did before
+                }
+                return Mono.empty(); // behind the publishes already waiting, never before them
+            }
             OfferResult r = engine.offer(batch);
             if (r == OfferResult.BACK_PRESSURED) {
                 FnfReader reader = directReader;
                 if (reader != null && reader.hold(batch)) {
                     return Mono.empty(); // read off the wire: the connection pauses until the engine takes it
+                }
+                if (writer != null && heldPublishes().hold(batch, bytes)) {
+                    return Mono.empty(); // through rsocket-java (WebSocket, fragmented): held in line, reading paused
                 }
             }
             if (r != OfferResult.ACCEPTED) {
@@ -554,7 +570,21 @@ public final class ConnectionHandler implements RSocket {
         return ByteBufPayload.create(io.netty.buffer.Unpooled.copiedBuffer(payload.data()), Routing.metadata(route));
     }
 
+    private HeldPublishes heldPublishes() {
+        if (held == null) {
+            held = new HeldPublishes(writer.channel(), gateway);
+        }
+        return held;
+    }
+
     private Mono<Long> offer(io.treecast.fastpath.Batch batch, io.treecast.fastpath.AckMode mode) {
+        HeldPublishes line = held;
+        if (line != null && line.any()) {
+            // applied now, it would overtake publishes this connection sent before it
+            return Mono.error(Errors.application(ErrorCode.OVERLOADED, "the engine's inbound queue is full and publishes "
+                    + "this connection sent before this request wait for room; nothing was applied: retry shortly, or slow "
+                    + "down (the server's engine.inbound-queue-capacity bounds the queue)"));
+        }
         return Mono.create((MonoSink<Long> sink) -> {
             OfferResult r = engine.offer(batch, mode, new AckListener() {
                 @Override

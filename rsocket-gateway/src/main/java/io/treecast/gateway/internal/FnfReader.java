@@ -51,7 +51,7 @@ import java.util.concurrent.TimeUnit;
  * {@code limits.max-batch-bytes}) plus at most {@link #MAX_WAITING_BYTES} of frames; a publish beyond that is refused
  * and counted, as before (it cannot happen while reading stays paused: one read is at most 64 KiB). Counted in
  * {@code treecast_gateway_publish_pauses_total}. Publishes that reach the server another way (WebSocket, fragmented
- * ones, {@code -Dtreecast.server.rsocket-fnf=true}) are still refused and counted when the queue is full.
+ * ones, {@code -Dtreecast.server.rsocket-fnf=true}) wait in {@link HeldPublishes} instead.
  *
  * <p>{@code -Dtreecast.server.rsocket-fnf=true} leaves every frame to rsocket-java: an escape hatch and the A/B switch
  * for measurements, read when a connection is set up.
