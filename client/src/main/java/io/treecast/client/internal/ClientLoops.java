@@ -69,20 +69,7 @@ public final class ClientLoops {
      * @throws IllegalArgumentException when it is not an integer 1..{@link ClientOptions#MAX_EVENT_LOOPS}
      */
     public static int count() {
-        String value = System.getProperty(ClientOptions.EVENT_LOOPS_PROPERTY);
-        if (value == null) {
-            return ClientOptions.DEFAULT_EVENT_LOOPS;
-        }
-        int n;
-        try {
-            n = Integer.parseInt(value.trim());
-        } catch (NumberFormatException e) {
-            n = -1;
-        }
-        if (n < 1 || n > ClientOptions.MAX_EVENT_LOOPS) {
-            throw new IllegalArgumentException(ClientOptions.EVENT_LOOPS_PROPERTY + " = " + value + ": must be 1.."
-                    + ClientOptions.MAX_EVENT_LOOPS + " (event loop threads for this JVM's Treecast clients)");
-        }
-        return n;
+        return (int) RangedProperty.read(ClientOptions.EVENT_LOOPS_PROPERTY, ClientOptions.DEFAULT_EVENT_LOOPS, 1,
+                ClientOptions.MAX_EVENT_LOOPS, "event loop threads for this JVM's Treecast clients");
     }
 }

@@ -101,21 +101,8 @@ public final class FnfWriter implements Runnable {
      * @throws IllegalArgumentException when it is not an integer 0..{@link ClientOptions#MAX_PUBLISH_LINGER_MICROS}
      */
     public static long lingerNanos() {
-        String value = System.getProperty(ClientOptions.PUBLISH_LINGER_PROPERTY);
-        if (value == null) {
-            return 0;
-        }
-        long us;
-        try {
-            us = Long.parseLong(value.trim());
-        } catch (NumberFormatException e) {
-            us = -1;
-        }
-        if (us < 0 || us > ClientOptions.MAX_PUBLISH_LINGER_MICROS) {
-            throw new IllegalArgumentException(ClientOptions.PUBLISH_LINGER_PROPERTY + " = " + value + ": must be 0.."
-                    + ClientOptions.MAX_PUBLISH_LINGER_MICROS + " (microseconds)");
-        }
-        return us * 1000;
+        return RangedProperty.read(ClientOptions.PUBLISH_LINGER_PROPERTY, 0, 0, ClientOptions.MAX_PUBLISH_LINGER_MICROS,
+                "microseconds") * 1000;
     }
 
     /** Whether rsocket-java's stream id supplier was found: else every client publishes through rsocket-java. */
