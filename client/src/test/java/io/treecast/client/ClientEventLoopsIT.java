@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Every Treecast client connection of a JVM runs on the clients' own event loops ({@link
@@ -55,13 +56,11 @@ class ClientEventLoopsIT {
                 });
             }
             // a subscription is live once a publish made after it arrives: publish until all three saw one
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            while (readerOf.size() < clients.size() && System.nanoTime() < deadline) {
+            await().atMost(WAIT).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
                 a.publish(x -> x.set("loops/x", 1L));
-                Thread.sleep(20);
-            }
+                assertThat(readerOf).as("all three got an update").hasSize(3);
+            });
         }
-        assertThat(readerOf).as("all three got an update").hasSize(3);
         assertThat(Set.copyOf(readerOf.values())).as("one thread read all three connections' events").hasSize(1);
         assertThat(readerOf.get(0)).startsWith("treecast-client-");
     }

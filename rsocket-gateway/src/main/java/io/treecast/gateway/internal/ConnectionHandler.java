@@ -168,10 +168,9 @@ public final class ConnectionHandler implements RSocket {
                         .subscribe(null, e -> gateway.rejected.incrementAndGet());
                 return Mono.empty();
             }
-            int bytes = payload.data().readableBytes();
             HeldPublishes line = held;
             if (line != null && line.any()) {
-                if (!line.hold(batch, bytes)) {
+                if (!line.hold(batch)) {
                     gateway.rejected.incrementAndGet(); // the line is at its bound: refused, as a full queue did before
                 }
                 return Mono.empty(); // behind the publishes already waiting, never before them
@@ -182,7 +181,7 @@ public final class ConnectionHandler implements RSocket {
                 if (reader != null && reader.hold(batch)) {
                     return Mono.empty(); // read off the wire: the connection pauses until the engine takes it
                 }
-                if (writer != null && heldPublishes().hold(batch, bytes)) {
+                if (writer != null && heldPublishes().hold(batch)) {
                     return Mono.empty(); // through rsocket-java (WebSocket, fragmented): held in line, reading paused
                 }
             }

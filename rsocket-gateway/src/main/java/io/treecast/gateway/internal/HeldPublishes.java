@@ -15,23 +15,22 @@ import java.util.concurrent.TimeUnit;
  * are held joins the end of the line, whichever way it was read, so none overtakes another; a request to update the
  * tree meanwhile is answered OVERLOADED ({@link ConnectionHandler}).
  *
- * <p>What it holds is bounded by {@link #MAX_HELD_BYTES} of publish payloads (each within
- * {@code limits.max-batch-bytes}); a publish beyond that is refused and counted, as a full queue did before. Reading
- * may resume for one read before the line is empty when {@link FnfReader} replays frames of its own, so the bound, not
- * the pause, is what limits it; each publish added re-asserts the pause.
+ * <p>What it holds is bounded by {@link #MAX_HELD_BYTES} of batches as the engine counts them ({@link Batch#bytes()},
+ * each within {@code limits.max-batch-bytes}); a publish beyond that is refused and counted, as a full queue did
+ * before. Reading may resume for one read before the line is empty when {@link FnfReader} replays frames of its own,
+ * so the bound, not the pause, is what limits it; each publish added re-asserts the pause.
  *
  * <p>The TCP publishes {@link FnfReader} reads off the wire itself are held there, with the raw frames behind them.
  * Event-loop confined but for {@link #any}: rsocket-java and {@link FnfReader} call the responder on the connection's
  * event loop.
  */
 final class HeldPublishes {
-    /** The most payload bytes held per connection. */
+    /** The most batch bytes ({@link Batch#bytes()}) held per connection. */
     static final int MAX_HELD_BYTES = 4 << 20;
 
     private final Channel channel;
     private final Gateway gateway;
     private final ArrayDeque<Batch> line = new ArrayDeque<>();
-    private final ArrayDeque<Integer> sizes = new ArrayDeque<>();
     private long heldBytes;
     /** {@code !line.isEmpty()}, readable from any thread (an ingest channel may map its next batch on the writer's). */
     private volatile boolean holding;
@@ -49,18 +48,17 @@ final class HeldPublishes {
     }
 
     /**
-     * Adds {@code batch} ({@code bytes} on the wire) to the end of the line, starting the pause if it is the first.
-     * False when the bound is reached: the caller refuses it.
+     * Adds {@code batch} to the end of the line, starting the pause if it is the first. False when the bound is
+     * reached: the caller refuses it.
      */
-    boolean hold(Batch batch, int bytes) {
-        if (heldBytes + bytes > MAX_HELD_BYTES || !channel.isActive()) {
+    boolean hold(Batch batch) {
+        if (heldBytes + batch.bytes() > MAX_HELD_BYTES || !channel.isActive()) {
             return false;
         }
         boolean first = line.isEmpty();
         line.add(batch);
-        sizes.add(bytes);
         holding = true;
-        heldBytes += bytes;
+        heldBytes += batch.bytes();
         if (channel.config().isAutoRead()) {
             channel.config().setAutoRead(false);
         }
@@ -86,8 +84,7 @@ final class HeldPublishes {
             if (r != OfferResult.ACCEPTED) {
                 gateway.rejected.incrementAndGet(); // the engine closed
             }
-            line.poll();
-            heldBytes -= sizes.poll();
+            heldBytes -= line.poll().bytes();
         }
         holding = false;
         if (channel.isActive()) {
@@ -99,7 +96,6 @@ final class HeldPublishes {
     private void dropAll() {
         gateway.rejected.addAndGet(line.size());
         line.clear();
-        sizes.clear();
         heldBytes = 0;
         holding = false;
     }
