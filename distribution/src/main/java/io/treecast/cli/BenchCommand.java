@@ -109,6 +109,12 @@ public final class BenchCommand implements Callable<Integer> {
                     + "wake for every update. For an A/B of what the pacing itself costs.")
     int pacingTickMicros;
 
+    @Option(names = "--outbox-capacity", defaultValue = "0", paramLabel = "N",
+            description = "Outbox each STRICT subscriber asks the server for, in events (1..the server's "
+                    + "engine.max-outbox-capacity); default 0 = none asked: the server's default, bounded by bytes "
+                    + "(engine.outbox-max-bytes). For an A/B with a fixed count.")
+    int outboxCapacity;
+
     @Option(names = "--json", description = "Results as one JSON object per line.")
     boolean json;
 
@@ -124,9 +130,14 @@ public final class BenchCommand implements Callable<Integer> {
             // read by each client connection of this JVM when it connects: the load generator's own
             System.setProperty(io.treecast.client.ClientOptions.PUBLISH_LINGER_PROPERTY, publishLingerMicros.toString());
         }
+        if (outboxCapacity < 0) {
+            throw new IllegalArgumentException("--outbox-capacity must be 0 (the server's default) or a number of events >= 1; got "
+                    + outboxCapacity);
+        }
         LoadOptions base = new LoadOptions().rate(rate).durationSeconds(duration).warmupSeconds(warmup)
                 .publishers(publishers).batch(batch).subscribers(subscribers).patterns(patterns).leaves(leaves)
-                .readAheadFrames(readAheadFrames).pacingTickMicros(pacingTickMicros);
+                .readAheadFrames(readAheadFrames).pacingTickMicros(pacingTickMicros)
+                .outboxCapacity(outboxCapacity);
         List<RunResult> all = new ArrayList<>();
         List<String> labels = new ArrayList<>();
         boolean ok = true;

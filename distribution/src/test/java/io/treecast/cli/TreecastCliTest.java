@@ -142,6 +142,12 @@ class TreecastCliTest {
     }
 
     @Test
+    void benchRejectsANegativeOutboxCapacityBeforeConnecting() {
+        assertThat(run("bench", "--outbox-capacity", "-1", "--url", "tcp://127.0.0.1:1")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err()).isEqualTo("error: USAGE: --outbox-capacity must be 0 (the server's default) or a number of events >= 1; got -1\n");
+    }
+
+    @Test
     void benchRejectsAnUnknownTransport() {
         assertThat(run("bench", "--transport", "udp", "--url", "tcp://127.0.0.1:1")).isEqualTo(ExitCodes.USAGE);
         assertThat(err()).isEqualTo("error: USAGE: --transport must be tcp, ws, tls or wss, or several joined by ',' (e.g. tcp,tls); got udp\n");

@@ -22,6 +22,7 @@ public final class EngineConfig {
     private final long maxTreeBytes;
     private final long outboxBudgetSlots;
     private final long outboxMaxBytes;
+    private final long outboxBudgetBytes;
     private final long matchCacheBytes;
     /** Default of {@link #matchCacheBytes()} ({@code engine.match-cache-bytes}): 64 MiB. */
     public static final long DEFAULT_MATCH_CACHE_BYTES = 64L << 20;
@@ -48,6 +49,7 @@ public final class EngineConfig {
         this.maxTreeBytes = b.maxTreeBytes;
         this.outboxBudgetSlots = b.outboxBudgetSlots;
         this.outboxMaxBytes = b.outboxMaxBytes;
+        this.outboxBudgetBytes = b.outboxBudgetBytes;
         this.matchCacheBytes = b.matchCacheBytes;
         this.defaultOutboxCapacity = b.defaultOutboxCapacity;
         this.maxOutboxCapacity = b.maxOutboxCapacity;
@@ -100,12 +102,26 @@ public final class EngineConfig {
      */
     public long outboxMaxBytes() { return outboxMaxBytes; }
     /**
+     * Bytes of batches ({@link Batch#bytes()}) all outboxes together may hold ({@code engine.outbox-budget-bytes},
+     * default 256 MiB). Subscriptions share batches, but ones on different parts of the tree that all stop reading
+     * each pin their own: past this budget a subscription holding more than its share (the budget divided by the
+     * number of subscriptions) counts as full at its next event (STRICT ends with SLOW_CONSUMER naming the key,
+     * CONFLATE conflates). Checked every 1/16 of the budget enqueued, so it may be passed by up to that much.
+     */
+    public long outboxBudgetBytes() { return outboxBudgetBytes; }
+    /**
      * Bytes the leaves' remembered match lists may hold ({@code engine.match-cache-bytes}, default 64 MiB; 16 bytes
      * plus 4 per matching subscription per leaf): an update of a leaf whose list is remembered skips the subscription
      * index. Past the budget a leaf is matched by the index each time; 0 turns the lists off.
      */
     public long matchCacheBytes() { return matchCacheBytes; }
-    /** Outbox capacity in events when a subscriber asks for none. */
+    /**
+     * Outbox capacity in events of a CONFLATE subscription that asks for none (default 16,384): it conflates past
+     * {@link #conflateHighMarkPercent()} of this, so it also bounds how old the events a slow reader sees get. A STRICT
+     * subscription that asks for none gets {@link #maxOutboxCapacity()}: it is bounded by bytes
+     * ({@link #outboxMaxBytes()}, {@link #outboxBudgetBytes()}), so that it rides out a stall of its reader
+     * (at 50,000 events/s of ~70-byte changes, 64 MiB is ~19 s) instead of ending after a fixed count.
+     */
     public int defaultOutboxCapacity() { return defaultOutboxCapacity; }
     /** The largest outbox a subscriber may ask for. */
     public int maxOutboxCapacity() { return maxOutboxCapacity; }
@@ -152,6 +168,7 @@ public final class EngineConfig {
         private long maxTreeBytes = 1L << 30;
         private long outboxBudgetSlots = 8L << 20;
         private long outboxMaxBytes = 64L << 20;
+        private long outboxBudgetBytes = 256L << 20;
         private long matchCacheBytes = DEFAULT_MATCH_CACHE_BYTES;
         private int defaultOutboxCapacity = 16_384;
         private int maxOutboxCapacity = 1 << 20;
@@ -178,6 +195,8 @@ public final class EngineConfig {
         public Builder maxTreeBytes(long v) { this.maxTreeBytes = v; return this; }
         public Builder outboxBudgetSlots(long v) { this.outboxBudgetSlots = v; return this; }
         public Builder outboxMaxBytes(long v) { this.outboxMaxBytes = v; return this; }
+        /** {@code engine.outbox-budget-bytes}: see {@link EngineConfig#outboxBudgetBytes()}. */
+        public Builder outboxBudgetBytes(long v) { this.outboxBudgetBytes = v; return this; }
         /** {@code engine.match-cache-bytes}: see {@link EngineConfig#matchCacheBytes()}. */
         public Builder matchCacheBytes(long v) { this.matchCacheBytes = v; return this; }
         public Builder defaultOutboxCapacity(int v) { this.defaultOutboxCapacity = v; return this; }
@@ -217,6 +236,7 @@ public final class EngineConfig {
             require(maxTreeBytes >= 1, "maxTreeBytes", "must be >= 1, was " + maxTreeBytes);
             require(outboxBudgetSlots >= 16, "outboxBudgetSlots", "must be >= 16, was " + outboxBudgetSlots);
             require(outboxMaxBytes >= 1, "outboxMaxBytes", "must be >= 1, was " + outboxMaxBytes);
+            require(outboxBudgetBytes >= 1, "outboxBudgetBytes", "must be >= 1, was " + outboxBudgetBytes);
             require(matchCacheBytes >= 0, "matchCacheBytes", "must be >= 0 (0: off), was " + matchCacheBytes);
             require(defaultOutboxCapacity >= 4, "defaultOutboxCapacity", "must be >= 4, was " + defaultOutboxCapacity);
             require(maxOutboxCapacity >= defaultOutboxCapacity, "maxOutboxCapacity", "must be >= defaultOutboxCapacity");

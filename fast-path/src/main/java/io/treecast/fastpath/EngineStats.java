@@ -33,7 +33,9 @@ package io.treecast.fastpath;
  * @param outboxSlotsUsed   what {@code engine.outbox-budget-slots} bounds: slots reserved by outboxes and pending maps
  * @param budgetRefusals    batches refused with RESOURCE_EXHAUSTED by the tree budget (also in rejectedBatches)
  * @param budgetEnds        subscriptions ended with SLOW_CONSUMER by a memory bound (outbox-budget-slots or
- *                          outbox-max-bytes) rather than by their outbox capacity
+ *                          outbox-max-bytes, outbox-budget-bytes) rather than by their outbox capacity
+ * @param outboxBytes       what {@code engine.outbox-budget-bytes} bounds: bytes of batches all outboxes hold (each
+ *                          counted per outbox, as the budget counts them)
  */
 public record EngineStats(long seq, long durableSeq, long leaves, long subscriptions, long inboundDepth,
                           long journalBacklog, long batchesApplied, long changesApplied, long rejectedBatches,
@@ -41,5 +43,6 @@ public record EngineStats(long seq, long durableSeq, long leaves, long subscript
                           long resets, long loopErrors, long resumesFromStore, boolean writerAlive,
                           long writerBusyNanos, long treeValueBytes, long strictSubscriptions, long outboxDepthMax,
                           long outboxDepthTotal, long outboxesOverHalf, long[] outboxesByFill, long treeBytes,
-                          long replayRingBytes, long outboxSlotsUsed, long budgetRefusals, long budgetEnds) {
+                          long replayRingBytes, long outboxSlotsUsed, long budgetRefusals, long budgetEnds,
+                          long outboxBytes) {
 }

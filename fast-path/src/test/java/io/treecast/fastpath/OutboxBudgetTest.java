@@ -176,4 +176,93 @@ class OutboxBudgetTest extends OneEngine {
             assertThat(slow.values()).containsEntry("k/" + leaf, "v" + (500 - ((500 - leaf) % 10)));
         }
     }
+
+    @Test
+    void aStrictSubscriptionThatAsksForNoCapacityRidesOutAStallOfASecondAt50000EventsPerSecond() {
+        // the defaults: bounded by bytes (64 MiB per outbox, 256 MiB for all), not by the 16,384 events a CONFLATE one gets
+        engine = Engine.start(EngineConfig.builder().build());
+        Recorder stalled = new Recorder();
+        Subscription sub = engine.subscribe(SubscribeOptions.of(PathPattern.parse("**")).withPolicy(Policy.STRICT), stalled);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(1));
+        for (int i = 1; i <= 50_000; i++) {
+            Batch b = Batch.of(Change.set(TreePath.parse("k/" + i), ("v" + i).getBytes(UTF_8)));
+            while (engine.offer(b) != OfferResult.ACCEPTED) {
+                Thread.yield(); // the inbound queue is full for a moment: the writer drains it
+            }
+        }
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(engine.currentSeq()).isEqualTo(50_000));
+        assertThat(stalled.endCode).as("ended with %s", stalled.endMessage).isNull();
+        // what it holds, as engine.outbox-budget-bytes counts it: "k/N" + "vN" + 32 bytes a batch
+        assertThat(engine.stats().outboxBytes()).isGreaterThan(50_000L * 36).isLessThan(50_000L * 50);
+
+        sub.request(Long.MAX_VALUE);
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(stalled.lastSeq).isEqualTo(50_000));
+        assertThat(stalled.events()).extracting(Recorder.Ev::seq).containsExactlyElementsOf(
+                java.util.stream.LongStream.rangeClosed(1, 50_000).boxed().toList());
+        assertThat(stalled.endCode).isNull();
+    }
+
+    @Test
+    void aConflateSubscriptionThatAsksForNoCapacityStillConflatesPastItsCountSoWhatItSeesStaysFresh() {
+        engine = Engine.start(EngineConfig.builder().defaultOutboxCapacity(64).build());
+        Recorder slow = new Recorder();
+        Subscription sub = engine.subscribe(SubscribeOptions.of(PathPattern.parse("k/*")), slow);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(1));
+        publish(1, 1_000, 10);
+        assertThat(engine.stats().conflatedChanges()).isGreaterThan(900);
+        sub.request(Long.MAX_VALUE);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(slow.lastSeq).isEqualTo(1_000));
+        assertThat(slow.count).isLessThanOrEqualTo(64 + 1);
+    }
+
+    /** Publishes one 100-byte value under {@code prefix} and waits until it is applied: 135 bytes a batch ("a/0" + 100 + 32). */
+    private void publishBig(String prefix, int n) {
+        for (int i = 0; i < n; i++) {
+            Batch b = Batch.of(Change.set(TreePath.parse(prefix + "/" + (i % 10)), new byte[100]));
+            long before = engine.currentSeq();
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(engine.offer(b)).isEqualTo(OfferResult.ACCEPTED));
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(engine.currentSeq()).isGreaterThan(before));
+        }
+    }
+
+    @Test
+    void whenAllOutboxesTogetherPassTheirByteBudgetTheStrictOneHoldingMoreThanItsShareEndsAndTheOthersCarryOn() {
+        // 10,000 bytes for all outboxes; each outbox alone may hold 64 MiB: only the shared budget can end the stuck one
+        engine = Engine.start(EngineConfig.builder().outboxBudgetBytes(10_000).build());
+        Recorder stuck = new Recorder();
+        engine.subscribe(SubscribeOptions.of(PathPattern.parse("a/*")).withPolicy(Policy.STRICT), stuck);
+        Recorder reader = new Recorder();
+        engine.subscribe(SubscribeOptions.of(PathPattern.parse("{a,b}/*")).withPolicy(Policy.STRICT), reader).request(Long.MAX_VALUE);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(2));
+        publishBig("a", 120); // 16,200 bytes for the stuck outbox: past the budget
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(stuck.endCode).isNotNull());
+        assertThat(stuck.endCode).isEqualTo(ErrorCode.SLOW_CONSUMER);
+        assertThat(stuck.endMessage).matches("subscription 1 to 'a/\\*' ended: its outbox holds \\d+ bytes of batches while the "
+                + "outboxes of all subscriptions hold more than the server's budget of 10000 bytes \\(engine.outbox-budget-bytes\\), "
+                + "and this one more than its share of 5000; read events faster or subscribe with a smaller outbox_capacity, "
+                + "or raise engine.outbox-budget-bytes; resubscribe with resume_after = \\d+");
+        assertThat(stuck.count).as("it got nothing: it never asked").isZero();
+        assertThat(engine.stats().budgetEnds()).isEqualTo(1);
+
+        publishBig("b", 200); // the reader, which reads, gets everything; the budget no longer holds the stuck one's batches
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(reader.lastSeq).isEqualTo(320));
+        assertThat(reader.events()).extracting(Recorder.Ev::seq).containsExactlyElementsOf(
+                java.util.stream.LongStream.rangeClosed(1, 320).boxed().toList());
+        assertThat(reader.endCode).isNull();
+    }
+
+    @Test
+    void whenAllOutboxesTogetherPassTheirByteBudgetTheConflateOneHoldingMoreThanItsShareConflatesAndLaterGetsTheNewestValues() {
+        engine = Engine.start(EngineConfig.builder().outboxBudgetBytes(10_000).build());
+        Recorder slow = new Recorder();
+        Subscription sub = engine.subscribe(SubscribeOptions.of(PathPattern.parse("a/*")), slow);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(1));
+        publishBig("a", 300);
+        assertThat(engine.stats().conflatedChanges()).isGreaterThan(100);
+        sub.request(Long.MAX_VALUE);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(slow.lastSeq).isEqualTo(300));
+        assertThat(slow.endCode).isNull();
+        assertThat(slow.count).as("at most the budget's worth of 135-byte batches, then conflated events").isLessThan(150);
+        assertThat(slow.values()).hasSize(10);
+    }
 }

@@ -51,6 +51,7 @@ class MetricsTest {
                 .contains("treecast_engine_writer_alive 1.0")
                 .contains("treecast_engine_subscriptions{policy=\"strict\"} 0.0")
                 .contains("treecast_engine_outboxes{fill=\"75-100%\"} 0.0")
+                .contains("treecast_engine_outbox_bytes 0.0")
                 .contains("treecast_engine_tree_memory_bytes " + (6.0 + 2 * 75)));
     }
 

@@ -132,7 +132,10 @@ public final class ServerConfig {
                 "an integer >= 0 (bytes of the leaves' remembered match lists; 0 turns them off)");
         key("engine.outbox-max-bytes", String.valueOf(ENGINE.outboxMaxBytes()), v -> longIn(v, 1, Long.MAX_VALUE),
                 "an integer >= 1 (bytes of batches one subscription's outbox may hold)");
-        key("engine.default-outbox-capacity", String.valueOf(ENGINE.defaultOutboxCapacity()), v -> intIn(v, 4, Integer.MAX_VALUE), "an integer >= 4");
+        key("engine.outbox-budget-bytes", String.valueOf(ENGINE.outboxBudgetBytes()), v -> longIn(v, 1, Long.MAX_VALUE),
+                "an integer >= 1 (bytes of batches all subscriptions' outboxes together may hold)");
+        key("engine.default-outbox-capacity", String.valueOf(ENGINE.defaultOutboxCapacity()), v -> intIn(v, 4, Integer.MAX_VALUE),
+                "an integer >= 4 (events; for CONFLATE subscriptions that ask for none: STRICT ones get engine.max-outbox-capacity)");
         key("engine.max-outbox-capacity", String.valueOf(ENGINE.maxOutboxCapacity()), v -> intIn(v, 4, Integer.MAX_VALUE), "an integer >= 4 and >= engine.default-outbox-capacity");
         key("engine.conflate-high-mark-percent", String.valueOf(ENGINE.conflateHighMarkPercent()), v -> intIn(v, 10, 100), "an integer 10..100");
         key("engine.dispatcher-threads", String.valueOf(ENGINE.dispatcherThreads()), v -> intIn(v, 0, 256), "an integer 0..256 (0: the writer thread delivers)");
@@ -445,6 +448,7 @@ public final class ServerConfig {
                 .maxTreeBytes((Long) values.get("engine.max-tree-bytes"))
                 .outboxBudgetSlots((Long) values.get("engine.outbox-budget-slots"))
                 .outboxMaxBytes((Long) values.get("engine.outbox-max-bytes"))
+                .outboxBudgetBytes((Long) values.get("engine.outbox-budget-bytes"))
                 .matchCacheBytes((Long) values.get("engine.match-cache-bytes"))
                 .defaultOutboxCapacity((Integer) values.get("engine.default-outbox-capacity"))
                 .maxOutboxCapacity((Integer) values.get("engine.max-outbox-capacity"))
@@ -478,6 +482,7 @@ public final class ServerConfig {
                 .maxTreeBytes(c.maxTreeBytes())
                 .outboxBudgetSlots(c.outboxBudgetSlots())
                 .outboxMaxBytes(c.outboxMaxBytes())
+                .outboxBudgetBytes(c.outboxBudgetBytes())
                 .matchCacheBytes(c.matchCacheBytes())
                 .defaultOutboxCapacity(c.defaultOutboxCapacity())
                 .maxOutboxCapacity(c.maxOutboxCapacity())

@@ -26,7 +26,7 @@ public final class LoadOptions {
     private String url;
     private String transport = "tcp";
     private boolean floor;
-    private int outboxCapacity = 65_536;
+    private int outboxCapacity = 0;
     private boolean preload = true;
     private long serverPid;
     private java.nio.file.Path caFile;
@@ -96,7 +96,10 @@ public final class LoadOptions {
     public LoadOptions url(String v) { url = v; return this; }
     public LoadOptions transport(String v) { transport = v; return this; }
     public LoadOptions floor(boolean v) { floor = v; return this; }
-    /** Outbox the server keeps for each STRICT subscriber. */
+    /**
+     * Outbox the server keeps for each STRICT subscriber, in events; 0 (the default) takes the server's default, as a
+     * user who asks for none gets: bounded by bytes (engine.outbox-max-bytes, engine.outbox-budget-bytes).
+     */
     public LoadOptions outboxCapacity(int v) { outboxCapacity = v; return this; }
     /** Write every leaf once before subscribing, so the tree has its full size during the run. */
     public LoadOptions preload(boolean v) { preload = v; return this; }

@@ -73,6 +73,7 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         EngineCore c = new EngineCore(config.replayRingCapacity(), config.replayRingBytes(), config.maxLeaves(),
                 config.maxTreeBytes(), new SlotBudget(config.outboxBudgetSlots()), 0);
         c.matchCacheBytes(config.matchCacheBytes());
+        c.outboxBudgetBytes(config.outboxBudgetBytes());
         if (journal != null) {
             start = JournalRecovery.recover(journal, c);
         }
@@ -155,10 +156,10 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         if (closed) {
             throw new TreecastException(ErrorCode.SHUTTING_DOWN, "the engine is shutting down: subscribe to another instance or retry after restart");
         }
-        int cap = options.outboxCapacity() == 0 ? config.defaultOutboxCapacity() : options.outboxCapacity();
+        int cap = options.outboxCapacity() != 0 ? options.outboxCapacity() : defaultOutboxCapacity(options.policy());
         if (cap > config.maxOutboxCapacity()) {
             throw new TreecastException(ErrorCode.INVALID_REQUEST, "outbox capacity " + cap + " is above this engine's maximum of "
-                    + config.maxOutboxCapacity() + ": ask for at most " + config.maxOutboxCapacity() + " (or 0 for the default " + config.defaultOutboxCapacity() + ")");
+                    + config.maxOutboxCapacity() + ": ask for at most " + config.maxOutboxCapacity() + " (or 0 for the default)");
         }
         if (cap < 1) {
             throw new TreecastException(ErrorCode.INVALID_REQUEST, "outbox capacity must be at least 1 (or 0 for the default)");
@@ -186,6 +187,15 @@ public final class DefaultEngine implements Engine, Sub.Owner {
             }
         }
         return -1;
+    }
+
+    /**
+     * The outbox of a subscription that asks for none. STRICT: the largest, so that its bytes bound it
+     * (engine.outbox-max-bytes, engine.outbox-budget-bytes) rather than a count a burst or a short stall of its reader
+     * fills; the ring grows only as it fills. CONFLATE: the default count, which also bounds how stale what it sees gets.
+     */
+    private int defaultOutboxCapacity(Policy policy) {
+        return policy == Policy.STRICT ? config.maxOutboxCapacity() : config.defaultOutboxCapacity();
     }
 
     /** Reserves a new subscription's first ring; the writer releases it when it forgets the subscription. */
@@ -359,6 +369,7 @@ public final class DefaultEngine implements Engine, Sub.Owner {
         long outboxMax = 0;
         long outboxTotal = 0;
         long outboxesOverHalf = 0;
+        long outboxBytes = 0;
         long[] byFill = new long[4];
         // O(subscriptions) on the caller's thread (a metrics scrape), reading each outbox's positions racily
         for (Sub s : live.values()) {
@@ -369,6 +380,7 @@ public final class DefaultEngine implements Engine, Sub.Owner {
                 strict++;
             }
             long depth = Math.max(0, s.outboxSize());
+            outboxBytes += Math.max(0, s.bytesIn - s.bytesOutAcquire()); // bytesIn: the writer's, read racily
             outboxMax = Math.max(outboxMax, depth);
             outboxTotal += depth;
             if (depth * 2 > s.capacity) {
@@ -382,7 +394,8 @@ public final class DefaultEngine implements Engine, Sub.Owner {
                 writer.rejected.get(), eventsDelivered.sum(), core.conflatedChanges, core.slowConsumerEnds,
                 resumesFromRing.sum(), resets.sum(), loopErrors.sum(), resumesFromStore.sum(), writer.thread.isAlive(),
                 writer.busyNanos, core.tree().valueBytes(), strict, outboxMax, outboxTotal, outboxesOverHalf, byFill,
-                core.tree().bytes(), core.ringBytesHeld(), core.slots().used(), writer.budgetRefusals.sum(), core.budgetEnds);
+                core.tree().bytes(), core.ringBytesHeld(), core.slots().used(), writer.budgetRefusals.sum(), core.budgetEnds,
+                outboxBytes);
     }
 
     @Override

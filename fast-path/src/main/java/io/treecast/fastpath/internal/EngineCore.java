@@ -85,6 +85,17 @@ final class EngineCore implements SubscriptionIndex.Sink {
     /** The outbox slot budget shared by every subscription (engine.outbox-budget-slots). */
     private final SlotBudget slots;
 
+    /**
+     * The bytes of batches all outboxes together may hold (engine.outbox-budget-bytes). Cheap in steady state: each
+     * enqueue adds to {@link #outboxBytesIn}, and only when that passes {@link #nextOutboxCheck} are the outboxes
+     * summed ({@link #checkOutboxBytes}); {@link #outboxShare} is then the share a subscription may hold while the
+     * budget is passed ({@link Long#MAX_VALUE} while it is not).
+     */
+    private long outboxBudgetBytes = Long.MAX_VALUE;
+    private long outboxBytesIn;
+    private long nextOutboxCheck = Long.MAX_VALUE;
+    private long outboxShare = Long.MAX_VALUE;
+
     long batchesApplied;
     /** Subscriptions ended with SLOW_CONSUMER by a memory bound (outbox budget, outbox bytes), not by their capacity. */
     long budgetEnds;
@@ -135,6 +146,17 @@ final class EngineCore implements SubscriptionIndex.Sink {
     public void matchCacheBytes(long budgetBytes) {
         leafMatches = new LeafMatches(index, budgetBytes);
         tree.matchCache(leafMatches);
+    }
+
+    /** Sets engine.outbox-budget-bytes (see {@link io.treecast.fastpath.EngineConfig#outboxBudgetBytes()}). Call before the first batch. */
+    public void outboxBudgetBytes(long budget) {
+        outboxBudgetBytes = budget;
+        nextOutboxCheck = outboxBytesIn + checkInterval();
+    }
+
+    /** How many bytes may be enqueued between two sums of the outboxes: 1/16 of the budget, so passing it by at most that. */
+    private long checkInterval() {
+        return Math.max(1, outboxBudgetBytes / 16);
     }
 
     public Tree tree() {
@@ -398,6 +420,25 @@ final class EngineCore implements SubscriptionIndex.Sink {
                 return;
             }
         }
+        if (sub.bytesIn - sub.bytesOutSeen + curBytes > outboxShare && !sub.internal) {
+            // all outboxes together passed engine.outbox-budget-bytes at the last sum: one holding more than its share
+            // counts as full (an empty one still takes a batch)
+            sub.bytesOutSeen = sub.bytesOutAcquire();
+            sub.headSeen = sub.headAcquire();
+            size = (int) (sub.tailLocal - sub.headSeen);
+            long held = sub.bytesIn - sub.bytesOutSeen;
+            if (size > 0 && held > 0 && held + curBytes > outboxShare) {
+                if (sub.strict) {
+                    endSlow(sub, "its outbox holds " + held + " bytes of batches while the outboxes of all subscriptions"
+                            + " hold more than the server's budget of " + outboxBudgetBytes
+                            + " bytes (engine.outbox-budget-bytes), and this one more than its share of " + outboxShare,
+                            "engine.outbox-budget-bytes");
+                } else {
+                    startConflating(sub);
+                }
+                return;
+            }
+        }
         if (size > sub.mask && !sub.grow(slots)) {
             // the ring is full and the budget gives it no more room: as if the outbox were full
             if (sub.strict) {
@@ -413,6 +454,10 @@ final class EngineCore implements SubscriptionIndex.Sink {
 
     private void enqueue(Sub sub, long s, Object ref, long bytes) {
         sub.bytesIn += bytes;
+        outboxBytesIn += bytes;
+        if (outboxBytesIn >= nextOutboxCheck) {
+            checkOutboxBytes();
+        }
         long t = sub.tailLocal;
         int i = (int) (t & sub.mask);
         sub.outSeq[i] = s;
@@ -426,6 +471,26 @@ final class EngineCore implements SubscriptionIndex.Sink {
             sub.tailRelease(t + 1);
         }
         touched[sub.dispatcherIndex] = true;
+    }
+
+    /**
+     * Sums what every outbox holds (O(subscriptions), once per 1/16 of the budget enqueued, or sooner when the
+     * outboxes were near it) and sets the share a subscription may hold: unlimited while the sum is within the
+     * budget, the budget divided by the number of subscriptions while it is not. Some subscription then holds more
+     * than its share (the sum is over the budget), and it counts as full at its next event; the others go on.
+     */
+    private void checkOutboxBytes() {
+        long held = 0;
+        for (int id = 0, n = index.idBound(); id < n; id++) {
+            Sub s = index.byId(id);
+            if (s != null && s.maxBytes != Long.MAX_VALUE) {
+                s.bytesOutSeen = s.bytesOutAcquire();
+                held += s.bytesIn - s.bytesOutSeen;
+            }
+        }
+        long room = outboxBudgetBytes - held;
+        outboxShare = room >= 0 ? Long.MAX_VALUE : outboxBudgetBytes / Math.max(1, index.size());
+        nextOutboxCheck = outboxBytesIn + Math.max(Math.min(room, checkInterval()), Math.max(1, checkInterval() / 16));
     }
 
     private void startConflating(Sub sub) {
@@ -481,9 +546,11 @@ final class EngineCore implements SubscriptionIndex.Sink {
                 continue; // (the second: conflating because the budget did not let the ring grow, and still full)
             }
             if (sub.maxBytes != Long.MAX_VALUE) {
-                // conflating because of the outbox's bytes: wait until half of them are read, as for events
+                // conflating because of the outbox's bytes or the share of the budget of all outboxes: wait until half
+                // of them are read, as for events
                 sub.bytesOutSeen = sub.bytesOutAcquire();
-                if (sub.bytesIn - sub.bytesOutSeen > sub.maxBytes / 2) {
+                long held = sub.bytesIn - sub.bytesOutSeen;
+                if (held > sub.maxBytes / 2 || held > outboxShare / 2) {
                     continue;
                 }
             }

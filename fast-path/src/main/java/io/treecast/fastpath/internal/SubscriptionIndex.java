@@ -87,6 +87,11 @@ final class SubscriptionIndex {
         }
     }
 
+    /** One past the highest number an indexed subscription may have: walk {@link #byId} below it (nulls are gaps). */
+    int idBound() {
+        return nextId;
+    }
+
     public int size() {
         return size;
     }

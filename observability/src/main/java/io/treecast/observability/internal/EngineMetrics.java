@@ -49,6 +49,9 @@ public final class EngineMetrics implements MeterBinder {
         gauge(r, "treecast.engine.journal.backlog", "Applied batches not yet durable: seq minus the durable watermark (0 in memory)", s -> s.journalBacklog());
         gauge(r, "treecast.engine.outbox.depth.max", "Events waiting in the fullest subscriber outbox", s -> s.outboxDepthMax());
         gauge(r, "treecast.engine.outbox.events", "Events waiting in all subscriber outboxes together", s -> s.outboxDepthTotal());
+        Gauge.builder("treecast.engine.outbox.bytes", cache, c -> c.get().outboxBytes())
+                .description("Bytes of batches all subscriber outboxes hold (what engine.outbox-budget-bytes bounds)")
+                .baseUnit("bytes").register(r);
         gauge(r, "treecast.engine.outboxes.over.half", "Subscriber outboxes more than half full", s -> s.outboxesOverHalf());
         String[] quarters = {"0-25%", "25-50%", "50-75%", "75-100%"};
         for (int q = 0; q < quarters.length; q++) {

@@ -30,7 +30,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * A subscriber that asks for everything (request-n 2^31-1) and then never reads its socket must not make the server
  * buffer without bound: its connection's send backlog stops at {@code limits.max-send-queue-bytes}, after which its
- * outbox policy decides (STRICT ends it with SLOW_CONSUMER, CONFLATE keeps one value per leaf). Meanwhile a healthy
+ * outbox policy decides (STRICT ends it with SLOW_CONSUMER once its outbox holds engine.outbox-max-bytes, CONFLATE
+ * keeps one value per leaf). Meanwhile a healthy
  * subscriber on another connection gets every event, in order.
  */
 @ExtendWith(NoLeaks.class)
@@ -40,7 +41,9 @@ class SendBudgetIT {
 
     private static TreecastServer server() {
         return TreecastServer.start(ServerConfig.builder().set("tcp.port", "0").set("websocket.enabled", "false")
-                .set("limits.max-send-queue-bytes", "262144").set("engine.default-outbox-capacity", "256").build(), null);
+                .set("limits.max-send-queue-bytes", "262144").set("engine.default-outbox-capacity", "256")
+                // a STRICT outbox that asks for no capacity is bounded by bytes: 16 MiB here, about half of what is sent
+                .set("engine.outbox-max-bytes", String.valueOf(16 << 20)).build(), null);
     }
 
     @Test
@@ -59,7 +62,7 @@ class SendBudgetIT {
                 }
                 // the one that did not read is ended; reading its socket now shows the end after what was sent
                 String error = readUntilError(hostile);
-                assertThat(error).startsWith("SLOW_CONSUMER: ").contains("last seq ");
+                assertThat(error).startsWith("SLOW_CONSUMER: ").contains("(engine.outbox-max-bytes)").contains("last seq ");
                 assertThat(publisher.update(RawClient.set("after/ok", 1))).isPositive();
             } finally {
                 live.dispose();
