@@ -30,6 +30,8 @@ ready=$(date +%s.%N)
 sleep "${SETTLE:-5}"
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== $label run $n: server up in $(echo "$ready - $start" | bc) s, load $load" >&2
+# the CLI's own "... metrics on http://..." line follows the server's first "listening on" line
+for _ in $(seq 1 50); do grep -q "metrics on http" "$log" && break; sleep 0.1; done
 metrics=$(grep -o "metrics on http://[0-9.:]*" "$log" | head -1 | cut -d' ' -f3)
 # shellcheck disable=SC2086
 ${BTASK:-} ${BJOPTS:+env TREECAST_JAVA_OPTS="$BJOPTS"} "$bin" bench --json --url "tcp://127.0.0.1:$port" \
