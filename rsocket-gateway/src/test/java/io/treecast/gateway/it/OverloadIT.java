@@ -67,6 +67,47 @@ class OverloadIT {
         publishesWaitInOrder(true);
     }
 
+    /**
+     * A request that arrives while publishes of its connection wait is refused OVERLOADED rather than applied before
+     * them. Deterministic: a fragmented publish (reassembled by rsocket-java, so held in {@code HeldPublishes}) and the
+     * request travel in one socket write, so the server reads both before it stops reading the connection.
+     */
+    @Test
+    void aRequestReadWhilePublishesOfItsConnectionWaitIsRefusedOverloadedInsteadOfOvertakingThem() throws Exception {
+        TreecastServer server = TreecastServer.start(ServerConfig.builder().set("tcp.port", "0").set("websocket.enabled", "false")
+                .set("engine.inbound-queue-capacity", "2").build(), null);
+        try (java.net.Socket raw = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), server.tcpAddress().getPort());
+             RawClient other = RawClient.tcp(server)) {
+            raw.setSoTimeout(30_000);
+            raw.getOutputStream().write(RawFrames.setupFrame());
+            long droppedBefore = server.rejectedWithoutAnswer();
+            try (HeldWriter held = HeldWriter.hold(server.engine())) {
+                assertThat(held.fillQueue()).isEqualTo(2);
+                byte[] publish = RawClient.set("frag/x", 5).toByteArray();
+                java.io.ByteArrayOutputStream both = new java.io.ByteArrayOutputStream();
+                both.writeBytes(RawFrames.fragmentedFireAndForget(1, RawClient.route("tree.publish"), publish, 3));
+                both.writeBytes(RawFrames.request(RawFrames.REQUEST_RESPONSE, 3, RawClient.route("tree.update"),
+                        RawClient.set("frag/after", 6).toByteArray()));
+                raw.getOutputStream().write(both.toByteArray());
+                raw.getOutputStream().flush();
+                assertThat(RawFrames.readErrorOf(raw, 3)).startsWith("OVERLOADED: ")
+                        .contains("publishes this connection sent before this request wait for room");
+                assertThat(server.publishPauses()).isPositive();
+            }
+            // released: the held publish is applied, the refused request is not, and nothing was dropped
+            await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(other.get("frag/x").getLeavesCount()).isEqualTo(1));
+            assertThat(other.get("frag/after").getLeavesCount()).isZero();
+            assertThat(server.rejectedWithoutAnswer()).isEqualTo(droppedBefore);
+            // the connection reads again: the same request now is applied
+            raw.getOutputStream().write(RawFrames.request(RawFrames.REQUEST_RESPONSE, 5, RawClient.route("tree.update"),
+                    RawClient.set("frag/after", 7).toByteArray()));
+            assertThat(RawFrames.readErrorOf(raw, 5)).isEqualTo("answered");
+            assertThat(other.get("frag/after").getLeavesCount()).isEqualTo(1);
+        } finally {
+            server.close();
+        }
+    }
+
     private static void publishesWaitInOrder(boolean webSocket) throws Exception {
         TreecastServer server = TreecastServer.start(ServerConfig.builder().set("tcp.port", "0")
                 .set("websocket.enabled", String.valueOf(webSocket)).set("websocket.port", "0")

@@ -61,7 +61,7 @@ class SendBudgetIT {
                     assertThat(seen.get(i).getSeq()).isGreaterThan(seen.get(i - 1).getSeq());
                 }
                 // the one that did not read is ended; reading its socket now shows the end after what was sent
-                String error = readUntilError(hostile);
+                String error = RawFrames.readUntilError(hostile);
                 assertThat(error).startsWith("SLOW_CONSUMER: ").contains("(engine.outbox-max-bytes)").contains("last seq ");
                 assertThat(publisher.update(RawClient.set("after/ok", 1))).isPositive();
             } finally {
@@ -102,7 +102,7 @@ class SendBudgetIT {
             try (Socket hostile = connectNonReading(server)) {
                 byte[] get = io.treecast.proto.Get.newBuilder().setPattern("**").build().toByteArray();
                 for (int i = 0; i < 20; i++) {
-                    hostile.getOutputStream().write(request(0x04, 1 + 2 * i, RawClient.route("tree.get"), get));
+                    hostile.getOutputStream().write(RawFrames.request(0x04, 1 + 2 * i, RawClient.route("tree.get"), get));
                 }
                 hostile.getOutputStream().flush();
                 await().atMost(RawClient.WAIT).untilAsserted(() -> assertThat(server.stats().requests(io.treecast.gateway.GatewayStats.Route.GET)).isGreaterThanOrEqualTo(20));
@@ -110,7 +110,7 @@ class SendBudgetIT {
                 // the answers held for the client are a few, not twenty
                 assertThat(server.maxSendBacklogBytes()).isLessThan(6L << 20);
                 assertThat(healthy.get("big/*").getLeavesCount()).isEqualTo(1000);
-                String error = readUntilError(hostile);
+                String error = RawFrames.readUntilError(hostile);
                 assertThat(error).startsWith("OVERLOADED: ").containsAnyOf("limits.max-send-queue-bytes", "tree.get answer being prepared", "limits.max-gets-in-flight");
             }
         } finally {
@@ -136,16 +136,16 @@ class SendBudgetIT {
                 int[] streamId = {1};
                 // it asks and never reads: the answers fill the sockets' buffers, then the server's send backlog...
                 await().atMost(RawClient.WAIT).pollDelay(java.time.Duration.ZERO).pollInterval(java.time.Duration.ofMillis(20)).until(() -> {
-                    hostile.getOutputStream().write(request(0x04, streamId[0], RawClient.route("tree.children"), list));
+                    hostile.getOutputStream().write(RawFrames.request(0x04, streamId[0], RawClient.route("tree.children"), list));
                     hostile.getOutputStream().flush();
                     streamId[0] += 2;
                     return server.maxSendBacklogBytes() > 256 * 1024;
                 });
                 // ...which stays over the budget once the kernel's buffers are full too
                 await().atMost(RawClient.WAIT).during(java.time.Duration.ofMillis(300)).until(() -> server.maxSendBacklogBytes() > 256 * 1024);
-                hostile.getOutputStream().write(request(0x04, streamId[0], RawClient.route("tree.children"), list));
+                hostile.getOutputStream().write(RawFrames.request(0x04, streamId[0], RawClient.route("tree.children"), list));
                 hostile.getOutputStream().flush();
-                assertThat(readErrorOf(hostile, streamId[0])).startsWith("OVERLOADED: this connection has ")
+                assertThat(RawFrames.readErrorOf(hostile, streamId[0])).startsWith("OVERLOADED: this connection has ")
                         .endsWith(" bytes of answers and events not yet read, more than limits.max-send-queue-bytes (262144): "
                                 + "read what was sent before asking again");
                 // the server and its other clients carry on, meanwhile
@@ -201,7 +201,7 @@ class SendBudgetIT {
         s.setReceiveBufferSize(4096); // before connect: the window stays small
         s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.tcpAddress().getPort()));
         s.setSoTimeout(30_000);
-        s.getOutputStream().write(setupFrame());
+        s.getOutputStream().write(RawFrames.setupFrame());
         return s;
     }
 
@@ -209,94 +209,8 @@ class SendBudgetIT {
     private static Socket nonReadingSubscriber(TreecastServer server, Policy policy, String pattern) throws IOException {
         Socket s = connectNonReading(server);
         byte[] subscribe = Subscribe.newBuilder().setPattern(pattern).setPolicy(policy).build().toByteArray();
-        s.getOutputStream().write(requestStream(1, Integer.MAX_VALUE, RawClient.route("tree.subscribe"), subscribe));
+        s.getOutputStream().write(RawFrames.requestStream(1, Integer.MAX_VALUE, RawClient.route("tree.subscribe"), subscribe));
         s.getOutputStream().flush();
         return s;
-    }
-
-    /** Reads frames until an ERROR frame; returns its message. */
-    private static String readUntilError(Socket s) throws IOException {
-        DataInputStream in = new DataInputStream(s.getInputStream());
-        while (true) {
-            int length;
-            try {
-                length = (in.readUnsignedByte() << 16) | (in.readUnsignedByte() << 8) | in.readUnsignedByte();
-            } catch (EOFException closed) {
-                return "connection closed without an error frame";
-            }
-            byte[] f = new byte[length];
-            in.readFully(f);
-            ByteBuffer b = ByteBuffer.wrap(f);
-            b.getInt();
-            int type = (b.getShort() & 0xffff) >>> 10;
-            if (type == 0x0B) {
-                b.getInt();
-                return StandardCharsets.UTF_8.decode(b).toString();
-            }
-        }
-    }
-
-    /**
-     * Reads frames (buffered: the answers before it may be megabytes) until the answer of stream {@code streamId}: its
-     * ERROR frame's message, or "answered" for its last PAYLOAD frame.
-     */
-    private static String readErrorOf(Socket s, int streamId) throws IOException {
-        DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(s.getInputStream(), 1 << 16));
-        while (true) {
-            int length = (in.readUnsignedByte() << 16) | (in.readUnsignedByte() << 8) | in.readUnsignedByte();
-            byte[] f = new byte[length];
-            in.readFully(f);
-            ByteBuffer b = ByteBuffer.wrap(f);
-            int stream = b.getInt();
-            int typeAndFlags = b.getShort() & 0xffff;
-            if (stream == streamId && typeAndFlags >>> 10 == 0x0B) {
-                b.getInt();
-                return StandardCharsets.UTF_8.decode(b).toString();
-            }
-            if (stream == streamId && typeAndFlags >>> 10 == 0x0A && (typeAndFlags & 0x80) == 0) {
-                return "answered";
-            }
-        }
-    }
-
-    private static byte[] frame(int streamId, int type, int flags, byte[] body) {
-        ByteBuffer f = ByteBuffer.allocate(3 + 6 + body.length);
-        int length = 6 + body.length;
-        f.put((byte) (length >>> 16)).put((byte) (length >>> 8)).put((byte) length);
-        f.putInt(streamId).putShort((short) ((type << 10) | flags)).put(body);
-        return f.array();
-    }
-
-    private static byte[] setupFrame() {
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        body.writeBytes(ByteBuffer.allocate(12).putShort((short) 1).putShort((short) 0).putInt(30_000).putInt(90_000).array());
-        String md = "message/x.rsocket.composite-metadata.v0";
-        String data = "application/x-protobuf";
-        body.write(md.length());
-        body.writeBytes(md.getBytes(StandardCharsets.US_ASCII));
-        body.write(data.length());
-        body.writeBytes(data.getBytes(StandardCharsets.US_ASCII));
-        return frame(0, 0x01, 0, body.toByteArray());
-    }
-
-    private static byte[] request(int type, int streamId, byte[] metadata, byte[] data) {
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        body.write(metadata.length >>> 16);
-        body.write(metadata.length >>> 8);
-        body.write(metadata.length);
-        body.writeBytes(metadata);
-        body.writeBytes(data);
-        return frame(streamId, type, 0x100, body.toByteArray());
-    }
-
-    private static byte[] requestStream(int streamId, int initialN, byte[] metadata, byte[] data) {
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        body.writeBytes(ByteBuffer.allocate(4).putInt(initialN).array());
-        body.write(metadata.length >>> 16);
-        body.write(metadata.length >>> 8);
-        body.write(metadata.length);
-        body.writeBytes(metadata);
-        body.writeBytes(data);
-        return frame(streamId, 0x06, 0x100, body.toByteArray());
     }
 }
