@@ -49,12 +49,15 @@ done
 wait "$bench"
 last=$(curl -s --max-time 2 "$metrics/metrics" | awk '/^treecast_engine_seq /{printf "%d", $2}')
 ends=$(curl -s --max-time 2 "$metrics/metrics" | awk '/^treecast_engine_slow_consumer_ends_total /{printf "%d", $2}')
-# let the sub catch up with the last change, then stop it
+# let the sub catch up with the last batch (the bench's final delete of its leaves is one batch of many lines: wait
+# until the file stops growing too), then stop it
 for _ in $(seq 1 100); do
     tail -c 200 "$changes" | grep -q "^\[$last\] " && break
     kill -0 "$sub" 2>/dev/null || break
     sleep 0.2
 done
+size=-1
+while [ "$(stat -c %s "$changes")" != "$size" ]; do size=$(stat -c %s "$changes"); sleep 1; done
 alive=false
 kill -0 "$sub" 2>/dev/null && alive=true
 kill -TERM "$sub" 2>/dev/null
