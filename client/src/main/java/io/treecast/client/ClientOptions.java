@@ -185,7 +185,8 @@ public final class ClientOptions {
      * {@link TreecastClient#publish} waits for room, up to {@link #requestTimeout()}, then throws OVERLOADED; {@code
      * reactive().publish} fails with OVERLOADED at once, as it must not block. Nothing of a refused publish was sent;
      * everything accepted before it still goes out, in order. One publish larger than the bound still goes when the
-     * buffer is below it. Applies to TCP connections that publish directly (see {@link TreecastClient#publishesDirect()}).
+     * buffer is below it. Applies to TCP, TLS and WebSocket connections that publish directly (see
+     * {@link TreecastClient#publishesDirect()}; the fallback through rsocket-java, {@code -Dtreecast.client.rsocket-fnf=true}, is unbounded).
      *
      * <pre>{@code ClientOptions.defaults().publishBufferBytes(1 << 20).requestTimeout(Duration.ofSeconds(2));}</pre>
      *

@@ -65,7 +65,37 @@ class DirectPublishIT {
             assertThat(client.publishesDirect()).isTrue();
         }
         try (TreecastClient ws = TreecastClient.connect(server.webSocketUri())) {
-            assertThat(ws.publishesDirect()).as("WebSocket keeps rsocket-java's path").isFalse();
+            assertThat(ws.publishesDirect()).as("WebSocket publishes directly too").isTrue();
+        }
+    }
+
+    @Test
+    void overWebSocketSmallAndFragmentedPublishesArriveIntactAndInOrder() {
+        // three values of 60,000 bytes (each under limits.max-value-bytes): a batch over two MTUs, so a REQUEST_FNF
+        // with FOLLOWS and two PAYLOAD messages
+        byte[][] big = new byte[3][60_000];
+        for (int k = 0; k < big.length; k++) {
+            for (int i = 0; i < big[k].length; i++) {
+                big[k][i] = (byte) (i * 31 + k);
+            }
+        }
+        try (TreecastClient ws = TreecastClient.connect(server.webSocketUri())) {
+            assertThat(ws.publishesDirect()).isTrue();
+            long droppedBefore = server.rejectedWithoutAnswer();
+            for (long i = 1; i <= 200; i++) {
+                long v = i;
+                ws.publish(b -> b.set("wsdirect/n", v));
+            }
+            ws.publish(b -> b.set("wsdirect/big0", big[0]).set("wsdirect/big1", big[1]).set("wsdirect/big2", big[2]));
+            ws.reactive().publish(ChangeBatch.of(b -> b.set("wsdirect/r", 1.5))).block(WAIT);
+            // publishes of one connection are applied in the order sent: the last one's arrival means all arrived
+            await().atMost(WAIT).untilAsserted(() -> assertThat(ws.get("wsdirect/**").toMap()).containsKeys("wsdirect/r"));
+            Map<String, TreeValue> state = ws.get("wsdirect/**").toMap();
+            assertThat(state.get("wsdirect/n").asLong()).isEqualTo(200L);
+            for (int k = 0; k < big.length; k++) {
+                assertThat(state.get("wsdirect/big" + k).asBytes()).as("value %d", k).isEqualTo(big[k]);
+            }
+            assertThat(server.rejectedWithoutAnswer()).as("nothing refused").isEqualTo(droppedBefore);
         }
     }
 
@@ -146,11 +176,12 @@ class DirectPublishIT {
         }
     }
 
-    @Test
-    void concurrentPublishersAreAppliedInEachThreadsOrderBesideGetsAndSubscriptionsOnTheSameConnection() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest(name = "over {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"tcp", "ws"})
+    void concurrentPublishersAreAppliedInEachThreadsOrderBesideGetsAndSubscriptionsOnTheSameConnection(String transport) throws Exception {
         int threads = 4;
         int perThread = 1_000;
-        try (TreecastClient client = TreecastClient.connect(server.tcpUri())) {
+        try (TreecastClient client = TreecastClient.connect(transport.equals("ws") ? server.webSocketUri() : server.tcpUri())) {
             assertThat(client.publishesDirect()).isTrue();
             Map<String, List<Long>> seen = new ConcurrentHashMap<>();
             AtomicReference<TreecastClientException> ended = new AtomicReference<>();

@@ -23,12 +23,16 @@ import static org.awaitility.Awaitility.await;
 class PublishBackPressureIT {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
-    @Test
-    void aFullServerSlowsThePublisherUntilItsBoundedBufferRefusesAndNothingAcceptedIsLost() throws Exception {
-        TreecastServer server = TreecastServer.start(ServerConfig.builder().set("tcp.port", "0").set("websocket.enabled", "false")
+    /** Over TCP and over WebSocket (where the server holds the publishes in line and stops reading, too). */
+    @org.junit.jupiter.params.ParameterizedTest(name = "over {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"tcp", "ws"})
+    void aFullServerSlowsThePublisherUntilItsBoundedBufferRefusesAndNothingAcceptedIsLost(String transport) throws Exception {
+        TreecastServer server = TreecastServer.start(ServerConfig.builder().set("tcp.port", "0").set("websocket.port", "0")
+                .set("websocket.enabled", String.valueOf(transport.equals("ws")))
                 .set("engine.inbound-queue-capacity", "256").build(), null);
         ClientOptions options = ClientOptions.defaults().publishBufferBytes(64 * 1024).requestTimeout(Duration.ofMillis(300));
-        try (TreecastClient publisher = TreecastClient.connect(server.tcpUri(), options);
+        String uri = transport.equals("ws") ? server.webSocketUri() : server.tcpUri();
+        try (TreecastClient publisher = TreecastClient.connect(uri, options);
              TreecastClient reader = TreecastClient.connect(server.tcpUri());
              HeldWriter held = HeldWriter.hold(server.engine())) {
             assertThat(publisher.publishesDirect()).isTrue();

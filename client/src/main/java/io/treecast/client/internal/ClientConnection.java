@@ -182,20 +182,22 @@ public final class ClientConnection {
         return self.get();
     }
 
-    /** The Netty channel of one TCP connection attempt, caught as it is made (before rsocket-java sends SETUP). */
+    /** The Netty channel of one TCP or WebSocket connection attempt, caught as it is made (before rsocket-java sends SETUP). */
     private static final class ChannelTap {
         volatile io.netty.channel.Channel channel;
         volatile FnfWriter.FirstWriteWatch watch;
+        /** Set before the connection is made: the watch then waits for the first WebSocket message. */
+        volatile boolean webSocket;
 
         void init(io.netty.channel.Channel ch) {
-            watch = FnfWriter.watch(ch);
+            watch = FnfWriter.watch(ch, webSocket);
             channel = ch;
         }
     }
 
     /**
-     * The transport for {@link #uri}, on {@code loops} (null: only to validate the URI); on TCP, {@code tap} (when not
-     * null) gets the channel as it connects.
+     * The transport for {@link #uri}, on {@code loops} (null: only to validate the URI); {@code tap} (when not null)
+     * gets the channel as it connects.
      */
     private ClientTransport transport(ChannelTap tap, LoopResources loops) {
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase();
@@ -225,6 +227,10 @@ public final class ClientConnection {
                 HttpClient client = HttpClient.newConnection().host(host).port(port);
                 if (loops != null) {
                     client = client.runOn(loops);
+                }
+                if (tap != null && FnfWriter.available()) {
+                    tap.webSocket = true;
+                    client = client.doOnChannelInit((observer, ch, remote) -> tap.init(ch));
                 }
                 if (scheme.equals("wss")) {
                     io.netty.handler.ssl.SslContext ssl = sslContext();

@@ -23,14 +23,15 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Writes the REQUEST_FNF frames of one TCP connection straight to its Netty channel, bypassing rsocket-java's
+ * Writes the REQUEST_FNF frames of one TCP or WebSocket connection straight to its Netty channel, bypassing rsocket-java's
  * per-request Mono, payload slicing, frame encoder (a composite buffer per frame) and unbounded send queue. The
  * caller encodes the whole frame into one pooled buffer ({@link #allocate}, then the data, then {@link #send});
  * the connection's event loop takes the stream id from rsocket-java's own supplier (so the ids never collide with
  * the connection's other streams, and this writer's frames carry them in the order they go out), writes every
  * queued frame and flushes once per pass. One event-loop task is scheduled per burst, not per frame. The frames are
  * byte for byte what rsocket-java would send for the same payload (fragmented at the same MTU), proved by
- * DirectPublishIT.
+ * DirectPublishIT. On a WebSocket connection each frame goes out as one binary WebSocket message without the length
+ * prefix, as rsocket-java's WebSocket transport sends it.
  *
  * <p>rsocket-java keeps owning the connection: SETUP (which must be the first frame on the wire, so nothing is
  * written here before rsocket-java's first write went out, see {@link FirstWriteWatch}), keep-alives, the other
@@ -73,6 +74,8 @@ public final class FnfWriter implements Runnable {
     private static final MethodHandle NEXT_STREAM_ID = nextStreamIdHandle();
 
     private final Channel channel;
+    /** WebSocket: each frame (without its length prefix) in a binary WebSocket message. */
+    private final boolean webSocket;
     private final RSocket requester;
     private final int mtu;
     private final FirstWriteWatch watch;
@@ -86,6 +89,7 @@ public final class FnfWriter implements Runnable {
 
     private FnfWriter(Channel channel, RSocket requester, int mtu, FirstWriteWatch watch, long lingerNanos, long budgetBytes) {
         this.channel = channel;
+        this.webSocket = watch.webSocket;
         this.requester = requester;
         this.mtu = mtu;
         this.watch = watch;
@@ -111,12 +115,13 @@ public final class FnfWriter implements Runnable {
     }
 
     /**
-     * For reactor-netty's {@code doOnChannelInit} of a TCP client, before rsocket-java sends SETUP (which it does
-     * before its connect emits, and before {@code doOnConnected} callbacks run): watches for that first write.
-     * Returns the watch to hand to {@link #attach}.
+     * For reactor-netty's {@code doOnChannelInit} of a TCP or WebSocket client, before rsocket-java sends SETUP (which
+     * it does before its connect emits, and before {@code doOnConnected} callbacks run): watches for that first write
+     * (on a WebSocket, the first WebSocket message: the HTTP upgrade request goes out before it). Returns the watch to
+     * hand to {@link #attach}.
      */
-    public static FirstWriteWatch watch(Channel channel) {
-        FirstWriteWatch w = new FirstWriteWatch();
+    public static FirstWriteWatch watch(Channel channel, boolean webSocket) {
+        FirstWriteWatch w = new FirstWriteWatch(webSocket);
         // just before reactor-netty's bridge, which writes rsocket-java's frames: on the application side of TLS,
         // so the handshake's writes are not taken for SETUP
         if (channel.pipeline().get(NettyPipeline.ReactiveBridge) != null) {
@@ -266,13 +271,10 @@ public final class FnfWriter implements Runnable {
                     continue;
                 }
                 if (o instanceof ByteBuf) {
-                    ByteBuf frame = (ByteBuf) o;
-                    frame.setInt(LENGTH_BYTES, streamId);
-                    channel.write(frame, channel.voidPromise());
+                    write((ByteBuf) o, streamId);
                 } else {
                     for (ByteBuf fragment : ((Fragments) o).frames) {
-                        fragment.setInt(LENGTH_BYTES, streamId);
-                        channel.write(fragment, channel.voidPromise());
+                        write(fragment, streamId);
                     }
                 }
                 frames++;
@@ -286,6 +288,14 @@ public final class FnfWriter implements Runnable {
                 break;
             }
         }
+    }
+
+    /** One frame with its stream id: as it is on TCP, without its length prefix in a binary message on a WebSocket. */
+    private void write(ByteBuf frame, int streamId) {
+        frame.setInt(LENGTH_BYTES, streamId);
+        Object message = webSocket
+                ? new io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame(frame.skipBytes(LENGTH_BYTES)) : frame;
+        channel.write(message, channel.voidPromise());
     }
 
     private void close() {
@@ -369,11 +379,18 @@ public final class FnfWriter implements Runnable {
         /** Event loop only. */
         boolean seen;
         volatile FnfWriter writer;
+        /** Only a WebSocket message counts: the HTTP upgrade request is written before SETUP. */
+        final boolean webSocket;
+
+        FirstWriteWatch(boolean webSocket) {
+            this.webSocket = webSocket;
+        }
 
         @Override
         public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            boolean setup = !webSocket || msg instanceof io.netty.handler.codec.http.websocketx.WebSocketFrame;
             ctx.write(msg, promise);
-            if (!seen) {
+            if (!seen && setup) {
                 seen = true;
                 ctx.pipeline().remove(this);
                 FnfWriter w = writer;
