@@ -9,33 +9,27 @@
 # WARMUP (10), SETTLE (5), TRANSPORT (tcp, or ws: the bench connects to the server's WebSocket listener). Writes OUT/LABEL-N.json, .meta.json, .log, .server.log and .metrics.txt (the server's
 # refusal and publish-pause counters at the end). Run it in a quiet window.
 set -u
+. "$(dirname "$0")/serve-lib.sh"
 label=$1
 out=$2
 mkdir -p "$out"
-bin=distribution/target/treecast/bin/treecast
+bin=$BIN
 n=$(( $(ls "$out"/"$label"-*.meta.json 2>/dev/null | wc -l) + 1 ))
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-wsport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
+wsport=$(free_port)
 url="tcp://127.0.0.1:$port"
 [ "${TRANSPORT:-tcp}" = ws ] && url="ws://127.0.0.1:$wsport/rsocket --transport ws"
 data=$(mktemp -d /tmp/treecast-ab.XXXXXX)
 log="$out/$label-$n.server.log"
 start=$(date +%s.%N)
-# shellcheck disable=SC2086 # the flags and prefixes are lists on purpose
-${STASK:-} ${SJOPTS:+env TREECAST_JAVA_OPTS="$SJOPTS"} "$bin" serve --tcp-port "$port" --ws-port "$wsport" --set metrics.port=0 \
-    --set durability.data-dir="$data" ${SARGS:-} > "$log" 2>&1 &
-server=$!
-until grep -q "listening on" "$log" 2>/dev/null; do
-    if ! kill -0 "$server" 2>/dev/null; then echo "server exited: see $log" >&2; rm -rf "$data"; exit 1; fi
-    sleep 0.1
-done
-ready=$(date +%s.%N)
+# shellcheck disable=SC2086 # SARGS is a list on purpose
+start_serve "$log" "$data" --tcp-port "$port" --ws-port "$wsport" ${SARGS:-} || { rm -rf "$data"; exit 1; }
+server=$SERVER
+ready=$READY
+metrics=$METRICS
 sleep "${SETTLE:-5}"
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== $label run $n: server up in $(echo "$ready - $start" | bc) s, load $load" >&2
-# the CLI's own "... metrics on http://..." line follows the server's first "listening on" line
-for _ in $(seq 1 50); do grep -q "metrics on http" "$log" && break; sleep 0.1; done
-metrics=$(grep -o "metrics on http://[0-9.:]*" "$log" | head -1 | cut -d' ' -f3)
 # shellcheck disable=SC2086
 ${BTASK:-} ${BJOPTS:+env TREECAST_JAVA_OPTS="$BJOPTS"} "$bin" bench --json --url $url \
     ${metrics:+--metrics-url "$metrics"} --rate "${RATE:-50000}" --duration "${DUR:-20}" --warmup "${WARMUP:-10}" ${BARGS:-} \

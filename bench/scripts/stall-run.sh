@@ -9,24 +9,19 @@
 # Environment: SARGS ("--in-memory"), RATE (50000), DUR (40), WARMUP (5), STALLS ("0.2 1 5"), GAP (5).
 # Writes OUT/LABEL-N.stall.json (the verdict), .bench.json, .bench.log, .server.log, .sub.err. Run it in a quiet window.
 set -u
+. "$(dirname "$0")/serve-lib.sh"
 label=$1
 out=$2
 mkdir -p "$out"
-bin=distribution/target/treecast/bin/treecast
+bin=$BIN
 n=$(( $(ls "$out"/"$label"-*.stall.json 2>/dev/null | wc -l) + 1 ))
 base="$out/$label-$n"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 data=$(mktemp -d /tmp/treecast-stall.XXXXXX)
 # shellcheck disable=SC2086 # SARGS is a list on purpose
-"$bin" serve --tcp-port "$port" --ws-port 0 --set metrics.port=0 --set durability.data-dir="$data" ${SARGS:---in-memory} \
-    > "$base.server.log" 2>&1 &
-server=$!
-until grep -q "listening on" "$base.server.log" 2>/dev/null; do
-    if ! kill -0 "$server" 2>/dev/null; then echo "server exited: see $base.server.log" >&2; rm -rf "$data"; exit 1; fi
-    sleep 0.1
-done
-for _ in $(seq 1 50); do grep -q "metrics on http" "$base.server.log" && break; sleep 0.1; done
-metrics=$(grep -o "metrics on http://[0-9.:]*" "$base.server.log" | head -1 | cut -d' ' -f3)
+start_serve "$base.server.log" "$data" --tcp-port "$port" --ws-port 0 ${SARGS:---in-memory} || { rm -rf "$data"; exit 1; }
+server=$SERVER
+metrics=$METRICS
 changes="$data/sub.out"
 "$bin" sub '**' --strict --url "tcp://127.0.0.1:$port" > "$changes" 2> "$base.sub.err" &
 sub=$!
