@@ -10,11 +10,7 @@
 # refusal and publish-pause counters at the end). Run it in a quiet window.
 set -u
 . "$(dirname "$0")/serve-lib.sh"
-label=$1
-out=$2
-mkdir -p "$out"
-bin=$BIN
-n=$(( $(ls "$out"/"$label"-*.meta.json 2>/dev/null | wc -l) + 1 ))
+init_run "$1" "$2" .meta.json
 port=$(free_port)
 wsport=$(free_port)
 url="tcp://127.0.0.1:$port"

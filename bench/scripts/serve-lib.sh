@@ -5,7 +5,17 @@
 #   start_serve LOG DATA ARGS...   -> starts `treecast serve ARGS... --set durability.data-dir=DATA` (plus any
 #                                     SJOPTS / STASK of the caller) writing LOG; sets SERVER (pid), READY (date +%s.%N
 #                                     when it listened) and METRICS (http://host:port); returns 1 if it exited first
+#   init_run LABEL OUT SUFFIX      -> sets label, out (created), bin and n: the next run number of LABEL in OUT,
+#                                     counting its files that end in SUFFIX
 BIN=distribution/target/treecast/bin/treecast
+
+init_run() {
+    label=$1
+    out=$2
+    mkdir -p "$out"
+    bin=$BIN
+    n=$(( $(ls "$out"/"$label"-*"$3" 2>/dev/null | wc -l) + 1 ))
+}
 
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

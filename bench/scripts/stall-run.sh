@@ -10,11 +10,7 @@
 # Writes OUT/LABEL-N.stall.json (the verdict), .bench.json, .bench.log, .server.log, .sub.err. Run it in a quiet window.
 set -u
 . "$(dirname "$0")/serve-lib.sh"
-label=$1
-out=$2
-mkdir -p "$out"
-bin=$BIN
-n=$(( $(ls "$out"/"$label"-*.stall.json 2>/dev/null | wc -l) + 1 ))
+init_run "$1" "$2" .stall.json
 base="$out/$label-$n"
 port=$(free_port)
 data=$(mktemp -d /tmp/treecast-stall.XXXXXX)
