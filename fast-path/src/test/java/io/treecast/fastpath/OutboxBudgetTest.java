@@ -265,4 +265,23 @@ class OutboxBudgetTest extends OneEngine {
         assertThat(slow.count).as("at most the budget's worth of 135-byte batches, then conflated events").isLessThan(150);
         assertThat(slow.values()).hasSize(10);
     }
+
+    @Test
+    void onceTheHogEndedAnotherSubscriptionThatIsBehindButFitsTheBudgetCarriesOn() {
+        engine = Engine.start(EngineConfig.builder().outboxBudgetBytes(10_000).build());
+        Recorder hog = new Recorder();
+        engine.subscribe(SubscribeOptions.of(PathPattern.parse("a/*")).withPolicy(Policy.STRICT), hog);
+        Recorder behind = new Recorder();
+        Subscription behindSub = engine.subscribe(SubscribeOptions.of(PathPattern.parse("b/*")).withPolicy(Policy.STRICT), behind);
+        await().untilAsserted(() -> assertThat(engine.stats().subscriptions()).isEqualTo(2));
+        publishBig("b", 30); // 4,050 bytes, under its share of 5,000 while the hog passes the budget
+        publishBig("a", 120); // the hog passes the budget and ends
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(hog.endCode).isEqualTo(ErrorCode.SLOW_CONSUMER));
+        publishBig("b", 20); // 6,750 bytes now, more than half the budget: all outboxes together hold less than it
+        assertThat(behind.endCode).as("ended with %s", behind.endMessage).isNull();
+        behindSub.request(Long.MAX_VALUE);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(behind.count).isEqualTo(50));
+        assertThat(behind.endCode).isNull();
+        assertThat(engine.stats().budgetEnds()).isEqualTo(1);
+    }
 }

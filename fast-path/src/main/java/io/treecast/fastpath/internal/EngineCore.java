@@ -428,6 +428,7 @@ final class EngineCore implements SubscriptionIndex.Sink {
             size = (int) (sub.tailLocal - sub.headSeen);
             long held = sub.bytesIn - sub.bytesOutSeen;
             if (size > 0 && held > 0 && held + curBytes > outboxShare) {
+                nextOutboxCheck = outboxBytesIn; // sum again at the next enqueue: without this one the rest may fit
                 if (sub.strict) {
                     endSlow(sub, "its outbox holds " + held + " bytes of batches while the outboxes of all subscriptions"
                             + " hold more than the server's budget of " + outboxBudgetBytes
@@ -483,13 +484,14 @@ final class EngineCore implements SubscriptionIndex.Sink {
         long held = 0;
         for (int id = 0, n = index.idBound(); id < n; id++) {
             Sub s = index.byId(id);
-            if (s != null && s.maxBytes != Long.MAX_VALUE) {
+            // an ended or cancelled one leaves the index at the end of this fan-out, and its outbox with it
+            if (s != null && s.maxBytes != Long.MAX_VALUE && s.endCode == null && !s.cancelled) {
                 s.bytesOutSeen = s.bytesOutAcquire();
                 held += s.bytesIn - s.bytesOutSeen;
             }
         }
         long room = outboxBudgetBytes - held;
-        outboxShare = room >= 0 ? Long.MAX_VALUE : outboxBudgetBytes / Math.max(1, index.size());
+        outboxShare = room >= 0 ? Long.MAX_VALUE : outboxBudgetBytes / Math.max(1, index.size() - ended.size());
         nextOutboxCheck = outboxBytesIn + Math.max(Math.min(room, checkInterval()), Math.max(1, checkInterval() / 16));
     }
 
