@@ -276,6 +276,17 @@ public final class ConnectionGuard implements DuplexConnection {
             return frame; // the usual case: a whole payload
         }
         int streamId = FrameHeaderCodec.streamId(frame);
+        FrameType type = FrameHeaderCodec.nativeFrameType(frame);
+        if (type != FrameType.PAYLOAD && reassembling.containsKey(streamId)) {
+            // a new request on a stream whose fragmented request is unfinished: rsocket-java neither answers it nor
+            // closes, so the client would wait for ever (found by ProtocolFuzzIT, seed 38680943470214)
+            closedByGuard = true;
+            String why = "a " + type + " frame on stream " + streamId + ", whose fragmented request is not finished";
+            BAD_FRAMES.warn("{}: {}", delegate.remoteAddress(), why);
+            delegate.sendErrorAndClose(new ConnectionErrorException("MALFORMED: " + why + "; send its remaining fragments"
+                    + " as PAYLOAD frames on that stream and each new request on a new stream; the connection is closed"));
+            return null;
+        }
         if (!follows) {
             release(streamId); // the last fragment: RSocket hands the whole payload on and frees its parts
             return frame;

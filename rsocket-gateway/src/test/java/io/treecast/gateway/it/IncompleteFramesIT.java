@@ -129,6 +129,31 @@ class IncompleteFramesIT {
         }
     }
 
+    /**
+     * A new request on a stream whose fragmented request is unfinished is a protocol error that rsocket-java neither
+     * answered nor closed on: the client waited for ever (ProtocolFuzzIT, seed 38680943470214). Now MALFORMED and closed.
+     */
+    @Test
+    void aNewRequestOnAStreamWhoseFragmentedRequestIsUnfinishedClosesTheConnectionWithMalformed() throws Exception {
+        start(ServerConfig.builder());
+        try (RawClient control = RawClient.tcp(server); RawFrames hostile = new RawFrames(server)) {
+            hostile.send(RawFrames.setup(20_000, 90_000));
+            byte[] publish = RawFrames.fragmentedFireAndForget(7, RawClient.route("tree.publish"),
+                    RawClient.set("frag/never", 1).toByteArray(), 3);
+            int first = 3 + ((publish[0] & 0xff) << 16 | (publish[1] & 0xff) << 8 | (publish[2] & 0xff));
+            hostile.sendRaw(java.util.Arrays.copyOf(publish, first)); // the first fragment only: FOLLOWS, never finished
+            hostile.sendRaw(RawFrames.request(RawFrames.REQUEST_RESPONSE, 7, RawClient.route("tree.get"),
+                    io.treecast.proto.Get.newBuilder().setPattern("control/*").build().toByteArray()));
+            RawFrames.Seen seen = hostile.readUntilClosed();
+            assertThat(seen.errorCode).isEqualTo(ErrorFrameCodec.CONNECTION_ERROR);
+            assertThat(seen.errorMessage).isEqualTo("MALFORMED: a REQUEST_RESPONSE frame on stream 7, whose fragmented request "
+                    + "is not finished; send its remaining fragments as PAYLOAD frames on that stream and each new request on a "
+                    + "new stream; the connection is closed");
+            assertThat(control.get("frag/*").getLeavesCount()).isZero();
+            assertThat(control.update(RawClient.set("p/f", 1))).isPositive();
+        }
+    }
+
     @Test
     void finishedFragmentedPayloadsGiveTheirBudgetBack() {
         // 3 x ~190 KiB fragmented updates (64 KiB fragments) one after another, through a 256 KiB budget
