@@ -256,27 +256,13 @@ class ClientIT {
     void slowConsumerNamesTheLastSeqTheApplicationReceivedAlsoWithEventsReadAhead() {
         try (TreecastClient publisher = TreecastClient.connect(server.tcpUri());
              TreecastClient slow = TreecastClient.connect(server.tcpUri())) {
-            List<TreeEvent> got = new CopyOnWriteArrayList<>();
-            java.util.concurrent.atomic.AtomicReference<Throwable> end = new java.util.concurrent.atomic.AtomicReference<>();
-            // the application asks for one event (the snapshot's end: the subscription is live once it arrives);
-            // the client reads frames of up to 64 events ahead of it
+            // the application asks for one event (the snapshot's end: the subscription is live once it arrives) and
+            // for nothing more; the client reads frames of up to 64 events ahead of it
+            StalledReader reader = new StalledReader();
             slow.reactive().subscribe(SubscribeSpec.pattern("gap/**").snapshot().policy(Policy.STRICT).outboxCapacity(16))
-                    .subscribe(new reactor.core.publisher.BaseSubscriber<TreeEvent>() {
-                        @Override
-                        protected void hookOnSubscribe(org.reactivestreams.Subscription s) {
-                            s.request(1);
-                        }
-
-                        @Override
-                        protected void hookOnNext(TreeEvent e) {
-                            got.add(e); // and asks for nothing more: the client still reads frames ahead
-                        }
-
-                        @Override
-                        protected void hookOnError(Throwable t) {
-                            end.set(t);
-                        }
-                    });
+                    .subscribe(reader);
+            List<TreeEvent> got = reader.got;
+            java.util.concurrent.atomic.AtomicReference<Throwable> end = reader.end;
             await().atMost(WAIT).untilAsserted(() -> assertThat(got.size()).isEqualTo(1));
             assertThat(got.get(0).kind()).isEqualTo(TreeEvent.Kind.SNAPSHOT_END);
             for (int i = 0; i < 3000 && end.get() == null; i++) {
@@ -297,25 +283,11 @@ class ClientIT {
         try (TreecastClient publisher = TreecastClient.connect(server.tcpUri());
              TreecastClient bounded = TreecastClient.connect(server.tcpUri(),
                      ClientOptions.defaults().readAheadFrames(100_000).readAheadBytes(2048))) {
-            List<TreeEvent> got = new CopyOnWriteArrayList<>();
-            java.util.concurrent.atomic.AtomicReference<Throwable> end = new java.util.concurrent.atomic.AtomicReference<>();
+            StalledReader reader = new StalledReader(); // the snapshot's end, then nothing: the application stalls
             bounded.reactive().subscribe(SubscribeSpec.pattern("bound/**").snapshot().policy(Policy.STRICT).outboxCapacity(16))
-                    .subscribe(new reactor.core.publisher.BaseSubscriber<TreeEvent>() {
-                        @Override
-                        protected void hookOnSubscribe(org.reactivestreams.Subscription s) {
-                            s.request(1); // the snapshot's end, then nothing: the application stalls
-                        }
-
-                        @Override
-                        protected void hookOnNext(TreeEvent e) {
-                            got.add(e);
-                        }
-
-                        @Override
-                        protected void hookOnError(Throwable t) {
-                            end.set(t);
-                        }
-                    });
+                    .subscribe(reader);
+            List<TreeEvent> got = reader.got;
+            java.util.concurrent.atomic.AtomicReference<Throwable> end = reader.end;
             await().atMost(WAIT).untilAsserted(() -> assertThat(got).hasSize(1));
             for (int i = 0; i < 3000 && end.get() == null; i++) {
                 publisher.set("bound/k" + (i % 10), (long) i);

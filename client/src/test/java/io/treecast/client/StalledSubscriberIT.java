@@ -5,12 +5,9 @@ import io.treecast.gateway.ServerConfig;
 import io.treecast.gateway.TreecastServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.reactivestreams.Subscription;
-import reactor.core.publisher.BaseSubscriber;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.LongStream;
 
@@ -33,28 +30,12 @@ class StalledSubscriberIT {
                 .build(), null);
         try (TreecastClient subscriber = TreecastClient.connect(server.tcpUri());
              TreecastClient publisher = TreecastClient.connect(server.tcpUri())) {
-            List<TreeEvent> got = new CopyOnWriteArrayList<>();
-            AtomicReference<Subscription> demand = new AtomicReference<>();
-            AtomicReference<Throwable> ended = new AtomicReference<>();
-            // one event per frame: the RSocket demand is exactly this subscriber's, so nothing is read ahead for it
+            // one event per frame: the RSocket demand is exactly this reader's, so nothing is read ahead for it
+            StalledReader reader = new StalledReader();
             subscriber.reactive().subscribe(SubscribeSpec.pattern("stall/**").policy(Policy.STRICT).eventsPerFrame(1))
-                    .subscribe(new BaseSubscriber<TreeEvent>() {
-                        @Override
-                        protected void hookOnSubscribe(Subscription s) {
-                            demand.set(s);
-                            s.request(1); // one event, then it stops reading
-                        }
-
-                        @Override
-                        protected void hookOnNext(TreeEvent e) {
-                            got.add(e);
-                        }
-
-                        @Override
-                        protected void hookOnError(Throwable t) {
-                            ended.set(t);
-                        }
-                    });
+                    .subscribe(reader);
+            List<TreeEvent> got = reader.got;
+            AtomicReference<Throwable> ended = reader.end;
             // live once a publish made after the subscribe arrives
             await().atMost(WAIT).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
                 publisher.publish(b -> b.set("stall/first", 0L));
@@ -68,7 +49,7 @@ class StalledSubscriberIT {
             long last = publisher.set("stall/last", 1L); // answered once applied: every publish before it was applied too
             assertThat(ended.get()).as("the stalled subscriber was not ended").isNull();
 
-            demand.get().request(Long.MAX_VALUE);
+            reader.resume();
             long lastSeq = last;
             await().atMost(WAIT).until(() -> ended.get() != null || got.get(got.size() - 1).seq() >= lastSeq);
             assertThat(ended.get()).isNull();

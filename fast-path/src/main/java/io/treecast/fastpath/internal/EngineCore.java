@@ -403,43 +403,33 @@ final class EngineCore implements SubscriptionIndex.Sink {
                 return;
             }
         }
-        if (sub.bytesIn - sub.bytesOutSeen + curBytes > sub.maxBytes) {
-            // near the bound: only now read what the dispatcher took out (and where it is: an empty outbox takes any batch)
-            sub.bytesOutSeen = sub.bytesOutAcquire();
-            sub.headSeen = sub.headAcquire();
-            size = (int) (sub.tailLocal - sub.headSeen);
-            long held = sub.bytesIn - sub.bytesOutSeen;
-            if (size > 0 && held > 0 && held + curBytes > sub.maxBytes) {
-                // the outbox pins as many bytes as it may (an empty one always takes one batch): as if it were full
-                if (sub.strict) {
-                    endSlow(sub, "its outbox holds " + held + " bytes of batches and the next would pass its limit of "
-                            + sub.maxBytes + " bytes (engine.outbox-max-bytes)", "engine.outbox-max-bytes");
-                } else {
-                    startConflating(sub);
-                }
-                return;
+        // the outbox pins as many bytes as it may (an empty one always takes one batch): as if it were full
+        long held = heldPast(sub, sub.maxBytes);
+        if (held >= 0) {
+            if (sub.strict) {
+                endSlow(sub, "its outbox holds " + held + " bytes of batches and the next would pass its limit of "
+                        + sub.maxBytes + " bytes (engine.outbox-max-bytes)", "engine.outbox-max-bytes");
+            } else {
+                startConflating(sub);
             }
+            return;
         }
-        if (sub.bytesIn - sub.bytesOutSeen + curBytes > outboxShare && !sub.internal) {
-            // all outboxes together passed engine.outbox-budget-bytes at the last sum: one holding more than its share
-            // counts as full (an empty one still takes a batch)
-            sub.bytesOutSeen = sub.bytesOutAcquire();
-            sub.headSeen = sub.headAcquire();
-            size = (int) (sub.tailLocal - sub.headSeen);
-            long held = sub.bytesIn - sub.bytesOutSeen;
-            if (size > 0 && held > 0 && held + curBytes > outboxShare) {
-                nextOutboxCheck = outboxBytesIn; // sum again at the next enqueue: without this one the rest may fit
-                if (sub.strict) {
-                    endSlow(sub, "its outbox holds " + held + " bytes of batches while the outboxes of all subscriptions"
-                            + " hold more than the server's budget of " + outboxBudgetBytes
-                            + " bytes (engine.outbox-budget-bytes), and this one more than its share of " + outboxShare,
-                            "engine.outbox-budget-bytes");
-                } else {
-                    startConflating(sub);
-                }
-                return;
+        // all outboxes together passed engine.outbox-budget-bytes at the last sum: one holding more than its share
+        // counts as full
+        held = sub.internal ? -1 : heldPast(sub, outboxShare);
+        if (held >= 0) {
+            nextOutboxCheck = outboxBytesIn; // sum again at the next enqueue: without this one the rest may fit
+            if (sub.strict) {
+                endSlow(sub, "its outbox holds " + held + " bytes of batches while the outboxes of all subscriptions"
+                        + " hold more than the server's budget of " + outboxBudgetBytes
+                        + " bytes (engine.outbox-budget-bytes), and this one more than its share of " + outboxShare,
+                        "engine.outbox-budget-bytes");
+            } else {
+                startConflating(sub);
             }
+            return;
         }
+        size = (int) (sub.tailLocal - sub.headSeen);
         if (size > sub.mask && !sub.grow(slots)) {
             // the ring is full and the budget gives it no more room: as if the outbox were full
             if (sub.strict) {
@@ -451,6 +441,20 @@ final class EngineCore implements SubscriptionIndex.Sink {
         }
         sub.stampConflated = false;
         enqueue(sub, curSeq, curRef, curBytes);
+    }
+
+    /**
+     * The bytes {@code sub}'s outbox holds when it is not empty and the current batch would take it past {@code limit},
+     * else -1. Reads what the dispatcher took out (and where it is) only when the writer's own view is near the limit.
+     */
+    private long heldPast(Sub sub, long limit) {
+        if (sub.bytesIn - sub.bytesOutSeen + curBytes <= limit) {
+            return -1;
+        }
+        sub.bytesOutSeen = sub.bytesOutAcquire();
+        sub.headSeen = sub.headAcquire();
+        long held = sub.bytesIn - sub.bytesOutSeen;
+        return sub.tailLocal > sub.headSeen && held > 0 && held + curBytes > limit ? held : -1;
     }
 
     private void enqueue(Sub sub, long s, Object ref, long bytes) {
