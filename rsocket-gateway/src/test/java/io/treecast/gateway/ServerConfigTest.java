@@ -44,21 +44,27 @@ class ServerConfigTest {
         assertThat(defaults.maxTreeBytes()).isEqualTo(1L << 30);
         assertThat(defaults.outboxBudgetSlots()).isEqualTo(8L << 20);
         assertThat(defaults.outboxMaxBytes()).isEqualTo(64L << 20);
+        assertThat(defaults.outboxBudgetBytes()).isEqualTo(256L << 20);
 
         io.treecast.fastpath.EngineConfig set = ServerConfig.load(null, Map.of("TREECAST_ENGINE_MAX_TREE_BYTES", "8_589_934_592"),
                 Map.of("engine.replay-ring-bytes", "1000", "engine.max-leaves", "5", "engine.outbox-budget-slots", "64",
-                        "engine.outbox-max-bytes", "4096"))
+                        "engine.outbox-max-bytes", "4096", "engine.outbox-budget-bytes", "65536"))
                 .engineConfig(null);
         assertThat(set.replayRingBytes()).isEqualTo(1000);
         assertThat(set.maxLeaves()).isEqualTo(5);
         assertThat(set.maxTreeBytes()).isEqualTo(8L << 30);
         assertThat(set.outboxBudgetSlots()).isEqualTo(64);
         assertThat(set.outboxMaxBytes()).isEqualTo(4096);
+        assertThat(set.outboxBudgetBytes()).isEqualTo(65536);
 
         assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("engine.outbox-budget-slots", "8")))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("engine.outbox-budget-slots = \"8\" from the command line: must be an integer >= 16 "
                         + "(outbox slots, ~20 bytes each, all subscriptions together)");
+        assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("engine.outbox-budget-bytes", "0")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("engine.outbox-budget-bytes = \"0\" from the command line: must be an integer >= 1 "
+                        + "(bytes of batches all subscriptions' outboxes together may hold)");
         assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("engine.max-leaves", "0")))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith("engine.max-leaves = \"0\" from the command line: must be an integer >= 1");
