@@ -142,8 +142,22 @@ public final class Gateway implements SocketAcceptor {
         return accept(setup, peer, null);
     }
 
-    /** As {@link #accept(ConnectionSetupPayload, RSocket)}, with the listener's channels (subscription frames are then written directly). */
+    /**
+     * As {@link #accept(ConnectionSetupPayload, RSocket)}, with the listener's channels (subscription frames are then
+     * written directly). Never throws: rsocket-java retains the SETUP frame before it calls this and releases it only
+     * when the returned Mono ends, so a SETUP too short for the fields read here (a throw) pinned its frame and the
+     * read buffer under it (ProtocolFuzzIT, seed 45839457842761, connection 10).
+     */
     Mono<RSocket> accept(ConnectionSetupPayload setup, RSocket peer, ChannelDirectory channelsOrNull) {
+        try {
+            return acceptWhole(setup, peer, channelsOrNull);
+        } catch (RuntimeException truncated) {
+            return Mono.error(refused(ErrorCode.MALFORMED, "the SETUP frame ends before its fields do (its MIME types,"
+                    + " resume token, metadata or data are cut short): send an RSocket 1.0 SETUP frame (see proto/README.md)"));
+        }
+    }
+
+    private Mono<RSocket> acceptWhole(ConnectionSetupPayload setup, RSocket peer, ChannelDirectory channelsOrNull) {
         if (closing) {
             return Mono.error(refused(ErrorCode.SHUTTING_DOWN, "the server is shutting down: connect to another instance or retry after the restart"));
         }

@@ -18,7 +18,8 @@ import java.util.concurrent.TimeUnit;
  * {@code limits.idle-timeout-ms} and, on TCP, one whose started frame does not arrive whole within
  * {@code limits.frame-read-timeout-ms} (a length prefix announcing 8 MiB followed by a trickle, or by nothing, held
  * the buffer and the connection forever). On TCP the client first gets an RSocket connection ERROR frame, {@code TIMEOUT: ...} naming
- * the limit; a WebSocket channel is just closed.
+ * the limit; a WebSocket channel is just closed. On TCP it also closes, with {@code MALFORMED: ...}, a connection whose
+ * length prefix announces more than {@link #LONGEST_TCP_FRAME} bytes, before any of that frame is buffered.
  *
  * <p>Per read it walks the RSocket length prefixes of the bytes (O(frames), not O(bytes)); one timer per connection
  * is armed for the nearest deadline and re-armed when it fires early, so an active connection costs no timer work
@@ -28,6 +29,13 @@ public final class InboundTimeouts extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(InboundTimeouts.class);
     private static final LogLimiter IDLE = new LogLimiter(LOG, "connection closed: idle timeout", 10_000_000_000L);
     private static final LogLimiter PARTIAL = new LogLimiter(LOG, "connection closed: frame read timeout", 10_000_000_000L);
+    private static final LogLimiter TOO_LONG = new LogLimiter(LOG, "connection closed: frame longer than the transport reads", 10_000_000_000L);
+    /**
+     * The longest frame body the TCP transport decodes: its length decoder counts the 3-byte prefix in its maximum
+     * (16 MiB - 1), and a longer frame it discards with an exception that closes nothing, so the connection then hung
+     * with the client waiting for answers (ProtocolFuzzIT, seed 45806242287879, connection 2638).
+     */
+    static final int LONGEST_TCP_FRAME = FrameLengthCodec.FRAME_LENGTH_MASK - FrameLengthCodec.FRAME_LENGTH_SIZE;
 
     private final long idleNanos;
     private final long frameReadNanos;
@@ -84,7 +92,12 @@ public final class InboundTimeouts extends ChannelInboundHandlerAdapter {
         long now = System.nanoTime();
         lastReadNanos = now;
         if (rsocketLengthPrefixed && msg instanceof ByteBuf) {
-            scan((ByteBuf) msg, now);
+            ByteBuf bytes = (ByteBuf) msg;
+            int tooLongAt = scan(bytes, now);
+            if (tooLongAt >= 0) {
+                refuseTooLong(ctx, bytes, tooLongAt);
+                return;
+            }
             if (frameStartNanos != 0 && frameStartNanos + frameReadNanos - timerDeadline < 0) {
                 // an unfinished frame's deadline comes before the armed one (the idle deadline): re-arm once per frame
                 timer.cancel(false);
@@ -94,16 +107,27 @@ public final class InboundTimeouts extends ChannelInboundHandlerAdapter {
         ctx.fireChannelRead(msg);
     }
 
-    /** Follows the frame boundaries through {@code bytes} without moving its indexes. */
-    private void scan(ByteBuf bytes, long now) {
+    /**
+     * Follows the frame boundaries through {@code bytes} without moving its indexes. Returns where (in {@code bytes})
+     * the length prefix of a frame longer than {@link #LONGEST_TCP_FRAME} begins (its reader index if the prefix
+     * began in an earlier read), else -1.
+     */
+    private int scan(ByteBuf bytes, long now) {
         int i = bytes.readerIndex();
         int end = bytes.writerIndex();
         boolean finishedOne = false;
+        int prefixAt = i;
         while (i < end) {
             if (bodyRemaining == 0) {
+                if (prefixBytes == 0) {
+                    prefixAt = i;
+                }
                 prefix = (prefix << 8) | bytes.getUnsignedByte(i++);
                 if (++prefixBytes == FrameLengthCodec.FRAME_LENGTH_SIZE) {
                     bodyRemaining = prefix;
+                    if (bodyRemaining > LONGEST_TCP_FRAME) {
+                        return prefixAt;
+                    }
                     prefix = 0;
                     prefixBytes = 0;
                     if (bodyRemaining == 0) {
@@ -125,6 +149,20 @@ public final class InboundTimeouts extends ChannelInboundHandlerAdapter {
         } else if (finishedOne || frameStartNanos == 0) {
             frameStartNanos = now;
         }
+        return -1;
+    }
+
+    /** Passes on the frames before the one at {@code at}, then closes the connection with a MALFORMED error. */
+    private void refuseTooLong(ChannelHandlerContext ctx, ByteBuf bytes, int at) {
+        int declared = bodyRemaining;
+        if (at > bytes.readerIndex()) {
+            ctx.fireChannelRead(bytes.retainedSlice(bytes.readerIndex(), at - bytes.readerIndex()));
+        }
+        bytes.release();
+        TOO_LONG.warn("{}: a frame declared {} bytes", ctx.channel().remoteAddress(), declared);
+        close(ctx, "MALFORMED", "a frame's length prefix says " + declared + " bytes, more than the " + LONGEST_TCP_FRAME
+                + " bytes a frame on this transport can carry; the connection is closed: send RSocket 1.0 frames (see"
+                + " proto/README.md), larger payloads in fragments");
     }
 
     private long deadline() {
@@ -149,21 +187,21 @@ public final class InboundTimeouts extends ChannelInboundHandlerAdapter {
         if (frameStartNanos != 0 && now - frameStartNanos >= frameReadNanos) {
             PARTIAL.warn("{}: a frame was still {} bytes short after {} ms", ctx.channel().remoteAddress(),
                     bodyRemaining, frameReadNanos / 1_000_000);
-            close(ctx, "the connection started a frame and did not finish it within " + frameReadNanos / 1_000_000
+            close(ctx, "TIMEOUT", "the connection started a frame and did not finish it within " + frameReadNanos / 1_000_000
                     + " ms (limits.frame-read-timeout-ms): send each frame whole, without pauses; the connection is closed");
         } else if (now - lastReadNanos >= idleNanos) {
             IDLE.warn("{}: nothing received for {} ms", ctx.channel().remoteAddress(), idleNanos / 1_000_000);
-            close(ctx, "nothing was received on this connection for " + idleNanos / 1_000_000
+            close(ctx, "TIMEOUT", "nothing was received on this connection for " + idleNanos / 1_000_000
                     + " ms (limits.idle-timeout-ms): send the SETUP at once and keep-alives more often; the connection is closed");
         } else {
             arm(ctx);
         }
     }
 
-    private void close(ChannelHandlerContext ctx, String message) {
+    private void close(ChannelHandlerContext ctx, String code, String message) {
         closed = true;
         if (rsocketLengthPrefixed) {
-            ByteBuf frame = ErrorFrameCodec.encode(ctx.alloc(), 0, new ConnectionErrorException("TIMEOUT: " + message));
+            ByteBuf frame = ErrorFrameCodec.encode(ctx.alloc(), 0, new ConnectionErrorException(code + ": " + message));
             // written from the head of the pipeline: the server's outbound frames are whole buffers, so this lands on
             // a frame boundary; closing right after drops it only if the client does not read at all
             ctx.writeAndFlush(FrameLengthCodec.encode(ctx.alloc(), frame.readableBytes(), frame));

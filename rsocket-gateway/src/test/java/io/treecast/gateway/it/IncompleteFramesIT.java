@@ -154,6 +154,50 @@ class IncompleteFramesIT {
         }
     }
 
+    /**
+     * A length prefix above what the TCP transport decodes (16 MiB - 1 counting the prefix itself) was discarded by
+     * it with an exception that closed nothing: the client's next requests went unanswered for ever (ProtocolFuzzIT,
+     * seed 45806242287879). Now MALFORMED and closed at the prefix, with the frames before it in the same read
+     * applied.
+     */
+    @Test
+    void aLengthPrefixLongerThanTheTransportReadsClosesTheConnectionWithMalformed() throws Exception {
+        start(ServerConfig.builder());
+        try (RawClient control = RawClient.tcp(server); RawFrames hostile = new RawFrames(server)) {
+            hostile.send(RawFrames.setup(20_000, 90_000));
+            byte[] publish = RawFrames.request(RawFrames.REQUEST_FNF, 1, RawClient.route("tree.publish"),
+                    RawClient.set("long/before", 1).toByteArray());
+            int declared = 0xFF_FFFF - 2; // the smallest length refused: one byte more than the transport reads
+            byte[] prefix = {(byte) (declared >>> 16), (byte) (declared >>> 8), (byte) declared};
+            byte[] oneWrite = new byte[publish.length + prefix.length + 100];
+            System.arraycopy(publish, 0, oneWrite, 0, publish.length);
+            System.arraycopy(prefix, 0, oneWrite, publish.length, prefix.length);
+            hostile.sendRaw(oneWrite);
+            RawFrames.Seen seen = hostile.readUntilClosed();
+            assertThat(seen.errorCode).isEqualTo(ErrorFrameCodec.CONNECTION_ERROR);
+            assertThat(seen.errorMessage).isEqualTo("MALFORMED: a frame's length prefix says 16777213 bytes, more than the "
+                    + "16777212 bytes a frame on this transport can carry; the connection is closed: send RSocket 1.0 frames "
+                    + "(see proto/README.md), larger payloads in fragments");
+            assertThat(control.get("long/*").getLeavesCount()).as("the publish before the prefix").isEqualTo(1);
+            assertThat(control.update(RawClient.set("p/g", 1))).isPositive();
+        }
+    }
+
+    @Test
+    void aLengthPrefixSplitAcrossReadsIsJudgedWhole() throws Exception {
+        start(ServerConfig.builder());
+        try (RawClient control = RawClient.tcp(server); RawFrames hostile = new RawFrames(server)) {
+            hostile.send(RawFrames.setup(20_000, 90_000));
+            hostile.sendRaw(new byte[] {(byte) 0xFF});
+            Thread.sleep(50); // a separate read on the server, most likely
+            hostile.sendRaw(new byte[] {(byte) 0xFF, (byte) 0xFF, 0, 0, 0, 1});
+            RawFrames.Seen seen = hostile.readUntilClosed();
+            assertThat(seen.errorCode).isEqualTo(ErrorFrameCodec.CONNECTION_ERROR);
+            assertThat(seen.errorMessage).startsWith("MALFORMED: a frame's length prefix says 16777215 bytes");
+            assertThat(control.update(RawClient.set("p/h", 1))).isPositive();
+        }
+    }
+
     @Test
     void finishedFragmentedPayloadsGiveTheirBudgetBack() {
         // 3 x ~190 KiB fragmented updates (64 KiB fragments) one after another, through a 256 KiB budget

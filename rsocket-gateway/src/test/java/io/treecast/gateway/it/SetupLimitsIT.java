@@ -56,6 +56,28 @@ class SetupLimitsIT {
         }
     }
 
+    /**
+     * rsocket-java retains the SETUP frame before it calls the acceptor and releases it when the acceptor's Mono ends;
+     * a SETUP cut short inside its data MIME type made the acceptor throw instead, which pinned the frame and the read
+     * buffer under it (ProtocolFuzzIT, seed 45839457842761). NoLeaks fails the class if a buffer is left behind.
+     */
+    @Test
+    void aSetupCutShortIsRefusedWithMalformedAndLeavesNoBufferBehind() throws Exception {
+        TreecastServer server = TreecastServer.start(ServerConfig.builder().set("tcp.port", "0").set("websocket.enabled", "false")
+                .build(), null);
+        try (RawClient control = RawClient.tcp(server); RawFrames hostile = new RawFrames(server)) {
+            byte[] setup = RawFrames.setup(20_000, 90_000);
+            hostile.send(java.util.Arrays.copyOf(setup, setup.length - 10)); // ends inside "application/x-protobuf"
+            RawFrames.Seen seen = hostile.readUntilClosed();
+            assertThat(seen.errorCode).isEqualTo(io.rsocket.frame.ErrorFrameCodec.REJECTED_SETUP);
+            assertThat(seen.errorMessage).isEqualTo("MALFORMED: the SETUP frame ends before its fields do (its MIME types,"
+                    + " resume token, metadata or data are cut short): send an RSocket 1.0 SETUP frame (see proto/README.md)");
+            assertThat(control.update(RawClient.set("cut/a", 1))).isPositive();
+        } finally {
+            server.close();
+        }
+    }
+
     @Test
     void closeEndsSubscriptionsWithShuttingDownAndRefusesNewConnections() {
         TreecastServer server = TreecastServer.start(ServerConfig.builder().set("tcp.port", "0").set("websocket.port", "0").build(), null);
