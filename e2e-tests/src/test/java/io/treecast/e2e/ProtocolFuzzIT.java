@@ -7,7 +7,8 @@ import io.treecast.proto.Get;
 import io.treecast.proto.Subscribe;
 import io.treecast.proto.Value;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -45,7 +46,8 @@ import static io.treecast.e2e.RawSocket.REQUEST_STREAM;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A seeded protocol fuzzer against the packaged server: at least {@value #DEFAULT_FRAMES} malformed frames per run,
+ * A seeded protocol fuzzer against the packaged server, over TCP (or, opt-in, WebSocket: each frame one binary
+ * message there, so lying lengths are TCP's alone; see {@link #transports()}): at least {@value #DEFAULT_FRAMES} malformed frames per run,
  * mutations of valid SETUP and REQUEST_* frames (bit flips, truncations, lying lengths, unknown types, bad metadata
  * lengths, garbage protobuf), over a bounded number of connections. It proves that the server process stays up,
  * that every connection is answered or closed (after its frames, a {@code tree.get} probe gets an answer or the
@@ -56,7 +58,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <p>Replay: the seed is printed; {@code -Dtreecast.fuzz.seed=S} runs the same connections again, and
  * {@code -Dtreecast.fuzz.connection=N} only connection N of it (each connection's frames depend only on the seed and
  * its number, not on thread timing); that replay writes the connection's frames, whole, to
- * {@code target/fuzz-connection-N.hex}. A failure names both. A leak names no connection: bisect with
+ * {@code target/fuzz-<transport>-connection-N.hex}; {@code -Dtreecast.fuzz.transport=ws} runs it over WebSocket. A failure names
+ * all three. A leak names no connection: bisect with
  * {@code -Dtreecast.fuzz.from=A -Dtreecast.fuzz.to=B} (connections A to B-1 only).
  */
 @ExtendWith(ServerLogOnFailure.class)
@@ -81,6 +84,7 @@ class ProtocolFuzzIT {
 
     private ServerProcess server;
     private ControlClient control;
+    private String transport;
 
     private final AtomicLong malformed = new AtomicLong();
     private final AtomicInteger answered = new AtomicInteger();
@@ -101,9 +105,22 @@ class ProtocolFuzzIT {
         }
     }
 
-    @Test
-    void malformedFramesNeverCrashHangOrFailInternallyAndAControlClientKeepsItsService() throws Exception {
-        System.out.printf("[fuzz] seed %d (replay: -Dtreecast.fuzz.seed=%d)%n", SEED, SEED);
+    /**
+     * {@code tcp}, or the one {@code -Dtreecast.fuzz.transport} names. WebSocket ({@code ws}) is opt-in for now: its
+     * first runs (2026-12-07) left 6 of ~750 connections neither answered nor closed within 15 s when 12 ran at once,
+     * while the same connections replayed alone were closed properly; whether the server or this test's WebSocket
+     * client holds them is not known yet. Make it a default once that is settled.
+     */
+    static List<String> transports() {
+        return List.of(System.getProperty("treecast.fuzz.transport", "tcp"));
+    }
+
+    @ParameterizedTest(name = "over {0}")
+    @MethodSource("transports")
+    void malformedFramesNeverCrashHangOrFailInternallyAndAControlClientKeepsItsService(String transport) throws Exception {
+        this.transport = transport;
+        System.out.printf("[fuzz] %s, seed %d (replay: -Dtreecast.fuzz.seed=%d -Dtreecast.fuzz.transport=%s)%n", transport, SEED,
+                SEED, transport);
         server = ServerProcess.startWithJavaOpts("fuzz",
                 "-Xmx512m -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=paranoid",
                 List.of("--in-memory", "--set", "limits.frame-read-timeout-ms=500"));
@@ -137,11 +154,12 @@ class ProtocolFuzzIT {
             pool.shutdownNow();
         }
         int connections = Math.min(nextConnection.get(), MAX_CONNECTIONS);
-        System.out.printf("[fuzz] seed %d: %d malformed frames on ~%d connections: %d probes answered, %d connections closed;"
-                + " %d control round trips; errors seen %s%n", SEED, malformed.get(), connections, answered.get(), closed.get(),
+        System.out.printf("[fuzz] %s, seed %d: %d malformed frames on ~%d connections: %d probes answered, %d connections closed;"
+                + " %d control round trips; errors seen %s%n", transport, SEED, malformed.get(), connections, answered.get(), closed.get(),
                 control.roundTrips(), new TreeMap<>(errors));
 
-        assertThat(failures).as("seed %d (replay: -Dtreecast.fuzz.seed=%d -Dtreecast.fuzz.connection=N)", SEED, SEED).isEmpty();
+        assertThat(failures).as("seed %d (replay: -Dtreecast.fuzz.seed=%d -Dtreecast.fuzz.transport=%s -Dtreecast.fuzz.connection=N)",
+                SEED, SEED, transport).isEmpty();
         assertThat(server.isAlive()).as("the server process is up").isTrue();
         if (ONLY_CONNECTION < 0 && FROM == 0 && TO == Integer.MAX_VALUE) {
             assertThat(malformed.get()).as("malformed frames sent within %s", BUDGET).isGreaterThanOrEqualTo(FRAMES);
@@ -198,8 +216,8 @@ class ProtocolFuzzIT {
     private void fuzzConnection(int index) {
         Random r = new Random(SEED * 0x9E3779B97F4A7C15L + index);
         List<byte[]> sent = new ArrayList<>();
-        String where = "connection " + index + " (seed " + SEED + ")";
-        try (RawSocket raw = RawSocket.connect(server.tcpPort())) {
+        String where = transport + " connection " + index + " (seed " + SEED + ")";
+        try (RawFrameChannel raw = transport.equals("ws") ? RawWebSocket.connect(server.wsUrl()) : RawSocket.connect(server.tcpPort())) {
             raw.readTimeout(BOUND);
             int stream = 1;
             try {
@@ -234,7 +252,8 @@ class ProtocolFuzzIT {
                 }
                 // a mutated length prefix may leave the server waiting for the rest of a frame: the control request
                 // would then be read as that frame's tail and never answered; complete the frame with filler first
-                byte[] filler = new byte[missingBytes(sent)];
+                // (over WebSocket each frame is its own message: its length cannot lie)
+                byte[] filler = new byte[raw.lengthPrefixed() ? missingBytes(sent) : 0];
                 if (filler.length > 0) {
                     raw.send(filler);
                     sent.add(filler);
@@ -245,7 +264,7 @@ class ProtocolFuzzIT {
                 // the server closed the connection: what is left to check is that it is closed, below
             }
             if (ONLY_CONNECTION >= 0) {
-                writeWhole(sent, Path.of("target", "fuzz-connection-" + index + ".hex"));
+                writeWhole(sent, Path.of("target", "fuzz-" + transport + "-connection-" + index + ".hex"));
             }
             while (true) {
                 RawSocket.Frame f = raw.read();

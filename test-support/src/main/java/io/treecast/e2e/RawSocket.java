@@ -19,7 +19,7 @@ import java.time.Duration;
  * length) and read exactly what the server answers. Frame layout from the RSocket 1.0 spec: a 3-byte length, then
  * stream id (4), type (6 bits) and flags (10 bits), then the frame's fields.
  */
-public final class RawSocket implements AutoCloseable {
+public final class RawSocket implements RawFrameChannel {
     public static final int SETUP = 0x01;
     public static final int REQUEST_RESPONSE = 0x04;
     public static final int REQUEST_FNF = 0x05;
@@ -76,6 +76,7 @@ public final class RawSocket implements AutoCloseable {
     }
 
     /** How long {@link #read()} waits for a byte before it throws {@link SocketTimeoutException}. */
+    @Override
     public RawSocket readTimeout(Duration timeout) throws IOException {
         socket.setSoTimeout((int) timeout.toMillis());
         return this;
@@ -86,6 +87,12 @@ public final class RawSocket implements AutoCloseable {
         return send(setupFrame(1, COMPOSITE_METADATA, PROTOBUF, new byte[0]));
     }
 
+    @Override
+    public boolean lengthPrefixed() {
+        return true;
+    }
+
+    @Override
     public RawSocket send(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();
@@ -93,6 +100,7 @@ public final class RawSocket implements AutoCloseable {
     }
 
     /** The next frame, or {@code null} when the server closed (or reset) the connection. */
+    @Override
     public Frame read() throws IOException {
         int length;
         byte[] f;
@@ -103,6 +111,11 @@ public final class RawSocket implements AutoCloseable {
         } catch (EOFException | java.net.SocketException closed) {
             return null;
         }
+        return parse(f);
+    }
+
+    /** One frame's bytes (without the length) as a {@link Frame}. */
+    static Frame parse(byte[] f) {
         ByteBuffer b = ByteBuffer.wrap(f);
         int streamId = b.getInt() & 0x7fff_ffff;
         int typeAndFlags = b.getShort() & 0xffff;
