@@ -96,8 +96,9 @@ class EdgeFanOutIT {
     void edgesKeepTheCoresSequenceAndNothingDurableIsLostWhenAnEdgeAStateInstanceOrTheCoreGoes() throws Exception {
         Process state1 = null;
         Process state2 = null;
-        int query1 = ServerProcess.freePort();
-        int query2 = ServerProcess.freePort();
+        int[] queryPorts = ServerProcess.freePorts(2);
+        int query1 = queryPorts[0];
+        int query2 = queryPorts[1];
         List<String> coreArgs = new ArrayList<>(List.of(
                 // catch-ups from the two state instances (interactive queries), no Kafka Streams in the core's JVM;
                 // a ring of 64 batches, so that a resume can be older than it

@@ -78,8 +78,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         this.heap = heap;
         this.startTimeout = startTimeout;
         this.stopTimeout = stopTimeout;
-        this.brokerPort = freePort();
-        this.controllerPort = freePort();
+        int[] ports = freePorts();
+        this.brokerPort = ports[0];
+        this.controllerPort = ports[1];
     }
 
     /** {@code 127.0.0.1:<port>} of the broker's client listener. */
@@ -497,12 +498,17 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
-    private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
+    /**
+     * Two free loopback ports, for the broker's and the controller's listeners: both sockets are open while the ports
+     * are chosen, so they differ. One after the other, the system sometimes handed out the same port twice and Kafka
+     * refused to format the storage ("two listeners on the same port", a clean-clone CI run of 2026-12-07).
+     */
+    private static int[] freePorts() {
+        try (ServerSocket a = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             ServerSocket b = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return new int[] {a.getLocalPort(), b.getLocalPort()};
         } catch (IOException e) {
-            throw new UncheckedIOException("no free loopback port for the embedded Kafka broker", e);
+            throw new UncheckedIOException("no free loopback ports for the embedded Kafka broker", e);
         }
     }
 
