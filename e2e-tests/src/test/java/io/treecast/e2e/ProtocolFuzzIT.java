@@ -107,9 +107,10 @@ class ProtocolFuzzIT {
 
     /**
      * {@code tcp}, or the one {@code -Dtreecast.fuzz.transport} names. WebSocket ({@code ws}) is opt-in for now: its
-     * first runs (2026-12-07) left 6 of ~750 connections neither answered nor closed within 15 s when 12 ran at once,
-     * while the same connections replayed alone were closed properly; whether the server or this test's WebSocket
-     * client holds them is not known yet. Make it a default once that is settled.
+     * first runs (2026-12-07) left 3-6 of ~750 connections "neither answered nor closed" when 12 ran at once. The
+     * server had closed them ({@code ss}: FIN-WAIT-2 on its side, CLOSE-WAIT on the client's): the JDK's WebSocket
+     * client, which {@link RawWebSocket} uses, sometimes never reports a closed connection. Make {@code ws} a default
+     * once {@link RawWebSocket} reads the socket itself.
      */
     static List<String> transports() {
         return List.of(System.getProperty("treecast.fuzz.transport", "tcp"));
